@@ -1,0 +1,4 @@
+//! Analysis: running replications and summarising them across runs.
+
+pub mod run;
+pub mod stats;

@@ -1,0 +1,281 @@
+//! Running replications: in parallel on a rayon pool, reduced in replication order so that
+//! the results never depend on the number of threads.
+
+use super::stats::{aggregate, rate_summary, Aggregate, RateSummary};
+use crate::engine::device::{flag, Phase};
+use crate::engine::sim::{RunLimits, Sim, TraceRow};
+use crate::error::{Error, Result};
+use crate::metrics::outcome::Outcome;
+use crate::scenario::Scenario;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+
+/// What to run besides the scenario itself.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    pub threads: Option<usize>,
+    /// Keep replication 0's per-device table (`devices.csv`).
+    pub devices: bool,
+    /// Keep up to this many events of replication 0 (`events.csv`); 0 for none.
+    pub trace_rows: usize,
+    pub max_events: Option<u64>,
+}
+
+/// One device of replication 0 at the end, for `devices.csv`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DeviceRow {
+    pub device: u32,
+    pub population: String,
+    pub model: String,
+    pub region: String,
+    pub initial_version: String,
+    pub final_version: String,
+    pub targeted: bool,
+    pub stage: Option<String>,
+    pub exposed: bool,
+    pub harmed: bool,
+    pub bricked: bool,
+    pub rolled_back: bool,
+    pub attempts: u8,
+    pub phase: String,
+    pub last_reason: String,
+}
+
+/// Everything a run produced, in replication order.
+pub struct RunResult {
+    pub outcomes: Vec<Outcome>,
+    /// Mean of each time-series column per hour across replications.
+    pub series_mean: Vec<Vec<f64>>,
+    pub devices: Vec<DeviceRow>,
+    pub trace: Vec<TraceRow>,
+    pub events: u64,
+    pub threads: usize,
+}
+
+struct RepResult {
+    outcome: Outcome,
+    series: Vec<Vec<f64>>,
+    devices: Vec<DeviceRow>,
+    trace: Vec<TraceRow>,
+}
+
+fn run_one(sc: &Scenario, rep: u64, opts: &RunOptions) -> Result<RepResult> {
+    let limits = RunLimits {
+        max_events: opts.max_events.unwrap_or(RunLimits::default().max_events),
+        trace_rows: if rep == 0 { opts.trace_rows } else { 0 },
+    };
+    let mut sim = Sim::new(sc, rep, limits)?;
+    sim.run()?;
+    let devices = if rep == 0 && opts.devices {
+        device_rows(&sim)
+    } else {
+        Vec::new()
+    };
+    Ok(RepResult {
+        outcome: sim.outcome(),
+        series: std::mem::take(&mut sim.series.rows),
+        devices,
+        trace: std::mem::take(&mut sim.trace),
+    })
+}
+
+fn device_rows(sim: &Sim) -> Vec<DeviceRow> {
+    let sc = sim.sc;
+    sim.dev
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let pop = &sc.populations[d.population as usize];
+            DeviceRow {
+                device: i as u32,
+                population: pop.name.clone(),
+                model: pop.model.clone(),
+                region: pop.region.clone(),
+                initial_version: sc.version_label(d.initial_version).into(),
+                final_version: sc.version_label(d.version).into(),
+                targeted: d.has(flag::TARGETED),
+                stage: sc
+                    .policy
+                    .stages
+                    .get(d.stage as usize)
+                    .map(|s| s.name.clone()),
+                exposed: d.has(flag::EXPOSED),
+                harmed: d.has(flag::HARMED),
+                bricked: d.has(flag::BRICKED),
+                rolled_back: d.has(flag::ROLLED_BACK),
+                attempts: d.attempts,
+                phase: format!("{:?}", d.phase).to_lowercase(),
+                last_reason: if d.has(flag::DEFERRED)
+                    || d.phase == Phase::Idle && !d.has(flag::EXPOSED)
+                {
+                    crate::engine::device::REASONS[d.reason as usize]
+                        .0
+                        .to_string()
+                } else {
+                    String::new()
+                },
+            }
+        })
+        .collect()
+}
+
+/// Runs replications `reps` of the scenario.
+pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Result<RunResult> {
+    let threads = opts
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+    let mut outcomes = Vec::new();
+    let mut series_sum: Vec<Vec<f64>> = Vec::new();
+    let mut devices = Vec::new();
+    let mut trace = Vec::new();
+    let mut events = 0;
+    // Replications run in chunks so that memory stays bounded by the chunk, not the run; each
+    // chunk is reduced in replication order.
+    let chunk = (threads * 4) as u64;
+    let mut start = reps.start;
+    while start < reps.end {
+        let end = (start + chunk).min(reps.end);
+        let results: Vec<Result<RepResult>> = pool.install(|| {
+            (start..end)
+                .into_par_iter()
+                .map(|r| run_one(sc, r, opts))
+                .collect()
+        });
+        for r in results {
+            let r = r?;
+            events += r.outcome.events;
+            if series_sum.is_empty() {
+                series_sum = r.series;
+            } else {
+                for (acc, row) in series_sum.iter_mut().zip(&r.series) {
+                    for (a, x) in acc.iter_mut().zip(row) {
+                        *a += x;
+                    }
+                }
+            }
+            if !r.devices.is_empty() {
+                devices = r.devices;
+            }
+            if !r.trace.is_empty() {
+                trace = r.trace;
+            }
+            outcomes.push(r.outcome);
+        }
+        start = end;
+    }
+    let n = outcomes.len().max(1) as f64;
+    let series_mean = series_sum
+        .into_iter()
+        .map(|row| row.into_iter().map(|x| x / n).collect())
+        .collect();
+    Ok(RunResult {
+        outcomes,
+        series_mean,
+        devices,
+        trace,
+        events,
+        threads,
+    })
+}
+
+/// Cross-replication summary of every metric (SPEC §2).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Summary {
+    pub metrics: BTreeMap<String, Aggregate>,
+    pub rates: BTreeMap<String, RateSummary>,
+    pub stranded_by_reason: BTreeMap<String, Aggregate>,
+    pub failures_by_reason: BTreeMap<String, Aggregate>,
+    pub halt_reasons: BTreeMap<String, u64>,
+    pub final_stages: BTreeMap<String, u64>,
+}
+
+/// The numeric metrics of an outcome, by name, in a stable order.
+pub fn numeric_metrics(o: &Outcome) -> Vec<(&'static str, Option<f64>)> {
+    let u = |x: u64| Some(x as f64);
+    vec![
+        ("devices", u(o.devices)),
+        ("targeted", u(o.targeted)),
+        ("updated", u(o.updated)),
+        ("completion", o.completion),
+        ("time_to_50", o.time_to_50),
+        ("time_to_95", o.time_to_95),
+        ("time_to_99", o.time_to_99),
+        ("exposed", u(o.exposed)),
+        ("harmed", u(o.harmed)),
+        ("harmed_critical", u(o.harmed_critical)),
+        ("bricked", u(o.bricked)),
+        ("halted_at", o.halted_at),
+        ("time_to_detect", o.time_to_detect),
+        ("rolled_back", u(o.rolled_back)),
+        ("rollback_refused", u(o.rollback_refused)),
+        ("time_to_recover_95", o.time_to_recover_95),
+        ("stranded", u(o.stranded)),
+        ("security_violations", u(o.security_violations)),
+        ("peak_in_flight", u(o.peak_in_flight)),
+        ("bytes_served", Some(o.bytes_served)),
+        ("download_time_p50", o.download_time_p50),
+        ("download_time_p95", o.download_time_p95),
+        ("observed_success", u(o.observed_success)),
+        ("observed_failure", u(o.observed_failure)),
+        ("observed_timed_out", u(o.observed_timed_out)),
+        ("observed_tickets", u(o.observed_tickets)),
+    ]
+}
+
+pub fn summarise(outcomes: &[Outcome]) -> Summary {
+    let mut metrics = BTreeMap::new();
+    if let Some(first) = outcomes.first() {
+        for (i, (name, _)) in numeric_metrics(first).into_iter().enumerate() {
+            let values: Vec<Option<f64>> =
+                outcomes.iter().map(|o| numeric_metrics(o)[i].1).collect();
+            metrics.insert(name.to_string(), aggregate(&values));
+        }
+    }
+    let mut rates = BTreeMap::new();
+    rates.insert(
+        "halted".to_string(),
+        rate_summary(&outcomes.iter().map(|o| o.halted).collect::<Vec<_>>()),
+    );
+    rates.insert(
+        "false_halt".to_string(),
+        rate_summary(&outcomes.iter().map(|o| o.false_halt).collect::<Vec<_>>()),
+    );
+    let by = |f: &dyn Fn(&Outcome) -> &BTreeMap<String, u64>| -> BTreeMap<String, Aggregate> {
+        let keys: Vec<String> = outcomes
+            .first()
+            .map(|o| f(o).keys().cloned().collect())
+            .unwrap_or_default();
+        keys.into_iter()
+            .map(|k| {
+                let v: Vec<Option<f64>> = outcomes
+                    .iter()
+                    .map(|o| f(o).get(&k).map(|x| *x as f64))
+                    .collect();
+                (k, aggregate(&v))
+            })
+            .collect()
+    };
+    let mut halt_reasons = BTreeMap::new();
+    let mut final_stages = BTreeMap::new();
+    for o in outcomes {
+        if let Some(r) = &o.halt_reason {
+            *halt_reasons.entry(r.clone()).or_insert(0) += 1;
+        }
+        *final_stages
+            .entry(o.final_stage.clone().unwrap_or_else(|| "-".into()))
+            .or_insert(0) += 1;
+    }
+    Summary {
+        metrics,
+        rates,
+        stranded_by_reason: by(&|o| &o.stranded_by_reason),
+        failures_by_reason: by(&|o| &o.failures_by_reason),
+        halt_reasons,
+        final_stages,
+    }
+}

@@ -1,0 +1,158 @@
+//! Command-line arguments. clap parses them into raw structs here, which are validated into the
+//! [`Command`] the rest of the program runs; nothing past this module sees clap.
+
+use crate::error::{Error, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fleetsim",
+    version,
+    about = "Rehearse over-the-air firmware rollouts against a simulated fleet before they touch production."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: RawCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum RawCommand {
+    /// Run a scenario (with no file, the built-in reference scenario) and write the report folder.
+    Run(RunArgs),
+    /// Parse and check scenario files without running them.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Scenario file; omit it to run the built-in reference scenario.
+    scenario: Option<PathBuf>,
+    /// Override `simulation.seed`.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override `simulation.replications`.
+    #[arg(long)]
+    replications: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Report folder (default: reports/<scenario name>/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override any scenario value, e.g. --set policy.rate.per_minute=60 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Print only the report folder.
+    #[arg(long)]
+    quiet: bool,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Also write devices.csv (replication 0, one row per device).
+    #[arg(long)]
+    devices: bool,
+    /// Also write events.csv (replication 0's events, up to --trace-limit rows).
+    #[arg(long)]
+    trace: bool,
+    /// Most rows events.csv may hold.
+    #[arg(long, default_value_t = 1_000_000)]
+    trace_limit: usize,
+    /// Most events one replication may process before it is stopped with an error.
+    #[arg(long)]
+    max_events: Option<u64>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+/// A validated `run` request.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    pub scenario: Option<PathBuf>,
+    pub overrides: Vec<(String, String)>,
+    pub threads: Option<usize>,
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+    pub format: Format,
+    pub devices: bool,
+    pub trace_rows: usize,
+    pub max_events: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Command {
+    Run(RunConfig),
+    Validate {
+        scenarios: Vec<PathBuf>,
+        overrides: Vec<(String, String)>,
+    },
+}
+
+fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
+    sets.iter()
+        .map(|s| match s.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => Err(Error::Usage(format!(
+                "--set `{s}`: write PATH=VALUE, e.g. --set policy.rate.per_minute=60"
+            ))),
+        })
+        .collect()
+}
+
+/// Parses the process arguments. Help and version requests exit here, as clap does.
+pub fn parse() -> Result<Command> {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => return Err(Error::Usage(e.render().to_string().trim_end().to_string())),
+    };
+    match cli.command {
+        RawCommand::Validate { scenarios, set } => Ok(Command::Validate {
+            scenarios,
+            overrides: parse_sets(&set)?,
+        }),
+        RawCommand::Run(a) => {
+            let mut overrides = Vec::new();
+            if let Some(seed) = a.seed {
+                overrides.push(("simulation.seed".to_string(), seed.to_string()));
+            }
+            if let Some(r) = a.replications {
+                overrides.push(("simulation.replications".to_string(), r.to_string()));
+            }
+            overrides.extend(parse_sets(&a.set)?);
+            if a.threads == Some(0) {
+                return Err(Error::Usage("--threads must be at least 1".into()));
+            }
+            Ok(Command::Run(RunConfig {
+                scenario: a.scenario,
+                overrides,
+                threads: a.threads,
+                out: a.out,
+                quiet: a.quiet,
+                format: a.format,
+                devices: a.devices,
+                trace_rows: if a.trace { a.trace_limit } else { 0 },
+                max_events: a.max_events,
+            }))
+        }
+    }
+}

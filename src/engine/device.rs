@@ -1,0 +1,217 @@
+//! The per-device record of one replication: compact, fixed-size, allocated once per
+//! replication. What a device *is* (population, model, region, tags) lives in its population;
+//! what it *does* lives here.
+
+/// Where a device is in its current job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Phase {
+    /// No job: not (yet) part of the rollout, or finished.
+    #[default]
+    Idle,
+    /// Notified; learns of the job at its next check-in (a `CheckIn` event is pending).
+    Pending,
+    /// Learned of the job but the rollout is paused: waits for the operator.
+    Parked,
+    /// Waiting for a backend download slot.
+    QueuedForSlot,
+    Downloading,
+    /// Download interrupted by going offline; resumes at the next online session.
+    Interrupted,
+    /// Downloaded and verified; waits for a maintenance window to install.
+    WaitingWindow,
+    Installing,
+    Rebooting,
+    /// Has a result to report at its next check-in.
+    Reporting,
+}
+
+/// What the current job asks of the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Job {
+    #[default]
+    None,
+    Update,
+    Rollback,
+}
+
+/// The latest result the backend has for the device's update job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Reported {
+    #[default]
+    None,
+    Success,
+    Failure,
+}
+
+/// Why a device could not start (or finish) the update. Index into per-reason counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Reason {
+    #[default]
+    Offline,
+    Battery,
+    Storage,
+    Metered,
+    Maintenance,
+    BlockedMigration,
+    IncompatibleApi,
+    RetriesExhausted,
+    Cancelled,
+    Bandwidth,
+    InFlightLimit,
+    NotNotified,
+}
+
+pub const REASONS: [(&str, Reason); 12] = [
+    ("offline", Reason::Offline),
+    ("battery", Reason::Battery),
+    ("storage", Reason::Storage),
+    ("metered", Reason::Metered),
+    ("maintenance", Reason::Maintenance),
+    ("blocked_migration", Reason::BlockedMigration),
+    ("incompatible_api", Reason::IncompatibleApi),
+    ("retries_exhausted", Reason::RetriesExhausted),
+    ("cancelled", Reason::Cancelled),
+    ("bandwidth", Reason::Bandwidth),
+    ("in_flight_limit", Reason::InFlightLimit),
+    ("not_notified", Reason::NotNotified),
+];
+
+/// Failure kinds of SPEC §2 `failures_by_reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Failure {
+    DownloadInterrupted,
+    Corrupt,
+    SignatureRejected,
+    InstallFailed,
+    BootReverted,
+    Bricked,
+    Timeout,
+    PowerLoss,
+}
+
+pub const FAILURES: [(&str, Failure); 8] = [
+    ("download_interrupted", Failure::DownloadInterrupted),
+    ("corrupt", Failure::Corrupt),
+    ("signature_rejected", Failure::SignatureRejected),
+    ("install_failed", Failure::InstallFailed),
+    ("boot_reverted", Failure::BootReverted),
+    ("bricked", Failure::Bricked),
+    ("timeout", Failure::Timeout),
+    ("power_loss", Failure::PowerLoss),
+];
+
+/// Flag bits of [`Device::flags`].
+pub mod flag {
+    pub const ONLINE: u16 = 1 << 0;
+    pub const TARGETED: u16 = 1 << 1;
+    pub const STARTED: u16 = 1 << 2;
+    pub const EXPOSED: u16 = 1 << 3;
+    pub const HARMED: u16 = 1 << 4;
+    pub const BRICKED: u16 = 1 << 5;
+    pub const TIMED_OUT: u16 = 1 << 6;
+    pub const REVERTED: u16 = 1 << 7;
+    pub const NOTIFIED: u16 = 1 << 8;
+    pub const ROLLBACK_DUE: u16 = 1 << 9;
+    pub const ROLLED_BACK: u16 = 1 << 10;
+    pub const REFUSED: u16 = 1 << 11;
+    pub const DEFERRED: u16 = 1 << 12;
+    pub const ON_TARGET: u16 = 1 << 13;
+    pub const JOB_FAILED: u16 = 1 << 14;
+    pub const SLOT_HELD: u16 = 1 << 15;
+}
+
+pub const NO_EFFECTS: u32 = u32::MAX;
+pub const NO_STAGE: u8 = u8::MAX;
+
+/// One device's dynamic state. 96 bytes; see the README's memory budget.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Device {
+    /// Current connectivity period `[period_start, period_end)`; for an online period,
+    /// `period_start` anchors the check-in grid.
+    pub period_start: u64,
+    pub period_end: u64,
+    /// Last contact (check-in or health report) before the current offline period.
+    pub last_contact: u64,
+    /// When the device booted the release it runs, if the rollout installed it.
+    pub boot_at: u64,
+    /// When the current download segment started (progress is throughput × elapsed).
+    pub segment_start: u64,
+    /// When the current download started (for download-time statistics).
+    pub download_start: u64,
+    /// Draws consumed from the connectivity stream (= periods generated).
+    pub conn_draws: u32,
+    /// Bumped on every phase change: events carrying an older generation are stale.
+    pub gen: u32,
+    /// Index into the side table of defect effects, or [`NO_EFFECTS`].
+    pub effects: u32,
+    /// Kilobits of the current image already downloaded (kept across interruptions when the
+    /// release is resumable).
+    pub downloaded_kbit: f32,
+    /// Battery spent by installs since the last recharge.
+    pub battery_spent: f32,
+    /// Throughput of the current download, kbit/s.
+    pub throughput_kbps: f32,
+    pub population: u16,
+    pub flags: u16,
+    pub version: u8,
+    /// Version before the rollout touched the device.
+    pub initial_version: u8,
+    /// The version the device ran before its latest install (for `from` selectors and the
+    /// default rollback target).
+    pub previous_version: u8,
+    /// The release being installed in the current attempt.
+    pub installing: u8,
+    pub phase: Phase,
+    pub job: Job,
+    pub reported: Reported,
+    pub reason: Reason,
+    /// Tries of the current job so far (the first included).
+    pub attempts: u8,
+    /// Installs ever started (keys the per-attempt random draws).
+    pub installs: u8,
+    pub stage: u8,
+    /// Pending result: the failure to report, or `None` for success.
+    pub pending_failure: Option<Failure>,
+    /// Counted in the backend's in-flight devices (download start until result or time-out).
+    pub in_flight: bool,
+    /// Recharge period the `battery_spent` figure belongs to.
+    pub battery_epoch: u16,
+}
+
+impl Device {
+    #[inline]
+    pub fn has(&self, f: u16) -> bool {
+        self.flags & f != 0
+    }
+    #[inline]
+    pub fn set(&mut self, f: u16) {
+        self.flags |= f;
+    }
+    #[inline]
+    pub fn clear(&mut self, f: u16) {
+        self.flags &= !f;
+    }
+    /// Moves to a new phase and invalidates events scheduled for the old one.
+    #[inline]
+    pub fn enter(&mut self, phase: Phase) {
+        self.phase = phase;
+        self.gen = self.gen.wrapping_add(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn device_record_stays_compact() {
+        assert!(
+            std::mem::size_of::<super::Device>() <= 96,
+            "{}",
+            std::mem::size_of::<super::Device>()
+        );
+    }
+}

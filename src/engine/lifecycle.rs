@@ -1,0 +1,745 @@
+//! The device lifecycle (SPEC §1.3–§1.4): learning of a job at a check-in, preflight checks,
+//! download through the backend's slots and shared egress, install, reboot, boot with the
+//! release's true defects, and reporting the result at the next check-in.
+
+use super::device::{flag, Failure, Job, Phase, Reason};
+use super::queue::Kind;
+use super::rng::{Purpose, Stream};
+use super::sim::Sim;
+use super::time::{secs_to_ms, SimTime, DAY_MS};
+use crate::scenario::raw::{Effect, Metered, SkipMigrations};
+
+impl Sim<'_> {
+    /// Schedules device `d`'s next check-in at or after `after` (none if it never comes back).
+    pub(crate) fn schedule_check_in(&mut self, d: u32, after: SimTime) {
+        let tl = self.timeline(d);
+        let o = self.overlay(d);
+        if let Some(t) = tl.next_check_in(&mut self.dev[d as usize], after.0, &o) {
+            let gen = self.dev[d as usize].gen;
+            self.schedule(SimTime(t), Kind::CheckIn, d, gen);
+        }
+    }
+
+    pub(crate) fn on_check_in(&mut self, d: u32, gen: u32) {
+        let dv = &self.dev[d as usize];
+        if dv.gen != gen {
+            return;
+        }
+        match dv.phase {
+            Phase::Pending => self.learn_job(d),
+            Phase::Interrupted => self.request_slot(d),
+            Phase::Reporting => self.report(d),
+            _ => {}
+        }
+    }
+
+    /// The device has just learned (or re-checks) its job at a check-in.
+    pub(crate) fn learn_job(&mut self, d: u32) {
+        match self.dev[d as usize].job {
+            Job::Update => self.learn_update(d),
+            Job::Rollback => self.learn_rollback(d),
+            Job::None => self.dev[d as usize].enter(Phase::Idle),
+        }
+    }
+
+    fn learn_update(&mut self, d: u32) {
+        if !self.ro.accepting_updates() {
+            if self.ro.is_paused() {
+                self.dev[d as usize].enter(Phase::Parked);
+                self.ro.parked.push(d);
+            } else {
+                self.cancel(d);
+            }
+            return;
+        }
+        let target = self.sc.policy.target;
+        let version = self.dev[d as usize].version;
+        if version >= target {
+            self.dev[d as usize].enter(Phase::Idle);
+            return;
+        }
+        let (hop, hops) = self.first_hop[version as usize];
+        if hop == u8::MAX || (hops > 1 && self.sc.policy.skip_migrations == SkipMigrations::Block) {
+            self.strand(d, Reason::BlockedMigration);
+            return;
+        }
+        self.try_start(d, hop);
+    }
+
+    fn learn_rollback(&mut self, d: u32) {
+        let dv = self.dev[d as usize];
+        let to = self.rollback_target(d);
+        if dv.version <= to || dv.has(flag::BRICKED) {
+            self.dev[d as usize].job = Job::None;
+            self.dev[d as usize].enter(Phase::Idle);
+            return;
+        }
+        if crate::fleet::versions::downgrade_refused(&self.sc.versions, dv.version, to) {
+            self.dev[d as usize].set(flag::REFUSED);
+            self.dev[d as usize].job = Job::None;
+            self.dev[d as usize].enter(Phase::Idle);
+            return;
+        }
+        self.try_start(d, to);
+    }
+
+    /// The version device `d` goes back to: `rollback_to`, or the version it came from.
+    pub(crate) fn rollback_target(&self, d: u32) -> u8 {
+        self.sc
+            .policy
+            .rollback_to
+            .unwrap_or(self.dev[d as usize].previous_version)
+    }
+
+    /// The rollout no longer wants this device: its pending job ends here.
+    pub(crate) fn cancel(&mut self, d: u32) {
+        let dv = &mut self.dev[d as usize];
+        if !(self.ro.window_closed && dv.has(flag::DEFERRED)) {
+            dv.reason = Reason::Cancelled;
+        }
+        dv.job = Job::None;
+        dv.enter(Phase::Idle);
+        if dv.has(flag::ROLLBACK_DUE) && self.ro.rolling_back() {
+            self.begin_rollback_job(d);
+        }
+    }
+
+    /// A check the device can never pass: it is stranded for `reason`.
+    fn strand(&mut self, d: u32, reason: Reason) {
+        self.c.defer(reason);
+        let dv = &mut self.dev[d as usize];
+        dv.set(flag::DEFERRED);
+        dv.reason = reason;
+        dv.enter(Phase::Idle);
+    }
+
+    /// A check the device may pass later: it re-checks at its first check-in after `not_before`.
+    fn defer(&mut self, d: u32, reason: Reason, not_before: SimTime) {
+        self.c.defer(reason);
+        let dv = &mut self.dev[d as usize];
+        dv.set(flag::DEFERRED);
+        dv.reason = reason;
+        dv.enter(Phase::Pending);
+        // Never the same instant: a check-in that defers to itself would loop.
+        self.schedule_check_in(d, not_before.max(self.now.plus(1)));
+    }
+
+    /// Preflight checks (SPEC §1.5 `preflight`, `requires_api`), then the start of an attempt.
+    fn try_start(&mut self, d: u32, hop: u8) {
+        let sc = self.sc;
+        let rel = &sc.versions[hop as usize];
+        let dv = self.dev[d as usize];
+        let pop = &sc.populations[dv.population as usize];
+        let pf = &sc.policy.preflight;
+        if let Some(required) = rel.requires_api {
+            if sc.backend.api_at(self.now) < required {
+                match sc.backend.next_api_change_after(self.now) {
+                    Some(t) => self.defer(d, Reason::IncompatibleApi, t),
+                    None => self.strand(d, Reason::IncompatibleApi),
+                }
+                return;
+            }
+        }
+        let storage = pop
+            .storage_free_mb
+            .sample(&mut Stream::new(self.key(d, Purpose::Storage)));
+        if storage < pf.min_storage_mb.max(rel.download_mb(dv.version)) {
+            self.strand(d, Reason::Storage);
+            return;
+        }
+        if sc.power[pop.power].battery && self.battery_level(d, self.now) < pf.min_battery {
+            match self.next_recharge(d, self.now) {
+                Some(t) => self.defer(d, Reason::Battery, t),
+                None => self.strand(d, Reason::Battery),
+            }
+            return;
+        }
+        if sc.connectivity[pop.connectivity].metered {
+            match pf.metered {
+                Metered::Deny => return self.strand(d, Reason::Metered),
+                Metered::OffPeak => {
+                    let wait = pf.off_peak.wait_ms(self.local_ms_of_day(d, self.now));
+                    if wait > 0 {
+                        return self.defer(d, Reason::Metered, self.now.plus(wait));
+                    }
+                }
+                Metered::Allow => {}
+            }
+        }
+        let tl = self.timeline(d);
+        if tl.session_bandwidth(&self.dev[d as usize], self.key(d, Purpose::Bandwidth))
+            < pf.min_bandwidth_kbps
+        {
+            let o = self.overlay(d);
+            let next = tl
+                .next_session(&mut self.dev[d as usize], self.now.0, &o)
+                .unwrap_or(u64::MAX);
+            return self.defer(d, Reason::Bandwidth, SimTime(next));
+        }
+        if self.dev[d as usize].job == Job::Update && self.in_flight >= sc.policy.max_in_flight {
+            return self.defer(d, Reason::InFlightLimit, self.now);
+        }
+        self.start_attempt(d, hop);
+    }
+
+    fn start_attempt(&mut self, d: u32, hop: u8) {
+        let dv = &mut self.dev[d as usize];
+        dv.installing = hop;
+        dv.attempts = dv.attempts.saturating_add(1);
+        dv.in_flight = true;
+        let first_start = dv.job == Job::Update && !dv.has(flag::STARTED);
+        if dv.job == Job::Update {
+            dv.set(flag::STARTED);
+        }
+        let tag = attempt_tag(dv);
+        self.in_flight += 1;
+        self.c.peak_in_flight = self.c.peak_in_flight.max(self.in_flight);
+        if first_start {
+            self.c.updates_started += 1;
+            self.ro.on_started(d, dv_stage(&self.dev[d as usize]));
+        }
+        if let Some(timeout) = self.sc.policy.timeout_ms {
+            self.schedule(self.now.plus(timeout), Kind::Timeout, d, tag);
+        }
+        self.request_slot(d);
+    }
+
+    fn request_slot(&mut self, d: u32) {
+        if self.active_downloads < self.sc.backend.max_concurrent_downloads {
+            self.begin_download(d);
+        } else {
+            let dv = &mut self.dev[d as usize];
+            dv.enter(Phase::QueuedForSlot);
+            self.slot_queue.push_back((d, dv.gen));
+        }
+    }
+
+    /// Starts (or resumes) a download. Its throughput is fixed at the start, to the smaller of
+    /// the session's bandwidth and an equal share of the backend's egress among the downloads
+    /// active at that moment, so load slows every new download.
+    fn begin_download(&mut self, d: u32) {
+        self.active_downloads += 1;
+        let sc = self.sc;
+        let bandwidth = self
+            .timeline(d)
+            .session_bandwidth(&self.dev[d as usize], self.key(d, Purpose::Bandwidth));
+        let share = sc.backend.egress_kbps / self.active_downloads as f64;
+        let now = self.now;
+        let dv = &mut self.dev[d as usize];
+        dv.set(flag::SLOT_HELD);
+        let rel = &sc.versions[dv.installing as usize];
+        let size_kbit = rel.download_mb(dv.version) * 8000.0;
+        if dv.downloaded_kbit <= 0.0 {
+            dv.download_start = now.0;
+        }
+        let throughput = bandwidth.min(share).max(1e-3);
+        let remaining = (size_kbit - dv.downloaded_kbit as f64).max(0.0);
+        let done = now.plus(secs_to_ms(remaining / throughput).max(1));
+        dv.throughput_kbps = throughput as f32;
+        dv.segment_start = now.0;
+        dv.enter(Phase::Downloading);
+        let (gen, session_end) = (dv.gen, dv.period_end);
+        if done.0 < session_end {
+            self.schedule(done, Kind::DownloadDone, d, gen);
+        } else {
+            self.schedule(SimTime(session_end), Kind::DownloadInterrupted, d, gen);
+        }
+    }
+
+    /// Ends the current download segment: counts the bytes and frees the backend slot.
+    fn end_segment(&mut self, d: u32) -> f64 {
+        let now = self.now.0;
+        let dv = &mut self.dev[d as usize];
+        let kbit = dv.throughput_kbps as f64 * (now - dv.segment_start) as f64 / 1000.0;
+        self.c.bytes_served += kbit * 125.0;
+        self.release_slot(d);
+        kbit
+    }
+
+    fn release_slot(&mut self, d: u32) {
+        let dv = &mut self.dev[d as usize];
+        if !dv.has(flag::SLOT_HELD) {
+            return;
+        }
+        dv.clear(flag::SLOT_HELD);
+        self.active_downloads -= 1;
+        while let Some((next, gen)) = self.slot_queue.pop_front() {
+            let nd = &self.dev[next as usize];
+            if nd.gen != gen || nd.phase != Phase::QueuedForSlot {
+                continue;
+            }
+            let (tl, o) = (self.timeline(next), self.overlay(next));
+            if tl.online_at(&mut self.dev[next as usize], self.now.0, &o) {
+                self.begin_download(next);
+            } else {
+                self.dev[next as usize].enter(Phase::Interrupted);
+                self.schedule_check_in(next, self.now.plus(1));
+            }
+            break;
+        }
+    }
+
+    pub(crate) fn on_download_interrupted(&mut self, d: u32, gen: u32) {
+        if self.dev[d as usize].gen != gen {
+            return;
+        }
+        let kbit = self.end_segment(d);
+        let sc = self.sc;
+        let dv = &mut self.dev[d as usize];
+        if sc.versions[dv.installing as usize].resumable {
+            dv.downloaded_kbit += kbit as f32;
+        } else {
+            dv.downloaded_kbit = 0.0;
+        }
+        dv.enter(Phase::Interrupted);
+        self.c.fail(Failure::DownloadInterrupted);
+        self.schedule_check_in(d, self.now.plus(1));
+    }
+
+    pub(crate) fn on_download_done(&mut self, d: u32, gen: u32) {
+        if self.dev[d as usize].gen != gen {
+            return;
+        }
+        self.end_segment(d);
+        let dv = &mut self.dev[d as usize];
+        dv.downloaded_kbit = 0.0;
+        self.c
+            .download_times_ms
+            .push(self.now.0 - dv.download_start);
+        let windows = &self.sc.policy.maintenance;
+        if !windows.is_empty() {
+            let local = self.local_ms_of_day(d, self.now);
+            let wait = windows.iter().map(|w| w.wait_ms(local)).min().unwrap_or(0);
+            if wait > 0 {
+                self.c.defer(Reason::Maintenance);
+                let dv = &mut self.dev[d as usize];
+                dv.set(flag::DEFERRED);
+                dv.reason = Reason::Maintenance;
+                dv.enter(Phase::WaitingWindow);
+                let gen = dv.gen;
+                self.schedule(self.now.plus(wait), Kind::InstallStart, d, gen);
+                return;
+            }
+        }
+        self.start_install(d);
+    }
+
+    pub(crate) fn on_install_start(&mut self, d: u32, gen: u32) {
+        if self.dev[d as usize].gen == gen {
+            self.start_install(d);
+        }
+    }
+
+    fn start_install(&mut self, d: u32) {
+        let sc = self.sc;
+        let dv = self.dev[d as usize];
+        let pop = &sc.populations[dv.population as usize];
+        let rel = &sc.versions[dv.installing as usize];
+        let k = dv.installs as u64;
+        let install_ms = secs_to_ms(
+            rel.install_time
+                .sample(&mut Stream::at(self.key(d, Purpose::InstallTime), k << 5)),
+        );
+        let power = &sc.power[pop.power];
+        let mut outcome = None;
+        let mut duration = install_ms;
+        if power.battery && power.install_cost > 0.0 {
+            let level = self.battery_level(d, self.now);
+            if level < power.install_cost {
+                // The battery dies part-way through: the install is interrupted.
+                let frac = Stream::at(self.key(d, Purpose::InstallProgress), k).uniform();
+                duration = (install_ms as f64 * frac) as u64;
+                outcome = Some(Failure::PowerLoss);
+                self.spend_battery(d, level);
+            } else {
+                self.spend_battery(d, power.install_cost);
+            }
+        }
+        if outcome.is_none()
+            && Stream::at(self.key(d, Purpose::InstallFailure), k).bernoulli(pop.install_failure)
+        {
+            outcome = Some(Failure::InstallFailed);
+        }
+        let dv = &mut self.dev[d as usize];
+        dv.installs = dv.installs.wrapping_add(1);
+        dv.pending_failure = outcome;
+        dv.enter(Phase::Installing);
+        let gen = dv.gen;
+        self.schedule(self.now.plus(duration.max(1)), Kind::InstallDone, d, gen);
+    }
+
+    pub(crate) fn on_install_done(&mut self, d: u32, gen: u32) {
+        let dv = self.dev[d as usize];
+        if dv.gen != gen {
+            return;
+        }
+        match dv.pending_failure {
+            Some(Failure::PowerLoss) => {
+                self.c.fail(Failure::PowerLoss);
+                if self.sc.populations[dv.population as usize].ab_slots {
+                    let back = self.next_recharge(d, self.now).map_or(u64::MAX, |t| t.0);
+                    let now = self.now.0;
+                    let fx = self.effects_mut(d, dv.version);
+                    fx.down_from = now;
+                    fx.down_until = back;
+                    self.to_reporting(d, Some(Failure::PowerLoss));
+                } else {
+                    self.brick(d);
+                }
+            }
+            Some(f) => {
+                self.c.fail(f);
+                self.to_reporting(d, Some(f));
+            }
+            None => {
+                let rel = &self.sc.versions[dv.installing as usize];
+                let reboot = secs_to_ms(rel.reboot_time.sample(&mut Stream::at(
+                    self.key(d, Purpose::RebootTime),
+                    (dv.installs as u64) << 5,
+                )));
+                let dv = &mut self.dev[d as usize];
+                dv.enter(Phase::Rebooting);
+                let gen = dv.gen;
+                self.schedule(self.now.plus(reboot.max(1)), Kind::BootDone, d, gen);
+            }
+        }
+    }
+
+    /// The device can no longer boot: it never reports again and needs a field visit.
+    fn brick(&mut self, d: u32) {
+        self.c.fail(Failure::Bricked);
+        self.c.bricked += 1;
+        let now = self.now.0;
+        let v = self.dev[d as usize].version;
+        let fx = self.effects_mut(d, v);
+        fx.down_from = now;
+        fx.down_until = u64::MAX;
+        let dv = &mut self.dev[d as usize];
+        dv.set(flag::BRICKED);
+        dv.enter(Phase::Idle);
+        self.harm(d);
+    }
+
+    pub(crate) fn on_boot_done(&mut self, d: u32, gen: u32) {
+        let dv = self.dev[d as usize];
+        if dv.gen != gen {
+            return;
+        }
+        let sc = self.sc;
+        let hop = dv.installing;
+        if hop == sc.policy.target && !dv.has(flag::EXPOSED) {
+            self.dev[d as usize].set(flag::EXPOSED);
+            self.c.exposed += 1;
+        }
+        let rel = &sc.versions[hop as usize];
+        let pop = &sc.populations[dv.population as usize];
+        let initial = sc.version_label(dv.initial_version);
+        let from = sc.version_label(dv.version);
+        let defect_key = self.key(d, Purpose::Defect);
+        let hits: u64 = rel
+            .defects
+            .iter()
+            .enumerate()
+            .filter(|(j, defect)| {
+                defect.selector.matches(&pop.attrs(initial, Some(from)))
+                    && Stream::at(defect_key, ((hop as u64) << 8) + *j as u64)
+                        .bernoulli(defect.probability)
+            })
+            .fold(0u64, |acc, (j, _)| acc | 1 << j.min(63));
+        let boot_fails = rel
+            .defects
+            .iter()
+            .enumerate()
+            .any(|(j, x)| hits & (1 << j.min(63)) != 0 && x.effect == Effect::BootFailure);
+        if boot_fails {
+            if pop.ab_slots {
+                self.c.fail(Failure::BootReverted);
+                self.dev[d as usize].set(flag::REVERTED);
+                self.harm(d);
+                self.to_reporting(d, Some(Failure::BootReverted));
+            } else {
+                self.brick(d);
+            }
+            return;
+        }
+        self.set_version(d, hop);
+        self.dev[d as usize].boot_at = self.now.0;
+        if hits != 0 {
+            self.apply_effects(d, hop, hits);
+        }
+        self.to_reporting(d, None);
+    }
+
+    /// Applies the post-boot defect effects that hit device `d` (bit `j` of `hits`).
+    fn apply_effects(&mut self, d: u32, hop: u8, hits: u64) {
+        let sc = self.sc;
+        let delay_key = self.key(d, Purpose::DefectDelay);
+        let now = self.now.0;
+        let mut first_onset = u64::MAX;
+        for (j, defect) in sc.versions[hop as usize].defects.iter().enumerate() {
+            if hits & (1 << j.min(63)) == 0 {
+                continue;
+            }
+            let after = defect.after.as_ref().map_or(0, |a| {
+                secs_to_ms(a.sample(&mut Stream::at(
+                    delay_key,
+                    ((hop as u64) << 8 | j as u64) << 5,
+                )))
+            });
+            let onset = now.saturating_add(after);
+            first_onset = first_onset.min(onset);
+            let fx = self.effects_mut(d, hop);
+            match defect.effect {
+                Effect::NoReconnect => {
+                    fx.down_from = fx.down_from.min(onset);
+                    fx.down_until = u64::MAX;
+                }
+                Effect::CrashLoop => {
+                    fx.loop_onset = fx.loop_onset.min(onset);
+                    fx.availability = fx.availability.min(defect.availability);
+                }
+                Effect::CrashRate => {
+                    fx.crash_factor *= defect.factor;
+                    fx.crash_onset = fx.crash_onset.min(onset);
+                }
+                Effect::TelemetryLoss => fx.telemetry_onset = fx.telemetry_onset.min(onset),
+                Effect::BatteryDrain => fx.drain_factor *= defect.factor,
+                Effect::CommandFailure => {
+                    fx.command_rate = 1.0 - (1.0 - fx.command_rate) * (1.0 - defect.rate);
+                    fx.command_onset = fx.command_onset.min(onset);
+                }
+                Effect::BootFailure => {}
+            }
+        }
+        if first_onset <= now {
+            self.harm(d);
+        } else {
+            self.schedule(SimTime(first_onset), Kind::HarmOnset, d, hop as u32);
+        }
+    }
+
+    pub(crate) fn on_harm_onset(&mut self, d: u32, hop: u32) {
+        if self.dev[d as usize].version as u32 == hop {
+            self.harm(d);
+        }
+    }
+
+    /// Records that device `d` suffered a defect effect (or was bricked) now.
+    pub(crate) fn harm(&mut self, d: u32) {
+        let dv = &mut self.dev[d as usize];
+        if dv.has(flag::HARMED) {
+            return;
+        }
+        dv.set(flag::HARMED);
+        let stage = dv.stage;
+        self.c.harmed += 1;
+        if self.sc.populations[dv.population as usize].criticality_high() {
+            self.c.harmed_critical += 1;
+        }
+        self.c.first_harm.get_or_insert(self.now);
+        let support = &self.sc.support;
+        let mut s = Stream::new(self.key(d, Purpose::Ticket));
+        if s.bernoulli(support.ticket_probability) {
+            let delay = secs_to_ms(support.ticket_delay.sample(&mut s));
+            self.ro
+                .tickets
+                .push((stage, self.now.0.saturating_add(delay)));
+        }
+    }
+
+    /// Device `d` now runs version `v`.
+    fn set_version(&mut self, d: u32, v: u8) {
+        let target = self.sc.policy.target;
+        let (start, now) = (self.sc.policy.start, self.now);
+        let dv = &mut self.dev[d as usize];
+        let old = dv.version;
+        dv.previous_version = old;
+        dv.version = v;
+        let targeted = dv.has(flag::TARGETED);
+        let fx_idx = dv.effects;
+        self.version_count[old as usize] -= 1;
+        self.version_count[v as usize] += 1;
+        if targeted && old == target {
+            self.c.target_delta(false, now, start);
+        }
+        if targeted && v == target {
+            self.c.target_delta(true, now, start);
+        }
+        if fx_idx != super::device::NO_EFFECTS && self.effects[fx_idx as usize].version == old {
+            self.effects[fx_idx as usize].left_at = now.0;
+        }
+    }
+
+    fn to_reporting(&mut self, d: u32, failure: Option<Failure>) {
+        let dv = &mut self.dev[d as usize];
+        dv.pending_failure = failure;
+        dv.enter(Phase::Reporting);
+        self.schedule_check_in(d, self.now.plus(1));
+    }
+
+    /// The device reports its result at a check-in.
+    fn report(&mut self, d: u32) {
+        let failure = self.dev[d as usize].pending_failure.take();
+        self.leave_in_flight(d);
+        let dv = self.dev[d as usize];
+        match dv.job {
+            Job::Update => {
+                if failure.is_none() && dv.version < self.sc.policy.target {
+                    // An intermediate hop of a migration chain: go on at once.
+                    self.dev[d as usize].attempts = 0;
+                    return self.learn_job(d);
+                }
+                self.ro_record_result(d, failure);
+                if failure.is_some() {
+                    self.retry_or_fail(d);
+                } else {
+                    let dv = &mut self.dev[d as usize];
+                    dv.job = Job::None;
+                    dv.enter(Phase::Idle);
+                }
+                self.after_result(d);
+                let dv = &self.dev[d as usize];
+                if dv.phase == Phase::Idle && dv.has(flag::ROLLBACK_DUE) && self.ro.rolling_back() {
+                    self.begin_rollback_job(d);
+                }
+            }
+            Job::Rollback => {
+                if failure.is_none() {
+                    self.c.rolled_back += 1;
+                    self.c.recovered.push((d, self.now.0));
+                    self.ro.rb_succeeded += 1;
+                    let dv = &mut self.dev[d as usize];
+                    dv.set(flag::ROLLED_BACK);
+                    dv.job = Job::None;
+                    dv.enter(Phase::Idle);
+                } else {
+                    self.retry_or_fail(d);
+                }
+            }
+            Job::None => self.dev[d as usize].enter(Phase::Idle),
+        }
+    }
+
+    fn leave_in_flight(&mut self, d: u32) {
+        let dv = &mut self.dev[d as usize];
+        if dv.in_flight {
+            dv.in_flight = false;
+            self.in_flight -= 1;
+            self.kick_pump();
+        }
+    }
+
+    fn retry_or_fail(&mut self, d: u32) {
+        let attempts = self.sc.policy.attempts;
+        let backoff = self.sc.policy.backoff_ms;
+        let dv = &mut self.dev[d as usize];
+        if (dv.attempts as u32) < attempts {
+            dv.enter(Phase::Pending);
+            self.schedule_check_in(d, self.now.plus(backoff.max(1)));
+        } else {
+            dv.set(flag::JOB_FAILED);
+            if dv.job == Job::Update {
+                dv.reason = Reason::RetriesExhausted;
+            }
+            dv.job = Job::None;
+            dv.enter(Phase::Idle);
+        }
+    }
+
+    /// The in-progress timeout of an attempt (AWS `inProgressTimeoutInMinutes`): the backend
+    /// marks the attempt timed out. A device still downloading or waiting abandons the attempt
+    /// and retries; one already installing finishes, and its later report replaces the time-out.
+    pub(crate) fn on_timeout(&mut self, d: u32, tag: u32) {
+        let dv = self.dev[d as usize];
+        if !dv.in_flight || attempt_tag(&dv) != tag {
+            return;
+        }
+        self.c.fail(Failure::Timeout);
+        if dv.job == Job::Update && !dv.has(flag::TIMED_OUT) {
+            self.dev[d as usize].set(flag::TIMED_OUT);
+            self.ro.on_timed_out(dv.stage);
+        }
+        if dv.phase == Phase::Downloading {
+            self.end_segment(d);
+        }
+        self.leave_in_flight(d);
+        if dv.job == Job::Update {
+            self.ro_record_result(d, Some(Failure::Timeout));
+        }
+        match dv.phase {
+            Phase::QueuedForSlot
+            | Phase::Downloading
+            | Phase::Interrupted
+            | Phase::WaitingWindow => {
+                self.dev[d as usize].downloaded_kbit = 0.0;
+                self.retry_or_fail(d);
+            }
+            _ => {}
+        }
+        if dv.job == Job::Update {
+            self.after_result(d);
+        }
+    }
+
+    /// Battery level of device `d` at `t` (1.0 on mains).
+    pub(crate) fn battery_level(&self, d: u32, t: SimTime) -> f64 {
+        let dv = &self.dev[d as usize];
+        let pw = &self.sc.power[self.sc.populations[dv.population as usize].power];
+        if !pw.battery {
+            return 1.0;
+        }
+        let initial = pw
+            .level
+            .sample(&mut Stream::new(self.key(d, Purpose::Battery)))
+            .clamp(0.0, 1.0);
+        let drain_factor = if dv.effects != super::device::NO_EFFECTS {
+            let fx = &self.effects[dv.effects as usize];
+            if fx.left_at > t.0 && fx.version == dv.version {
+                fx.drain_factor
+            } else {
+                1.0
+            }
+        } else {
+            1.0
+        };
+        let (base, since, epoch) = match pw.recharge_every_ms {
+            Some(every) if t.0 >= every => (pw.recharge_to, t.0 % every, t.0 / every),
+            _ => (initial, t.0, 0),
+        };
+        let spent = if dv.battery_epoch as u64 == epoch {
+            dv.battery_spent as f64
+        } else {
+            0.0
+        };
+        (base - pw.drain_per_day * drain_factor * since as f64 / DAY_MS as f64 - spent)
+            .clamp(0.0, 1.0)
+    }
+
+    fn spend_battery(&mut self, d: u32, amount: f64) {
+        let every = self.sc.power
+            [self.sc.populations[self.dev[d as usize].population as usize].power]
+            .recharge_every_ms;
+        let epoch = every.map_or(0, |e| self.now.0 / e) as u16;
+        let dv = &mut self.dev[d as usize];
+        if dv.battery_epoch != epoch {
+            dv.battery_epoch = epoch;
+            dv.battery_spent = 0.0;
+        }
+        dv.battery_spent += amount as f32;
+    }
+
+    fn next_recharge(&self, d: u32, t: SimTime) -> Option<SimTime> {
+        let pw =
+            &self.sc.power[self.sc.populations[self.dev[d as usize].population as usize].power];
+        pw.recharge_every_ms.map(|e| SimTime((t.0 / e + 1) * e))
+    }
+}
+
+/// Identifies one attempt, so a stale time-out is recognised.
+fn attempt_tag(d: &super::device::Device) -> u32 {
+    (d.installing as u32) << 16 | (d.attempts as u32) << 8 | d.job as u32
+}
+
+fn dv_stage(d: &super::device::Device) -> u8 {
+    d.stage
+}

@@ -1,0 +1,352 @@
+//! One replication: the fleet's state, the event loop, and dispatch to the device lifecycle
+//! (`lifecycle`) and the rollout controller (`crate::policy`).
+//!
+//! ```text
+//!   RolloutStart ─► open stage ─► Notify (rate) ─► CheckIn ─► preflight ─► download ─► install
+//!        ▲                                                                          │
+//!        └─ gate judge ◄─ bake ◄─ reports ◄─ CheckIn (result) ◄─ boot (defects) ◄───┘
+//! ```
+//!
+//! The loop pops events in `(time, sequence)` order and stops at the horizon. A run that would
+//! process more than `max_events` ends with [`Error::Limit`] instead of running away.
+
+use super::connectivity::{Overlay, Timeline};
+use super::device::{Device, NO_EFFECTS};
+use super::queue::{EventQueue, Kind};
+use super::rng::{stream_key, Purpose, Stream};
+use super::time::{SimTime, DAY_MS, HOUR_MS};
+use crate::error::{Error, Result};
+use crate::metrics::counters::Counters;
+use crate::metrics::series::Series;
+use crate::policy::rollout::Rollout;
+use crate::scenario::Scenario;
+use std::collections::VecDeque;
+
+/// Defect effects active on one device (a side table: few devices have any).
+#[derive(Clone, Copy, Debug)]
+pub struct Effects {
+    /// The release these effects belong to: they act only while the device runs it.
+    pub version: u8,
+    pub down_from: u64,
+    pub down_until: u64,
+    pub crash_factor: f64,
+    pub crash_onset: u64,
+    pub loop_onset: u64,
+    pub availability: f64,
+    pub telemetry_onset: u64,
+    pub command_rate: f64,
+    pub command_onset: u64,
+    pub drain_factor: f64,
+    /// When the device left `version` (`u64::MAX` while it still runs it).
+    pub left_at: u64,
+}
+
+impl Effects {
+    pub fn new(version: u8) -> Effects {
+        Effects {
+            version,
+            down_from: u64::MAX,
+            down_until: 0,
+            crash_factor: 1.0,
+            crash_onset: u64::MAX,
+            loop_onset: u64::MAX,
+            availability: 1.0,
+            telemetry_onset: u64::MAX,
+            command_rate: 0.0,
+            command_onset: u64::MAX,
+            drain_factor: 1.0,
+            left_at: u64::MAX,
+        }
+    }
+}
+
+/// Knobs of a run that are not part of the scenario.
+#[derive(Clone, Debug)]
+pub struct RunLimits {
+    /// Most events one replication may process.
+    pub max_events: u64,
+    /// Record up to this many trace rows (0: no trace).
+    pub trace_rows: usize,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits {
+            max_events: 2_000_000_000,
+            trace_rows: 0,
+        }
+    }
+}
+
+/// One traced event (for `events.csv`).
+#[derive(Clone, Debug)]
+pub struct TraceRow {
+    pub time_ms: u64,
+    pub event: &'static str,
+    pub device: Option<u32>,
+    pub detail: String,
+}
+
+/// The state of one replication.
+pub struct Sim<'s> {
+    pub sc: &'s Scenario,
+    pub rep: u64,
+    pub now: SimTime,
+    pub q: EventQueue,
+    pub dev: Vec<Device>,
+    pub effects: Vec<Effects>,
+    /// Devices waiting for a backend download slot, with the generation they queued at.
+    pub slot_queue: VecDeque<(u32, u32)>,
+    pub active_downloads: u64,
+    pub in_flight: u64,
+    pub ro: Rollout,
+    pub c: Counters,
+    pub series: Series,
+    pub trace: Vec<TraceRow>,
+    pub limits: RunLimits,
+    /// Per version: how many devices run it now.
+    pub version_count: Vec<u64>,
+    /// First hop from each version towards the target (`u8::MAX`: none needed or possible),
+    /// and the number of hops.
+    pub first_hop: Vec<(u8, u8)>,
+}
+
+impl<'s> Sim<'s> {
+    /// Builds the fleet of replication `rep` in its state at time zero.
+    pub fn new(sc: &'s Scenario, rep: u64, limits: RunLimits) -> Result<Sim<'s>> {
+        let n = sc.device_count();
+        if n > u32::MAX as u64 - 1 {
+            return Err(Error::Limit(format!(
+                "{n} devices do not fit the device index"
+            )));
+        }
+        let mut dev = Vec::new();
+        dev.try_reserve_exact(n as usize)
+            .map_err(|_| Error::Limit(format!("cannot allocate {n} device records")))?;
+        let mut version_count = vec![0u64; sc.versions.len()];
+        for (p, pop) in sc.populations.iter().enumerate() {
+            for _ in 0..pop.count {
+                let i = dev.len() as u64;
+                let mut d = Device {
+                    population: p as u16,
+                    effects: NO_EFFECTS,
+                    stage: super::device::NO_STAGE,
+                    ..Device::default()
+                };
+                let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
+                let v = pop
+                    .firmware_mix
+                    .iter()
+                    .find(|(_, c)| u <= *c)
+                    .map_or(pop.firmware_mix.last().map_or(0, |x| x.0), |x| x.0);
+                d.version = v;
+                d.initial_version = v;
+                d.previous_version = v;
+                version_count[v as usize] += 1;
+                dev.push(d);
+            }
+        }
+        let target = sc.policy.target;
+        let first_hop = (0..sc.versions.len() as u8)
+            .map(
+                |v| match crate::fleet::versions::upgrade_path(&sc.versions, v, target) {
+                    Some(path) if !path.is_empty() => (path[0], path.len() as u8),
+                    _ => (u8::MAX, 0),
+                },
+            )
+            .collect();
+        let mut sim = Sim {
+            sc,
+            rep,
+            now: SimTime::ZERO,
+            q: EventQueue::new(),
+            dev,
+            effects: Vec::new(),
+            slot_queue: VecDeque::new(),
+            active_downloads: 0,
+            in_flight: 0,
+            ro: Rollout::new(sc),
+            c: Counters::new(sc),
+            series: Series::new(sc),
+            trace: Vec::new(),
+            limits,
+            version_count,
+            first_hop,
+        };
+        for i in 0..sim.dev.len() {
+            let tl = sim.timeline(i as u32);
+            tl.init(&mut sim.dev[i]);
+        }
+        Ok(sim)
+    }
+
+    /// The key of device `d`'s stream for `purpose` in this replication.
+    #[inline]
+    pub fn key(&self, d: u32, purpose: Purpose) -> u64 {
+        stream_key(self.sc.seed, self.rep, d as u64, purpose)
+    }
+
+    #[inline]
+    pub fn timeline(&self, d: u32) -> Timeline<'s> {
+        let pop = &self.sc.populations[self.dev[d as usize].population as usize];
+        Timeline {
+            profile: &self.sc.connectivity[pop.connectivity],
+            key: self.key(d, Purpose::Connectivity),
+            telemetry_ms: pop.telemetry_interval_ms,
+        }
+    }
+
+    #[inline]
+    pub fn overlay(&self, d: u32) -> Overlay {
+        let e = self.dev[d as usize].effects;
+        if e == NO_EFFECTS {
+            return Overlay::NONE;
+        }
+        let fx = &self.effects[e as usize];
+        let loop_active = fx.loop_onset < fx.left_at;
+        Overlay {
+            down_from: fx.down_from,
+            down_until: fx.down_until,
+            loop_onset: if loop_active { fx.loop_onset } else { u64::MAX },
+            availability: fx.availability,
+        }
+    }
+
+    /// The effects entry of device `d`, created on first use.
+    pub fn effects_mut(&mut self, d: u32, version: u8) -> &mut Effects {
+        let idx = self.dev[d as usize].effects;
+        if idx == NO_EFFECTS || self.effects[idx as usize].version != version {
+            // A device that installs another defective release gets a fresh entry; the old one's
+            // harm has been counted already.
+            let down = if idx == NO_EFFECTS {
+                None
+            } else {
+                Some((
+                    self.effects[idx as usize].down_from,
+                    self.effects[idx as usize].down_until,
+                ))
+            };
+            let mut fx = Effects::new(version);
+            if let Some((from, until)) = down {
+                fx.down_from = from;
+                fx.down_until = until;
+            }
+            self.effects.push(fx);
+            self.dev[d as usize].effects = (self.effects.len() - 1) as u32;
+        }
+        let idx = self.dev[d as usize].effects as usize;
+        &mut self.effects[idx]
+    }
+
+    /// Local time of day (ms) of device `d` at simulated time `t`.
+    pub fn local_ms_of_day(&self, d: u32, t: SimTime) -> u64 {
+        let pop = &self.sc.populations[self.dev[d as usize].population as usize];
+        let offset_ms = (self.sc.start_unix_s + pop.utc_offset_s) * 1000;
+        (offset_ms.rem_euclid(DAY_MS as i64) as u64 + t.0) % DAY_MS
+    }
+
+    #[inline]
+    pub fn schedule(&mut self, t: SimTime, kind: Kind, device: u32, aux: u32) {
+        if t <= self.sc.horizon {
+            self.q.push(t.max(self.now), kind, device, aux);
+        }
+    }
+
+    /// Runs the replication to its horizon.
+    pub fn run(&mut self) -> Result<()> {
+        self.schedule(self.sc.policy.start, Kind::RolloutStart, 0, 0);
+        self.schedule(
+            self.sc.policy.window_end.min(self.sc.horizon),
+            Kind::WindowClose,
+            0,
+            0,
+        );
+        self.schedule(SimTime::ZERO, Kind::Sample, 0, 0);
+        while let Some(ev) = self.q.pop() {
+            debug_assert!(ev.time >= self.now, "event scheduled in the past");
+            self.now = ev.time;
+            if self.q.popped() > self.limits.max_events {
+                return Err(Error::Limit(format!(
+                    "replication {} processed more than {} events before {} of simulated time; raise the limit or shorten the horizon",
+                    self.rep, self.limits.max_events, self.now
+                )));
+            }
+            if self.trace.len() < self.limits.trace_rows {
+                self.trace_event(ev.kind, ev.device, ev.aux);
+            }
+            self.dispatch(ev.kind, ev.device, ev.aux);
+        }
+        self.now = self.sc.horizon;
+        self.finish();
+        Ok(())
+    }
+
+    fn dispatch(&mut self, kind: Kind, d: u32, aux: u32) {
+        match kind {
+            Kind::CheckIn => self.on_check_in(d, aux),
+            Kind::DownloadDone => self.on_download_done(d, aux),
+            Kind::DownloadInterrupted => self.on_download_interrupted(d, aux),
+            Kind::InstallStart => self.on_install_start(d, aux),
+            Kind::InstallDone => self.on_install_done(d, aux),
+            Kind::BootDone => self.on_boot_done(d, aux),
+            Kind::Timeout => self.on_timeout(d, aux),
+            Kind::HarmOnset => self.on_harm_onset(d, aux),
+            Kind::Notify => self.on_notify(),
+            Kind::StageReadyCheck => self.check_stage_ready(aux as usize),
+            Kind::StageJudge => self.on_stage_judge(aux as usize),
+            Kind::StageMaxWait => self.on_stage_max_wait(aux as usize),
+            Kind::OperatorAct => self.on_operator(aux),
+            Kind::WindowClose => self.on_window_close(),
+            Kind::Sample => {
+                self.sample();
+                self.schedule(self.now.plus(HOUR_MS), Kind::Sample, 0, 0);
+            }
+            Kind::RolloutStart => self.start_rollout(),
+        }
+    }
+
+    fn trace_event(&mut self, kind: Kind, d: u32, aux: u32) {
+        let device_event = !matches!(
+            kind,
+            Kind::Notify
+                | Kind::StageReadyCheck
+                | Kind::StageJudge
+                | Kind::StageMaxWait
+                | Kind::OperatorAct
+                | Kind::WindowClose
+                | Kind::Sample
+                | Kind::RolloutStart
+        );
+        self.trace.push(TraceRow {
+            time_ms: self.now.0,
+            event: kind_name(kind),
+            device: device_event.then_some(d),
+            detail: if device_event {
+                format!("{:?}", self.dev[d as usize].phase)
+            } else {
+                aux.to_string()
+            },
+        });
+    }
+}
+
+pub fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::CheckIn => "check_in",
+        Kind::DownloadDone => "download_done",
+        Kind::DownloadInterrupted => "download_interrupted",
+        Kind::InstallStart => "install_start",
+        Kind::InstallDone => "install_done",
+        Kind::BootDone => "boot_done",
+        Kind::Timeout => "timeout",
+        Kind::HarmOnset => "harm_onset",
+        Kind::Notify => "notify",
+        Kind::StageReadyCheck => "stage_ready_check",
+        Kind::StageJudge => "stage_judge",
+        Kind::StageMaxWait => "stage_max_wait",
+        Kind::OperatorAct => "operator",
+        Kind::WindowClose => "window_close",
+        Kind::Sample => "sample",
+        Kind::RolloutStart => "rollout_start",
+    }
+}

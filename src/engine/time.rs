@@ -1,0 +1,138 @@
+//! Simulated time: integer milliseconds since the scenario start, and duration parsing.
+//!
+//! Every timestamp inside the simulator is a [`SimTime`]. Scenario files write durations as
+//! strings (`"250ms"`, `"30s"`, `"15m"`, `"6h"`, `"2d"`, `"1w"`) or as a bare number of seconds.
+
+use std::fmt;
+
+/// Milliseconds since the scenario start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SimTime(pub u64);
+
+/// Milliseconds in one second, minute, hour and day.
+pub const SECOND_MS: u64 = 1_000;
+pub const MINUTE_MS: u64 = 60 * SECOND_MS;
+pub const HOUR_MS: u64 = 60 * MINUTE_MS;
+pub const DAY_MS: u64 = 24 * HOUR_MS;
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+    /// A time that never comes: used for "forever" and "never".
+    pub const NEVER: SimTime = SimTime(u64::MAX);
+
+    pub fn from_secs_f64(secs: f64) -> SimTime {
+        SimTime(secs_to_ms(secs))
+    }
+    pub fn ms(self) -> u64 {
+        self.0
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+    pub fn as_days_f64(self) -> f64 {
+        self.0 as f64 / DAY_MS as f64
+    }
+    /// Saturating addition of a duration in milliseconds.
+    pub fn plus(self, ms: u64) -> SimTime {
+        SimTime(self.0.saturating_add(ms))
+    }
+    pub fn is_never(self) -> bool {
+        self.0 == u64::MAX
+    }
+}
+
+/// Converts seconds to whole milliseconds, rounding, clamping negatives to zero and huge values
+/// to [`SimTime::NEVER`] so that a sampled duration can never wrap the clock.
+pub fn secs_to_ms(secs: f64) -> u64 {
+    if !(secs > 0.0) {
+        return 0;
+    }
+    let ms = (secs * 1000.0).round();
+    if ms >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        ms as u64
+    }
+}
+
+/// Parses a duration string into seconds. A bare number is seconds.
+pub fn parse_duration_secs(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    if let Ok(secs) = trimmed.parse::<f64>() {
+        return check_secs(secs, text);
+    }
+    match humantime::parse_duration(trimmed) {
+        Ok(d) => Ok(d.as_secs_f64()),
+        Err(e) => Err(format!(
+            "`{text}` is not a duration ({e}); write e.g. \"250ms\", \"30s\", \"15m\", \"6h\", \"2d\", \"1w\" or a number of seconds"
+        )),
+    }
+}
+
+fn check_secs(secs: f64, text: &str) -> Result<f64, String> {
+    if secs.is_finite() && secs >= 0.0 {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "`{text}` is not a duration: it must be a finite number of seconds ≥ 0"
+        ))
+    }
+}
+
+/// Formats a number of seconds for people: `3d 4h`, `5h 12m`, `42s`.
+pub fn human_secs(secs: f64) -> String {
+    if !secs.is_finite() {
+        return "-".into();
+    }
+    let total = secs.round() as u64;
+    let (d, h, m, s) = (
+        total / 86_400,
+        total / 3600 % 24,
+        total / 60 % 60,
+        total % 60,
+    );
+    if d > 0 {
+        format!("{d}d {h}h")
+    } else if h > 0 {
+        format!("{h}h {m}m")
+    } else if m > 0 {
+        format!("{m}m {s}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+impl fmt::Display for SimTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_never() {
+            write!(f, "never")
+        } else {
+            write!(f, "{}", human_secs(self.as_secs_f64()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_unit_of_the_spec() {
+        assert_eq!(parse_duration_secs("250ms").unwrap(), 0.25);
+        assert_eq!(parse_duration_secs("30s").unwrap(), 30.0);
+        assert_eq!(parse_duration_secs("15m").unwrap(), 900.0);
+        assert_eq!(parse_duration_secs("6h").unwrap(), 21_600.0);
+        assert_eq!(parse_duration_secs("2d").unwrap(), 172_800.0);
+        assert_eq!(parse_duration_secs("1w").unwrap(), 604_800.0);
+        assert_eq!(parse_duration_secs("90").unwrap(), 90.0);
+        assert!(parse_duration_secs("5 parsecs").is_err());
+        assert!(parse_duration_secs("-3").is_err());
+    }
+
+    #[test]
+    fn human_format() {
+        assert_eq!(human_secs(3.0 * 86_400.0 + 4.0 * 3600.0 + 59.0), "3d 4h");
+        assert_eq!(human_secs(3600.0 * 5.0 + 720.0), "5h 12m");
+        assert_eq!(human_secs(42.0), "42s");
+    }
+}

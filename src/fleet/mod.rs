@@ -1,0 +1,3 @@
+//! The fleet's release rules: upgrade paths and downgrades.
+
+pub mod versions;

@@ -1,0 +1,12 @@
+//! The `fleetsim` binary: parse, run, map the result to an exit code (0 ok, 1 "no", 2 error).
+
+fn main() {
+    let code = match fleetsim::cli::parse().and_then(fleetsim::app::execute) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    };
+    std::process::exit(code);
+}

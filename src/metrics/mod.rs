@@ -1,0 +1,5 @@
+//! Ground-truth metrics of a replication: counters, the hourly series and the outcome.
+
+pub mod counters;
+pub mod outcome;
+pub mod series;

@@ -1,0 +1,202 @@
+//! The outcome of one replication (SPEC §2): every metric by its stable name. This struct *is*
+//! the schema of `replications.csv` and of the per-replication part of `summary.json`.
+
+use crate::engine::device::{flag, Job, Phase, FAILURES, REASONS};
+use crate::engine::sim::Sim;
+use crate::engine::time::SimTime;
+use crate::policy::rollout::GateRecord;
+use std::collections::BTreeMap;
+
+/// All durations and times are seconds; rates are fractions in 0..1; `None` is "no value".
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Outcome {
+    pub replication: u64,
+    /// Devices in the fleet.
+    pub devices: u64,
+    /// Devices the rollout set out to update (the union of the stage cohorts).
+    pub targeted: u64,
+    /// Targeted devices running the target at the end.
+    pub updated: u64,
+    /// `updated / targeted`.
+    pub completion: Option<f64>,
+    /// Seconds from rollout start until 50 / 95 / 99 % of `targeted` ran the target.
+    pub time_to_50: Option<f64>,
+    pub time_to_95: Option<f64>,
+    pub time_to_99: Option<f64>,
+    /// Devices that booted (or tried to boot) the target.
+    pub exposed: u64,
+    /// Blast radius: devices that suffered a defect effect or were bricked by the rollout.
+    pub harmed: u64,
+    pub harmed_critical: u64,
+    pub bricked: u64,
+    pub halted: bool,
+    pub halt_reason: Option<String>,
+    /// Seconds since the scenario start.
+    pub halted_at: Option<f64>,
+    pub final_stage: Option<String>,
+    /// Seconds from the first harm to the first failed gate or abort.
+    pub time_to_detect: Option<f64>,
+    pub false_halt: bool,
+    pub rolled_back: u64,
+    pub rollback_refused: u64,
+    /// Seconds from the rollback decision until 95 % of recoverable exposed devices ran
+    /// their rollback version.
+    pub time_to_recover_95: Option<f64>,
+    pub stranded: u64,
+    pub stranded_by_reason: BTreeMap<String, u64>,
+    pub failures_by_reason: BTreeMap<String, u64>,
+    /// Preflight deferrals by reason (each deferral counted once).
+    pub deferrals_by_reason: BTreeMap<String, u64>,
+    pub security_violations: u64,
+    pub peak_in_flight: u64,
+    pub bytes_served: f64,
+    pub download_time_p50: Option<f64>,
+    pub download_time_p95: Option<f64>,
+    /// The backend's view at the end: devices whose latest reported result is a success / a
+    /// failure, devices past the timeout, and support tickets opened.
+    pub observed_success: u64,
+    pub observed_failure: u64,
+    pub observed_timed_out: u64,
+    pub observed_tickets: u64,
+    /// Events processed (a work measure, not a timing).
+    pub events: u64,
+    #[serde(skip)]
+    pub gates: Vec<GateRecord>,
+}
+
+fn secs(t: SimTime) -> f64 {
+    t.as_secs_f64()
+}
+
+impl Sim<'_> {
+    /// Computes the outcome at the end of the replication.
+    pub(crate) fn finish(&mut self) {
+        if self.c.stranded.is_none() {
+            self.on_window_close();
+        }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        let sc = self.sc;
+        let c = &self.c;
+        let target = sc.policy.target;
+        let mut dl: Vec<u64> = c.download_times_ms.clone();
+        dl.sort_unstable();
+        let pct = |q: f64| {
+            crate::analysis::stats::quantile_sorted(
+                &dl.iter().map(|&x| x as f64 / 1000.0).collect::<Vec<_>>(),
+                q,
+            )
+        };
+        let stranded = c.stranded.unwrap_or_default();
+        let defective = sc.versions[target as usize]
+            .defects
+            .iter()
+            .any(|d| d.probability > 0.0);
+        let halted = self.ro.halted_at.is_some();
+        let time_to_detect = match (c.first_harm, self.ro.detect_at) {
+            (Some(h), Some(d)) => Some(secs(SimTime(d.0.saturating_sub(h.0)))),
+            _ => None,
+        };
+        let (rolled_back_refused, time_to_recover_95) = self.rollback_outcome();
+        let final_stage = self
+            .ro
+            .halt_stage
+            .or(self.ro.current)
+            .map(|i| sc.policy.stages[i].name.clone());
+        Outcome {
+            replication: self.rep,
+            devices: self.dev.len() as u64,
+            targeted: c.targeted,
+            updated: c.on_target,
+            completion: (c.targeted > 0).then(|| c.on_target as f64 / c.targeted as f64),
+            time_to_50: c.adoption_at[0].map(secs),
+            time_to_95: c.adoption_at[1].map(secs),
+            time_to_99: c.adoption_at[2].map(secs),
+            exposed: c.exposed,
+            harmed: c.harmed,
+            harmed_critical: c.harmed_critical,
+            bricked: c.bricked,
+            halted,
+            halt_reason: self.ro.halt_reason.clone(),
+            halted_at: self.ro.halted_at.map(secs),
+            final_stage,
+            time_to_detect,
+            false_halt: halted && !defective,
+            rolled_back: c.rolled_back,
+            rollback_refused: rolled_back_refused,
+            time_to_recover_95,
+            stranded: stranded.iter().sum(),
+            stranded_by_reason: REASONS
+                .iter()
+                .map(|(n, r)| (n.to_string(), stranded[*r as usize]))
+                .collect(),
+            failures_by_reason: FAILURES
+                .iter()
+                .map(|(n, f)| (n.to_string(), c.failures[*f as usize]))
+                .collect(),
+            deferrals_by_reason: REASONS
+                .iter()
+                .map(|(n, r)| (n.to_string(), c.deferrals[*r as usize]))
+                .collect(),
+            security_violations: c.security_violations,
+            peak_in_flight: c.peak_in_flight,
+            bytes_served: c.bytes_served,
+            download_time_p50: pct(0.5),
+            download_time_p95: pct(0.95),
+            observed_success: self.ro.global.success,
+            observed_failure: self.ro.global.failure,
+            observed_timed_out: self.ro.global.timed_out,
+            observed_tickets: self.ro.tickets_by(None, self.now.0),
+            events: self.q.popped(),
+            gates: self.ro.gate_log.clone(),
+        }
+    }
+
+    /// `rollback_refused` and `time_to_recover_95`. Recoverable devices are the exposed ones
+    /// that are not bricked, not refused by an unsafe downgrade and still reachable; a device
+    /// already back on its rollback version when the rollback was decided (an A/B revert) counts
+    /// as recovered at the decision.
+    fn rollback_outcome(&self) -> (u64, Option<f64>) {
+        let Some(decided) = self.ro.rollback_at else {
+            return (0, None);
+        };
+        let mut refused = 0u64;
+        let mut recoverable = 0u64;
+        let mut times: Vec<u64> = Vec::new();
+        let recovered_at: std::collections::HashMap<u32, u64> =
+            self.c.recovered.iter().copied().collect();
+        for (i, dv) in self.dev.iter().enumerate() {
+            if !dv.has(flag::EXPOSED) {
+                continue;
+            }
+            let d = i as u32;
+            let unreachable = self.overlay(d).down_until == u64::MAX;
+            if dv.has(flag::BRICKED)
+                || dv.has(flag::REFUSED)
+                || (unreachable && dv.version == self.sc.policy.target)
+            {
+                refused += 1;
+                continue;
+            }
+            if dv.version == self.sc.policy.target
+                && dv.phase == Phase::Pending
+                && dv.job == Job::Rollback
+            {
+                refused += 1;
+                continue;
+            }
+            recoverable += 1;
+            if let Some(&t) = recovered_at.get(&d) {
+                times.push(t.max(decided.0));
+            } else if dv.version != self.sc.policy.target {
+                times.push(decided.0);
+            }
+        }
+        times.sort_unstable();
+        let need = ((0.95 * recoverable as f64).ceil() as usize).max(1);
+        let t95 = (recoverable > 0 && times.len() >= need)
+            .then(|| (times[need - 1] - decided.0) as f64 / 1000.0);
+        (refused, t95)
+    }
+}

@@ -1,0 +1,308 @@
+//! Gate evaluation: each check's observed metric over the stage cohort, as the backend sees it
+//! (only what devices have reported by now), and its test (SPEC §1.5).
+//!
+//! - `point` compares the observed ratio with the threshold.
+//! - `wilson` fails a check only when a one-sided bound at `confidence` proves the metric is
+//!   past its threshold: the Wilson score bound for proportions, the exact Poisson bound for
+//!   crash rates, and for `max_ratio_vs_control` the exact conditional binomial bound on the
+//!   ratio of two Poisson rates (counts over exposure).
+//! - A check with no data yet (empty denominator) passes: there is no evidence against the
+//!   release, and `min_devices` is what guards against judging on too little.
+
+use super::rollout::GateRecord;
+use crate::analysis::stats::{poisson_lower, rate_ratio_lower, wilson, z_quantile};
+use crate::engine::device::{flag, NO_EFFECTS};
+use crate::engine::rng::{Purpose, Stream};
+use crate::engine::sim::Sim;
+use crate::engine::time::DAY_MS;
+use crate::scenario::model::{Bound, Check, Gate};
+use crate::scenario::raw::{ObservedMetric, TestKind};
+
+/// Crashes per day of a crash-looping device (one an hour).
+pub const CRASH_LOOP_PER_DAY: f64 = 24.0;
+/// Control groups are at most this many devices, taken in the fleet's random order.
+pub const MAX_CONTROL: usize = 50_000;
+
+/// A count over a base (devices, commands, or device-days).
+#[derive(Clone, Copy, Debug, Default)]
+struct Ratio {
+    count: f64,
+    base: f64,
+}
+
+impl Ratio {
+    fn value(self) -> Option<f64> {
+        (self.base > 0.0).then(|| self.count / self.base)
+    }
+}
+
+/// Judges a gate now. Returns whether every check passed, and one record per check.
+pub fn evaluate(sim: &mut Sim, stage: usize, gate: &Gate) -> (bool, Vec<GateRecord>) {
+    let mut records = Vec::with_capacity(gate.checks.len());
+    for check in &gate.checks {
+        records.push(evaluate_check(sim, stage, gate, check));
+    }
+    (records.iter().all(|r| r.passed), records)
+}
+
+fn evaluate_check(sim: &mut Sim, stage: usize, gate: &Gate, check: &Check) -> GateRecord {
+    let cohort = observe(sim, stage, check, false);
+    let z = z_quantile(gate.confidence);
+    let wilson_test = gate.test == TestKind::Wilson;
+    let (observed, bound, threshold, passed) = match check.bound {
+        Bound::Max(max) => {
+            let bound = wilson_test
+                .then(|| lower_bound(check.metric, cohort, z, gate.confidence))
+                .flatten();
+            let judged = if wilson_test { bound } else { cohort.value() };
+            (cohort.value(), bound, max, judged.is_none_or(|v| v <= max))
+        }
+        Bound::Min(min) => {
+            let bound = wilson_test
+                .then(|| upper_bound(check.metric, cohort, z))
+                .flatten();
+            let judged = if wilson_test { bound } else { cohort.value() };
+            (cohort.value(), bound, min, judged.is_none_or(|v| v >= min))
+        }
+        Bound::MaxRatioVsControl(max) => {
+            let control = observe(sim, stage, check, true);
+            let ratio = match (cohort.value(), control.value()) {
+                (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+                (Some(a), Some(_)) if a > 0.0 => Some(f64::INFINITY),
+                (Some(_), Some(_)) => Some(1.0),
+                _ => None,
+            };
+            let bound = wilson_test.then(|| {
+                rate_ratio_lower(
+                    cohort.count as u64,
+                    cohort.base,
+                    control.count as u64,
+                    control.base,
+                    gate.confidence,
+                )
+            });
+            let judged = if wilson_test { bound } else { ratio };
+            (ratio, bound, max, judged.is_none_or(|v| v <= max))
+        }
+    };
+    GateRecord {
+        stage: sim.sc.policy.stages[stage].name.clone(),
+        time: sim.now.as_secs_f64(),
+        check: check.metric.name().into(),
+        test: if wilson_test { "wilson" } else { "point" }.into(),
+        count: cohort.count,
+        base: cohort.base,
+        observed,
+        bound,
+        threshold,
+        passed,
+        decision: if passed { "pass" } else { "fail" }.into(),
+    }
+}
+
+fn is_proportion(m: ObservedMetric) -> bool {
+    !matches!(
+        m,
+        ObservedMetric::CrashRate | ObservedMetric::SupportTickets
+    )
+}
+
+fn lower_bound(m: ObservedMetric, r: Ratio, z: f64, confidence: f64) -> Option<f64> {
+    if r.base <= 0.0 {
+        return None;
+    }
+    Some(match m {
+        ObservedMetric::CrashRate => poisson_lower(r.count as u64, confidence) / r.base,
+        ObservedMetric::SupportTickets => r.count,
+        _ => wilson(r.count as u64, r.base as u64, z).0,
+    })
+}
+
+fn upper_bound(m: ObservedMetric, r: Ratio, z: f64) -> Option<f64> {
+    if r.base <= 0.0 {
+        return None;
+    }
+    Some(if is_proportion(m) {
+        wilson(r.count as u64, r.base as u64, z).1
+    } else {
+        r.value()?
+    })
+}
+
+/// The observed metric over the stage cohort, or (with `control`) over the devices of the same
+/// populations that have not started the update.
+fn observe(sim: &mut Sim, stage: usize, check: &Check, control: bool) -> Ratio {
+    let obs = sim.ro.stages[stage].obs;
+    let count_ratio = |c: u64, b: u64| Ratio {
+        count: c as f64,
+        base: b as f64,
+    };
+    if !control {
+        match check.metric {
+            ObservedMetric::UpdateFailureRate => return count_ratio(obs.failure, obs.reported),
+            ObservedMetric::UpdateSuccessRate => return count_ratio(obs.success, obs.reported),
+            ObservedMetric::TimeoutRate => return count_ratio(obs.timed_out, obs.started),
+            ObservedMetric::RevertRate => return count_ratio(obs.reverts, obs.reported),
+            ObservedMetric::SupportTickets => {
+                let n = sim.ro.tickets_by(Some(stage), sim.now.0);
+                return Ratio {
+                    count: n as f64,
+                    base: 1.0,
+                };
+            }
+            _ => {}
+        }
+    }
+    let devices = if control {
+        control_group(sim, stage)
+    } else {
+        sim.ro.stages[stage].cohort.clone()
+    };
+    let window_start = sim.ro.stages[stage].opened_at.map_or(0, |t| t.0);
+    let mut total = Ratio::default();
+    for d in devices {
+        let r = device_metric(sim, d, check, control, window_start);
+        total.count += r.count;
+        total.base += r.base;
+    }
+    total
+}
+
+/// Devices of the cohort's populations that have not started the update, in fleet order.
+fn control_group(sim: &Sim, stage: usize) -> Vec<u32> {
+    let mut pops = vec![false; sim.sc.populations.len()];
+    for &d in &sim.ro.stages[stage].cohort {
+        pops[sim.dev[d as usize].population as usize] = true;
+    }
+    let target = sim.sc.policy.target;
+    sim.ro
+        .order
+        .iter()
+        .copied()
+        .filter(|&d| {
+            let dv = &sim.dev[d as usize];
+            pops[dv.population as usize] && !dv.has(flag::STARTED) && dv.version != target
+        })
+        .take(MAX_CONTROL)
+        .collect()
+}
+
+fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_start: u64) -> Ratio {
+    let now = sim.now.0;
+    let (tl, o) = (sim.timeline(d), sim.overlay(d));
+    let dv = sim.dev[d as usize];
+    let updated = dv.version == sim.sc.policy.target && dv.has(flag::EXPOSED);
+    match check.metric {
+        ObservedMetric::SilentRate => {
+            if !control && !dv.has(flag::STARTED) {
+                return Ratio::default();
+            }
+            let contact = tl.last_contact(&mut sim.dev[d as usize], now, &o);
+            let silent = now.saturating_sub(contact) >= check.silent_after_ms;
+            Ratio {
+                count: silent as u64 as f64,
+                base: 1.0,
+            }
+        }
+        _ if !control && !updated => Ratio::default(),
+        ObservedMetric::CrashRate => {
+            let contact = tl.last_contact(&mut sim.dev[d as usize], now, &o);
+            let from = if control { window_start } else { dv.boot_at };
+            if contact <= from {
+                return Ratio::default();
+            }
+            let crashes = crashes_between(sim, d, from, contact);
+            Ratio {
+                count: crashes as f64,
+                base: (contact - from) as f64 / DAY_MS as f64,
+            }
+        }
+        ObservedMetric::TelemetryGapRate => {
+            let contact = tl.last_contact(&mut sim.dev[d as usize], now, &o);
+            let from = if control { window_start } else { dv.boot_at };
+            if contact <= from {
+                return Ratio::default();
+            }
+            let fx = effect(sim, d);
+            let gap =
+                fx.is_some_and(|f| f.telemetry_onset <= contact && f.telemetry_onset < f.left_at);
+            Ratio {
+                count: gap as u64 as f64,
+                base: 1.0,
+            }
+        }
+        ObservedMetric::CommandFailureRate => {
+            let contact = tl.last_contact(&mut sim.dev[d as usize], now, &o);
+            let from = if control { window_start } else { dv.boot_at };
+            command_results(sim, d, from, contact)
+        }
+        _ => Ratio::default(),
+    }
+}
+
+fn effect<'a>(sim: &'a Sim, d: u32) -> Option<&'a crate::engine::sim::Effects> {
+    let idx = sim.dev[d as usize].effects;
+    (idx != NO_EFFECTS).then(|| &sim.effects[idx as usize])
+}
+
+/// Cumulative crash hazard of device `d` at `t` (expected crashes since time zero).
+fn hazard(sim: &Sim, d: u32, t: u64) -> f64 {
+    let pop = &sim.sc.populations[sim.dev[d as usize].population as usize];
+    let days = |ms: u64| ms as f64 / DAY_MS as f64;
+    let mut h = pop.crash_rate_per_day * days(t);
+    if let Some(fx) = effect(sim, d) {
+        let end = t.min(fx.left_at);
+        if fx.crash_onset < end {
+            h += (fx.crash_factor - 1.0) * pop.crash_rate_per_day * days(end - fx.crash_onset);
+        }
+        if fx.loop_onset < end {
+            h += CRASH_LOOP_PER_DAY * days(end - fx.loop_onset);
+        }
+    }
+    h
+}
+
+/// Crashes of device `d` in `(a, b]`: a Poisson process in hazard time, its unit-rate event
+/// times drawn from the device's own crash stream, so the same device crashes at the same
+/// moments whatever the policy (as long as it runs the same firmware).
+fn crashes_between(sim: &Sim, d: u32, a: u64, b: u64) -> u64 {
+    let (ha, hb) = (hazard(sim, d, a), hazard(sim, d, b));
+    let mut s = Stream::new(sim.key(d, Purpose::Crash));
+    let (mut e, mut n) = (0.0, 0u64);
+    // Bounded: the hazard over a horizon is at most a few thousand.
+    for _ in 0..1_000_000 {
+        e += s.exp1();
+        if e > hb {
+            break;
+        }
+        if e > ha {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// Commands sent to device `d` in `(from, contact]` whose results it has reported, and how many
+/// failed. Commands arrive `commands_per_day` times a day at even intervals.
+fn command_results(sim: &Sim, d: u32, from: u64, contact: u64) -> Ratio {
+    let pop = &sim.sc.populations[sim.dev[d as usize].population as usize];
+    if contact <= from || pop.commands_per_day <= 0.0 {
+        return Ratio::default();
+    }
+    let every = (DAY_MS as f64 / pop.commands_per_day) as u64;
+    let sent = ((contact - from) / every.max(1)).min(100_000);
+    let mut failed = 0u64;
+    if let Some(fx) = effect(sim, d).filter(|f| f.command_rate > 0.0) {
+        let mut s = Stream::new(sim.key(d, Purpose::Command));
+        for k in 1..=sent {
+            let t = from + k * every;
+            if s.bernoulli(fx.command_rate) && t >= fx.command_onset && t < fx.left_at {
+                failed += 1;
+            }
+        }
+    }
+    Ratio {
+        count: failed as f64,
+        base: sent as f64,
+    }
+}

@@ -1,0 +1,5 @@
+//! The rollout policy at work: cohorts, the controller, and gate evaluation.
+
+pub mod cohort;
+pub mod gate;
+pub mod rollout;

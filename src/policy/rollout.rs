@@ -1,0 +1,639 @@
+//! The rollout controller (SPEC §1.5): stages in order, the notification pump with AWS IoT Jobs'
+//! exponential rate, gates judged after bake, continuous abort rules, and the actions pause /
+//! rollback / abort with the operator in the loop.
+
+use crate::engine::device::{flag, Failure, Job, Phase, Reason, Reported};
+use crate::engine::queue::Kind;
+use crate::engine::rng::{Purpose, Stream};
+use crate::engine::sim::Sim;
+use crate::engine::time::{secs_to_ms, SimTime};
+use crate::scenario::model::Scenario;
+use crate::scenario::raw::{Action, Approval, ObservedMetric, OnInsufficient, OnPause};
+use std::collections::VecDeque;
+
+/// Where the rollout stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    NotStarted,
+    Running,
+    Paused,
+    RollingBack,
+    Aborted,
+    Held,
+}
+
+/// What the backend has observed over a set of devices.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Obs {
+    pub notified: u64,
+    pub started: u64,
+    /// Devices with a reported result.
+    pub reported: u64,
+    /// Devices whose latest result is a success / a failure.
+    pub success: u64,
+    pub failure: u64,
+    /// A/B self-reverts reported.
+    pub reverts: u64,
+    /// Devices that passed the in-progress timeout.
+    pub timed_out: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct StageState {
+    pub cohort: Vec<u32>,
+    pub opened_at: Option<SimTime>,
+    pub notified: usize,
+    pub ready_at: Option<SimTime>,
+    pub obs: Obs,
+}
+
+/// Where a pause came from, so that `resume` knows what it resumes.
+#[derive(Clone, Copy, Debug)]
+enum PauseSource {
+    Gate(usize),
+    Abort(usize),
+}
+
+/// One gate (or abort-rule) check as evaluated, for `stages.csv` and `summary.json`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct GateRecord {
+    pub stage: String,
+    /// Seconds since the scenario start.
+    pub time: f64,
+    pub check: String,
+    pub test: String,
+    /// Numerator and denominator of the observed value (count over devices, or crashes over
+    /// device-days).
+    pub count: f64,
+    pub base: f64,
+    pub observed: Option<f64>,
+    /// The confidence bound compared with the threshold (`wilson` tests).
+    pub bound: Option<f64>,
+    pub threshold: f64,
+    pub passed: bool,
+    pub decision: String,
+}
+
+const OP_ON_PAUSE: u32 = 1 << 30;
+const OP_APPROVE: u32 = 1 << 29;
+
+pub struct Rollout {
+    pub mode: Mode,
+    pub stages: Vec<StageState>,
+    pub current: Option<usize>,
+    /// The seed-stable random order of the fleet (cohorts and control groups follow it).
+    pub order: Vec<u32>,
+    queue: VecDeque<u32>,
+    pump_pending: bool,
+    last_notify: Option<SimTime>,
+    notified_total: u64,
+    pub succeeded_total: u64,
+    rb_notified: u64,
+    pub rb_succeeded: u64,
+    pub window_closed: bool,
+    pub halted_at: Option<SimTime>,
+    pub halt_reason: Option<String>,
+    pub halt_stage: Option<usize>,
+    pub rollback_at: Option<SimTime>,
+    pub detect_at: Option<SimTime>,
+    pub parked: Vec<u32>,
+    pub global: Obs,
+    aborts_disabled: Vec<bool>,
+    /// Support tickets: (stage of the device, time the ticket opens).
+    pub tickets: Vec<(u8, u64)>,
+    pub gate_log: Vec<GateRecord>,
+    pause_source: Option<PauseSource>,
+    pub started_order: Vec<u32>,
+    operator_draws: u64,
+    pub complete: bool,
+}
+
+impl Rollout {
+    pub fn new(sc: &Scenario) -> Rollout {
+        Rollout {
+            mode: Mode::NotStarted,
+            stages: vec![StageState::default(); sc.policy.stages.len()],
+            current: None,
+            order: Vec::new(),
+            queue: VecDeque::new(),
+            pump_pending: false,
+            last_notify: None,
+            notified_total: 0,
+            succeeded_total: 0,
+            rb_notified: 0,
+            rb_succeeded: 0,
+            window_closed: false,
+            halted_at: None,
+            halt_reason: None,
+            halt_stage: None,
+            rollback_at: None,
+            detect_at: None,
+            parked: Vec::new(),
+            global: Obs::default(),
+            aborts_disabled: vec![false; sc.policy.aborts.len()],
+            tickets: Vec::new(),
+            gate_log: Vec::new(),
+            pause_source: None,
+            started_order: Vec::new(),
+            operator_draws: 0,
+            complete: false,
+        }
+    }
+    pub fn accepting_updates(&self) -> bool {
+        self.mode == Mode::Running && !self.window_closed
+    }
+    pub fn is_paused(&self) -> bool {
+        self.mode == Mode::Paused
+    }
+    pub fn rolling_back(&self) -> bool {
+        self.mode == Mode::RollingBack
+    }
+    pub fn on_started(&mut self, d: u32, stage: u8) {
+        self.started_order.push(d);
+        self.global.started += 1;
+        if let Some(s) = self.stages.get_mut(stage as usize) {
+            s.obs.started += 1;
+        }
+    }
+    pub fn on_timed_out(&mut self, stage: u8) {
+        self.global.timed_out += 1;
+        if let Some(s) = self.stages.get_mut(stage as usize) {
+            s.obs.timed_out += 1;
+        }
+    }
+    /// Tickets opened by devices of `stage` (all stages when `None`) by time `t`.
+    pub fn tickets_by(&self, stage: Option<usize>, t: u64) -> u64 {
+        self.tickets
+            .iter()
+            .filter(|(s, at)| *at <= t && stage.is_none_or(|x| x == *s as usize))
+            .count() as u64
+    }
+}
+
+fn apply_result(obs: &mut Obs, old: Reported, new: Reported, revert: bool) {
+    match old {
+        Reported::None => obs.reported += 1,
+        Reported::Success => obs.success -= 1,
+        Reported::Failure => obs.failure -= 1,
+    }
+    match new {
+        Reported::Success => obs.success += 1,
+        Reported::Failure => obs.failure += 1,
+        Reported::None => {}
+    }
+    if revert {
+        obs.reverts += 1;
+    }
+}
+
+impl Sim<'_> {
+    pub(crate) fn start_rollout(&mut self) {
+        self.ro.mode = Mode::Running;
+        let (order, cohorts) = super::cohort::build(self);
+        self.ro.order = order;
+        for (i, cohort) in cohorts.into_iter().enumerate() {
+            for &d in &cohort {
+                let dv = &mut self.dev[d as usize];
+                dv.set(flag::TARGETED);
+                dv.stage = i as u8;
+            }
+            self.c.targeted += cohort.len() as u64;
+            self.ro.stages[i].cohort = cohort;
+        }
+        if !self.sc.policy.stages.is_empty() {
+            self.open_stage(0);
+        }
+    }
+
+    fn open_stage(&mut self, i: usize) {
+        self.ro.current = Some(i);
+        let st = &mut self.ro.stages[i];
+        st.opened_at = Some(self.now);
+        self.ro.queue.extend(st.cohort.iter().copied());
+        let stage = &self.sc.policy.stages[i];
+        if let (Some(_), Some(wait)) = (&stage.gate, stage.max_wait_ms) {
+            self.schedule(self.now.plus(wait), Kind::StageMaxWait, 0, i as u32);
+        }
+        self.check_stage_ready(i);
+        self.kick_pump();
+    }
+
+    /// Starts the notification pump if it is idle and has work it may do.
+    pub(crate) fn kick_pump(&mut self) {
+        if self.ro.pump_pending || self.ro.queue.is_empty() {
+            return;
+        }
+        let at = match self.ro.last_notify {
+            Some(last) => last.plus(self.notify_interval_ms()).max(self.now),
+            None => self.now,
+        };
+        self.ro.pump_pending = true;
+        self.schedule(at, Kind::Notify, 0, 0);
+    }
+
+    fn current_rate(&self) -> f64 {
+        let rate = &self.sc.policy.rate;
+        if self.ro.mode == Mode::RollingBack {
+            rate.per_minute_at(self.ro.rb_notified, self.ro.rb_succeeded)
+        } else {
+            rate.per_minute_at(self.ro.notified_total, self.ro.succeeded_total)
+        }
+    }
+
+    fn notify_interval_ms(&self) -> u64 {
+        let r = self.current_rate();
+        if r.is_finite() {
+            ((60_000.0 / r).round() as u64).max(1)
+        } else {
+            0
+        }
+    }
+
+    fn can_notify(&self) -> bool {
+        match self.ro.mode {
+            Mode::Running => {
+                !self.ro.window_closed && self.in_flight < self.sc.policy.max_in_flight
+            }
+            Mode::RollingBack => true,
+            _ => false,
+        }
+    }
+
+    pub(crate) fn on_notify(&mut self) {
+        self.ro.pump_pending = false;
+        loop {
+            if !self.can_notify() {
+                return;
+            }
+            let Some(d) = self.ro.queue.pop_front() else {
+                return;
+            };
+            self.ro.last_notify = Some(self.now);
+            if self.ro.mode == Mode::RollingBack {
+                self.notify_rollback(d);
+            } else {
+                self.notify_update(d);
+            }
+            if self.current_rate().is_finite() {
+                self.kick_pump();
+                return;
+            }
+        }
+    }
+
+    fn notify_update(&mut self, d: u32) {
+        let dv = &mut self.dev[d as usize];
+        dv.set(flag::NOTIFIED);
+        dv.job = Job::Update;
+        dv.enter(Phase::Pending);
+        let stage = dv.stage as usize;
+        self.ro.notified_total += 1;
+        self.ro.global.notified += 1;
+        let st = &mut self.ro.stages[stage];
+        st.obs.notified += 1;
+        st.notified += 1;
+        let all = st.notified == st.cohort.len();
+        self.schedule_check_in(d, self.now);
+        if all {
+            self.check_stage_ready(stage);
+        }
+    }
+
+    fn notify_rollback(&mut self, d: u32) {
+        self.ro.rb_notified += 1;
+        let dv = &mut self.dev[d as usize];
+        if dv.phase == Phase::Idle {
+            self.begin_rollback_job(d);
+        } else {
+            dv.set(flag::ROLLBACK_DUE);
+        }
+    }
+
+    pub(crate) fn begin_rollback_job(&mut self, d: u32) {
+        let dv = &mut self.dev[d as usize];
+        dv.clear(flag::ROLLBACK_DUE);
+        if dv.has(flag::BRICKED) {
+            return;
+        }
+        dv.job = Job::Rollback;
+        dv.attempts = 0;
+        dv.enter(Phase::Pending);
+        self.schedule_check_in(d, self.now);
+    }
+
+    /// Records a result the backend now knows for device `d`'s update.
+    pub(crate) fn ro_record_result(&mut self, d: u32, failure: Option<Failure>) {
+        let dv = &mut self.dev[d as usize];
+        let old = dv.reported;
+        let new = if failure.is_none() {
+            Reported::Success
+        } else {
+            Reported::Failure
+        };
+        dv.reported = new;
+        let revert = failure == Some(Failure::BootReverted);
+        if new == Reported::Success && old != Reported::Success {
+            self.ro.succeeded_total += 1;
+        }
+        apply_result(&mut self.ro.global, old, new, revert);
+        if let Some(st) = self.ro.stages.get_mut(dv.stage as usize) {
+            apply_result(&mut st.obs, old, new, revert);
+        }
+    }
+
+    /// After a result: the continuous abort rules, then the device's stage gate readiness.
+    pub(crate) fn after_result(&mut self, d: u32) {
+        self.check_aborts();
+        let stage = self.dev[d as usize].stage as usize;
+        if self.ro.current == Some(stage) {
+            self.check_stage_ready(stage);
+        }
+    }
+
+    fn check_aborts(&mut self) {
+        if self.ro.mode != Mode::Running {
+            return;
+        }
+        let g = self.ro.global;
+        for (k, rule) in self.sc.policy.aborts.iter().enumerate() {
+            if self.ro.aborts_disabled[k] || g.reported < rule.min_executed {
+                continue;
+            }
+            let (count, base) = match rule.metric {
+                ObservedMetric::UpdateFailureRate => (g.failure, g.reported),
+                ObservedMetric::UpdateSuccessRate => (g.success, g.reported),
+                ObservedMetric::TimeoutRate => (g.timed_out, g.started),
+                _ => (g.reverts, g.reported),
+            };
+            if base == 0 {
+                continue;
+            }
+            let value = count as f64 / base as f64;
+            // A success rate trips when it falls below the threshold; every other metric when it
+            // rises above.
+            let tripped = if rule.metric == ObservedMetric::UpdateSuccessRate {
+                value < rule.threshold
+            } else {
+                value > rule.threshold
+            };
+            if tripped {
+                self.ro.gate_log.push(GateRecord {
+                    stage: format!("abort[{k}]"),
+                    time: self.now.as_secs_f64(),
+                    check: rule.metric.name().into(),
+                    test: "point".into(),
+                    count: count as f64,
+                    base: base as f64,
+                    observed: Some(value),
+                    bound: None,
+                    threshold: rule.threshold,
+                    passed: false,
+                    decision: action_name(rule.action).into(),
+                });
+                self.act(
+                    rule.action,
+                    format!("abort:{}", rule.metric.name()),
+                    PauseSource::Abort(k),
+                );
+                return;
+            }
+        }
+    }
+
+    pub(crate) fn check_stage_ready(&mut self, i: usize) {
+        if self.ro.current != Some(i) || self.ro.mode != Mode::Running {
+            return;
+        }
+        let stage = &self.sc.policy.stages[i];
+        let st = &self.ro.stages[i];
+        if st.ready_at.is_some() || st.notified < st.cohort.len() {
+            return;
+        }
+        let need = stage.gate.as_ref().map_or(0, |g| g.min_devices);
+        if st.obs.reported >= need || st.cohort.is_empty() && stage.gate.is_none() {
+            self.ro.stages[i].ready_at = Some(self.now);
+            self.schedule(self.now.plus(stage.bake_ms), Kind::StageJudge, 0, i as u32);
+        }
+    }
+
+    pub(crate) fn on_stage_judge(&mut self, i: usize) {
+        if self.ro.current != Some(i) || self.ro.mode != Mode::Running {
+            return;
+        }
+        let Some(gate) = &self.sc.policy.stages[i].gate else {
+            return self.stage_passed(i);
+        };
+        let (passed, records) = super::gate::evaluate(self, i, gate);
+        self.ro.gate_log.extend(records);
+        if passed {
+            self.stage_passed(i);
+        } else {
+            let failed: Vec<String> = self
+                .ro
+                .gate_log
+                .iter()
+                .rev()
+                .take(gate.checks.len())
+                .filter(|r| !r.passed)
+                .map(|r| r.check.clone())
+                .collect();
+            let name = &self.sc.policy.stages[i].name;
+            self.act(
+                gate.on_fail,
+                format!("gate:{name}:{}", failed.join("+")),
+                PauseSource::Gate(i),
+            );
+        }
+    }
+
+    pub(crate) fn on_stage_max_wait(&mut self, i: usize) {
+        if self.ro.current != Some(i)
+            || self.ro.mode != Mode::Running
+            || self.ro.stages[i].ready_at.is_some()
+        {
+            return;
+        }
+        let stage = &self.sc.policy.stages[i];
+        let Some(gate) = &stage.gate else { return };
+        let decision = match stage.on_insufficient {
+            OnInsufficient::Extend => return,
+            OnInsufficient::Pass => "insufficient:pass",
+            OnInsufficient::Fail => "insufficient:fail",
+        };
+        let st = &self.ro.stages[i];
+        self.ro.gate_log.push(GateRecord {
+            stage: stage.name.clone(),
+            time: self.now.as_secs_f64(),
+            check: "min_devices".into(),
+            test: "count".into(),
+            count: st.obs.reported as f64,
+            base: gate.min_devices as f64,
+            observed: Some(st.obs.reported as f64),
+            bound: None,
+            threshold: gate.min_devices as f64,
+            passed: stage.on_insufficient == OnInsufficient::Pass,
+            decision: decision.into(),
+        });
+        if stage.on_insufficient == OnInsufficient::Pass {
+            self.ro.stages[i].ready_at = Some(self.now);
+            self.stage_passed(i);
+        } else {
+            self.act(
+                gate.on_fail,
+                format!("gate:{}:insufficient", stage.name),
+                PauseSource::Gate(i),
+            );
+        }
+    }
+
+    fn stage_passed(&mut self, i: usize) {
+        if self.sc.policy.stages[i].approval == Approval::Operator {
+            let delay = self.operator_delay();
+            self.schedule(
+                self.now.plus(delay),
+                Kind::OperatorAct,
+                0,
+                OP_APPROVE | i as u32,
+            );
+        } else {
+            self.advance_stage(i);
+        }
+    }
+
+    fn advance_stage(&mut self, i: usize) {
+        if i + 1 < self.sc.policy.stages.len() {
+            self.open_stage(i + 1);
+        } else {
+            self.ro.complete = true;
+        }
+    }
+
+    fn operator_delay(&mut self) -> u64 {
+        // The operator's response times form their own stream, keyed by the replication only.
+        let key =
+            crate::engine::rng::stream_key(self.sc.seed, self.rep, u64::MAX, Purpose::Operator);
+        let mut s = Stream::at(key, self.ro.operator_draws << 5);
+        self.ro.operator_draws += 1;
+        secs_to_ms(self.sc.policy.operator.response.sample(&mut s))
+    }
+
+    fn act(&mut self, action: Action, reason: String, source: PauseSource) {
+        if self.ro.mode != Mode::Running {
+            return;
+        }
+        self.ro.halted_at.get_or_insert(self.now);
+        self.ro.detect_at.get_or_insert(self.now);
+        if self.ro.halt_reason.is_none() {
+            self.ro.halt_reason = Some(reason);
+            self.ro.halt_stage = self.ro.current;
+        }
+        match action {
+            Action::Pause => {
+                self.ro.mode = Mode::Paused;
+                self.ro.pause_source = Some(source);
+                let delay = self.operator_delay();
+                self.schedule(self.now.plus(delay), Kind::OperatorAct, 0, OP_ON_PAUSE);
+            }
+            Action::Rollback => self.start_rollback(),
+            Action::Abort => {
+                self.ro.mode = Mode::Aborted;
+                self.ro.queue.clear();
+            }
+        }
+    }
+
+    pub(crate) fn on_operator(&mut self, aux: u32) {
+        if aux & OP_APPROVE != 0 {
+            let i = (aux & !OP_APPROVE) as usize;
+            if self.ro.mode == Mode::Running && self.ro.current == Some(i) {
+                self.advance_stage(i);
+            }
+            return;
+        }
+        if self.ro.mode != Mode::Paused {
+            return;
+        }
+        match self.sc.policy.operator.on_pause {
+            OnPause::Rollback => self.start_rollback(),
+            OnPause::Hold => self.ro.mode = Mode::Held,
+            OnPause::Resume => {
+                self.ro.mode = Mode::Running;
+                for d in std::mem::take(&mut self.ro.parked) {
+                    if self.dev[d as usize].phase == Phase::Parked {
+                        self.dev[d as usize].enter(Phase::Pending);
+                        self.schedule_check_in(d, self.now);
+                    }
+                }
+                match self.ro.pause_source.take() {
+                    Some(PauseSource::Gate(i)) => self.advance_stage(i),
+                    Some(PauseSource::Abort(k)) => self.ro.aborts_disabled[k] = true,
+                    None => {}
+                }
+                self.kick_pump();
+            }
+        }
+    }
+
+    /// Rollback (SPEC §1.5): stop new starts, cancel pending ones, and push the rollback
+    /// version to every device that started the update, at the policy's rate and through the
+    /// same download/install path.
+    fn start_rollback(&mut self) {
+        self.ro.mode = Mode::RollingBack;
+        self.ro.rollback_at = Some(self.now);
+        self.ro.queue.clear();
+        for d in std::mem::take(&mut self.ro.parked) {
+            self.cancel(d);
+        }
+        let started = self.ro.started_order.clone();
+        self.ro.queue.extend(started);
+        self.ro.last_notify = None;
+        self.kick_pump();
+    }
+
+    pub(crate) fn on_window_close(&mut self) {
+        if self.ro.window_closed {
+            return;
+        }
+        self.ro.window_closed = true;
+        let mut stranded = [0u64; crate::engine::device::REASONS.len()];
+        let halted = self.ro.halted_at.is_some();
+        let target = self.sc.policy.target;
+        for dv in &self.dev {
+            if !dv.has(flag::TARGETED) || dv.version == target {
+                continue;
+            }
+            let reason = match dv.phase {
+                Phase::WaitingWindow => Reason::Maintenance,
+                Phase::Idle | Phase::Pending | Phase::Parked => {
+                    if dv.has(flag::JOB_FAILED) && dv.reason == Reason::RetriesExhausted {
+                        Reason::RetriesExhausted
+                    } else if halted && (dv.reason == Reason::Cancelled || !dv.has(flag::DEFERRED))
+                    {
+                        Reason::Cancelled
+                    } else if !dv.has(flag::NOTIFIED) {
+                        Reason::NotNotified
+                    } else if dv.has(flag::DEFERRED) {
+                        dv.reason
+                    } else {
+                        Reason::Offline
+                    }
+                }
+                // Bricked devices and devices mid-update are not stranded: they were reached.
+                _ => continue,
+            };
+            if dv.has(flag::BRICKED) {
+                continue;
+            }
+            stranded[reason as usize] += 1;
+        }
+        self.c.stranded = Some(stranded);
+    }
+}
+
+pub fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Pause => "pause",
+        Action::Rollback => "rollback",
+        Action::Abort => "abort",
+    }
+}

@@ -1,0 +1,131 @@
+//! The summary table printed by `fleetsim run`: people-facing, so durations read `3d 4h` and
+//! rates read as percentages.
+
+use crate::analysis::run::Summary;
+use crate::analysis::stats::Aggregate;
+use crate::engine::time::human_secs;
+use crate::scenario::Scenario;
+
+#[derive(Clone, Copy)]
+enum Unit {
+    Count,
+    Share,
+    Duration,
+    Bytes,
+}
+
+const ROWS: [(&str, Unit); 17] = [
+    ("targeted", Unit::Count),
+    ("updated", Unit::Count),
+    ("completion", Unit::Share),
+    ("time_to_50", Unit::Duration),
+    ("time_to_95", Unit::Duration),
+    ("exposed", Unit::Count),
+    ("harmed", Unit::Count),
+    ("harmed_critical", Unit::Count),
+    ("bricked", Unit::Count),
+    ("time_to_detect", Unit::Duration),
+    ("rolled_back", Unit::Count),
+    ("rollback_refused", Unit::Count),
+    ("time_to_recover_95", Unit::Duration),
+    ("stranded", Unit::Count),
+    ("peak_in_flight", Unit::Count),
+    ("bytes_served", Unit::Bytes),
+    ("download_time_p95", Unit::Duration),
+];
+
+fn fmt(x: Option<f64>, unit: Unit) -> String {
+    let Some(x) = x else { return "-".into() };
+    match unit {
+        Unit::Count if (x - x.round()).abs() < 1e-9 => format!("{}", x.round() as i64),
+        Unit::Count => format!("{x:.1}"),
+        Unit::Share => format!("{:.1}%", x * 100.0),
+        Unit::Duration => human_secs(x),
+        Unit::Bytes => {
+            let units = ["B", "KB", "MB", "GB", "TB"];
+            let mut v = x;
+            let mut i = 0;
+            while v >= 1000.0 && i + 1 < units.len() {
+                v /= 1000.0;
+                i += 1;
+            }
+            format!("{v:.1} {}", units[i])
+        }
+    }
+}
+
+pub fn render(sc: &Scenario, summary: &Summary, replications: u64) -> String {
+    let mut out = format!(
+        "{} — {} devices, {} replications, seed {}\n\n",
+        sc.name,
+        sc.device_count(),
+        replications,
+        sc.seed
+    );
+    out.push_str(&format!(
+        "{:<20} {:>12} {:>12} {:>12}\n",
+        "metric", "mean", "p50", "p95"
+    ));
+    for (name, unit) in ROWS {
+        let a = summary
+            .metrics
+            .get(name)
+            .cloned()
+            .unwrap_or_else(Aggregate::default);
+        if a.n == 0 && a.missing > 0 {
+            out.push_str(&format!(
+                "{:<20} {:>12} {:>12} {:>12}   (no value in {} runs)\n",
+                name, "-", "-", "-", a.missing
+            ));
+            continue;
+        }
+        let note = if a.missing > 0 {
+            format!("   (no value in {} runs)", a.missing)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "{:<20} {:>12} {:>12} {:>12}{note}\n",
+            name,
+            fmt(a.mean, unit),
+            fmt(a.p50, unit),
+            fmt(a.p95, unit)
+        ));
+    }
+    for name in ["halted", "false_halt"] {
+        if let Some(r) = summary.rates.get(name) {
+            out.push_str(&format!(
+                "{:<20} {:>12}   ({} of {}; 95% CI {:.1}%–{:.1}%)\n",
+                name,
+                fmt(Some(r.rate), Unit::Share),
+                r.count,
+                r.n,
+                r.wilson95_low * 100.0,
+                r.wilson95_high * 100.0
+            ));
+        }
+    }
+    let reasons: Vec<String> = summary
+        .stranded_by_reason
+        .iter()
+        .filter(|(_, a)| a.mean.unwrap_or(0.0) > 0.0)
+        .map(|(k, a)| format!("{k} {}", fmt(a.mean, Unit::Count)))
+        .collect();
+    if !reasons.is_empty() {
+        out.push_str(&format!(
+            "\nstranded (mean) by reason: {}\n",
+            reasons.join(", ")
+        ));
+    }
+    if !summary.halt_reasons.is_empty() {
+        let mut hr: Vec<_> = summary.halt_reasons.iter().collect();
+        hr.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let top: Vec<String> = hr
+            .iter()
+            .take(3)
+            .map(|(k, v)| format!("{k} ×{v}"))
+            .collect();
+        out.push_str(&format!("halt reasons: {}\n", top.join(", ")));
+    }
+    out
+}

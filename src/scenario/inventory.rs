@@ -1,0 +1,156 @@
+//! Inventory CSV (`fleet.inventory = "devices.csv"`): one row per device, columns named after
+//! population keys. Rows may name a `[[population]]` in a `population` column to inherit its
+//! settings (its `count` is then ignored); identical rows are grouped into one population so a
+//! million-row inventory costs no more than its distinct device kinds.
+//!
+//! Recognised columns: `id` (ignored), `population`, `model`, `region`, `utc_offset`, `firmware`,
+//! `connectivity`, `power`, `storage_free_mb`, `ab_slots`, `install_failure`, `crash_rate`,
+//! `telemetry_interval`, `commands_per_day`, `verifies_signatures`; every other column is a tag
+//! (a `tag.` prefix is stripped).
+
+use super::raw::{Dur, RawPopulation};
+use std::collections::BTreeMap;
+use std::path::Path;
+use toml::Spanned;
+
+fn sp<T>(v: T) -> Spanned<T> {
+    Spanned::new(0..0, v)
+}
+
+/// Reads the inventory and returns one population per distinct row.
+pub fn read(path: &Path, templates: &[RawPopulation]) -> Result<Vec<RawPopulation>, String> {
+    let mut reader = csv::Reader::from_path(path)
+        .map_err(|e| format!("cannot read inventory `{}`: {e}", path.display()))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let mut groups: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| format!("{}: row {}: {e}", path.display(), i + 2))?;
+        let key: Vec<String> = headers
+            .iter()
+            .zip(row.iter())
+            .map(|(h, v)| {
+                if h == "id" {
+                    String::new()
+                } else {
+                    v.trim().to_string()
+                }
+            })
+            .collect();
+        *groups.entry(key).or_insert(0) += 1;
+        if groups.len() > 100_000 {
+            return Err(format!(
+                "{}: more than 100000 distinct device kinds; group devices into populations",
+                path.display()
+            ));
+        }
+    }
+    let mut used_names: BTreeMap<String, u32> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (values, count) in groups {
+        let cell = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .map(|i| values[i].clone())
+                .filter(|v| !v.is_empty())
+        };
+        let mut pop = match cell("population") {
+            Some(t) => templates
+                .iter()
+                .find(|p| p.name == t)
+                .cloned()
+                .ok_or_else(|| {
+                    format!(
+                        "{}: no [[population]] named `{t}` to inherit from",
+                        path.display()
+                    )
+                })?,
+            None => blank(),
+        };
+        let base = if pop.name.is_empty() {
+            "inventory".to_string()
+        } else {
+            pop.name.clone()
+        };
+        let n = used_names.entry(base.clone()).or_insert(0);
+        *n += 1;
+        pop.name = if *n == 1 { base } else { format!("{base}/{n}") };
+        pop.count = Some(sp(count));
+        for (h, v) in headers.iter().zip(&values) {
+            if v.is_empty() {
+                continue;
+            }
+            apply(&mut pop, h, v).map_err(|e| format!("{}: column `{h}`: {e}", path.display()))?;
+        }
+        out.push(pop);
+    }
+    Ok(out)
+}
+
+fn blank() -> RawPopulation {
+    RawPopulation {
+        name: String::new(),
+        count: None,
+        model: None,
+        region: None,
+        utc_offset: None,
+        firmware: None,
+        tags: None,
+        connectivity: None,
+        power: None,
+        storage_free_mb: None,
+        ab_slots: None,
+        install_failure: None,
+        crash_rate: None,
+        telemetry_interval: None,
+        commands_per_day: None,
+        verifies_signatures: None,
+        arrivals_per_day: None,
+    }
+}
+
+fn num(v: &str) -> Result<f64, String> {
+    v.parse::<f64>()
+        .map_err(|_| format!("`{v}` is not a number"))
+}
+
+fn boolean(v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err(format!("`{v}` is not true/false")),
+    }
+}
+
+fn apply(pop: &mut RawPopulation, header: &str, v: &str) -> Result<(), String> {
+    match header {
+        "id" | "population" => {}
+        "model" => pop.model = Some(v.into()),
+        "region" => pop.region = Some(v.into()),
+        "utc_offset" => pop.utc_offset = Some(sp(v.into())),
+        "firmware" => pop.firmware = Some(sp(toml::Value::String(v.into()))),
+        "connectivity" => pop.connectivity = Some(sp(v.into())),
+        "power" => pop.power = Some(sp(v.into())),
+        "storage_free_mb" => pop.storage_free_mb = Some(sp(toml::Value::Float(num(v)?))),
+        "ab_slots" => pop.ab_slots = Some(boolean(v)?),
+        "install_failure" => pop.install_failure = Some(sp(num(v)?)),
+        "crash_rate" => pop.crash_rate = Some(sp(num(v)?)),
+        "telemetry_interval" => {
+            pop.telemetry_interval = Some(sp(Dur(crate::engine::time::parse_duration_secs(v)?)))
+        }
+        "commands_per_day" => pop.commands_per_day = Some(sp(num(v)?)),
+        "verifies_signatures" => pop.verifies_signatures = Some(boolean(v)?),
+        tag => {
+            let key = tag.strip_prefix("tag.").unwrap_or(tag);
+            pop.tags
+                .get_or_insert_with(BTreeMap::new)
+                .insert(key.into(), toml::Value::String(v.into()));
+        }
+    }
+    Ok(())
+}

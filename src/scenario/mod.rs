@@ -1,0 +1,135 @@
+//! Scenario files: reading (`raw`), `--set` overrides (`overrides`), semantic validation
+//! (`validate`) into the checked [`Scenario`] the simulator runs.
+//!
+//! ```text
+//!  file.toml ──► overrides ──► serde (raw, spans) ──► validate ──► Scenario
+//!                                   │                     │
+//!                                   └──── InputError (file, key path, line:col, fix) ◄──┘
+//! ```
+
+pub mod dist;
+pub mod inventory;
+pub mod model;
+pub mod overrides;
+pub mod raw;
+pub mod selector;
+pub mod validate;
+pub mod validate_policy;
+
+pub use model::Scenario;
+
+use crate::error::{Error, InputError, Result};
+use std::path::Path;
+
+/// The built-in reference scenario that `fleetsim run` uses when given no file.
+pub const REFERENCE: &str = include_str!("../../scenarios/reference.toml");
+pub const REFERENCE_LABEL: &str = "<built-in reference>";
+
+/// Reads, overrides and validates a scenario file.
+pub fn load_file(path: &Path, overrides: &[(String, String)]) -> Result<Scenario> {
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Input(vec![InputError {
+            file: label.clone(),
+            key_path: String::new(),
+            position: None,
+            message: format!("cannot read the scenario file: {e}"),
+        }])
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    load_str(&text, &label, base, overrides)
+}
+
+/// Validates scenario text. `label` names it in errors; `base_dir` resolves relative files.
+pub fn load_str(
+    text: &str,
+    label: &str,
+    base_dir: &Path,
+    overrides: &[(String, String)],
+) -> Result<Scenario> {
+    let text = overrides::apply(text, label, overrides)?;
+    let de = toml::Deserializer::new(&text);
+    let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let position = inner.span().map(|s| line_col(&text, s.start));
+        Error::Input(vec![InputError {
+            file: label.to_string(),
+            key_path: if path == "." { String::new() } else { path },
+            position,
+            message: friendly_serde_message(inner.message()),
+        }])
+    })?;
+    validate::validate(raw, &text, label, base_dir)
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// ` (did you mean `x`?)` when a candidate is close to `word`, else empty.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    let best = candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
+        .min();
+    best.map_or(String::new(), |(_, c)| format!(" (did you mean `{c}`?)"))
+}
+
+/// Turns serde's "unknown field `x`, expected one of `a`, `b`" into a message with a
+/// did-you-mean, and keeps other messages as they are.
+fn friendly_serde_message(message: &str) -> String {
+    let message = message.trim();
+    for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let Some((word, tail)) = rest.split_once('`') else {
+                break;
+            };
+            let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+            let hint = did_you_mean(word, expected.iter().copied());
+            let valid = if expected.is_empty() {
+                "none here".to_string()
+            } else {
+                expected.join(", ")
+            };
+            return format!("unknown {noun} `{word}`{hint}; valid: {valid}");
+        }
+    }
+    message.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_finds_typos() {
+        assert_eq!(
+            did_you_mean("percnt", ["percent", "count"]),
+            " (did you mean `percent`?)"
+        );
+        assert_eq!(did_you_mean("zzzzzz", ["percent", "count"]), "");
+    }
+
+    #[test]
+    fn serde_unknown_field_message() {
+        let m =
+            friendly_serde_message("unknown field `bakee`, expected one of `name`, `bake`, `gate`");
+        assert_eq!(
+            m,
+            "unknown key `bakee` (did you mean `bake`?); valid: name, bake, gate"
+        );
+    }
+
+    #[test]
+    fn line_col_is_one_based() {
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("ab", 0), (1, 1));
+    }
+}

@@ -1,0 +1,344 @@
+//! The validated scenario: what the simulator runs. Every value here has been checked, every
+//! name resolved to an index, and every duration converted to milliseconds.
+
+use super::dist::Dist;
+use super::raw::{
+    Action, Approval, Effect, Metered, ObservedMetric, OnInsufficient, OnPause, Selection,
+    SkipMigrations, TestKind,
+};
+use super::selector::{Attrs, Selector};
+use crate::engine::time::{SimTime, DAY_MS};
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The file the scenario came from (`<built-in>` for the reference scenario).
+    pub file: String,
+    pub name: String,
+    pub seed: u64,
+    pub horizon: SimTime,
+    pub replications: u64,
+    /// Unix seconds of simulated time zero; local clocks are derived from it.
+    pub start_unix_s: i64,
+    pub backend: Backend,
+    pub connectivity: Vec<ConnProfile>,
+    pub power: Vec<PowerProfile>,
+    pub populations: Vec<Population>,
+    /// Every version the scenario names, sorted ascending; `u8` indexes into this table.
+    pub versions: Vec<Release>,
+    pub support: Support,
+    pub policy: Policy,
+    pub expects: Vec<Expect>,
+    /// Features written in the file that this build does not simulate yet: `run` refuses them.
+    pub unsimulated: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Backend {
+    pub api: u32,
+    pub max_concurrent_downloads: u64,
+    /// Shared egress in kilobits per second (`f64::INFINITY` when unlimited).
+    pub egress_kbps: f64,
+    /// Scheduled API version changes, sorted by time.
+    pub api_changes: Vec<(SimTime, u32)>,
+    /// `backend-api` faults: the API is `api` during `[from, to)`.
+    pub api_faults: Vec<(SimTime, SimTime, u32)>,
+}
+
+impl Backend {
+    /// The backend API version at time `t`: the latest scheduled change, overridden by a fault.
+    pub fn api_at(&self, t: SimTime) -> u32 {
+        let mut api = self.api;
+        for &(at, v) in &self.api_changes {
+            if at <= t {
+                api = v;
+            }
+        }
+        for &(from, to, v) in &self.api_faults {
+            if from <= t && t < to {
+                api = v;
+            }
+        }
+        api
+    }
+
+    /// The next instant after `t` at which the API version may change.
+    pub fn next_api_change_after(&self, t: SimTime) -> Option<SimTime> {
+        let changes = self.api_changes.iter().map(|c| c.0);
+        let faults = self.api_faults.iter().flat_map(|f| [f.0, f.1]);
+        changes.chain(faults).filter(|&c| c > t).min()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ConnProfile {
+    pub name: String,
+    pub online: Dist,
+    pub offline: Dist,
+    pub check_in_ms: u64,
+    pub bandwidth_kbps: Dist,
+    pub metered: bool,
+    /// Long-run share of time online: mean(online) / (mean(online) + mean(offline)).
+    pub online_share: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct PowerProfile {
+    pub name: String,
+    pub battery: bool,
+    pub level: Dist,
+    pub drain_per_day: f64,
+    pub recharge_every_ms: Option<u64>,
+    pub recharge_to: f64,
+    pub install_cost: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Population {
+    pub name: String,
+    pub count: u64,
+    pub model: String,
+    pub region: String,
+    pub utc_offset_s: i64,
+    /// Initial firmware: (version index, cumulative weight), weights summing to 1.
+    pub firmware_mix: Vec<(u8, f64)>,
+    pub tags: Vec<(String, String)>,
+    pub connectivity: usize,
+    pub power: usize,
+    pub storage_free_mb: Dist,
+    pub ab_slots: bool,
+    pub install_failure: f64,
+    /// Background crashes per device-day.
+    pub crash_rate_per_day: f64,
+    pub telemetry_interval_ms: u64,
+    pub commands_per_day: f64,
+    pub verifies_signatures: bool,
+    pub arrivals_per_day: f64,
+}
+
+impl Population {
+    pub fn attrs<'a>(&'a self, firmware: &'a str, from: Option<&'a str>) -> Attrs<'a> {
+        Attrs {
+            population: &self.name,
+            model: &self.model,
+            region: &self.region,
+            firmware,
+            from,
+            tags: &self.tags,
+        }
+    }
+    pub fn criticality_high(&self) -> bool {
+        self.tags
+            .iter()
+            .any(|(k, v)| k == "criticality" && v == "high")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Release {
+    pub version: semver::Version,
+    pub label: String,
+    /// `false` for a version devices run that has no `[[release]]` entry: it cannot be installed.
+    pub defined: bool,
+    pub size_mb: f64,
+    /// Delta image sizes from given version indexes.
+    pub delta_mb: Vec<(u8, f64)>,
+    pub install_time: Dist,
+    pub reboot_time: Dist,
+    pub resumable: bool,
+    pub min_from: Option<semver::Version>,
+    pub migration: bool,
+    pub requires_api: Option<u32>,
+    pub downgrade_unsafe: bool,
+    pub defects: Vec<Defect>,
+}
+
+impl Release {
+    /// Megabytes a device on `from` downloads to install this release.
+    pub fn download_mb(&self, from: u8) -> f64 {
+        self.delta_mb
+            .iter()
+            .find(|(v, _)| *v == from)
+            .map_or(self.size_mb, |(_, mb)| *mb)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Defect {
+    pub effect: Effect,
+    pub probability: f64,
+    pub selector: Selector,
+    pub after: Option<Dist>,
+    /// `crash-rate` and `battery-drain` multiplier.
+    pub factor: f64,
+    /// `crash-loop`: fraction of time a crash-looping device is online.
+    pub availability: f64,
+    /// `command-failure`: probability a command fails.
+    pub rate: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Support {
+    pub ticket_probability: f64,
+    pub ticket_delay: Dist,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum RampCriterion {
+    Succeeded,
+    Notified,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rate {
+    /// Base notifications per minute (`f64::INFINITY`: no limit).
+    pub per_minute: f64,
+    pub factor: f64,
+    pub ramp: Option<(RampCriterion, u64)>,
+    pub max_per_minute: f64,
+}
+
+impl Rate {
+    /// AWS IoT Jobs `exponentialRate`: the base rate times `factor` for every whole multiple of
+    /// the criterion count reached so far, capped at `max_per_minute`.
+    pub fn per_minute_at(&self, notified: u64, succeeded: u64) -> f64 {
+        let steps = match self.ramp {
+            Some((RampCriterion::Notified, every)) => notified / every,
+            Some((RampCriterion::Succeeded, every)) => succeeded / every,
+            None => 0,
+        };
+        let rate = self.per_minute * self.factor.powi(steps.min(1_000) as i32);
+        rate.min(self.max_per_minute)
+    }
+}
+
+/// A daily local-time window `[from, to)`, seconds of the day; wraps midnight when `to <= from`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DailyWindow {
+    pub from_s: u32,
+    pub to_s: u32,
+}
+
+impl DailyWindow {
+    pub fn contains(&self, second_of_day: u32) -> bool {
+        if self.from_s < self.to_s {
+            second_of_day >= self.from_s && second_of_day < self.to_s
+        } else {
+            second_of_day >= self.from_s || second_of_day < self.to_s
+        }
+    }
+    /// Milliseconds from `ms_of_day` until the window next opens (0 when open now).
+    pub fn wait_ms(&self, ms_of_day: u64) -> u64 {
+        let s = (ms_of_day / 1000) as u32;
+        if self.contains(s) {
+            return 0;
+        }
+        let from_ms = self.from_s as u64 * 1000;
+        if from_ms > ms_of_day {
+            from_ms - ms_of_day
+        } else {
+            DAY_MS - ms_of_day + from_ms
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Preflight {
+    pub min_battery: f64,
+    pub min_storage_mb: f64,
+    pub min_bandwidth_kbps: f64,
+    pub metered: Metered,
+    pub off_peak: DailyWindow,
+}
+
+#[derive(Clone, Debug)]
+pub struct Operator {
+    pub response: Dist,
+    pub on_pause: OnPause,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Share {
+    Percent(f64),
+    Count(u64),
+}
+
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub name: String,
+    pub select: Selector,
+    pub share: Share,
+    pub bake_ms: u64,
+    pub max_wait_ms: Option<u64>,
+    pub on_insufficient: OnInsufficient,
+    pub approval: Approval,
+    pub gate: Option<Gate>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bound {
+    Max(f64),
+    Min(f64),
+    MaxRatioVsControl(f64),
+}
+
+#[derive(Clone, Debug)]
+pub struct Check {
+    pub metric: ObservedMetric,
+    pub bound: Bound,
+    pub silent_after_ms: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Gate {
+    pub min_devices: u64,
+    pub test: TestKind,
+    pub confidence: f64,
+    pub on_fail: Action,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AbortRule {
+    pub metric: ObservedMetric,
+    pub threshold: f64,
+    pub min_executed: u64,
+    pub action: Action,
+}
+
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub target: u8,
+    /// `None`: each device goes back to the version it came from.
+    pub rollback_to: Option<u8>,
+    pub start: SimTime,
+    pub window_end: SimTime,
+    pub selection: Selection,
+    pub rate: Rate,
+    pub max_in_flight: u64,
+    pub timeout_ms: Option<u64>,
+    pub attempts: u32,
+    pub backoff_ms: u64,
+    pub preflight: Preflight,
+    pub maintenance: Vec<DailyWindow>,
+    pub skip_migrations: SkipMigrations,
+    pub operator: Operator,
+    pub stages: Vec<Stage>,
+    pub aborts: Vec<AbortRule>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Expect {
+    pub metric: String,
+    pub stat: String,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Scenario {
+    pub fn device_count(&self) -> u64 {
+        self.populations.iter().map(|p| p.count).sum()
+    }
+    pub fn version_label(&self, v: u8) -> &str {
+        &self.versions[v as usize].label
+    }
+}

@@ -1,0 +1,1065 @@
+//! Semantic validation: turns the raw file into a checked [`Scenario`], collecting every problem
+//! with its key path, position and a fix, instead of stopping at the first.
+
+use super::dist::{parse_dist, Dist, Unit};
+use super::model::*;
+use super::raw::*;
+use super::selector::Selector;
+use super::{did_you_mean, line_col};
+use crate::engine::time::{secs_to_ms, SimTime, DAY_MS, HOUR_MS};
+use crate::error::{Error, InputError, Result};
+use std::ops::Range;
+use std::path::Path;
+
+/// Up-front limits, so that a typo such as `count = 10000000000` is refused with a message
+/// instead of exhausting memory.
+pub const MAX_DEVICES: u64 = 20_000_000;
+pub const MAX_HORIZON_DAYS: u64 = 3_660;
+pub const MAX_REPLICATIONS: u64 = 1_000_000;
+pub const MAX_VERSIONS: usize = 250;
+
+/// Fault kinds of SPEC §1.7. Only `backend-api` is simulated by this build.
+pub const FAULT_KINDS: [&str; 9] = [
+    "network-outage",
+    "power-outage",
+    "cdn-degradation",
+    "corrupt-artifact",
+    "tampered-artifact",
+    "telemetry-delay",
+    "telemetry-drop",
+    "backend-api",
+    "clock-skew",
+];
+
+/// Outcome metrics an `[[expect]]` may name (SPEC §2).
+pub const OUTCOME_METRICS: [&str; 27] = [
+    "devices",
+    "targeted",
+    "updated",
+    "completion",
+    "time_to_50",
+    "time_to_95",
+    "time_to_99",
+    "exposed",
+    "harmed",
+    "harmed_critical",
+    "bricked",
+    "halted",
+    "time_to_detect",
+    "false_halt",
+    "rolled_back",
+    "rollback_refused",
+    "time_to_recover_95",
+    "stranded",
+    "security_violations",
+    "peak_in_flight",
+    "bytes_served",
+    "download_time_p50",
+    "download_time_p95",
+    "halted_at",
+    "final_stage",
+    "failures",
+    "deferrals",
+];
+pub const STATS: [&str; 9] = [
+    "mean", "sd", "min", "p5", "p50", "p95", "p99", "max", "rate",
+];
+
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a str,
+    base_dir: &'a Path,
+    errors: Vec<InputError>,
+}
+
+impl Ctx<'_> {
+    fn err(
+        &mut self,
+        path: impl Into<String>,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) {
+        let position = span
+            .filter(|s| s.end > s.start)
+            .map(|s| line_col(self.text, s.start));
+        self.errors.push(InputError {
+            file: self.file.to_string(),
+            key_path: path.into(),
+            position,
+            message: message.into(),
+        });
+    }
+    fn dist(&mut self, path: &str, v: &SValue, unit: Unit) -> Dist {
+        match parse_dist(v.get_ref(), unit, self.base_dir) {
+            Ok(d) => d,
+            Err(m) => {
+                self.err(path, Some(v.span()), m);
+                Dist::Constant(0.0)
+            }
+        }
+    }
+    fn fraction(&mut self, path: &str, v: &toml::Spanned<f64>) -> f64 {
+        let x = *v.get_ref();
+        if !(0.0..=1.0).contains(&x) {
+            self.err(
+                path,
+                Some(v.span()),
+                format!("{x} is outside 0..1: write a fraction, e.g. 0.02 for 2 %"),
+            );
+        }
+        x
+    }
+    fn non_negative(&mut self, path: &str, v: &toml::Spanned<f64>) -> f64 {
+        let x = *v.get_ref();
+        if !(x >= 0.0 && x.is_finite()) {
+            self.err(
+                path,
+                Some(v.span()),
+                format!("{x} must be a finite number ≥ 0"),
+            );
+        }
+        x
+    }
+    fn selector(
+        &mut self,
+        path: &str,
+        t: &toml::Spanned<toml::Table>,
+        allow_from: bool,
+    ) -> Selector {
+        Selector::parse(t.get_ref(), allow_from).unwrap_or_else(|m| {
+            self.err(path, Some(t.span()), m);
+            Selector::default()
+        })
+    }
+}
+
+pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Result<Scenario> {
+    let mut cx = Ctx {
+        text,
+        file,
+        base_dir,
+        errors: Vec::new(),
+    };
+    let sim = &raw.simulation;
+    if sim.name.trim().is_empty() {
+        cx.err(
+            "simulation.name",
+            None,
+            "give the scenario a name: it names the report folder",
+        );
+    }
+    let horizon_s = sim.horizon.get_ref().0;
+    if horizon_s <= 0.0 || horizon_s > (MAX_HORIZON_DAYS * 86_400) as f64 {
+        cx.err(
+            "simulation.horizon",
+            Some(sim.horizon.span()),
+            format!("must be more than 0 and at most {MAX_HORIZON_DAYS}d"),
+        );
+    }
+    let horizon = SimTime::from_secs_f64(horizon_s);
+    let replications = *sim.replications.get_ref();
+    if replications == 0 || replications > MAX_REPLICATIONS {
+        cx.err(
+            "simulation.replications",
+            Some(sim.replications.span()),
+            format!("must be between 1 and {MAX_REPLICATIONS}"),
+        );
+    }
+    let start_unix_s = match &sim.start {
+        None => 0,
+        Some(s) => match time::OffsetDateTime::parse(
+            s.get_ref(),
+            &time::format_description::well_known::Rfc3339,
+        ) {
+            Ok(t) => t.unix_timestamp(),
+            Err(e) => {
+                cx.err("simulation.start", Some(s.span()), format!("`{}` is not an RFC 3339 timestamp ({e}); write e.g. \"2026-03-02T00:00:00Z\"", s.get_ref()));
+                0
+            }
+        },
+    };
+    let backend = backend(&mut cx, &raw);
+    let connectivity = connectivity(&mut cx, &raw);
+    let power = power(&mut cx, &raw);
+    let mut versions = versions(&mut cx, &raw);
+    let populations = populations(&mut cx, &raw, &connectivity, &power, &mut versions);
+    releases(&mut cx, &raw, &mut versions, &populations);
+    let support = match &raw.support {
+        None => Support {
+            ticket_probability: 0.0,
+            ticket_delay: Dist::Constant(0.0),
+        },
+        Some(s) => Support {
+            ticket_probability: cx.fraction("support.ticket_probability", &s.ticket_probability),
+            ticket_delay: cx.dist("support.ticket_delay", &s.ticket_delay, Unit::Duration),
+        },
+    };
+    let policy = super::validate_policy::policy(
+        &mut PolicyCtx { cx: &mut cx },
+        &raw,
+        &versions,
+        &populations,
+        horizon,
+    );
+    let unsimulated = unsimulated(&mut cx, &raw);
+    let expects = expects(&mut cx, &raw);
+    if !cx.errors.is_empty() {
+        return Err(Error::Input(cx.errors));
+    }
+    let scenario = Scenario {
+        file: file.to_string(),
+        name: sim.name.clone(),
+        seed: sim.seed,
+        horizon,
+        replications,
+        start_unix_s,
+        backend,
+        connectivity,
+        power,
+        populations,
+        versions,
+        support,
+        policy: policy.expect("policy is present when there are no errors"),
+        expects,
+        unsimulated,
+    };
+    Ok(scenario)
+}
+
+/// Gives the policy validator (its own module, for length) access to the error collector.
+pub struct PolicyCtx<'a, 'b> {
+    cx: &'a mut Ctx<'b>,
+}
+
+impl PolicyCtx<'_, '_> {
+    pub fn err(
+        &mut self,
+        path: impl Into<String>,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) {
+        self.cx.err(path, span, message)
+    }
+    pub fn dist(&mut self, path: &str, v: &SValue, unit: Unit) -> Dist {
+        self.cx.dist(path, v, unit)
+    }
+    pub fn fraction(&mut self, path: &str, v: &toml::Spanned<f64>) -> f64 {
+        self.cx.fraction(path, v)
+    }
+    pub fn selector(
+        &mut self,
+        path: &str,
+        t: &toml::Spanned<toml::Table>,
+        allow_from: bool,
+    ) -> Selector {
+        self.cx.selector(path, t, allow_from)
+    }
+    pub fn has_errors(&self) -> bool {
+        !self.cx.errors.is_empty()
+    }
+}
+
+fn backend(cx: &mut Ctx, raw: &RawScenario) -> Backend {
+    let b = &raw.backend;
+    let max_concurrent_downloads = match &b.max_concurrent_downloads {
+        Some(m) if *m.get_ref() == 0 => {
+            cx.err(
+                "backend.max_concurrent_downloads",
+                Some(m.span()),
+                "must be at least 1 (leave it out for no limit)",
+            );
+            u64::MAX
+        }
+        Some(m) => *m.get_ref(),
+        None => u64::MAX,
+    };
+    let egress_kbps = match &b.egress_mbps {
+        Some(e) if !(*e.get_ref() > 0.0) => {
+            cx.err(
+                "backend.egress_mbps",
+                Some(e.span()),
+                "must be more than 0 (leave it out for no limit)",
+            );
+            f64::INFINITY
+        }
+        Some(e) => e.get_ref() * 1000.0,
+        None => f64::INFINITY,
+    };
+    let mut api_changes: Vec<(SimTime, u32)> = b
+        .api_changes
+        .iter()
+        .map(|c| (SimTime::from_secs_f64(c.at.0), c.api))
+        .collect();
+    api_changes.sort_by_key(|c| c.0);
+    let api_faults = raw
+        .fault
+        .iter()
+        .filter(|f| f.kind.get_ref() == "backend-api")
+        .filter_map(|f| {
+            let at = SimTime::from_secs_f64(f.at.map_or(0.0, |d| d.0));
+            Some((at, at.plus(secs_to_ms(f.duration?.0)), f.api?))
+        })
+        .collect();
+    Backend {
+        api: b.api.unwrap_or(1),
+        max_concurrent_downloads,
+        egress_kbps,
+        api_changes,
+        api_faults,
+    }
+}
+
+fn connectivity(cx: &mut Ctx, raw: &RawScenario) -> Vec<ConnProfile> {
+    raw.connectivity
+        .iter()
+        .map(|(name, c)| {
+            let p = format!("connectivity.{name}");
+            let online = cx.dist(&format!("{p}.online"), &c.online, Unit::Duration);
+            let offline = cx.dist(&format!("{p}.offline"), &c.offline, Unit::Duration);
+            let bandwidth_kbps = cx.dist(
+                &format!("{p}.bandwidth_kbps"),
+                &c.bandwidth_kbps,
+                Unit::Number,
+            );
+            let check_in_ms = secs_to_ms(c.check_in.get_ref().0);
+            if check_in_ms == 0 {
+                cx.err(
+                    format!("{p}.check_in"),
+                    Some(c.check_in.span()),
+                    "the poll interval must be more than 0",
+                );
+            }
+            if !(online.mean() > 0.0) {
+                cx.err(
+                    format!("{p}.online"),
+                    Some(c.online.span()),
+                    "an online session must last longer than 0 on average",
+                );
+            }
+            let (on, off) = (online.mean(), offline.mean().max(0.0));
+            Connectivity {
+                name,
+                online,
+                offline,
+                check_in_ms,
+                bandwidth_kbps,
+                metered: c.metered,
+                share: on / (on + off),
+            }
+            .into()
+        })
+        .collect()
+}
+
+/// Helper to keep the constructor above readable.
+struct Connectivity<'a> {
+    name: &'a str,
+    online: Dist,
+    offline: Dist,
+    check_in_ms: u64,
+    bandwidth_kbps: Dist,
+    metered: bool,
+    share: f64,
+}
+
+impl From<Connectivity<'_>> for ConnProfile {
+    fn from(c: Connectivity) -> ConnProfile {
+        ConnProfile {
+            name: c.name.to_string(),
+            online: c.online,
+            offline: c.offline,
+            check_in_ms: c.check_in_ms.max(1),
+            bandwidth_kbps: c.bandwidth_kbps,
+            metered: c.metered,
+            online_share: if c.share.is_finite() { c.share } else { 1.0 },
+        }
+    }
+}
+
+fn power(cx: &mut Ctx, raw: &RawScenario) -> Vec<PowerProfile> {
+    let mut out: Vec<PowerProfile> = raw
+        .power
+        .iter()
+        .map(|(name, p)| {
+            let path = format!("power.{name}");
+            let battery = p.source == PowerSource::Battery;
+            let level = match &p.level {
+                Some(v) => cx.dist(&format!("{path}.level"), v, Unit::Number),
+                None => Dist::Constant(1.0),
+            };
+            let drain_per_day = p.drain_per_day.as_ref().map_or(0.0, |d| cx.non_negative(&format!("{path}.drain_per_day"), d));
+            let install_cost = p.install_cost.as_ref().map_or(0.0, |d| cx.fraction(&format!("{path}.install_cost"), d));
+            let (recharge_every_ms, recharge_to) = match &p.recharge {
+                Some(r) => {
+                    let every = secs_to_ms(r.every.get_ref().0);
+                    if every == 0 {
+                        cx.err(format!("{path}.recharge.every"), Some(r.every.span()), "the recharge period must be more than 0");
+                    }
+                    (Some(every.max(1)), cx.fraction(&format!("{path}.recharge.to"), &r.to))
+                }
+                None => (None, 1.0),
+            };
+            if !battery && (p.level.is_some() || p.drain_per_day.is_some() || p.recharge.is_some() || p.install_cost.is_some()) {
+                cx.err(path.clone(), None, "`level`, `drain_per_day`, `recharge` and `install_cost` apply only to `source = \"battery\"`");
+            }
+            PowerProfile { name: name.clone(), battery, level, drain_per_day, recharge_every_ms, recharge_to, install_cost }
+        })
+        .collect();
+    if !out.iter().any(|p| p.name == "mains") {
+        // Populations without `power` run on mains; the implicit profile makes that explicit.
+        out.push(PowerProfile {
+            name: "mains".into(),
+            battery: false,
+            level: Dist::Constant(1.0),
+            drain_per_day: 0.0,
+            recharge_every_ms: None,
+            recharge_to: 1.0,
+            install_cost: 0.0,
+        });
+    }
+    out
+}
+
+fn parse_version(
+    cx: &mut Ctx,
+    path: &str,
+    span: Option<Range<usize>>,
+    text: &str,
+) -> Option<semver::Version> {
+    match semver::Version::parse(text.trim()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            cx.err(
+                path,
+                span,
+                format!("`{text}` is not a semantic version ({e}); write e.g. \"2.4.0\""),
+            );
+            None
+        }
+    }
+}
+
+fn placeholder_release(version: semver::Version, label: &str) -> Release {
+    Release {
+        version,
+        label: label.to_string(),
+        defined: false,
+        size_mb: 0.0,
+        delta_mb: vec![],
+        install_time: Dist::Constant(120.0),
+        reboot_time: Dist::Constant(30.0),
+        resumable: false,
+        min_from: None,
+        migration: false,
+        requires_api: None,
+        downgrade_unsafe: false,
+        defects: vec![],
+    }
+}
+
+/// The sorted version table: every `[[release]]` plus every version a population starts on.
+fn versions(cx: &mut Ctx, raw: &RawScenario) -> Vec<Release> {
+    let mut out: Vec<Release> = Vec::new();
+    for (i, r) in raw.release.iter().enumerate() {
+        let path = format!("release[{i}].version");
+        if let Some(v) = parse_version(cx, &path, Some(r.version.span()), r.version.get_ref()) {
+            if out.iter().any(|o| o.version == v) {
+                cx.err(
+                    path,
+                    Some(r.version.span()),
+                    format!("version {v} is defined twice"),
+                );
+                continue;
+            }
+            let mut rel = placeholder_release(v, r.version.get_ref().trim());
+            rel.defined = true;
+            out.push(rel);
+        }
+    }
+    for (i, p) in raw.population.iter().enumerate() {
+        for label in firmware_labels(p) {
+            if let Ok(v) = semver::Version::parse(label.trim()) {
+                if !out.iter().any(|o| o.version == v) {
+                    out.push(placeholder_release(v, label.trim()));
+                }
+            } else {
+                let span = p.firmware.as_ref().map(|f| f.span());
+                cx.err(
+                    format!("population[{i}].firmware"),
+                    span,
+                    format!("`{label}` is not a semantic version; write e.g. \"2.3.0\""),
+                );
+            }
+        }
+    }
+    out.sort_by(|a, b| a.version.cmp(&b.version));
+    if out.len() > MAX_VERSIONS {
+        cx.err(
+            "release",
+            None,
+            format!("at most {MAX_VERSIONS} distinct versions are supported"),
+        );
+        out.truncate(MAX_VERSIONS);
+    }
+    out
+}
+
+fn firmware_labels(p: &RawPopulation) -> Vec<String> {
+    match p.firmware.as_ref().map(|f| f.get_ref()) {
+        Some(toml::Value::String(s)) => vec![s.clone()],
+        Some(toml::Value::Table(t)) => t.keys().cloned().collect(),
+        _ => vec![],
+    }
+}
+
+pub fn version_index(versions: &[Release], label: &str) -> Option<u8> {
+    let v = semver::Version::parse(label.trim()).ok()?;
+    versions
+        .iter()
+        .position(|r| r.version == v)
+        .map(|i| i as u8)
+}
+
+fn populations(
+    cx: &mut Ctx,
+    raw: &RawScenario,
+    conns: &[ConnProfile],
+    powers: &[PowerProfile],
+    versions: &mut [Release],
+) -> Vec<Population> {
+    let mut out = Vec::new();
+    // With an inventory, populations without `count` are only templates for its rows.
+    for (i, p) in raw.population.iter().enumerate() {
+        if raw.fleet.is_some() && p.count.is_none() {
+            continue;
+        }
+        if let Some(pop) = population(cx, &format!("population[{i}]"), p, conns, powers, versions) {
+            out.push(pop);
+        }
+    }
+    if let Some(f) = &raw.fleet {
+        match super::inventory::read(&cx.base_dir.join(f.inventory.get_ref()), &raw.population) {
+            Ok(rows) => {
+                for p in &rows {
+                    if let Some(pop) = population(
+                        cx,
+                        &format!("fleet.inventory[{}]", p.name),
+                        p,
+                        conns,
+                        powers,
+                        versions,
+                    ) {
+                        out.push(pop);
+                    }
+                }
+            }
+            Err(m) => cx.err("fleet.inventory", Some(f.inventory.span()), m),
+        }
+    }
+    if out.is_empty() && cx.errors.is_empty() {
+        cx.err("population", None, "the fleet is empty: add at least one [[population]] with a `count`, or `fleet.inventory`");
+    }
+    let total: u64 = out.iter().map(|p| p.count).sum();
+    if total > MAX_DEVICES {
+        cx.err(
+            "population",
+            None,
+            format!("the fleet has {total} devices; the limit is {MAX_DEVICES}"),
+        );
+    }
+    let mut names: Vec<&str> = out.iter().map(|p| p.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        cx.err(
+            "population",
+            None,
+            format!("population name `{}` is used twice", w[0]),
+        );
+    }
+    out
+}
+
+fn resolve_name<T>(
+    cx: &mut Ctx,
+    path: String,
+    name: &toml::Spanned<String>,
+    items: &[T],
+    item_name: impl Fn(&T) -> &str,
+    kind: &str,
+) -> usize {
+    match items.iter().position(|x| item_name(x) == name.get_ref()) {
+        Some(i) => i,
+        None => {
+            let names: Vec<&str> = items.iter().map(&item_name).collect();
+            let hint = did_you_mean(name.get_ref(), names.iter().copied());
+            cx.err(
+                path,
+                Some(name.span()),
+                format!(
+                    "no {kind} profile named `{}`{hint}; defined: {}",
+                    name.get_ref(),
+                    names.join(", ")
+                ),
+            );
+            0
+        }
+    }
+}
+
+fn population(
+    cx: &mut Ctx,
+    path: &str,
+    p: &RawPopulation,
+    conns: &[ConnProfile],
+    powers: &[PowerProfile],
+    versions: &mut [Release],
+) -> Option<Population> {
+    let count = match &p.count {
+        Some(c) => *c.get_ref(),
+        None => {
+            cx.err(
+                format!("{path}.count"),
+                None,
+                "every population needs `count`, the number of devices",
+            );
+            0
+        }
+    };
+    if count > MAX_DEVICES {
+        cx.err(
+            format!("{path}.count"),
+            p.count.as_ref().map(|c| c.span()),
+            format!("{count} devices is more than the limit of {MAX_DEVICES}"),
+        );
+    }
+    let connectivity = match &p.connectivity {
+        Some(c) => resolve_name(
+            cx,
+            format!("{path}.connectivity"),
+            c,
+            conns,
+            |x| &x.name,
+            "connectivity",
+        ),
+        None => {
+            cx.err(
+                format!("{path}.connectivity"),
+                None,
+                "every population needs a `connectivity` profile name",
+            );
+            0
+        }
+    };
+    let power = match &p.power {
+        Some(c) => resolve_name(cx, format!("{path}.power"), c, powers, |x| &x.name, "power"),
+        None => powers.iter().position(|x| x.name == "mains").unwrap_or(0),
+    };
+    let utc_offset_s = match &p.utc_offset {
+        None => 0,
+        Some(o) => parse_offset(o.get_ref()).unwrap_or_else(|| {
+            cx.err(
+                format!("{path}.utc_offset"),
+                Some(o.span()),
+                format!(
+                    "`{}` is not a UTC offset; write e.g. \"+01:00\" or \"-05:30\"",
+                    o.get_ref()
+                ),
+            );
+            0
+        }),
+    };
+    let firmware_mix = firmware_mix(cx, path, p, versions);
+    let tags = p
+        .tags
+        .iter()
+        .flatten()
+        .filter_map(|(k, v)| match super::selector::scalar_text(v) {
+            Ok(s) => Some((k.clone(), s)),
+            Err(m) => {
+                cx.err(format!("{path}.tags.{k}"), None, m);
+                None
+            }
+        })
+        .collect();
+    let frac = |cx: &mut Ctx, key: &str, v: &Option<toml::Spanned<f64>>| {
+        v.as_ref()
+            .map_or(0.0, |x| cx.fraction(&format!("{path}.{key}"), x))
+    };
+    let nonneg = |cx: &mut Ctx, key: &str, v: &Option<toml::Spanned<f64>>, d: f64| {
+        v.as_ref()
+            .map_or(d, |x| cx.non_negative(&format!("{path}.{key}"), x))
+    };
+    let telemetry_interval_ms = p
+        .telemetry_interval
+        .as_ref()
+        .map_or(HOUR_MS, |t| secs_to_ms(t.get_ref().0));
+    if telemetry_interval_ms == 0 {
+        cx.err(
+            format!("{path}.telemetry_interval"),
+            p.telemetry_interval.as_ref().map(|t| t.span()),
+            "must be more than 0",
+        );
+    }
+    Some(Population {
+        name: p.name.clone(),
+        count,
+        model: p.model.clone().unwrap_or_default(),
+        region: p.region.clone().unwrap_or_default(),
+        utc_offset_s,
+        firmware_mix,
+        tags,
+        connectivity,
+        power,
+        storage_free_mb: p
+            .storage_free_mb
+            .as_ref()
+            .map_or(Dist::Constant(1.0e9), |s| {
+                cx.dist(&format!("{path}.storage_free_mb"), s, Unit::Number)
+            }),
+        ab_slots: p.ab_slots.unwrap_or(true),
+        install_failure: frac(cx, "install_failure", &p.install_failure),
+        crash_rate_per_day: nonneg(cx, "crash_rate", &p.crash_rate, 0.0),
+        telemetry_interval_ms: telemetry_interval_ms.max(1),
+        commands_per_day: nonneg(cx, "commands_per_day", &p.commands_per_day, 1.0),
+        verifies_signatures: p.verifies_signatures.unwrap_or(true),
+        arrivals_per_day: nonneg(cx, "arrivals_per_day", &p.arrivals_per_day, 0.0),
+    })
+}
+
+fn firmware_mix(
+    cx: &mut Ctx,
+    path: &str,
+    p: &RawPopulation,
+    versions: &[Release],
+) -> Vec<(u8, f64)> {
+    let Some(fw) = &p.firmware else {
+        cx.err(
+            format!("{path}.firmware"),
+            None,
+            "every population needs `firmware`, the version its devices run at start",
+        );
+        return vec![(0, 1.0)];
+    };
+    let mut weights: Vec<(u8, f64)> = match fw.get_ref() {
+        toml::Value::String(s) => version_index(versions, s).map(|v| vec![(v, 1.0)]).unwrap_or_default(),
+        toml::Value::Table(t) => t
+            .iter()
+            .filter_map(|(k, w)| {
+                let w = w.as_float().or(w.as_integer().map(|i| i as f64));
+                match (version_index(versions, k), w) {
+                    (Some(v), Some(w)) if w >= 0.0 => Some((v, w)),
+                    (_, _) => {
+                        cx.err(format!("{path}.firmware.{k}"), Some(fw.span()), "a firmware mix maps versions to shares ≥ 0, e.g. { \"2.3.0\" = 0.9, \"2.1.0\" = 0.1 }");
+                        None
+                    }
+                }
+            })
+            .collect(),
+        _ => {
+            cx.err(format!("{path}.firmware"), Some(fw.span()), "write a version (\"2.3.0\") or a mix ({ \"2.3.0\" = 0.9, \"2.1.0\" = 0.1 })");
+            vec![]
+        }
+    };
+    weights.sort_by_key(|w| w.0);
+    let total: f64 = weights.iter().map(|w| w.1).sum();
+    if weights.is_empty() || !(total > 0.0) {
+        if cx.errors.is_empty() {
+            cx.err(
+                format!("{path}.firmware"),
+                Some(fw.span()),
+                "the firmware mix has no positive share",
+            );
+        }
+        return vec![(0, 1.0)];
+    }
+    let mut acc = 0.0;
+    weights
+        .into_iter()
+        .map(|(v, w)| {
+            acc += w / total;
+            (v, acc)
+        })
+        .collect()
+}
+
+/// Parses `+01:00`, `-05:30`, `Z` into seconds east of UTC.
+pub fn parse_offset(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s == "Z" || s == "UTC" {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
+}
+
+fn releases(cx: &mut Ctx, raw: &RawScenario, versions: &mut [Release], pops: &[Population]) {
+    for (i, r) in raw.release.iter().enumerate() {
+        let path = format!("release[{i}]");
+        let Some(idx) = version_index(versions, r.version.get_ref()) else {
+            continue;
+        };
+        let size_mb = cx.non_negative(&format!("{path}.size_mb"), &r.size_mb);
+        let mut delta_mb = Vec::new();
+        for (from, mb) in &r.delta_mb {
+            match version_index(versions, from) {
+                Some(v) if *mb >= 0.0 => delta_mb.push((v, *mb)),
+                Some(_) => cx.err(
+                    format!("{path}.delta_mb.{from}"),
+                    None,
+                    "a delta size must be ≥ 0",
+                ),
+                None => cx.err(
+                    format!("{path}.delta_mb.{from}"),
+                    None,
+                    format!("`{from}` is not a release or a version any population runs"),
+                ),
+            }
+        }
+        let min_from = r.min_from.as_ref().and_then(|m| {
+            parse_version(cx, &format!("{path}.min_from"), Some(m.span()), m.get_ref())
+        });
+        let install_time = r.install_time.as_ref().map_or(Dist::Constant(120.0), |d| {
+            cx.dist(&format!("{path}.install_time"), d, Unit::Duration)
+        });
+        let reboot_time = r.reboot_time.as_ref().map_or(Dist::Constant(30.0), |d| {
+            cx.dist(&format!("{path}.reboot_time"), d, Unit::Duration)
+        });
+        let defects = r
+            .defect
+            .iter()
+            .enumerate()
+            .map(|(j, d)| defect(cx, &format!("{path}.defect[{j}]"), d, pops, versions))
+            .collect();
+        let rel = &mut versions[idx as usize];
+        rel.size_mb = size_mb;
+        rel.delta_mb = delta_mb;
+        rel.install_time = install_time;
+        rel.reboot_time = reboot_time;
+        rel.resumable = r.resumable;
+        rel.min_from = min_from;
+        rel.migration = r.migration;
+        rel.requires_api = r.requires_api;
+        rel.downgrade_unsafe = r.downgrade == Downgrade::Unsafe;
+        rel.defects = defects;
+    }
+}
+
+fn defect(
+    cx: &mut Ctx,
+    path: &str,
+    d: &RawDefect,
+    pops: &[Population],
+    versions: &[Release],
+) -> Defect {
+    let probability = cx.fraction(&format!("{path}.probability"), &d.probability);
+    let selector = d.where_.as_ref().map_or(Selector::default(), |w| {
+        cx.selector(&format!("{path}.where"), w, true)
+    });
+    if let Some(w) = &d.where_ {
+        let matches_any = pops.iter().any(|p| {
+            let firmwares = p
+                .firmware_mix
+                .iter()
+                .map(|(v, _)| versions[*v as usize].label.as_str());
+            firmwares
+                .into_iter()
+                .any(|fw| selector.matches(&p.attrs(fw, Some(fw))))
+        });
+        if !matches_any {
+            cx.err(
+                format!("{path}.where"),
+                Some(w.span()),
+                format!("the selector ({selector}) matches no device of the fleet"),
+            );
+        }
+    }
+    let need = |cx: &mut Ctx, key: &str, v: &Option<toml::Spanned<f64>>, what: &str| -> f64 {
+        match v {
+            Some(x) => *x.get_ref(),
+            None => {
+                cx.err(
+                    format!("{path}.{key}"),
+                    None,
+                    format!("effect `{}` needs `{key}` ({what})", effect_name(d.effect)),
+                );
+                1.0
+            }
+        }
+    };
+    let (mut factor, mut availability, mut rate) = (1.0, 1.0, 0.0);
+    match d.effect {
+        Effect::CrashRate | Effect::BatteryDrain => {
+            factor = need(cx, "factor", &d.factor, "the multiplier, e.g. 3.0");
+            if !(factor >= 0.0 && factor.is_finite()) {
+                cx.err(
+                    format!("{path}.factor"),
+                    d.factor.as_ref().map(|f| f.span()),
+                    "must be a finite number ≥ 0",
+                );
+            }
+        }
+        Effect::CrashLoop => {
+            availability = d
+                .availability
+                .as_ref()
+                .map_or(0.1, |a| cx.fraction(&format!("{path}.availability"), a));
+        }
+        Effect::CommandFailure => {
+            let r = need(cx, "rate", &d.rate, "the probability a command fails");
+            rate = cx.fraction(
+                &format!("{path}.rate"),
+                &toml::Spanned::new(d.rate.as_ref().map_or(0..0, |x| x.span()), r),
+            );
+        }
+        _ => {}
+    }
+    Defect {
+        effect: d.effect,
+        probability,
+        selector,
+        after: d
+            .after
+            .as_ref()
+            .map(|a| cx.dist(&format!("{path}.after"), a, Unit::Duration)),
+        factor,
+        availability,
+        rate,
+    }
+}
+
+pub fn effect_name(e: Effect) -> &'static str {
+    match e {
+        Effect::BootFailure => "boot-failure",
+        Effect::NoReconnect => "no-reconnect",
+        Effect::CrashLoop => "crash-loop",
+        Effect::CrashRate => "crash-rate",
+        Effect::TelemetryLoss => "telemetry-loss",
+        Effect::BatteryDrain => "battery-drain",
+        Effect::CommandFailure => "command-failure",
+    }
+}
+
+/// Checks fault entries and lists the features this build parses but does not simulate.
+fn unsimulated(cx: &mut Ctx, raw: &RawScenario) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, f) in raw.fault.iter().enumerate() {
+        let path = format!("fault[{i}]");
+        let kind = f.kind.get_ref().as_str();
+        if !FAULT_KINDS.contains(&kind) {
+            let hint = did_you_mean(kind, FAULT_KINDS);
+            cx.err(
+                format!("{path}.kind"),
+                Some(f.kind.span()),
+                format!(
+                    "unknown fault kind `{kind}`{hint}; valid: {}",
+                    FAULT_KINDS.join(", ")
+                ),
+            );
+            continue;
+        }
+        if f.duration.is_none() {
+            cx.err(
+                format!("{path}.duration"),
+                Some(f.kind.span()),
+                "every fault needs `duration`",
+            );
+        }
+        if kind == "backend-api" {
+            if f.api.is_none() {
+                cx.err(format!("{path}.api"), Some(f.kind.span()), "a `backend-api` fault needs `api`, the version the backend runs during the fault");
+            }
+            if f.where_.is_some() {
+                cx.err(
+                    format!("{path}.where"),
+                    Some(f.kind.span()),
+                    "a `backend-api` fault applies to the whole backend; remove `where`",
+                );
+            }
+        } else {
+            let (line, _) = line_col(cx.text, f.kind.span().start);
+            out.push(format!("fault[{i}] kind `{kind}` (line {line})"));
+        }
+    }
+    if let Some(c) = &raw.chaos {
+        let (line, _) = line_col(cx.text, c.span().start);
+        out.push(format!("[chaos] campaign table (line {line})"));
+    }
+    if let Some(s) = raw.policy.shadow_gate.first() {
+        let (line, _) = line_col(cx.text, s.span().start);
+        out.push(format!("[[policy.shadow_gate]] (line {line})"));
+    }
+    out
+}
+
+fn expects(cx: &mut Ctx, raw: &RawScenario) -> Vec<Expect> {
+    let mut out = Vec::new();
+    for (i, e) in raw.expect.iter().enumerate() {
+        let path = format!("expect[{i}]");
+        let metric = e.metric.get_ref();
+        if !OUTCOME_METRICS.contains(&metric.as_str()) {
+            let hint = did_you_mean(metric, OUTCOME_METRICS);
+            cx.err(
+                format!("{path}.metric"),
+                Some(e.metric.span()),
+                format!(
+                    "unknown metric `{metric}`{hint}; valid: {}",
+                    OUTCOME_METRICS.join(", ")
+                ),
+            );
+        }
+        let stat = e.stat.get_ref();
+        if !STATS.contains(&stat.as_str()) {
+            let hint = did_you_mean(stat, STATS);
+            cx.err(
+                format!("{path}.stat"),
+                Some(e.stat.span()),
+                format!("unknown stat `{stat}`{hint}; valid: {}", STATS.join(", ")),
+            );
+        }
+        let mut bound = |key: &str, v: &Option<SValue>| {
+            v.as_ref().and_then(
+                |v| match parse_dist(v.get_ref(), Unit::Duration, cx.base_dir) {
+                    Ok(Dist::Constant(x)) => Some(x),
+                    _ => match v.get_ref() {
+                        toml::Value::Integer(i) => Some(*i as f64),
+                        toml::Value::Float(f) => Some(*f),
+                        _ => {
+                            cx.err(
+                                format!("{path}.{key}"),
+                                Some(v.span()),
+                                "write a number, or a duration such as \"21d\"",
+                            );
+                            None
+                        }
+                    },
+                },
+            )
+        };
+        let (min, max) = (bound("min", &e.min), bound("max", &e.max));
+        if e.min.is_none() && e.max.is_none() {
+            cx.err(
+                path.clone(),
+                Some(e.metric.span()),
+                "an expectation needs `min`, `max` or both",
+            );
+        }
+        out.push(Expect {
+            metric: metric.clone(),
+            stat: stat.clone(),
+            min,
+            max,
+        });
+    }
+    out
+}
+
+/// Converts days to milliseconds (used by limits in tests and docs).
+pub fn days_ms(days: u64) -> u64 {
+    days * DAY_MS
+}

@@ -1,0 +1,528 @@
+//! Semantic validation of `[policy]`: stages, gates, checks, abort rules, and the version rules
+//! the target imposes on the fleet.
+
+use super::dist::{Dist, Unit};
+use super::model::*;
+use super::raw::*;
+use super::selector::Selector;
+use super::validate::{version_index, PolicyCtx};
+use crate::engine::time::{secs_to_ms, SimTime, HOUR_MS};
+use crate::fleet::versions::{downgrade_refused, upgrade_path};
+
+/// Metrics a continuous abort rule can read: counters that change when a result arrives.
+const ABORT_METRICS: [ObservedMetric; 4] = [
+    ObservedMetric::UpdateFailureRate,
+    ObservedMetric::UpdateSuccessRate,
+    ObservedMetric::TimeoutRate,
+    ObservedMetric::RevertRate,
+];
+
+pub fn policy(
+    pc: &mut PolicyCtx,
+    raw: &RawScenario,
+    versions: &[Release],
+    pops: &[Population],
+    horizon: SimTime,
+) -> Option<Policy> {
+    let p = &raw.policy;
+    let target = resolve_release(pc, "policy.target", &p.target, versions);
+    let rollback_to = p
+        .rollback_to
+        .as_ref()
+        .and_then(|r| resolve_release(pc, "policy.rollback_to", r, versions));
+    if let (Some(t), Some(r)) = (target, rollback_to) {
+        let span = p.rollback_to.as_ref().map(|x| x.span());
+        if r >= t {
+            pc.err(
+                "policy.rollback_to",
+                span,
+                format!(
+                    "{} is not older than the target {}: a rollback goes to an earlier version",
+                    versions[r as usize].label, versions[t as usize].label
+                ),
+            );
+        } else if downgrade_refused(versions, t, r) {
+            pc.err("policy.rollback_to", span, format!("the target {} cannot downgrade to {}: a release in between has `downgrade = \"unsafe\"`", versions[t as usize].label, versions[r as usize].label));
+        }
+    }
+    if let Some(t) = target {
+        check_reachable(pc, p, versions, pops, t);
+    }
+    let start = SimTime::from_secs_f64(p.start.map_or(0.0, |d| d.0));
+    let window_end = p.window.map_or(horizon, |w| start.plus(secs_to_ms(w.0)));
+    if start >= horizon {
+        pc.err(
+            "policy.start",
+            None,
+            "the rollout starts after the simulation horizon",
+        );
+    }
+    let rate = rate(pc, p);
+    let max_in_flight = match &p.max_in_flight {
+        Some(m) if *m.get_ref() == 0 => {
+            pc.err(
+                "policy.max_in_flight",
+                Some(m.span()),
+                "must be at least 1 (leave it out for no limit)",
+            );
+            u64::MAX
+        }
+        Some(m) => *m.get_ref(),
+        None => u64::MAX,
+    };
+    let (attempts, backoff_ms) = match &p.retry {
+        Some(r) => {
+            if *r.attempts.get_ref() == 0 || *r.attempts.get_ref() > 100 {
+                pc.err(
+                    "policy.retry.attempts",
+                    Some(r.attempts.span()),
+                    "attempts counts every try, the first included: 1 to 100",
+                );
+            }
+            (
+                *r.attempts.get_ref(),
+                r.backoff.map_or(0, |b| secs_to_ms(b.0)),
+            )
+        }
+        None => (1, 0),
+    };
+    let preflight = preflight(pc, p);
+    let maintenance = p
+        .maintenance
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, w)| window(pc, &format!("policy.maintenance[{i}]"), w))
+        .collect();
+    let operator = match &p.operator {
+        Some(o) => Operator {
+            response: o.response.as_ref().map_or(Dist::Constant(0.0), |r| {
+                pc.dist("policy.operator.response", r, Unit::Duration)
+            }),
+            on_pause: o.on_pause,
+        },
+        None => Operator {
+            response: Dist::Constant(0.0),
+            on_pause: OnPause::Hold,
+        },
+    };
+    let stages = stages(pc, p, versions, pops);
+    let aborts = aborts(pc, p);
+    if pc.has_errors() {
+        return None;
+    }
+    Some(Policy {
+        target: target?,
+        rollback_to,
+        start,
+        window_end,
+        selection: p.selection,
+        rate,
+        max_in_flight,
+        timeout_ms: p.timeout.map(|t| secs_to_ms(t.0).max(1)),
+        attempts: attempts.max(1),
+        backoff_ms,
+        preflight,
+        maintenance,
+        skip_migrations: p.skip_migrations,
+        operator,
+        stages,
+        aborts,
+    })
+}
+
+fn resolve_release(
+    pc: &mut PolicyCtx,
+    path: &str,
+    name: &toml::Spanned<String>,
+    versions: &[Release],
+) -> Option<u8> {
+    match version_index(versions, name.get_ref()) {
+        Some(v) if versions[v as usize].defined => Some(v),
+        _ => {
+            let defined: Vec<&str> = versions
+                .iter()
+                .filter(|r| r.defined)
+                .map(|r| r.label.as_str())
+                .collect();
+            let hint = super::did_you_mean(name.get_ref(), defined.iter().copied());
+            pc.err(
+                path,
+                Some(name.span()),
+                format!(
+                    "`{}` is not a [[release]]{hint}; releases: {}",
+                    name.get_ref(),
+                    defined.join(", ")
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Every starting firmware must have some chain of releases to the target ("a migration chain
+/// that cannot be satisfied" is an input error, not a silent strand).
+fn check_reachable(
+    pc: &mut PolicyCtx,
+    p: &RawPolicy,
+    versions: &[Release],
+    pops: &[Population],
+    target: u8,
+) {
+    for pop in pops {
+        for &(v, _) in &pop.firmware_mix {
+            if v < target && upgrade_path(versions, v, target).is_none() {
+                pc.err(
+                    "policy.target",
+                    Some(p.target.span()),
+                    format!(
+                        "devices of population `{}` on {} can never reach {}: no chain of [[release]] entries satisfies `min_from` and the critical migrations; add an intermediate release",
+                        pop.name, versions[v as usize].label, versions[target as usize].label
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn rate(pc: &mut PolicyCtx, p: &RawPolicy) -> Rate {
+    let Some(r) = &p.rate else {
+        return Rate {
+            per_minute: f64::INFINITY,
+            factor: 1.0,
+            ramp: None,
+            max_per_minute: f64::INFINITY,
+        };
+    };
+    let (span, r) = (r.span(), r.get_ref());
+    if !(r.per_minute > 0.0 && r.per_minute.is_finite()) {
+        pc.err(
+            "policy.rate.per_minute",
+            Some(span.clone()),
+            "must be a positive number of devices per minute",
+        );
+    }
+    let ramp = match (r.every_succeeded, r.every_notified) {
+        (Some(_), Some(_)) => {
+            pc.err(
+                "policy.rate",
+                Some(span.clone()),
+                "use either `every_succeeded` or `every_notified`, not both",
+            );
+            None
+        }
+        (Some(n), None) => Some((RampCriterion::Succeeded, n)),
+        (None, Some(n)) => Some((RampCriterion::Notified, n)),
+        (None, None) => None,
+    };
+    if ramp.is_some_and(|(_, n)| n == 0) {
+        pc.err(
+            "policy.rate",
+            Some(span.clone()),
+            "the ramp count must be at least 1",
+        );
+    }
+    let factor = r.factor.unwrap_or(1.0);
+    if ramp.is_some() && !(factor > 1.0 && factor <= 5.0) {
+        pc.err("policy.rate.factor", Some(span.clone()), format!("{factor}: an exponential ramp multiplies the rate by a factor above 1 and at most 5 (AWS incrementFactor is 1.1 to 5)"));
+    }
+    if r.factor.is_some() && ramp.is_none() {
+        pc.err("policy.rate", Some(span.clone()), "`factor` needs `every_succeeded` or `every_notified`: the count after which the rate grows");
+    }
+    let max_per_minute = r.max_per_minute.unwrap_or(f64::INFINITY);
+    if max_per_minute < r.per_minute {
+        pc.err(
+            "policy.rate.max_per_minute",
+            Some(span),
+            "is below `per_minute`",
+        );
+    }
+    Rate {
+        per_minute: r.per_minute,
+        factor,
+        ramp: ramp.filter(|(_, n)| *n > 0),
+        max_per_minute,
+    }
+}
+
+fn parse_hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    ((h < 24 && m < 60) || (h == 24 && m == 0)).then_some((h * 3600 + m * 60) % 86_400)
+}
+
+fn window(pc: &mut PolicyCtx, path: &str, w: &RawWindow) -> Option<DailyWindow> {
+    let from = parse_hhmm(w.from.get_ref());
+    let to = parse_hhmm(w.to.get_ref());
+    if from.is_none() {
+        pc.err(
+            format!("{path}.from"),
+            Some(w.from.span()),
+            format!(
+                "`{}` is not a local time; write \"HH:MM\", e.g. \"01:00\"",
+                w.from.get_ref()
+            ),
+        );
+    }
+    if to.is_none() {
+        pc.err(
+            format!("{path}.to"),
+            Some(w.to.span()),
+            format!(
+                "`{}` is not a local time; write \"HH:MM\", e.g. \"05:00\"",
+                w.to.get_ref()
+            ),
+        );
+    }
+    if from.is_some() && from == to {
+        pc.err(
+            path,
+            Some(w.from.span()),
+            "`from` equals `to`: the window would never (or always) be open",
+        );
+    }
+    Some(DailyWindow {
+        from_s: from?,
+        to_s: to?,
+    })
+}
+
+fn preflight(pc: &mut PolicyCtx, p: &RawPolicy) -> Preflight {
+    let default_off_peak = DailyWindow {
+        from_s: 0,
+        to_s: 6 * 3600,
+    };
+    let Some(f) = &p.preflight else {
+        return Preflight {
+            min_battery: 0.0,
+            min_storage_mb: 0.0,
+            min_bandwidth_kbps: 0.0,
+            metered: Metered::Allow,
+            off_peak: default_off_peak,
+        };
+    };
+    Preflight {
+        min_battery: f
+            .min_battery
+            .as_ref()
+            .map_or(0.0, |b| pc.fraction("policy.preflight.min_battery", b)),
+        min_storage_mb: f.min_storage_mb.unwrap_or(0.0).max(0.0),
+        min_bandwidth_kbps: f.min_bandwidth_kbps.unwrap_or(0.0).max(0.0),
+        metered: f.metered,
+        off_peak: f
+            .off_peak
+            .as_ref()
+            .and_then(|w| window(pc, "policy.preflight.off_peak", w))
+            .unwrap_or(default_off_peak),
+    }
+}
+
+fn stages(
+    pc: &mut PolicyCtx,
+    p: &RawPolicy,
+    versions: &[Release],
+    pops: &[Population],
+) -> Vec<Stage> {
+    if p.stage.is_empty() {
+        pc.err("policy.stage", None, "a policy needs at least one [[policy.stage]]; for a single wave write one stage with `select = {}` and `percent = 100`");
+    }
+    let mut out: Vec<Stage> = Vec::new();
+    for (i, s) in p.stage.iter().enumerate() {
+        let path = format!("policy.stage[{i}]");
+        let select = s.select.as_ref().map_or(Selector::default(), |t| {
+            pc.selector(&format!("{path}.select"), t, false)
+        });
+        if let Some(t) = &s.select {
+            let any = pops.iter().any(|pop| {
+                pop.firmware_mix
+                    .iter()
+                    .any(|(v, _)| select.matches(&pop.attrs(&versions[*v as usize].label, None)))
+            });
+            if !any && pop_count(pops) > 0 {
+                pc.err(
+                    format!("{path}.select"),
+                    Some(t.span()),
+                    format!("the selector ({select}) matches no device of the fleet"),
+                );
+            }
+        }
+        let share = match (&s.percent, &s.count) {
+            (Some(pct), None) => {
+                let x = *pct.get_ref();
+                if !(x > 0.0 && x <= 100.0) {
+                    let why = if x > 100.0 {
+                        "is more than 100"
+                    } else {
+                        "must be more than 0"
+                    };
+                    pc.err(format!("{path}.percent"), Some(pct.span()), format!("{x} {why}: `percent` is the cumulative share (0 < percent ≤ 100) of the devices `select` matches"));
+                }
+                Share::Percent(x)
+            }
+            (None, Some(c)) => Share::Count(*c.get_ref()),
+            _ => {
+                pc.err(
+                    path.clone(),
+                    None,
+                    "a stage needs exactly one of `percent` (cumulative share) or `count`",
+                );
+                Share::Percent(100.0)
+            }
+        };
+        if let Some(prev) = out.iter().rev().find(|o| o.select == select) {
+            let decreasing = match (prev.share, share) {
+                (Share::Percent(a), Share::Percent(b)) => b < a,
+                (Share::Count(a), Share::Count(b)) => b < a,
+                _ => false,
+            };
+            if decreasing {
+                let span = s
+                    .percent
+                    .as_ref()
+                    .map(|x| x.span())
+                    .or(s.count.as_ref().map(|x| x.span()));
+                pc.err(format!("{path}.percent"), span, format!("cumulative shares must not decrease: stage `{}` with the same selector already reached {:?}", prev.name, prev.share));
+            }
+        }
+        let gate = s
+            .gate
+            .as_ref()
+            .map(|g| gate(pc, &format!("{path}.gate"), g));
+        out.push(Stage {
+            name: s.name.clone(),
+            select,
+            share,
+            bake_ms: s.bake.map_or(0, |b| secs_to_ms(b.0)),
+            max_wait_ms: s.max_wait.map(|b| secs_to_ms(b.0)),
+            on_insufficient: s.on_insufficient,
+            approval: s.approval,
+            gate,
+        });
+    }
+    if out.len() > 250 {
+        pc.err("policy.stage", None, "at most 250 stages are supported");
+    }
+    out
+}
+
+fn pop_count(pops: &[Population]) -> u64 {
+    pops.iter().map(|p| p.count).sum()
+}
+
+fn gate(pc: &mut PolicyCtx, path: &str, g: &RawGate) -> Gate {
+    let confidence = g.confidence.as_ref().map_or(0.95, |c| {
+        let x = *c.get_ref();
+        if !(x > 0.0 && x < 1.0) {
+            pc.err(
+                format!("{path}.confidence"),
+                Some(c.span()),
+                format!("{x} is outside (0, 1); write e.g. 0.95"),
+            );
+        }
+        x
+    });
+    let checks = g
+        .check
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| check(pc, &format!("{path}.check[{i}]"), c))
+        .collect();
+    Gate {
+        min_devices: g.min_devices.unwrap_or(1).max(1),
+        test: g.test,
+        confidence,
+        on_fail: g.on_fail,
+        checks,
+    }
+}
+
+fn is_fraction_metric(m: ObservedMetric) -> bool {
+    !matches!(
+        m,
+        ObservedMetric::CrashRate | ObservedMetric::SupportTickets
+    )
+}
+
+fn check(pc: &mut PolicyCtx, path: &str, c: &RawCheck) -> Option<Check> {
+    let metric = *c.metric.get_ref();
+    let bounds = [
+        c.max.as_ref().map(|b| (Bound::Max(*b.get_ref()), b)),
+        c.min.as_ref().map(|b| (Bound::Min(*b.get_ref()), b)),
+        c.max_ratio_vs_control
+            .as_ref()
+            .map(|b| (Bound::MaxRatioVsControl(*b.get_ref()), b)),
+    ];
+    let given: Vec<_> = bounds.into_iter().flatten().collect();
+    if given.len() != 1 {
+        pc.err(
+            path,
+            Some(c.metric.span()),
+            "a check needs exactly one of `max`, `min` or `max_ratio_vs_control`",
+        );
+        return None;
+    }
+    let (bound, spanned) = given[0];
+    match bound {
+        Bound::Max(_) | Bound::Min(_) if is_fraction_metric(metric) => {
+            let key = if matches!(bound, Bound::Max(_)) {
+                "max"
+            } else {
+                "min"
+            };
+            pc.fraction(&format!("{path}.{key}"), spanned);
+        }
+        Bound::MaxRatioVsControl(x) if !(x > 0.0 && x.is_finite()) => {
+            pc.err(
+                format!("{path}.max_ratio_vs_control"),
+                Some(spanned.span()),
+                "must be a ratio greater than 0, e.g. 1.5",
+            );
+        }
+        Bound::MaxRatioVsControl(_) if metric == ObservedMetric::SupportTickets => {
+            pc.err(format!("{path}.max_ratio_vs_control"), Some(spanned.span()), "support tickets come only from harmed devices, so they have no control group; use `max`");
+        }
+        _ => {}
+    }
+    if c.silent_after.is_some() && metric != ObservedMetric::SilentRate {
+        pc.err(
+            format!("{path}.silent_after"),
+            Some(c.metric.span()),
+            "`silent_after` applies only to `metric = \"silent_rate\"`",
+        );
+    }
+    Some(Check {
+        metric,
+        bound,
+        silent_after_ms: c.silent_after.map_or(6 * HOUR_MS, |d| secs_to_ms(d.0)),
+    })
+}
+
+fn aborts(pc: &mut PolicyCtx, p: &RawPolicy) -> Vec<AbortRule> {
+    p.abort
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let path = format!("policy.abort[{i}]");
+            let metric = *a.metric.get_ref();
+            if !ABORT_METRICS.contains(&metric) {
+                let names: Vec<&str> = ABORT_METRICS.iter().map(|m| m.name()).collect();
+                pc.err(
+                    format!("{path}.metric"),
+                    Some(a.metric.span()),
+                    format!(
+                        "`{}` is not evaluated continuously; abort rules read {}",
+                        metric.name(),
+                        names.join(", ")
+                    ),
+                );
+            }
+            let threshold = pc.fraction(&format!("{path}.threshold"), &a.threshold);
+            AbortRule {
+                metric,
+                threshold,
+                min_executed: a.min_executed.unwrap_or(1).max(1),
+                action: a.action,
+            }
+        })
+        .collect()
+}
