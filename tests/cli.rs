@@ -1,0 +1,279 @@
+//! Integration tests of the `fleetsim` binary: fixtures run, outputs are reproducible across
+//! thread counts, bad input gets exit code 2 with a useful message, and a failed run never
+//! replaces a good report.
+
+use assert_cmd::Command;
+use predicates::str::contains;
+use std::path::Path;
+
+fn fleetsim() -> Command {
+    Command::cargo_bin("fleetsim").unwrap()
+}
+
+fn run_to(scenario: &str, out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    let mut cmd = fleetsim();
+    cmd.arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet");
+    cmd.args(extra).assert()
+}
+
+#[test]
+fn every_runnable_fixture_runs_and_writes_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "seed-staged-rollout",
+        "bad-release",
+        "sleepy-fleet",
+        "migration-chain",
+    ] {
+        let out = dir.path().join(name);
+        run_to(
+            &format!("scenarios/{name}.toml"),
+            &out,
+            &["--replications", "3"],
+        )
+        .success();
+        for file in [
+            "summary.json",
+            "replications.csv",
+            "timeseries.csv",
+            "stages.csv",
+            "perf.json",
+        ] {
+            assert!(out.join(file).is_file(), "{name}: {file} missing");
+        }
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["replications"], 3);
+        for metric in ["harmed", "completion", "time_to_95", "bricked", "stranded"] {
+            assert!(
+                summary["metrics"][metric].is_object(),
+                "{name}: metric {metric} missing"
+            );
+        }
+        let csv = std::fs::read_to_string(out.join("replications.csv")).unwrap();
+        assert_eq!(csv.lines().count(), 4, "{name}: one header and three rows");
+    }
+}
+
+#[test]
+fn the_reference_scenario_runs_with_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ref");
+    fleetsim()
+        .args(["run", "--replications", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("harmed"))
+        .stdout(contains("report:"));
+    assert!(out.join("summary.json").is_file());
+}
+
+#[test]
+fn the_chaos_fixture_validates_but_run_refuses_it_until_faults_are_simulated() {
+    fleetsim()
+        .args(["validate", "scenarios/regional-outage-chaos.toml"])
+        .assert()
+        .success()
+        .stdout(contains("not simulated yet"));
+    let dir = tempfile::tempdir().unwrap();
+    run_to(
+        "scenarios/regional-outage-chaos.toml",
+        &dir.path().join("x"),
+        &[],
+    )
+    .code(2)
+    .stderr(contains("network-outage"))
+    .stderr(contains("not simulated yet"));
+    assert!(!dir.path().join("x").exists());
+}
+
+#[test]
+fn outputs_are_byte_identical_at_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("t1"), dir.path().join("t2"));
+    let args = ["--replications", "6", "--devices", "--trace"];
+    run_to(
+        "scenarios/bad-release.toml",
+        &a,
+        &[&args[..], &["--threads", "1"]].concat(),
+    )
+    .success();
+    run_to(
+        "scenarios/bad-release.toml",
+        &b,
+        &[&args[..], &["--threads", "2"]].concat(),
+    )
+    .success();
+    for file in [
+        "summary.json",
+        "replications.csv",
+        "timeseries.csv",
+        "stages.csv",
+        "devices.csv",
+        "events.csv",
+    ] {
+        let (x, y) = (
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+        );
+        assert!(x == y, "{file} differs between 1 and 2 threads");
+    }
+}
+
+#[test]
+fn json_format_prints_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = fleetsim()
+        .args([
+            "run",
+            "scenarios/migration-chain.toml",
+            "--replications",
+            "2",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(dir.path().join("j"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["scenario"], "migration-chain");
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_report_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("keep");
+    run_to(
+        "scenarios/migration-chain.toml",
+        &out,
+        &["--replications", "2"],
+    )
+    .success();
+    let before = std::fs::read(out.join("summary.json")).unwrap();
+    run_to(
+        "scenarios/migration-chain.toml",
+        &out,
+        &["--replications", "2", "--max-events", "100"],
+    )
+    .code(2)
+    .stderr(contains("limit exceeded"));
+    assert_eq!(std::fs::read(out.join("summary.json")).unwrap(), before);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temporary folders left behind");
+}
+
+#[test]
+fn set_overrides_reach_the_simulation() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    run_to(
+        "scenarios/migration-chain.toml",
+        &out,
+        &["--replications", "1", "--set", "population[0].count=500"],
+    )
+    .success();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["devices"], 500);
+}
+
+/// Each bad input: (what to replace in bad-release.toml, replacement, text the error must hold).
+const BAD_INPUTS: &[(&str, &str, &str)] = &[
+    ("percent = 20\n", "percent = 120\n", "policy.stage[2].percent"),
+    ("percent = 20\n", "percent = 1\n", "must not decrease"),
+    ("bake = \"12h\"", "bakee = \"12h\"", "did you mean `bake`"),
+    ("target = \"2.4.0\"", "target = \"2.5.0\"", "policy.target"),
+    ("probability = 0.03", "probability = 3", "outside 0..1"),
+    ("median = \"4h\", p95 = \"2d\"", "median = \"4h\", p95 = \"1h\"", "connectivity.cellular.online"),
+    ("select = { channel = \"internal\" }", "select = { channel = \"intranet\" }", "matches no device"),
+    ("connectivity = \"ethernet\"\npower = \"mains\"\nstorage_free_mb = 500\nab_slots = true\ninstall_failure = 0.003", "connectivity = \"ethernt\"\npower = \"mains\"\nstorage_free_mb = 500\nab_slots = true\ninstall_failure = 0.003", "did you mean `ethernet`"),
+    ("count = 5000", "count = 100000000000", "limit"),
+    ("horizon = \"21d\"", "horizon = \"21 parsecs\"", "simulation.horizon"),
+    ("horizon = \"21d\"", "horizon = \"21d\"\nhorizon = \"3d\"", "duplicate key"),
+    ("test = \"wilson\"", "test = \"bayes\"", "unknown value `bayes`"),
+    ("metric = \"silent_rate\"", "metric = \"silence_rate\"", "did you mean `silent_rate`"),
+    ("max = 0.02\n", "max = 0.02\nmin = 0.5\n", "exactly one of"),
+    ("rollback_to = \"2.3.0\"", "rollback_to = \"2.4.0\"", "policy.rollback_to"),
+    ("effect = \"boot-failure\"", "effect = \"boot-fail\"", "unknown value `boot-fail`"),
+    ("[[expect]]\nmetric = \"halted\"", "[[expect]]\nmetric = \"haltedd\"", "did you mean `halted`"),
+];
+
+#[test]
+fn bad_inputs_exit_2_with_the_key_path_and_a_fix() {
+    let base = std::fs::read_to_string("scenarios/bad-release.toml").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (from, to, needle)) in BAD_INPUTS.iter().enumerate() {
+        assert!(base.contains(from), "case {i}: `{from}` not in the fixture");
+        let text = base.replacen(from, to, 1);
+        let path = dir.path().join(format!("bad-{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let out = fleetsim().arg("validate").arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "case {i} ({needle}): {stderr}");
+        assert!(
+            stderr.contains(needle),
+            "case {i}: expected `{needle}` in:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(&path.display().to_string()),
+            "case {i}: the file is not named:\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "case {i} panicked");
+    }
+}
+
+#[test]
+fn positions_are_reported_as_line_and_column() {
+    let base = std::fs::read_to_string("scenarios/bad-release.toml").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pos.toml");
+    std::fs::write(&path, base.replacen("percent = 20\n", "percent = 120\n", 1)).unwrap();
+    let line = base.lines().position(|l| l == "percent = 20").unwrap() + 1;
+    fleetsim()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(contains(format!("pos.toml:{line}:")));
+}
+
+#[test]
+fn usage_errors_and_missing_files_exit_2() {
+    fleetsim()
+        .args(["run", "no/such/file.toml"])
+        .assert()
+        .code(2)
+        .stderr(contains("cannot read"));
+    fleetsim().args(["frobnicate"]).assert().code(2);
+    fleetsim()
+        .args(["run", "scenarios/bad-release.toml", "--set", "novalue"])
+        .assert()
+        .code(2)
+        .stderr(contains("PATH=VALUE"));
+    fleetsim()
+        .args([
+            "run",
+            "scenarios/bad-release.toml",
+            "--set",
+            "policy.nothing.here=1",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("policy.nothing.here"));
+    fleetsim()
+        .args(["validate", "Cargo.toml"])
+        .assert()
+        .code(2)
+        .stderr(contains("Cargo.toml"));
+}

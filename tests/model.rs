@@ -1,0 +1,249 @@
+//! Model tests against closed-form results. Each uses a fixed seed and states its tolerance.
+
+use fleetsim::analysis::run::{run, summarise, RunOptions};
+use fleetsim::engine::device::flag;
+use fleetsim::engine::sim::{RunLimits, Sim};
+use fleetsim::scenario::{load_str, Scenario};
+use std::path::Path;
+
+/// A fleet that is always online (sessions of ~1000 days, 1 s gaps), checks in every minute,
+/// downloads 1 MB at 8 Mbit/s (1 s), installs in 60 s and reboots in 30 s.
+fn simple(extra_release: &str, policy_extra: &str, pop_extra: &str) -> String {
+    format!(
+        r#"
+[simulation]
+name = "simple"
+seed = 42
+horizon = "3d"
+replications = 4
+
+[connectivity.always]
+online = {{ dist = "exponential", mean = "1000d" }}
+offline = "1s"
+check_in = "1m"
+bandwidth_kbps = 8000
+
+[[population]]
+name = "fleet"
+count = 2000
+model = "m1"
+firmware = "1.0.0"
+connectivity = "always"
+{pop_extra}
+
+[[release]]
+version = "1.0.0"
+size_mb = 1
+
+[[release]]
+version = "2.0.0"
+size_mb = 1
+install_time = "60s"
+reboot_time = "30s"
+{extra_release}
+
+[policy]
+target = "2.0.0"
+rate = {{ per_minute = 100 }}
+{policy_extra}
+
+[[policy.stage]]
+name = "all"
+select = {{}}
+percent = 100
+"#
+    )
+}
+
+fn scenario(text: &str) -> Scenario {
+    load_str(text, "test.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Device k is notified at k·0.6 s, learns at a uniform point of its 1-minute poll interval
+/// (mean 30 s), then 1 s download + 60 s install + 30 s reboot. Half the fleet (1000 devices)
+/// therefore runs the target at 999·0.6 + 30 + 91 ≈ 720.4 s. The uniform jitter is symmetric
+/// and 100 times wider than the spacing, so the crossing is within a few seconds: tolerance 5 s.
+#[test]
+fn time_to_50_matches_the_rate_and_pipeline() {
+    let sc = scenario(&simple("", "", ""));
+    let result = run(&sc, 0..4, &RunOptions::default()).unwrap();
+    for o in &result.outcomes {
+        assert_eq!(o.updated, 2000);
+        let t50 = o.time_to_50.unwrap();
+        assert!((t50 - 720.4).abs() < 5.0, "time_to_50 {t50}");
+        // The last device is notified at 1999·0.6 = 1199.4 s; it finishes within 60 s + 91 s.
+        let t99 = o.time_to_99.unwrap();
+        assert!(t99 > 1150.0 && t99 < 1199.4 + 151.0, "time_to_99 {t99}");
+    }
+}
+
+/// A boot failure with probability 0.1 on A/B devices: every device installs, and the share
+/// harmed is Binomial(8000, 0.1) over 4 replications: SE 0.0034, tolerance 0.014 (4 SE).
+#[test]
+fn boot_failure_harm_is_binomial() {
+    let release = "[[release.defect]]\neffect = \"boot-failure\"\nprobability = 0.1\n";
+    let sc = scenario(&simple(release, "retry = { attempts = 1 }", ""));
+    let result = run(&sc, 0..4, &RunOptions::default()).unwrap();
+    let harmed: u64 = result.outcomes.iter().map(|o| o.harmed).sum();
+    let share = harmed as f64 / 8000.0;
+    assert!((share - 0.1).abs() < 0.014, "{share}");
+    // A/B devices revert: none bricked, every failure reported as a revert.
+    assert!(result.outcomes.iter().all(|o| o.bricked == 0));
+    let reverts: u64 = result
+        .outcomes
+        .iter()
+        .map(|o| o.failures_by_reason["boot_reverted"])
+        .sum();
+    assert_eq!(reverts, harmed);
+}
+
+/// Without A/B slots the same defect bricks, and bricked devices never report.
+#[test]
+fn boot_failure_without_ab_slots_bricks() {
+    let release = "[[release.defect]]\neffect = \"boot-failure\"\nprobability = 0.1\n";
+    let sc = scenario(&simple(release, "", "ab_slots = false"));
+    let result = run(&sc, 0..2, &RunOptions::default()).unwrap();
+    for o in &result.outcomes {
+        assert_eq!(o.bricked, o.harmed);
+        assert!(o.bricked > 100);
+        assert_eq!(
+            o.observed_failure, 0,
+            "a bricked device goes silent; it never reports a failure"
+        );
+    }
+}
+
+/// Storage uniform on [0, 100] MB with `min_storage_mb = 25`: a quarter of the fleet is
+/// stranded for storage. 8000 devices: SE 0.0048, tolerance 0.02.
+#[test]
+fn storage_preflight_strands_the_expected_share() {
+    let sc = scenario(&simple(
+        "",
+        "preflight = { min_storage_mb = 25 }",
+        "storage_free_mb = { dist = \"uniform\", min = 0, max = 100 }",
+    ));
+    let result = run(&sc, 0..4, &RunOptions::default()).unwrap();
+    let stranded: u64 = result
+        .outcomes
+        .iter()
+        .map(|o| o.stranded_by_reason["storage"])
+        .sum();
+    let share = stranded as f64 / 8000.0;
+    assert!((share - 0.25).abs() < 0.02, "{share}");
+}
+
+/// AWS IoT Jobs exponential rate: base 10/min, ×2 every 100 notified, capped at 50.
+#[test]
+fn exponential_ramp_schedule() {
+    let sc = scenario(&simple("", "", "").replace(
+        "rate = { per_minute = 100 }",
+        "rate = { per_minute = 10, factor = 2.0, every_notified = 100, max_per_minute = 50 }",
+    ));
+    let rate = &sc.policy.rate;
+    assert_eq!(rate.per_minute_at(0, 0), 10.0);
+    assert_eq!(rate.per_minute_at(99, 0), 10.0);
+    assert_eq!(rate.per_minute_at(100, 0), 20.0);
+    assert_eq!(rate.per_minute_at(250, 0), 40.0);
+    assert_eq!(rate.per_minute_at(300, 0), 50.0);
+    // With the ramp, the first 100 take 10 min, the next 100 5 min, the next 100 2.5 min...:
+    // half the fleet notified after 10 + 5 + 2.5 + 700/50 = 31.5 min, the whole after 51.5 min.
+    let result = run(&sc, 0..1, &RunOptions::default()).unwrap();
+    let t50 = result.outcomes[0].time_to_50.unwrap();
+    assert!(
+        (t50 - (31.5 * 60.0 + 121.0)).abs() < 10.0,
+        "time_to_50 {t50}"
+    );
+}
+
+/// Common random numbers: whether a defect hits a device does not depend on the policy. Two
+/// policies with different rates expose the same devices; the harmed sets must be equal.
+#[test]
+fn defect_draws_do_not_depend_on_the_policy() {
+    let release = "[[release.defect]]\neffect = \"crash-rate\"\nfactor = 3.0\nprobability = 0.3\n";
+    let a = scenario(&simple(release, "", ""));
+    let b = scenario(&simple(release, "", "").replace("per_minute = 100", "per_minute = 37"));
+    let (mut sa, mut sb) = (
+        Sim::new(&a, 0, RunLimits::default()).unwrap(),
+        Sim::new(&b, 0, RunLimits::default()).unwrap(),
+    );
+    sa.run().unwrap();
+    sb.run().unwrap();
+    let harmed = |s: &Sim| {
+        s.dev
+            .iter()
+            .map(|d| d.has(flag::HARMED))
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        sa.dev.iter().all(|d| d.has(flag::EXPOSED)) && sb.dev.iter().all(|d| d.has(flag::EXPOSED))
+    );
+    assert_eq!(harmed(&sa), harmed(&sb));
+}
+
+fn strip_gates(text: &str) -> String {
+    let start = text.find("[[policy.stage]]").unwrap();
+    let end = text.find("[[expect]]").unwrap();
+    format!(
+        "{}[[policy.stage]]\nname = \"all\"\nselect = {{}}\npercent = 100\n\n{}",
+        &text[..start],
+        &text[end..]
+    )
+}
+
+/// bad-release's gates halt the rollout in most replications and keep the blast radius far
+/// below a gateless policy on the same seeds (common random numbers make this a paired test).
+#[test]
+fn gates_contain_the_bad_release() {
+    let text = std::fs::read_to_string("scenarios/bad-release.toml").unwrap();
+    let gated = scenario(&text);
+    let gateless = scenario(&strip_gates(&text));
+    let opts = RunOptions::default();
+    let (g, n) = (
+        run(&gated, 0..12, &opts).unwrap(),
+        run(&gateless, 0..12, &opts).unwrap(),
+    );
+    let halted = g.outcomes.iter().filter(|o| o.halted).count();
+    assert!(halted >= 11, "halted in {halted} of 12");
+    let (sg, sn) = (summarise(&g.outcomes), summarise(&n.outcomes));
+    let (hg, hn) = (
+        sg.metrics["harmed"].mean.unwrap(),
+        sn.metrics["harmed"].mean.unwrap(),
+    );
+    // Without gates every sn-10 sensor updates: about 15 100 · (0.03 + 0.97·0.2) ≈ 3 400 harmed.
+    assert!(hn > 2_500.0, "gateless harmed {hn}");
+    assert!(hg < hn / 4.0, "gated {hg} vs gateless {hn}");
+}
+
+/// A healthy release (bad-release with its defects removed) rarely halts: at most 2 of 20
+/// replications (the gates use one-sided 90 % bounds, and background failures are 1 %).
+#[test]
+fn a_healthy_release_rarely_halts() {
+    let text = std::fs::read_to_string("scenarios/bad-release.toml").unwrap();
+    let start = text.find("[[release.defect]]").unwrap();
+    let end = text.find("[support]").unwrap();
+    let healthy = scenario(&format!("{}{}", &text[..start], &text[end..]));
+    let r = run(&healthy, 0..20, &RunOptions::default()).unwrap();
+    let halts = r.outcomes.iter().filter(|o| o.halted).count();
+    assert!(halts <= 2, "{halts} false halts in 20");
+    assert!(
+        r.outcomes.iter().all(|o| o.harmed == o.bricked),
+        "only battery deaths can harm a healthy rollout"
+    );
+}
+
+/// Rollback returns exposed devices to `rollback_to` through the install path.
+#[test]
+fn rollback_recovers_exposed_devices() {
+    let text = std::fs::read_to_string("scenarios/bad-release.toml").unwrap();
+    let sc = scenario(&text);
+    let r = run(&sc, 0..6, &RunOptions::default()).unwrap();
+    for o in r.outcomes.iter().filter(|o| o.halt_reason.is_some()) {
+        assert!(o.rolled_back > 0);
+        assert!(o.rolled_back + o.rollback_refused <= o.exposed);
+        assert!(
+            o.time_to_recover_95.is_some(),
+            "replication {}: no recovery",
+            o.replication
+        );
+    }
+}
