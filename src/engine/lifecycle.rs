@@ -382,14 +382,14 @@ impl Sim<'_> {
                     let fx = self.effects_mut(d, dv.version);
                     fx.down_from = now;
                     fx.down_until = back;
-                    self.to_reporting(d, Some(Failure::PowerLoss));
+                    self.await_report(d, Some(Failure::PowerLoss));
                 } else {
                     self.brick(d);
                 }
             }
             Some(f) => {
                 self.c.fail(f);
-                self.to_reporting(d, Some(f));
+                self.await_report(d, Some(f));
             }
             None => {
                 let rel = &self.sc.versions[dv.installing as usize];
@@ -456,7 +456,7 @@ impl Sim<'_> {
                 self.c.fail(Failure::BootReverted);
                 self.dev[d as usize].set(flag::REVERTED);
                 self.harm(d);
-                self.to_reporting(d, Some(Failure::BootReverted));
+                self.await_report(d, Some(Failure::BootReverted));
             } else {
                 self.brick(d);
             }
@@ -467,7 +467,7 @@ impl Sim<'_> {
         if hits != 0 {
             self.apply_effects(d, hop, hits);
         }
-        self.to_reporting(d, None);
+        self.await_report(d, None);
     }
 
     /// Applies the post-boot defect effects that hit device `d` (bit `j` of `hits`).
@@ -570,7 +570,7 @@ impl Sim<'_> {
         }
     }
 
-    fn to_reporting(&mut self, d: u32, failure: Option<Failure>) {
+    fn await_report(&mut self, d: u32, failure: Option<Failure>) {
         let dv = &mut self.dev[d as usize];
         dv.pending_failure = failure;
         dv.enter(Phase::Reporting);

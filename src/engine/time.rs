@@ -44,7 +44,7 @@ impl SimTime {
 /// Converts seconds to whole milliseconds, rounding, clamping negatives to zero and huge values
 /// to [`SimTime::NEVER`] so that a sampled duration can never wrap the clock.
 pub fn secs_to_ms(secs: f64) -> u64 {
-    if !(secs > 0.0) {
+    if secs.is_nan() || secs <= 0.0 {
         return 0;
     }
     let ms = (secs * 1000.0).round();

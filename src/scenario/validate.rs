@@ -274,7 +274,7 @@ fn backend(cx: &mut Ctx, raw: &RawScenario) -> Backend {
         None => u64::MAX,
     };
     let egress_kbps = match &b.egress_mbps {
-        Some(e) if !(*e.get_ref() > 0.0) => {
+        Some(e) if e.get_ref().is_nan() || *e.get_ref() <= 0.0 => {
             cx.err(
                 "backend.egress_mbps",
                 Some(e.span()),
@@ -329,7 +329,7 @@ fn connectivity(cx: &mut Ctx, raw: &RawScenario) -> Vec<ConnProfile> {
                     "the poll interval must be more than 0",
                 );
             }
-            if !(online.mean() > 0.0) {
+            if online.mean().is_nan() || online.mean() <= 0.0 {
                 cx.err(
                     format!("{p}.online"),
                     Some(c.online.span()),
@@ -762,7 +762,7 @@ fn firmware_mix(
     };
     weights.sort_by_key(|w| w.0);
     let total: f64 = weights.iter().map(|w| w.1).sum();
-    if weights.is_empty() || !(total > 0.0) {
+    if weights.is_empty() || total.is_nan() || total <= 0.0 {
         if cx.errors.is_empty() {
             cx.err(
                 format!("{path}.firmware"),
