@@ -247,3 +247,44 @@ fn rollback_recovers_exposed_devices() {
         );
     }
 }
+
+/// An inventory CSV: rows inherit from a template population, identical rows are grouped, and
+/// extra columns become tags a selector can use.
+#[test]
+fn inventory_csv_builds_the_fleet() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,population,region,firmware,site\n");
+    for i in 0..300 {
+        let (region, site) = if i % 3 == 0 {
+            ("eu", "north")
+        } else {
+            ("us", "south")
+        };
+        csv.push_str(&format!("dev-{i},fleet,{region},1.0.0,{site}\n"));
+    }
+    std::fs::write(dir.path().join("devices.csv"), csv).unwrap();
+    let text = simple("", "", "").replacen(
+        "[[population]]\nname = \"fleet\"\ncount = 2000",
+        "[fleet]\ninventory = \"devices.csv\"\n\n[[population]]\nname = \"fleet\"",
+        1,
+    );
+    let text = text.replace("select = {}", "select = { site = \"north\" }");
+    let sc = load_str(&text, "inv.toml", dir.path(), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.device_count(), 300);
+    assert_eq!(sc.populations.len(), 2, "two distinct kinds of row");
+    let r = run(&sc, 0..1, &RunOptions::default()).unwrap();
+    assert_eq!(
+        r.outcomes[0].targeted, 100,
+        "the stage selects the 100 devices of site north"
+    );
+}
+
+#[test]
+fn features_not_simulated_yet_are_listed_for_refusal() {
+    let sc = scenario(&simple("", "selection = \"continuous\"", ""));
+    assert!(
+        sc.unsimulated.iter().any(|u| u.contains("continuous")),
+        "{:?}",
+        sc.unsimulated
+    );
+}

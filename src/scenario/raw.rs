@@ -250,8 +250,6 @@ pub struct RawDefect {
     pub availability: Option<Spanned<f64>>,
     #[serde(default)]
     pub rate: Option<Spanned<f64>>,
-    #[serde(default)]
-    pub metric: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -990,6 +990,15 @@ fn unsimulated(cx: &mut Ctx, raw: &RawScenario) -> Vec<String> {
         let (line, _) = line_col(cx.text, c.span().start);
         out.push(format!("[chaos] campaign table (line {line})"));
     }
+    if raw.policy.selection == Selection::Continuous {
+        out.push("policy.selection = \"continuous\"".to_string());
+    }
+    for (i, p) in raw.population.iter().enumerate() {
+        if let Some(a) = p.arrivals_per_day.as_ref().filter(|a| *a.get_ref() > 0.0) {
+            let (line, _) = line_col(cx.text, a.span().start);
+            out.push(format!("population[{i}].arrivals_per_day (line {line})"));
+        }
+    }
     if let Some(s) = raw.policy.shadow_gate.first() {
         let (line, _) = line_col(cx.text, s.span().start);
         out.push(format!("[[policy.shadow_gate]] (line {line})"));

@@ -17,6 +17,15 @@ const ABORT_METRICS: [ObservedMetric; 4] = [
     ObservedMetric::RevertRate,
 ];
 
+/// Metrics that devices still on the old version also produce, so a cohort can be compared
+/// with them (canary analysis).
+const HAS_CONTROL: [ObservedMetric; 4] = [
+    ObservedMetric::SilentRate,
+    ObservedMetric::CrashRate,
+    ObservedMetric::TelemetryGapRate,
+    ObservedMetric::CommandFailureRate,
+];
+
 pub fn policy(
     pc: &mut PolicyCtx,
     raw: &RawScenario,
@@ -478,8 +487,13 @@ fn check(pc: &mut PolicyCtx, path: &str, c: &RawCheck) -> Option<Check> {
                 "must be a ratio greater than 0, e.g. 1.5",
             );
         }
-        Bound::MaxRatioVsControl(_) if metric == ObservedMetric::SupportTickets => {
-            pc.err(format!("{path}.max_ratio_vs_control"), Some(spanned.span()), "support tickets come only from harmed devices, so they have no control group; use `max`");
+        Bound::MaxRatioVsControl(_) if !HAS_CONTROL.contains(&metric) => {
+            let names: Vec<&str> = HAS_CONTROL.iter().map(|m| m.name()).collect();
+            pc.err(
+                format!("{path}.max_ratio_vs_control"),
+                Some(spanned.span()),
+                format!("`{}` has no control group (devices on the old version do not update or open tickets); use `max` or `min`. Metrics with a control: {}", metric.name(), names.join(", ")),
+            );
         }
         _ => {}
     }
