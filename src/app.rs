@@ -1,7 +1,8 @@
 //! The commands, as outlines: load → check → simulate → analyse → report.
 
+use crate::analysis::expect;
 use crate::analysis::run::{run, summarise, RunOptions};
-use crate::cli::{Command, Format, RunConfig};
+use crate::cli::{CheckConfig, Command, Format, RunConfig};
 use crate::error::{Error, InputError, Result};
 use crate::report::{csv_files, perf::Perf, summary, table, Staging};
 use crate::scenario::{self, Scenario};
@@ -16,6 +17,7 @@ pub fn execute(cmd: Command) -> Result<i32> {
             scenarios,
             overrides,
         } => validate_command(&scenarios, &overrides),
+        Command::Check(cfg) => check_command(&cfg),
     }
 }
 
@@ -156,4 +158,102 @@ fn sanitize(name: &str) -> String {
     } else {
         s
     }
+}
+
+fn check_command(cfg: &CheckConfig) -> Result<i32> {
+    let mut suites = Vec::new();
+    for path in &cfg.scenarios {
+        let sc = scenario::load_file(path, &cfg.overrides)?;
+        refuse_unsimulated(&sc)?;
+        let opts = RunOptions {
+            threads: cfg.threads,
+            ..RunOptions::default()
+        };
+        let result = run(&sc, 0..sc.replications, &opts)?;
+        let verdicts = expect::evaluate(&sc.expects, &result.outcomes);
+        print_verdicts(&sc, &verdicts, result.outcomes.len(), cfg.quiet);
+        suites.push((sc.name.clone(), sc.file.clone(), verdicts));
+    }
+    if let Some(junit_path) = &cfg.junit {
+        let xml = crate::report::junit::render(&suites);
+        write_file_atomically(junit_path, xml.as_bytes())?;
+    }
+    github_annotations(&suites)?;
+    let violations = suites
+        .iter()
+        .flat_map(|s| &s.2)
+        .filter(|v| !v.passed)
+        .count();
+    let total: usize = suites.iter().map(|s| s.2.len()).sum();
+    println!("{} passed, {} failed", total - violations, violations);
+    Ok(if violations > 0 { 1 } else { 0 })
+}
+
+fn print_verdicts(sc: &Scenario, verdicts: &[expect::Verdict], replications: usize, quiet: bool) {
+    if !quiet {
+        println!(
+            "{} ({}, {} replications, seed {})",
+            sc.name, sc.file, replications, sc.seed
+        );
+        if verdicts.is_empty() {
+            println!("  (no [[expect]] entries)");
+        }
+    }
+    for v in verdicts.iter().filter(|v| !quiet || !v.passed) {
+        let observed = v.observed.map_or("no value".to_string(), expect::fmt);
+        let interval = v.interval.map_or(String::new(), |(lo, hi)| {
+            format!(" [95% CI {} – {}]", expect::fmt(lo), expect::fmt(hi))
+        });
+        let verdict = if v.passed { "pass" } else { "FAIL" };
+        println!(
+            "  {verdict}  {:<40} observed {observed}{interval}",
+            v.bound_text()
+        );
+    }
+}
+
+/// Under GitHub Actions: `::error` annotations for violations and a Markdown table appended
+/// to the job summary.
+fn github_annotations(suites: &[(String, String, Vec<expect::Verdict>)]) -> Result<()> {
+    if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
+        return Ok(());
+    }
+    let mut md = String::from(
+        "### fleetsim check\n\n| scenario | expectation | observed | result |\n|---|---|---|---|\n",
+    );
+    for (name, file, verdicts) in suites {
+        for v in verdicts {
+            let observed = v.observed.map_or("no value".to_string(), expect::fmt);
+            if !v.passed {
+                println!("::error file={file},title=fleetsim check::{name}: expected {}, observed {observed}", v.bound_text());
+            }
+            md.push_str(&format!(
+                "| {name} | `{}` | {observed} | {} |\n",
+                v.bound_text(),
+                if v.passed { "✅" } else { "❌" }
+            ));
+        }
+    }
+    if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(format!("cannot open {path}"), e))?;
+        f.write_all(md.as_bytes())
+            .map_err(|e| Error::io(format!("cannot write {path}"), e))?;
+    }
+    Ok(())
+}
+
+/// Writes a single file through a temporary sibling and a rename.
+fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(format!("cannot write {}", path.display()), e)
+    })
 }

@@ -20,6 +20,8 @@ struct Cli {
 enum RawCommand {
     /// Run a scenario (with no file, the built-in reference scenario) and write the report folder.
     Run(RunArgs),
+    /// Run scenarios and evaluate their `[[expect]]` assertions; exit 1 on a violation.
+    Check(CheckArgs),
     /// Parse and check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -69,6 +71,41 @@ struct RunArgs {
     max_events: Option<u64>,
 }
 
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Scenario files.
+    #[arg(required = true)]
+    scenarios: Vec<PathBuf>,
+    /// Write JUnit XML (one test case per expectation) to this file.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Override `simulation.seed` in every scenario.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override `simulation.replications` in every scenario.
+    #[arg(long)]
+    replications: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Override any scenario value (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Print only violations.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// A validated `check` request.
+#[derive(Clone, Debug)]
+pub struct CheckConfig {
+    pub scenarios: Vec<PathBuf>,
+    pub junit: Option<PathBuf>,
+    pub overrides: Vec<(String, String)>,
+    pub threads: Option<usize>,
+    pub quiet: bool,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -96,6 +133,31 @@ pub enum Command {
         scenarios: Vec<PathBuf>,
         overrides: Vec<(String, String)>,
     },
+    Check(CheckConfig),
+}
+
+/// `--seed` and `--replications` are overrides of the scenario like any `--set`.
+fn common_overrides(
+    seed: Option<u64>,
+    replications: Option<u64>,
+    sets: &[String],
+) -> Result<Vec<(String, String)>> {
+    let mut overrides = Vec::new();
+    if let Some(seed) = seed {
+        overrides.push(("simulation.seed".to_string(), seed.to_string()));
+    }
+    if let Some(r) = replications {
+        overrides.push(("simulation.replications".to_string(), r.to_string()));
+    }
+    overrides.extend(parse_sets(sets)?);
+    Ok(overrides)
+}
+
+fn check_threads(threads: Option<usize>) -> Result<()> {
+    if threads == Some(0) {
+        return Err(Error::Usage("--threads must be at least 1".into()));
+    }
+    Ok(())
 }
 
 fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
@@ -130,18 +192,19 @@ pub fn parse() -> Result<Command> {
             scenarios,
             overrides: parse_sets(&set)?,
         }),
+        RawCommand::Check(a) => {
+            check_threads(a.threads)?;
+            Ok(Command::Check(CheckConfig {
+                scenarios: a.scenarios,
+                junit: a.junit,
+                overrides: common_overrides(a.seed, a.replications, &a.set)?,
+                threads: a.threads,
+                quiet: a.quiet,
+            }))
+        }
         RawCommand::Run(a) => {
-            let mut overrides = Vec::new();
-            if let Some(seed) = a.seed {
-                overrides.push(("simulation.seed".to_string(), seed.to_string()));
-            }
-            if let Some(r) = a.replications {
-                overrides.push(("simulation.replications".to_string(), r.to_string()));
-            }
-            overrides.extend(parse_sets(&a.set)?);
-            if a.threads == Some(0) {
-                return Err(Error::Usage("--threads must be at least 1".into()));
-            }
+            check_threads(a.threads)?;
+            let overrides = common_overrides(a.seed, a.replications, &a.set)?;
             Ok(Command::Run(RunConfig {
                 scenario: a.scenario,
                 overrides,

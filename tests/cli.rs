@@ -277,3 +277,76 @@ fn usage_errors_and_missing_files_exit_2() {
         .code(2)
         .stderr(contains("Cargo.toml"));
 }
+
+#[test]
+fn check_passes_on_the_fixtures_and_writes_junit() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    fleetsim()
+        .args([
+            "check",
+            "scenarios/bad-release.toml",
+            "scenarios/migration-chain.toml",
+            "--replications",
+            "6",
+            "--junit",
+        ])
+        .arg(&junit)
+        .assert()
+        .success()
+        .stdout(contains("4 passed, 0 failed"));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml"));
+    assert!(xml.contains("<testsuites name=\"fleetsim check\" tests=\"4\" failures=\"0\">"));
+    assert_eq!(xml.matches("<testcase ").count(), 4);
+    assert_eq!(
+        xml.matches("<testsuite ").count(),
+        xml.matches("</testsuite>").count()
+    );
+}
+
+#[test]
+fn check_exits_1_on_a_violated_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("junit.xml");
+    // bad-release harms devices in every run, so `harmed max ≤ 0` must fail.
+    fleetsim()
+        .args([
+            "check",
+            "scenarios/bad-release.toml",
+            "--replications",
+            "4",
+            "--set",
+            "expect[1].max=0",
+            "--junit",
+        ])
+        .arg(&junit)
+        .assert()
+        .code(1)
+        .stdout(contains("FAIL"))
+        .stdout(contains("2 passed, 1 failed"));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<failure ").count(), 1);
+}
+
+#[test]
+fn check_under_github_actions_annotates_and_writes_the_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    fleetsim()
+        .args([
+            "check",
+            "scenarios/bad-release.toml",
+            "--replications",
+            "3",
+            "--set",
+            "expect[1].max=0",
+        ])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .assert()
+        .code(1)
+        .stdout(contains("::error file=scenarios/bad-release.toml"));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.contains("| bad-release | `harmed p95 ≤ 0` |"), "{md}");
+}

@@ -1,4 +1,5 @@
 //! Analysis: running replications and summarising them across runs.
 
+pub mod expect;
 pub mod run;
 pub mod stats;

@@ -4,6 +4,7 @@
 //! never leaves a half-written report in place of a good one.
 
 pub mod csv_files;
+pub mod junit;
 pub mod perf;
 pub mod summary;
 pub mod table;

@@ -31,8 +31,8 @@ pub const FAULT_KINDS: [&str; 9] = [
     "clock-skew",
 ];
 
-/// Outcome metrics an `[[expect]]` may name (SPEC §2).
-pub const OUTCOME_METRICS: [&str; 27] = [
+/// Outcome metrics an `[[expect]]` may name (SPEC §2, plus the observed-view counters).
+pub const OUTCOME_METRICS: [&str; 28] = [
     "devices",
     "targeted",
     "updated",
@@ -44,9 +44,8 @@ pub const OUTCOME_METRICS: [&str; 27] = [
     "harmed",
     "harmed_critical",
     "bricked",
-    "halted",
+    "halted_at",
     "time_to_detect",
-    "false_halt",
     "rolled_back",
     "rollback_refused",
     "time_to_recover_95",
@@ -56,10 +55,12 @@ pub const OUTCOME_METRICS: [&str; 27] = [
     "bytes_served",
     "download_time_p50",
     "download_time_p95",
-    "halted_at",
-    "final_stage",
-    "failures",
-    "deferrals",
+    "observed_success",
+    "observed_failure",
+    "observed_timed_out",
+    "observed_tickets",
+    "halted",
+    "false_halt",
 ];
 pub const STATS: [&str; 9] = [
     "mean", "sd", "min", "p5", "p50", "p95", "p99", "max", "rate",
@@ -1030,6 +1031,10 @@ fn expects(cx: &mut Ctx, raw: &RawScenario) -> Vec<Expect> {
                 Some(e.stat.span()),
                 format!("unknown stat `{stat}`{hint}; valid: {}", STATS.join(", ")),
             );
+        }
+        let yes_no = metric == "halted" || metric == "false_halt";
+        if stat == "rate" && !yes_no && OUTCOME_METRICS.contains(&metric.as_str()) {
+            cx.err(format!("{path}.stat"), Some(e.stat.span()), format!("`rate` applies to the yes/no metrics `halted` and `false_halt`; for `{metric}` use mean, p50, p95, …"));
         }
         let mut bound = |key: &str, v: &Option<SValue>| {
             v.as_ref().and_then(
