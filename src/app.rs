@@ -2,7 +2,7 @@
 
 use crate::analysis::expect;
 use crate::analysis::run::{run, summarise, RunOptions};
-use crate::cli::{CheckConfig, Command, Format, RunConfig};
+use crate::cli::{CheckConfig, Command, CompareConfig, Format, RunConfig};
 use crate::error::{Error, InputError, Result};
 use crate::report::{csv_files, perf::Perf, summary, table, Staging};
 use crate::scenario::{self, Scenario};
@@ -18,6 +18,7 @@ pub fn execute(cmd: Command) -> Result<i32> {
             overrides,
         } => validate_command(&scenarios, &overrides),
         Command::Check(cfg) => check_command(&cfg),
+        Command::Compare(cfg) => compare_command(&cfg),
     }
 }
 
@@ -255,5 +256,43 @@ fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Error::io(format!("cannot write {}", path.display()), e)
+    })
+}
+
+fn compare_command(cfg: &CompareConfig) -> Result<i32> {
+    let base = scenario::load_file(&cfg.base, &cfg.overrides)?;
+    refuse_unsimulated(&base)?;
+    // The candidate runs on the base's seed and replication count: common random numbers.
+    let mut cand_overrides = cfg.overrides.clone();
+    cand_overrides.extend(cfg.candidate_overrides.iter().cloned());
+    cand_overrides.push(("simulation.seed".into(), base.seed.to_string()));
+    cand_overrides.push((
+        "simulation.replications".into(),
+        base.replications.to_string(),
+    ));
+    let candidate = scenario::load_file(
+        cfg.candidate.as_deref().unwrap_or(&cfg.base),
+        &cand_overrides,
+    )?;
+    refuse_unsimulated(&candidate)?;
+    let opts = RunOptions {
+        threads: cfg.threads,
+        ..RunOptions::default()
+    };
+    let b = run(&base, 0..base.replications, &opts)?;
+    let c = run(&candidate, 0..base.replications, &opts)?;
+    let rows =
+        crate::analysis::compare::compare(&b.outcomes, &c.outcomes, &cfg.guards, cfg.tolerance);
+    match cfg.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        ),
+        Format::Table => print!("{}", table::render_compare(&base, &rows, cfg.tolerance)),
+    }
+    Ok(if rows.iter().any(|r| r.regressed) {
+        1
+    } else {
+        0
     })
 }

@@ -22,6 +22,9 @@ enum RawCommand {
     Run(RunArgs),
     /// Run scenarios and evaluate their `[[expect]]` assertions; exit 1 on a violation.
     Check(CheckArgs),
+    /// Paired comparison of a candidate policy with a base on the same seeds; exit 1 when a
+    /// guarded metric regresses past --tolerance.
+    Compare(CompareArgs),
     /// Parse and check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -96,6 +99,50 @@ struct CheckArgs {
     quiet: bool,
 }
 
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// The base scenario.
+    base: PathBuf,
+    /// The candidate scenario (default: the base with --candidate-set overrides).
+    candidate: Option<PathBuf>,
+    /// Override a value of the candidate only (repeatable).
+    #[arg(long = "candidate-set", value_name = "PATH=VALUE")]
+    candidate_set: Vec<String>,
+    /// Allowed worsening of a guarded metric: relative to the base value, absolute for rates.
+    #[arg(long, default_value_t = 0.05)]
+    tolerance: f64,
+    /// A guarded metric as METRIC:STAT (repeatable; default harmed:p95, bricked:mean,
+    /// false_halt:rate, time_to_95:p50).
+    #[arg(long = "guard", value_name = "METRIC:STAT")]
+    guards: Vec<String>,
+    /// Override `simulation.seed` (both scenarios).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Override `simulation.replications` (both scenarios).
+    #[arg(long)]
+    replications: Option<u64>,
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Override a value of both scenarios (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// A validated `compare` request.
+#[derive(Clone, Debug)]
+pub struct CompareConfig {
+    pub base: PathBuf,
+    pub candidate: Option<PathBuf>,
+    pub overrides: Vec<(String, String)>,
+    pub candidate_overrides: Vec<(String, String)>,
+    pub tolerance: f64,
+    pub guards: Vec<crate::analysis::compare::Guard>,
+    pub threads: Option<usize>,
+    pub format: Format,
+}
+
 /// A validated `check` request.
 #[derive(Clone, Debug)]
 pub struct CheckConfig {
@@ -134,6 +181,39 @@ pub enum Command {
         overrides: Vec<(String, String)>,
     },
     Check(CheckConfig),
+    Compare(CompareConfig),
+}
+
+fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard>> {
+    use crate::scenario::validate::{OUTCOME_METRICS, STATS};
+    if guards.is_empty() {
+        return Ok(crate::analysis::compare::default_guards());
+    }
+    guards
+        .iter()
+        .map(|g| {
+            let (metric, stat) = g.split_once(':').ok_or_else(|| {
+                Error::Usage(format!("--guard `{g}`: write METRIC:STAT, e.g. harmed:p95"))
+            })?;
+            if !OUTCOME_METRICS.contains(&metric) {
+                let hint = crate::scenario::did_you_mean(metric, OUTCOME_METRICS);
+                return Err(Error::Usage(format!(
+                    "--guard `{g}`: unknown metric `{metric}`{hint}; valid: {}",
+                    OUTCOME_METRICS.join(", ")
+                )));
+            }
+            if !STATS.contains(&stat) {
+                return Err(Error::Usage(format!(
+                    "--guard `{g}`: unknown stat `{stat}`; valid: {}",
+                    STATS.join(", ")
+                )));
+            }
+            Ok(crate::analysis::compare::Guard {
+                metric: metric.into(),
+                stat: stat.into(),
+            })
+        })
+        .collect()
 }
 
 /// `--seed` and `--replications` are overrides of the scenario like any `--set`.
@@ -200,6 +280,27 @@ pub fn parse() -> Result<Command> {
                 overrides: common_overrides(a.seed, a.replications, &a.set)?,
                 threads: a.threads,
                 quiet: a.quiet,
+            }))
+        }
+        RawCommand::Compare(a) => {
+            check_threads(a.threads)?;
+            if !(a.tolerance >= 0.0 && a.tolerance.is_finite()) {
+                return Err(Error::Usage("--tolerance must be a number ≥ 0".into()));
+            }
+            if a.candidate.is_none() && a.candidate_set.is_empty() {
+                return Err(Error::Usage(
+                    "give a CANDIDATE scenario, or --candidate-set overrides of the base".into(),
+                ));
+            }
+            Ok(Command::Compare(CompareConfig {
+                base: a.base,
+                candidate: a.candidate,
+                overrides: common_overrides(a.seed, a.replications, &a.set)?,
+                candidate_overrides: parse_sets(&a.candidate_set)?,
+                tolerance: a.tolerance,
+                guards: parse_guards(&a.guards)?,
+                threads: a.threads,
+                format: a.format,
             }))
         }
         RawCommand::Run(a) => {

@@ -350,3 +350,66 @@ fn check_under_github_actions_annotates_and_writes_the_step_summary() {
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.contains("| bad-release | `harmed p95 ≤ 0` |"), "{md}");
 }
+
+#[test]
+fn compare_of_a_scenario_with_itself_is_exactly_zero() {
+    let out = fleetsim()
+        .args([
+            "compare",
+            "scenarios/bad-release.toml",
+            "scenarios/bad-release.toml",
+            "--replications",
+            "5",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(rows.len() > 20);
+    for r in rows {
+        assert_eq!(r["base"], r["candidate"], "{r}");
+        if !r["paired_diff"].is_null() {
+            assert_eq!(r["paired_diff"].as_f64(), Some(0.0), "{r}");
+        }
+        assert_eq!(r["regressed"], false);
+    }
+}
+
+#[test]
+fn compare_exits_1_when_the_candidate_regresses() {
+    // A canary of 15 % instead of 2 % exposes more devices before the gate can judge.
+    fleetsim()
+        .args([
+            "compare",
+            "scenarios/bad-release.toml",
+            "--replications",
+            "8",
+        ])
+        .args([
+            "--candidate-set",
+            "policy.stage[1].percent=15",
+            "--guard",
+            "harmed:mean",
+        ])
+        .assert()
+        .code(1)
+        .stdout(contains("REGRESSED"));
+    fleetsim()
+        .args(["compare", "scenarios/bad-release.toml"])
+        .assert()
+        .code(2)
+        .stderr(contains("CANDIDATE"));
+    fleetsim()
+        .args([
+            "compare",
+            "scenarios/bad-release.toml",
+            "scenarios/bad-release.toml",
+            "--guard",
+            "harmd:p95",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("did you mean `harmed`"));
+}

@@ -129,3 +129,71 @@ pub fn render(sc: &Scenario, summary: &Summary, replications: u64) -> String {
     }
     out
 }
+
+fn unit_of(metric: &str) -> Unit {
+    ROWS.iter().find(|(n, _)| *n == metric).map_or(
+        if metric.starts_with("time_to")
+            || metric.starts_with("download_time")
+            || metric == "halted_at"
+        {
+            Unit::Duration
+        } else {
+            Unit::Count
+        },
+        |(_, u)| *u,
+    )
+}
+
+/// The table of `fleetsim compare`: guarded metrics first, then every metric's mean.
+pub fn render_compare(
+    sc: &Scenario,
+    rows: &[crate::analysis::compare::Row],
+    tolerance: f64,
+) -> String {
+    let mut out = format!(
+        "{} — paired on seed {}, {} replications (tolerance {})\n\n",
+        sc.name, sc.seed, sc.replications, tolerance
+    );
+    out.push_str(&format!(
+        "{:<26} {:>12} {:>12} {:>12}   {}\n",
+        "metric", "base", "candidate", "diff", "paired 95% CI"
+    ));
+    let mut ordered: Vec<&crate::analysis::compare::Row> =
+        rows.iter().filter(|r| r.guarded).collect();
+    ordered.extend(rows.iter().filter(|r| !r.guarded));
+    for r in ordered {
+        let unit = if r.stat == "rate" {
+            Unit::Share
+        } else {
+            unit_of(&r.metric)
+        };
+        let diff = r.candidate.zip(r.base).map(|(c, b)| c - b);
+        let ci = r.diff_ci95.map_or(String::new(), |(lo, hi)| {
+            format!("[{:+.4}, {:+.4}]", lo, hi)
+        });
+        let mark = if r.regressed {
+            "  REGRESSED"
+        } else if r.guarded {
+            "  (guarded)"
+        } else {
+            ""
+        };
+        let fmt_diff = |d: Option<f64>| {
+            d.map_or("-".to_string(), |d| {
+                if matches!(unit, Unit::Duration) {
+                    format!("{}{}", if d < 0.0 { "-" } else { "+" }, human_secs(d.abs()))
+                } else {
+                    format!("{d:+.4}")
+                }
+            })
+        };
+        out.push_str(&format!(
+            "{:<26} {:>12} {:>12} {:>12}   {ci}{mark}\n",
+            format!("{} {}", r.metric, r.stat),
+            fmt(r.base, unit),
+            fmt(r.candidate, unit),
+            fmt_diff(diff)
+        ));
+    }
+    out
+}

@@ -390,7 +390,7 @@ fn stages(
                     .as_ref()
                     .map(|x| x.span())
                     .or(s.count.as_ref().map(|x| x.span()));
-                pc.err(format!("{path}.percent"), span, format!("cumulative shares must not decrease: stage `{}` with the same selector already reached {:?}", prev.name, prev.share));
+                pc.err(format!("{path}.percent"), span, format!("cumulative shares must not decrease: stage `{}` with the same selector already reached {}", prev.name, share_text(prev.share)));
             }
         }
         let gate = s
@@ -539,4 +539,11 @@ fn aborts(pc: &mut PolicyCtx, p: &RawPolicy) -> Vec<AbortRule> {
             }
         })
         .collect()
+}
+
+fn share_text(share: Share) -> String {
+    match share {
+        Share::Percent(p) => format!("{p} %"),
+        Share::Count(c) => format!("{c} devices"),
+    }
 }
