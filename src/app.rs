@@ -19,6 +19,8 @@ pub fn execute(cmd: Command) -> Result<i32> {
         } => validate_command(&scenarios, &overrides),
         Command::Check(cfg) => check_command(&cfg),
         Command::Compare(cfg) => compare_command(&cfg),
+        Command::Sweep(cfg) => sweep_command(&cfg),
+        Command::Tune(cfg) => tune_command(&cfg),
     }
 }
 
@@ -295,4 +297,261 @@ fn compare_command(cfg: &CompareConfig) -> Result<i32> {
     } else {
         0
     })
+}
+
+/// Loads one point of a sweep (the base overrides plus the point's values) and runs it.
+/// `healthy` removes every release defect first: the same scenario in a world where the
+/// release is good (for `tune`).
+fn run_point(
+    path: &Path,
+    overrides: &[(String, String)],
+    params: &[(String, String)],
+    healthy: bool,
+    opts: &RunOptions,
+) -> Result<Vec<crate::metrics::outcome::Outcome>> {
+    let mut ov = overrides.to_vec();
+    ov.extend(params.iter().cloned());
+    let mut sc = scenario::load_file(path, &ov)?;
+    refuse_unsimulated(&sc)?;
+    if healthy {
+        sc.versions.iter_mut().for_each(|v| v.defects.clear());
+    }
+    Ok(run(&sc, 0..sc.replications, opts)?.outcomes)
+}
+
+fn objective_value(
+    p: &crate::report::sweep_files::SweepPoint,
+    o: &crate::analysis::sweep::Objective,
+) -> Option<f64> {
+    let v = match p.rates.get(&o.metric) {
+        Some(r) => Some(r.rate),
+        None => {
+            let a = p.metrics.get(&o.metric)?;
+            match o.stat.as_str() {
+                "mean" | "rate" => a.mean,
+                "sd" => a.sd,
+                "min" => a.min,
+                "p5" => a.p5,
+                "p50" => a.p50,
+                "p95" => a.p95,
+                "p99" => a.p99,
+                _ => a.max,
+            }
+        }
+    };
+    v.map(|x| if o.maximise { -x } else { x })
+}
+
+fn write_experiment(
+    out: &Path,
+    files: &[(&str, Vec<u8>)],
+    started: Instant,
+    events: u64,
+    runs: u64,
+    sc: &Scenario,
+    threads: Option<usize>,
+) -> Result<PathBuf> {
+    let staging = Staging::new(out)?;
+    for (name, bytes) in files {
+        staging.write(name, bytes)?;
+    }
+    let wall_ms = started.elapsed().as_millis() as u64;
+    let perf = Perf {
+        wall_ms,
+        events,
+        events_per_sec: events as f64 / (wall_ms.max(1) as f64 / 1000.0),
+        replications: runs,
+        threads: threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        devices: sc.device_count(),
+        peak_rss_bytes: crate::report::perf::peak_rss_bytes(),
+    };
+    staging.write(
+        "perf.json",
+        (serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n").as_bytes(),
+    )?;
+    staging.commit()
+}
+
+fn csv_bytes(write: impl FnOnce(&Path) -> Result<()>) -> Result<Vec<u8>> {
+    let dir = tempfile_dir()?;
+    let path = dir.join("x.csv");
+    write(&path)?;
+    let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read back a CSV", e))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(bytes)
+}
+
+fn tempfile_dir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "fleetsim-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    Ok(dir)
+}
+
+fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
+    use crate::analysis::sweep::{grid, pareto_front};
+    use crate::report::sweep_files::{sweep_csv, sweep_table, SweepPoint};
+    let started = Instant::now();
+    let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
+    refuse_unsimulated(&base)?;
+    let points_params = grid(&cfg.axes)?;
+    let opts = RunOptions {
+        threads: cfg.threads,
+        ..RunOptions::default()
+    };
+    let mut points = Vec::with_capacity(points_params.len());
+    let mut events = 0;
+    for (i, params) in points_params.into_iter().enumerate() {
+        let outcomes = run_point(&cfg.scenario, &cfg.overrides, &params, false, &opts)?;
+        events += outcomes.iter().map(|o| o.events).sum::<u64>();
+        points.push(SweepPoint::new(i, params, &summarise(&outcomes)));
+    }
+    let values: Vec<Vec<Option<f64>>> = points
+        .iter()
+        .map(|p| {
+            cfg.objectives
+                .iter()
+                .map(|o| objective_value(p, o))
+                .collect()
+        })
+        .collect();
+    for (p, front) in points.iter_mut().zip(pareto_front(&values)) {
+        p.pareto = front;
+    }
+    let out = cfg.out.clone().unwrap_or_else(|| {
+        PathBuf::from("reports").join(format!("{}-sweep", sanitize(&base.name)))
+    });
+    let json = serde_json::json!({
+        "scenario": base.name, "file": base.file, "seed": base.seed, "replications": base.replications,
+        "fleetsim_version": env!("CARGO_PKG_VERSION"),
+        "objectives": cfg.objectives.iter().map(|o| format!("{}.{}:{}", o.metric, o.stat, if o.maximise { "max" } else { "min" })).collect::<Vec<_>>(),
+        "points": points,
+    });
+    let files = [
+        ("sweep.csv", csv_bytes(|p| sweep_csv(p, &points))?),
+        (
+            "sweep.json",
+            (serde_json::to_string_pretty(&json).unwrap_or_default() + "\n").into_bytes(),
+        ),
+    ];
+    let runs = points.len() as u64 * base.replications;
+    let out = write_experiment(&out, &files, started, events, runs, &base, cfg.threads)?;
+    if !cfg.quiet {
+        print!("{}", sweep_table(&points));
+        println!("\nreport: {}/", out.display());
+    }
+    Ok(0)
+}
+
+fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
+    use crate::analysis::run::{metric_values, statistic};
+    use crate::analysis::stats::rate_summary;
+    use crate::analysis::sweep::{grid, pareto_front};
+    use crate::report::sweep_files::{tune_csv, tune_table, TunePoint};
+    let started = Instant::now();
+    let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
+    refuse_unsimulated(&base)?;
+    if base.versions[base.policy.target as usize]
+        .defects
+        .iter()
+        .all(|d| d.probability == 0.0)
+    {
+        return Err(Error::Usage(format!(
+            "{}: tune compares a defective and a healthy world; the target release has no [[release.defect]] to define the defective one",
+            base.file
+        )));
+    }
+    let opts = RunOptions {
+        threads: cfg.threads,
+        ..RunOptions::default()
+    };
+    let mut points = Vec::new();
+    let mut events = 0;
+    for (i, params) in grid(&cfg.axes)?.into_iter().enumerate() {
+        let healthy = run_point(&cfg.scenario, &cfg.overrides, &params, true, &opts)?;
+        let defective = run_point(&cfg.scenario, &cfg.overrides, &params, false, &opts)?;
+        events += healthy
+            .iter()
+            .chain(&defective)
+            .map(|o| o.events)
+            .sum::<u64>();
+        let harmed = metric_values(&defective, "harmed");
+        points.push(TunePoint {
+            point: i,
+            params,
+            // With the defects removed every halt is a false halt.
+            false_halt: rate_summary(&healthy.iter().map(|o| o.halted).collect::<Vec<_>>()),
+            time_to_95_p50: statistic(&metric_values(&healthy, "time_to_95"), "p50"),
+            harmed_mean: statistic(&harmed, "mean"),
+            harmed_p95: statistic(&harmed, "p95"),
+            time_to_detect_mean: statistic(&metric_values(&defective, "time_to_detect"), "mean"),
+            halted_rate: rate_summary(&defective.iter().map(|o| o.halted).collect::<Vec<_>>()).rate,
+            pareto: false,
+            recommended: false,
+        });
+    }
+    let values: Vec<Vec<Option<f64>>> = points
+        .iter()
+        .map(|p| vec![Some(p.false_halt.rate), p.harmed_mean])
+        .collect();
+    for (p, front) in points.iter_mut().zip(pareto_front(&values)) {
+        p.pareto = front;
+    }
+    let eligible = |p: &&TunePoint| {
+        p.false_halt.rate <= cfg.max_false_halt + 1e-12
+            && cfg
+                .max_time_to_95
+                .is_none_or(|m| p.time_to_95_p50.is_some_and(|t| t <= m))
+    };
+    let best = points
+        .iter()
+        .filter(eligible)
+        .min_by(|a, b| {
+            let key = |p: &TunePoint| {
+                (
+                    p.harmed_mean.unwrap_or(f64::INFINITY),
+                    p.false_halt.rate,
+                    p.time_to_95_p50.unwrap_or(f64::INFINITY),
+                )
+            };
+            key(a)
+                .partial_cmp(&key(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.point.cmp(&b.point))
+        })
+        .map(|p| p.point);
+    if let Some(b) = best {
+        points[b].recommended = true;
+    }
+    let out = cfg
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-tune", sanitize(&base.name))));
+    let json = serde_json::json!({
+        "scenario": base.name, "file": base.file, "seed": base.seed, "replications": base.replications,
+        "fleetsim_version": env!("CARGO_PKG_VERSION"),
+        "max_false_halt": cfg.max_false_halt, "max_time_to_95": cfg.max_time_to_95,
+        "recommended": best, "points": points,
+    });
+    let files = [
+        ("tune.csv", csv_bytes(|p| tune_csv(p, &points))?),
+        (
+            "tune.json",
+            (serde_json::to_string_pretty(&json).unwrap_or_default() + "\n").into_bytes(),
+        ),
+    ];
+    let runs = 2 * points.len() as u64 * base.replications;
+    let out = write_experiment(&out, &files, started, events, runs, &base, cfg.threads)?;
+    if !cfg.quiet {
+        print!("{}", tune_table(&points, cfg.max_false_halt));
+        println!("\nreport: {}/", out.display());
+    }
+    Ok(0)
 }

@@ -25,6 +25,12 @@ enum RawCommand {
     /// Paired comparison of a candidate policy with a base on the same seeds; exit 1 when a
     /// guarded metric regresses past --tolerance.
     Compare(CompareArgs),
+    /// Run every combination of parameter values × replications on common seeds; table, CSV,
+    /// Pareto front.
+    Sweep(SweepArgs),
+    /// For gate settings: false-halt rate on the healthy release vs blast radius on the
+    /// defective one, with the Pareto front and a recommendation.
+    Tune(TuneArgs),
     /// Parse and check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -130,6 +136,105 @@ struct CompareArgs {
     format: Format,
 }
 
+#[derive(Args, Debug)]
+struct ExperimentArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// A parameter axis: PATH=V1,V2,… or PATH=FROM..TO:STEP (repeatable).
+    #[arg(long = "param", value_name = "PATH=VALUES", required = true)]
+    params: Vec<String>,
+    #[arg(long)]
+    seed: Option<u64>,
+    #[arg(long)]
+    replications: Option<u64>,
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Override any scenario value at every point (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Output folder (default: reports/<scenario name>-sweep or -tune).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct SweepArgs {
+    #[command(flatten)]
+    common: ExperimentArgs,
+    /// A Pareto objective METRIC[.STAT]:min|max (repeatable; default harmed:min, time_to_95:min).
+    #[arg(long = "objective", value_name = "METRIC[.STAT]:min|max")]
+    objectives: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct TuneArgs {
+    #[command(flatten)]
+    common: ExperimentArgs,
+    /// Highest acceptable false-halt rate on the healthy release.
+    #[arg(long, default_value_t = 0.01)]
+    max_false_halt: f64,
+    /// Longest acceptable median time to 95 % on the healthy release (e.g. 7d).
+    #[arg(long)]
+    max_time_to_95: Option<String>,
+}
+
+/// What `sweep` and `tune` share.
+#[derive(Clone, Debug)]
+pub struct ExperimentConfig {
+    pub scenario: PathBuf,
+    pub axes: Vec<crate::analysis::sweep::Axis>,
+    pub overrides: Vec<(String, String)>,
+    pub threads: Option<usize>,
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct SweepConfig {
+    pub common: ExperimentConfig,
+    pub objectives: Vec<crate::analysis::sweep::Objective>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TuneConfig {
+    pub common: ExperimentConfig,
+    pub max_false_halt: f64,
+    /// Seconds.
+    pub max_time_to_95: Option<f64>,
+}
+
+impl std::ops::Deref for SweepConfig {
+    type Target = ExperimentConfig;
+    fn deref(&self) -> &ExperimentConfig {
+        &self.common
+    }
+}
+
+impl std::ops::Deref for TuneConfig {
+    type Target = ExperimentConfig;
+    fn deref(&self) -> &ExperimentConfig {
+        &self.common
+    }
+}
+
+fn experiment(a: ExperimentArgs) -> Result<ExperimentConfig> {
+    check_threads(a.threads)?;
+    Ok(ExperimentConfig {
+        axes: a
+            .params
+            .iter()
+            .map(|p| crate::analysis::sweep::parse_axis(p))
+            .collect::<Result<_>>()?,
+        overrides: common_overrides(a.seed, a.replications, &a.set)?,
+        scenario: a.scenario,
+        threads: a.threads,
+        out: a.out,
+        quiet: a.quiet,
+    })
+}
+
 /// A validated `compare` request.
 #[derive(Clone, Debug)]
 pub struct CompareConfig {
@@ -182,6 +287,8 @@ pub enum Command {
     },
     Check(CheckConfig),
     Compare(CompareConfig),
+    Sweep(SweepConfig),
+    Tune(TuneConfig),
 }
 
 fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard>> {
@@ -301,6 +408,40 @@ pub fn parse() -> Result<Command> {
                 guards: parse_guards(&a.guards)?,
                 threads: a.threads,
                 format: a.format,
+            }))
+        }
+        RawCommand::Sweep(a) => {
+            let objectives = if a.objectives.is_empty() {
+                vec!["harmed:min".to_string(), "time_to_95:min".to_string()]
+            } else {
+                a.objectives
+            };
+            Ok(Command::Sweep(SweepConfig {
+                common: experiment(a.common)?,
+                objectives: objectives
+                    .iter()
+                    .map(|o| crate::analysis::sweep::parse_objective(o))
+                    .collect::<Result<_>>()?,
+            }))
+        }
+        RawCommand::Tune(a) => {
+            if !(0.0..=1.0).contains(&a.max_false_halt) {
+                return Err(Error::Usage(
+                    "--max-false-halt is a fraction in 0..1, e.g. 0.01".into(),
+                ));
+            }
+            let max_time_to_95 = a
+                .max_time_to_95
+                .as_deref()
+                .map(|t| {
+                    crate::engine::time::parse_duration_secs(t)
+                        .map_err(|m| Error::Usage(format!("--max-time-to-95: {m}")))
+                })
+                .transpose()?;
+            Ok(Command::Tune(TuneConfig {
+                common: experiment(a.common)?,
+                max_false_halt: a.max_false_halt,
+                max_time_to_95,
             }))
         }
         RawCommand::Run(a) => {

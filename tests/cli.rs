@@ -413,3 +413,89 @@ fn compare_exits_1_when_the_candidate_regresses() {
         .code(2)
         .stderr(contains("did you mean `harmed`"));
 }
+
+#[test]
+fn sweep_runs_every_point_on_common_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    fleetsim()
+        .args([
+            "sweep",
+            "scenarios/migration-chain.toml",
+            "--param",
+            "policy.rate.per_minute=20,40",
+            "--param",
+            "policy.stage[0].bake=12h..36h:12h",
+            "--replications",
+            "3",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 6, "2 × 3 points");
+    assert!(lines[0].starts_with("point,policy.rate.per_minute,policy.stage[0].bake,"));
+    assert!(lines[1].starts_with("0,20,43200,"));
+    assert!(
+        lines.iter().skip(1).any(|l| l.ends_with(",true")),
+        "some point is on the Pareto front"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(v["points"].as_array().unwrap().len(), 6);
+}
+
+/// On common seeds a stricter failure-rate threshold halts at least as often, and a laxer one
+/// harms at least as many devices: the false-halt rate is non-increasing and the blast radius
+/// non-decreasing in the threshold.
+#[test]
+fn tune_orders_thresholds_and_recommends_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tune");
+    fleetsim()
+        .args([
+            "tune",
+            "scenarios/bad-release.toml",
+            "--param",
+            "policy.stage[1].gate.check[1].max=0.002,0.005,0.02,0.1",
+            "--replications",
+            "10",
+            "--max-false-halt",
+            "0.2",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("recommended:"));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("tune.json")).unwrap()).unwrap();
+    let points = v["points"].as_array().unwrap();
+    let fh: Vec<f64> = points
+        .iter()
+        .map(|p| p["false_halt"]["rate"].as_f64().unwrap())
+        .collect();
+    let harmed: Vec<f64> = points
+        .iter()
+        .map(|p| p["harmed_mean"].as_f64().unwrap())
+        .collect();
+    assert!(fh.windows(2).all(|w| w[0] >= w[1]), "false halts {fh:?}");
+    assert!(
+        harmed.windows(2).all(|w| w[0] <= w[1] + 1e-9),
+        "harmed {harmed:?}"
+    );
+    assert!(v["recommended"].is_u64());
+    fleetsim()
+        .args([
+            "tune",
+            "scenarios/seed-staged-rollout.toml",
+            "--param",
+            "policy.rate.per_minute=10,20",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("no [[release.defect]]"));
+}

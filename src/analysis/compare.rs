@@ -4,8 +4,8 @@
 //! each sees the same world: the per-replication differences measure the policy, not the noise,
 //! and their confidence interval is far narrower than that of two independent runs.
 
-use super::run::numeric_metrics;
-use super::stats::{aggregate, quantile_sorted};
+use super::run::{metric_values, numeric_metrics, statistic};
+use super::stats::aggregate;
 use crate::metrics::outcome::Outcome;
 
 /// A metric and statistic that must not get worse.
@@ -54,47 +54,6 @@ pub struct Row {
     pub regressed: bool,
 }
 
-fn series(outcomes: &[Outcome], metric: &str) -> Vec<Option<f64>> {
-    match metric {
-        "halted" => outcomes
-            .iter()
-            .map(|o| Some(o.halted as u8 as f64))
-            .collect(),
-        "false_halt" => outcomes
-            .iter()
-            .map(|o| Some(o.false_halt as u8 as f64))
-            .collect(),
-        _ => outcomes
-            .iter()
-            .map(|o| {
-                numeric_metrics(o)
-                    .into_iter()
-                    .find(|(n, _)| *n == metric)
-                    .and_then(|(_, v)| v)
-            })
-            .collect(),
-    }
-}
-
-fn stat(values: &[Option<f64>], stat: &str) -> Option<f64> {
-    let mut xs: Vec<f64> = values.iter().flatten().copied().collect();
-    if xs.is_empty() {
-        return None;
-    }
-    xs.sort_by(f64::total_cmp);
-    match stat {
-        "mean" | "rate" => Some(values.iter().flatten().sum::<f64>() / xs.len() as f64),
-        "min" => xs.first().copied(),
-        "max" => xs.last().copied(),
-        "p5" => quantile_sorted(&xs, 0.05),
-        "p50" => quantile_sorted(&xs, 0.5),
-        "p95" => quantile_sorted(&xs, 0.95),
-        "p99" => quantile_sorted(&xs, 0.99),
-        "sd" => aggregate(values).sd,
-        _ => None,
-    }
-}
-
 /// Compares every metric's mean (and each guard's statistic). A guarded metric regresses when
 /// the candidate is worse than the base by more than `tolerance`, relative to the base value
 /// (absolute for rates, and when the base is 0).
@@ -122,14 +81,17 @@ pub fn compare(
     wanted
         .into_iter()
         .map(|(metric, st)| {
-            let (b, c) = (series(base, &metric), series(candidate, &metric));
+            let (b, c) = (
+                metric_values(base, &metric),
+                metric_values(candidate, &metric),
+            );
             let diffs: Vec<Option<f64>> = b
                 .iter()
                 .zip(&c)
                 .map(|(x, y)| Some(y.as_ref()? - x.as_ref()?))
                 .collect();
             let d = aggregate(&diffs);
-            let (bs, cs) = (stat(&b, &st), stat(&c, &st));
+            let (bs, cs) = (statistic(&b, &st), statistic(&c, &st));
             let guarded = guards.iter().any(|g| g.metric == metric && g.stat == st);
             let regressed = guarded && is_worse(&metric, &st, bs, cs, tolerance);
             // The paired interval is of the mean difference: shown for means and rates only.

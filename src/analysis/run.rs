@@ -279,3 +279,44 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
         final_stages,
     }
 }
+
+/// Per-replication values of an outcome metric by name (yes/no metrics as 0/1); empty if the
+/// name is unknown.
+pub fn metric_values(outcomes: &[Outcome], metric: &str) -> Vec<Option<f64>> {
+    match metric {
+        "halted" => outcomes
+            .iter()
+            .map(|o| Some(o.halted as u8 as f64))
+            .collect(),
+        "false_halt" => outcomes
+            .iter()
+            .map(|o| Some(o.false_halt as u8 as f64))
+            .collect(),
+        _ => outcomes
+            .iter()
+            .filter_map(|o| {
+                numeric_metrics(o)
+                    .into_iter()
+                    .find(|(n, _)| *n == metric)
+                    .map(|(_, v)| v)
+            })
+            .collect(),
+    }
+}
+
+/// A statistic (`mean sd min p5 p50 p95 p99 max rate`) of the values that exist; `rate` is the
+/// mean of a yes/no metric.
+pub fn statistic(values: &[Option<f64>], stat: &str) -> Option<f64> {
+    let a = aggregate(values);
+    match stat {
+        "mean" | "rate" => a.mean,
+        "sd" => a.sd,
+        "min" => a.min,
+        "p5" => a.p5,
+        "p50" => a.p50,
+        "p95" => a.p95,
+        "p99" => a.p99,
+        "max" => a.max,
+        _ => None,
+    }
+}

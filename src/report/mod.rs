@@ -7,6 +7,7 @@ pub mod csv_files;
 pub mod junit;
 pub mod perf;
 pub mod summary;
+pub mod sweep_files;
 pub mod table;
 
 use crate::error::{Error, Result};

@@ -1,0 +1,211 @@
+//! Outputs of `fleetsim sweep` (`sweep.csv`, `sweep.json`) and `fleetsim tune` (`tune.csv`,
+//! `tune.json`), and their tables.
+
+use super::num;
+use crate::analysis::run::Summary;
+use crate::analysis::stats::{Aggregate, RateSummary};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// One point of a sweep: its parameter values and every metric's summary.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SweepPoint {
+    pub point: usize,
+    pub params: Vec<(String, String)>,
+    pub metrics: BTreeMap<String, Aggregate>,
+    pub rates: BTreeMap<String, RateSummary>,
+    pub pareto: bool,
+}
+
+impl SweepPoint {
+    pub fn new(point: usize, params: Vec<(String, String)>, s: &Summary) -> SweepPoint {
+        SweepPoint {
+            point,
+            params,
+            metrics: s.metrics.clone(),
+            rates: s.rates.clone(),
+            pareto: false,
+        }
+    }
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::io(
+        format!("cannot write {}", path.display()),
+        std::io::Error::other(e.to_string()),
+    )
+}
+
+pub fn sweep_csv(path: &Path, points: &[SweepPoint]) -> Result<()> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| io(path, e))?;
+    let Some(first) = points.first() else {
+        return w.flush().map_err(|e| io(path, e));
+    };
+    let mut header = vec!["point".to_string()];
+    header.extend(first.params.iter().map(|(p, _)| p.clone()));
+    for m in first.metrics.keys() {
+        for s in ["mean", "p50", "p95", "ci95_low", "ci95_high"] {
+            header.push(format!("{m}_{s}"));
+        }
+    }
+    for r in first.rates.keys() {
+        for s in ["rate", "wilson95_low", "wilson95_high"] {
+            header.push(format!("{r}_{s}"));
+        }
+    }
+    header.push("pareto".into());
+    w.write_record(&header).map_err(|e| io(path, e))?;
+    for p in points {
+        let mut row = vec![p.point.to_string()];
+        row.extend(p.params.iter().map(|(_, v)| v.clone()));
+        for a in p.metrics.values() {
+            row.extend([a.mean, a.p50, a.p95, a.ci95_low, a.ci95_high].map(num));
+        }
+        for r in p.rates.values() {
+            row.extend([r.rate, r.wilson95_low, r.wilson95_high].map(|x| num(Some(x))));
+        }
+        row.push(p.pareto.to_string());
+        w.write_record(&row).map_err(|e| io(path, e))?;
+    }
+    w.flush().map_err(|e| io(path, e))
+}
+
+/// One candidate gate setting evaluated by `tune`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TunePoint {
+    pub point: usize,
+    pub params: Vec<(String, String)>,
+    /// Healthy world: how often the gates halt a release with no defect.
+    pub false_halt: RateSummary,
+    /// Healthy world: median seconds to 95 % of the fleet.
+    pub time_to_95_p50: Option<f64>,
+    /// Defective world: blast radius and detection.
+    pub harmed_mean: Option<f64>,
+    pub harmed_p95: Option<f64>,
+    pub time_to_detect_mean: Option<f64>,
+    pub halted_rate: f64,
+    pub pareto: bool,
+    pub recommended: bool,
+}
+
+pub fn tune_csv(path: &Path, points: &[TunePoint]) -> Result<()> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| io(path, e))?;
+    let Some(first) = points.first() else {
+        return w.flush().map_err(|e| io(path, e));
+    };
+    let mut header = vec!["point".to_string()];
+    header.extend(first.params.iter().map(|(p, _)| p.clone()));
+    header.extend(
+        [
+            "false_halt_rate",
+            "false_halt_wilson95_low",
+            "false_halt_wilson95_high",
+            "time_to_95_p50",
+            "harmed_mean",
+            "harmed_p95",
+            "time_to_detect_mean",
+            "halted_rate",
+            "pareto",
+            "recommended",
+        ]
+        .map(String::from),
+    );
+    w.write_record(&header).map_err(|e| io(path, e))?;
+    for p in points {
+        let mut row = vec![p.point.to_string()];
+        row.extend(p.params.iter().map(|(_, v)| v.clone()));
+        row.extend([
+            num(Some(p.false_halt.rate)),
+            num(Some(p.false_halt.wilson95_low)),
+            num(Some(p.false_halt.wilson95_high)),
+            num(p.time_to_95_p50),
+            num(p.harmed_mean),
+            num(p.harmed_p95),
+            num(p.time_to_detect_mean),
+            num(Some(p.halted_rate)),
+            p.pareto.to_string(),
+            p.recommended.to_string(),
+        ]);
+        w.write_record(&row).map_err(|e| io(path, e))?;
+    }
+    w.flush().map_err(|e| io(path, e))
+}
+
+fn params_text(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(p, v)| format!("{}={v}", p.rsplit('.').next().unwrap_or(p)))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn h(x: Option<f64>) -> String {
+    x.map_or("-".into(), crate::engine::time::human_secs)
+}
+
+fn n(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.1}"))
+}
+
+pub fn sweep_table(points: &[SweepPoint]) -> String {
+    let mut out = format!(
+        "{:>5}  {:<40} {:>10} {:>10} {:>11} {:>11} {:>10}\n",
+        "point", "params", "harmed", "harmed p95", "time_to_95", "completion", "false halt"
+    );
+    for p in points {
+        let m = |k: &str| p.metrics.get(k);
+        out.push_str(&format!(
+            "{:>5}  {:<40} {:>10} {:>10} {:>11} {:>10.1}% {:>9.1}%{}\n",
+            p.point,
+            params_text(&p.params),
+            n(m("harmed").and_then(|a| a.mean)),
+            n(m("harmed").and_then(|a| a.p95)),
+            h(m("time_to_95").and_then(|a| a.p50)),
+            m("completion").and_then(|a| a.mean).unwrap_or(0.0) * 100.0,
+            p.rates.get("false_halt").map_or(0.0, |r| r.rate) * 100.0,
+            if p.pareto { "  ◆ pareto" } else { "" }
+        ));
+    }
+    out
+}
+
+pub fn tune_table(points: &[TunePoint], max_false_halt: f64) -> String {
+    let mut out = format!(
+        "{:>5}  {:<40} {:>16} {:>10} {:>10} {:>13} {:>11}\n",
+        "point", "params", "false halt", "harmed", "harmed p95", "detect", "time_to_95"
+    );
+    for p in points {
+        let mark = if p.recommended {
+            "  ★ recommended"
+        } else if p.pareto {
+            "  ◆ pareto"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{:>5}  {:<40} {:>6.1}% ({:>4.1}–{:>4.1}) {:>10} {:>10} {:>13} {:>11}{mark}\n",
+            p.point,
+            params_text(&p.params),
+            p.false_halt.rate * 100.0,
+            p.false_halt.wilson95_low * 100.0,
+            p.false_halt.wilson95_high * 100.0,
+            n(p.harmed_mean),
+            n(p.harmed_p95),
+            h(p.time_to_detect_mean),
+            h(p.time_to_95_p50),
+        ));
+    }
+    match points.iter().find(|p| p.recommended) {
+        Some(p) => out.push_str(&format!(
+            "\nrecommended: {} — the smallest blast radius with a false-halt rate ≤ {:.1} %\n",
+            params_text(&p.params),
+            max_false_halt * 100.0
+        )),
+        None => out.push_str(&format!(
+            "\nno setting meets a false-halt rate ≤ {:.1} %: widen the search or relax the limit\n",
+            max_false_halt * 100.0
+        )),
+    }
+    out
+}
