@@ -4,7 +4,7 @@ use crate::analysis::expect;
 use crate::analysis::run::{run, summarise, RunOptions};
 use crate::cli::{CheckConfig, Command, CompareConfig, Format, RunConfig};
 use crate::error::{Error, InputError, Result};
-use crate::report::{csv_files, perf::Perf, summary, table, Staging};
+use crate::report::{csv_files, perf::Perf, progress::Progress, summary, table, Staging};
 use crate::scenario::{self, Scenario};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -85,13 +85,17 @@ fn run_command(cfg: &RunConfig) -> Result<()> {
     let started = Instant::now();
     let sc = load(cfg.scenario.as_deref(), &cfg.overrides)?;
     refuse_unsimulated(&sc)?;
+    let progress = Progress::new(sc.replications, cfg.quiet, &sc.name);
     let opts = RunOptions {
         threads: cfg.threads,
         devices: cfg.devices,
         trace_rows: cfg.trace_rows,
         max_events: cfg.max_events,
+        progress: progress.callback(),
     };
-    let result = run(&sc, 0..sc.replications, &opts)?;
+    let result = run(&sc, 0..sc.replications, &opts);
+    progress.finish();
+    let result = result?;
     let summary = summarise(&result.outcomes);
     let out = cfg
         .out
@@ -402,8 +406,14 @@ fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
     let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
     refuse_unsimulated(&base)?;
     let points_params = grid(&cfg.axes)?;
+    let progress = Progress::new(
+        points_params.len() as u64 * base.replications,
+        cfg.quiet,
+        "sweep",
+    );
     let opts = RunOptions {
         threads: cfg.threads,
+        progress: progress.callback(),
         ..RunOptions::default()
     };
     let mut points = Vec::with_capacity(points_params.len());
@@ -413,6 +423,7 @@ fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
         events += outcomes.iter().map(|o| o.events).sum::<u64>();
         points.push(SweepPoint::new(i, params, &summarise(&outcomes)));
     }
+    progress.finish();
     let values: Vec<Vec<Option<f64>>> = points
         .iter()
         .map(|p| {
@@ -468,13 +479,16 @@ fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
             base.file
         )));
     }
+    let grid = grid(&cfg.axes)?;
+    let progress = Progress::new(2 * grid.len() as u64 * base.replications, cfg.quiet, "tune");
     let opts = RunOptions {
         threads: cfg.threads,
+        progress: progress.callback(),
         ..RunOptions::default()
     };
     let mut points = Vec::new();
     let mut events = 0;
-    for (i, params) in grid(&cfg.axes)?.into_iter().enumerate() {
+    for (i, params) in grid.into_iter().enumerate() {
         let healthy = run_point(&cfg.scenario, &cfg.overrides, &params, true, &opts)?;
         let defective = run_point(&cfg.scenario, &cfg.overrides, &params, false, &opts)?;
         events += healthy
@@ -497,6 +511,7 @@ fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
             recommended: false,
         });
     }
+    progress.finish();
     let values: Vec<Vec<Option<f64>>> = points
         .iter()
         .map(|p| vec![Some(p.false_halt.rate), p.harmed_mean])

@@ -10,8 +10,11 @@ use crate::scenario::Scenario;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 
+/// Called with the number of replications just finished (drives a progress bar).
+pub type OnProgress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
 /// What to run besides the scenario itself.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct RunOptions {
     pub threads: Option<usize>,
     /// Keep replication 0's per-device table (`devices.csv`).
@@ -19,6 +22,7 @@ pub struct RunOptions {
     /// Keep up to this many events of replication 0 (`events.csv`); 0 for none.
     pub trace_rows: usize,
     pub max_events: Option<u64>,
+    pub progress: Option<OnProgress>,
 }
 
 /// One device of replication 0 at the end, for `devices.csv`.
@@ -165,6 +169,9 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
                 trace = r.trace;
             }
             outcomes.push(r.outcome);
+        }
+        if let Some(p) = &opts.progress {
+            p(end - start);
         }
         start = end;
     }

@@ -6,6 +6,7 @@
 pub mod csv_files;
 pub mod junit;
 pub mod perf;
+pub mod progress;
 pub mod summary;
 pub mod sweep_files;
 pub mod table;
