@@ -13,6 +13,7 @@ use std::time::Instant;
 pub fn execute(cmd: Command) -> Result<i32> {
     match cmd {
         Command::Run(cfg) => run_command(&cfg).map(|_| 0),
+        Command::Merge { dirs, output } => merge_command(&dirs, &output),
         Command::Validate {
             scenarios,
             overrides,
@@ -85,7 +86,11 @@ fn run_command(cfg: &RunConfig) -> Result<()> {
     let started = Instant::now();
     let sc = load(cfg.scenario.as_deref(), &cfg.overrides)?;
     refuse_unsimulated(&sc)?;
-    let progress = Progress::new(sc.replications, cfg.quiet, &sc.name);
+    let reps = match cfg.shard {
+        Some((k, n)) => shard_range(sc.replications, k, n),
+        None => 0..sc.replications,
+    };
+    let progress = Progress::new(reps.end - reps.start, cfg.quiet, &sc.name);
     let opts = RunOptions {
         threads: cfg.threads,
         devices: cfg.devices,
@@ -93,24 +98,72 @@ fn run_command(cfg: &RunConfig) -> Result<()> {
         max_events: cfg.max_events,
         progress: progress.callback(),
     };
-    let result = run(&sc, 0..sc.replications, &opts);
+    let result = run(&sc, reps.clone(), &opts);
     progress.finish();
     let result = result?;
-    let summary = summarise(&result.outcomes);
+    if let Some((k, n)) = cfg.shard {
+        let default = format!("{}-shard-{k}-of-{n}", sanitize(&sc.name));
+        let out = cfg
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("reports").join(default));
+        let shard = ShardFile {
+            fleetsim_version: env!("CARGO_PKG_VERSION").into(),
+            scenario_text: scenario::effective_text(cfg.scenario.as_deref(), &cfg.overrides)?,
+            file: sc.file.clone(),
+            base_dir: cfg
+                .scenario
+                .as_deref()
+                .and_then(|p| p.parent())
+                .map(|p| p.to_path_buf())
+                .unwrap_or_default(),
+            replications: sc.replications,
+            shard: (k, n),
+            result,
+        };
+        let staging = Staging::new(&out)?;
+        staging.write(
+            "shard.json",
+            serde_json::to_string(&shard).unwrap_or_default().as_bytes(),
+        )?;
+        let out = staging.commit()?;
+        if !cfg.quiet {
+            println!(
+                "shard {k}/{n}: replications {}..{} of {} → {}/",
+                reps.start,
+                reps.end,
+                sc.replications,
+                out.display()
+            );
+        }
+        return Ok(());
+    }
     let out = cfg
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(sanitize(&sc.name)));
-    let staging = Staging::new(&out)?;
-    let summary_json = summary::render(&sc, &summary, &result.outcomes);
+    write_run_report(&sc, &result, &out, cfg, started)
+}
+
+/// Writes the report folder of a run (or of merged shards) and prints its summary.
+fn write_run_report(
+    sc: &Scenario,
+    result: &crate::analysis::run::RunResult,
+    out: &Path,
+    cfg: &RunConfig,
+    started: Instant,
+) -> Result<()> {
+    let summary = summarise(&result.outcomes);
+    let staging = Staging::new(out)?;
+    let summary_json = summary::render(sc, &summary, &result.outcomes);
     staging.write("summary.json", summary_json.as_bytes())?;
     csv_files::replications(&staging.path("replications.csv"), &result.outcomes)?;
-    csv_files::timeseries(&staging.path("timeseries.csv"), &sc, &result.series_mean)?;
+    csv_files::timeseries(&staging.path("timeseries.csv"), sc, &result.series_mean())?;
     csv_files::stages(&staging.path("stages.csv"), &result.outcomes)?;
-    if cfg.devices {
+    if !result.devices.is_empty() {
         csv_files::devices(&staging.path("devices.csv"), &result.devices)?;
     }
-    if cfg.trace_rows > 0 {
+    if !result.trace.is_empty() || cfg.trace_rows > 0 {
         csv_files::events(&staging.path("events.csv"), &result.trace)?;
     }
     let wall_ms = started.elapsed().as_millis() as u64;
@@ -130,7 +183,7 @@ fn run_command(cfg: &RunConfig) -> Result<()> {
         (true, _) => {}
         (false, Format::Table) => print!(
             "{}",
-            table::render(&sc, &summary, result.outcomes.len() as u64)
+            table::render(sc, &summary, result.outcomes.len() as u64)
         ),
         (false, Format::Json) => print!("{summary_json}"),
     }
@@ -146,6 +199,89 @@ fn run_command(cfg: &RunConfig) -> Result<()> {
         perf.threads
     );
     Ok(())
+}
+
+/// Replications of shard `k` (1-based) of `n`: contiguous blocks, so shards differ by at most
+/// one replication.
+pub fn shard_range(total: u64, k: u64, n: u64) -> std::ops::Range<u64> {
+    (k - 1) * total / n..k * total / n
+}
+
+/// What a shard folder holds: its results and what `merge` needs to rebuild the scenario.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ShardFile {
+    fleetsim_version: String,
+    scenario_text: String,
+    file: String,
+    base_dir: PathBuf,
+    replications: u64,
+    shard: (u64, u64),
+    result: crate::analysis::run::RunResult,
+}
+
+fn merge_command(dirs: &[PathBuf], cfg: &RunConfig) -> Result<i32> {
+    let started = Instant::now();
+    let mut shards: Vec<ShardFile> = Vec::new();
+    for d in dirs {
+        let path = d.join("shard.json");
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::io(
+                format!("cannot read {} (is it a shard folder?)", path.display()),
+                e,
+            )
+        })?;
+        let shard: ShardFile = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::Usage(format!(
+                "{}: not a fleetsim shard file: {e}",
+                path.display()
+            ))
+        })?;
+        if shard.fleetsim_version != env!("CARGO_PKG_VERSION") {
+            return Err(Error::Usage(format!(
+                "{}: written by fleetsim {}, this is {}",
+                path.display(),
+                shard.fleetsim_version,
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+        shards.push(shard);
+    }
+    let first = shards
+        .first()
+        .ok_or_else(|| Error::Usage("merge needs at least one shard folder".into()))?;
+    let n = first.shard.1;
+    let mut seen = vec![false; n as usize];
+    for s in &shards {
+        if s.scenario_text != first.scenario_text
+            || s.shard.1 != n
+            || s.replications != first.replications
+        {
+            return Err(Error::Usage(
+                "the shards come from different scenarios, overrides or shard counts".into(),
+            ));
+        }
+        let k = s.shard.0 as usize;
+        if k == 0 || k > n as usize || std::mem::replace(&mut seen[k - 1], true) {
+            return Err(Error::Usage(format!(
+                "shard {k}/{n} is given twice or is out of range"
+            )));
+        }
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(Error::Usage(format!(
+            "shard {}/{n} is missing: merge needs every shard",
+            missing + 1
+        )));
+    }
+    let sc = scenario::load_str(&first.scenario_text, &first.file, &first.base_dir, &[])?;
+    let result =
+        crate::analysis::run::RunResult::merge(shards.into_iter().map(|s| s.result).collect());
+    let out = cfg
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(sanitize(&sc.name)));
+    write_run_report(&sc, &result, &out, cfg, started)?;
+    Ok(0)
 }
 
 /// A scenario name as a folder name.

@@ -31,6 +31,19 @@ enum RawCommand {
     /// For gate settings: false-halt rate on the healthy release vs blast radius on the
     /// defective one, with the Pareto front and a recommendation.
     Tune(TuneArgs),
+    /// Join `run --shard` folders into the result an unsharded run gives.
+    Merge {
+        /// Shard folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Report folder (default: reports/<scenario name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        quiet: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Parse and check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -78,6 +91,10 @@ struct RunArgs {
     /// Most events one replication may process before it is stopped with an error.
     #[arg(long)]
     max_events: Option<u64>,
+    /// Run only shard K of N (contiguous blocks of replications) and write a shard folder for
+    /// `fleetsim merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -276,6 +293,8 @@ pub struct RunConfig {
     pub devices: bool,
     pub trace_rows: usize,
     pub max_events: Option<u64>,
+    /// `(k, n)`, 1-based.
+    pub shard: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -287,6 +306,11 @@ pub enum Command {
     },
     Check(CheckConfig),
     Compare(CompareConfig),
+    Merge {
+        dirs: Vec<PathBuf>,
+        /// Output settings (only `out`, `quiet`, `format` apply).
+        output: RunConfig,
+    },
     Sweep(SweepConfig),
     Tune(TuneConfig),
 }
@@ -444,6 +468,26 @@ pub fn parse() -> Result<Command> {
                 max_time_to_95,
             }))
         }
+        RawCommand::Merge {
+            dirs,
+            out,
+            quiet,
+            format,
+        } => Ok(Command::Merge {
+            dirs,
+            output: RunConfig {
+                scenario: None,
+                overrides: Vec::new(),
+                threads: None,
+                out,
+                quiet,
+                format,
+                devices: false,
+                trace_rows: 0,
+                max_events: None,
+                shard: None,
+            },
+        }),
         RawCommand::Run(a) => {
             check_threads(a.threads)?;
             let overrides = common_overrides(a.seed, a.replications, &a.set)?;
@@ -457,7 +501,26 @@ pub fn parse() -> Result<Command> {
                 devices: a.devices,
                 trace_rows: if a.trace { a.trace_limit } else { 0 },
                 max_events: a.max_events,
+                shard: a.shard.as_deref().map(parse_shard).transpose()?,
             }))
         }
     }
+}
+
+/// Parses `K/N` with 1 ≤ K ≤ N.
+fn parse_shard(text: &str) -> Result<(u64, u64)> {
+    let err = || {
+        Error::Usage(format!(
+            "--shard `{text}`: write K/N with 1 ≤ K ≤ N, e.g. --shard 3/10"
+        ))
+    };
+    let (k, n) = text.split_once('/').ok_or_else(err)?;
+    let (k, n): (u64, u64) = (
+        k.trim().parse().map_err(|_| err())?,
+        n.trim().parse().map_err(|_| err())?,
+    );
+    if k == 0 || n == 0 || k > n {
+        return Err(err());
+    }
+    Ok((k, n))
 }

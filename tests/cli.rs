@@ -499,3 +499,63 @@ fn tune_orders_thresholds_and_recommends_one() {
         .code(2)
         .stderr(contains("no [[release.defect]]"));
 }
+
+#[test]
+fn shards_merge_into_the_bytes_of_an_unsharded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    run_to(
+        "scenarios/bad-release.toml",
+        &p("full"),
+        &["--replications", "5", "--devices"],
+    )
+    .success();
+    for k in 1..=3 {
+        run_to(
+            "scenarios/bad-release.toml",
+            &p(&format!("s{k}")),
+            &[
+                "--replications",
+                "5",
+                "--devices",
+                "--shard",
+                &format!("{k}/3"),
+            ],
+        )
+        .success();
+    }
+    fleetsim()
+        .arg("merge")
+        .args([p("s2"), p("s3"), p("s1")])
+        .arg("--out")
+        .arg(p("merged"))
+        .arg("--quiet")
+        .assert()
+        .success();
+    for file in [
+        "summary.json",
+        "replications.csv",
+        "timeseries.csv",
+        "stages.csv",
+        "devices.csv",
+    ] {
+        assert!(
+            std::fs::read(p("full").join(file)).unwrap()
+                == std::fs::read(p("merged").join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
+    fleetsim()
+        .arg("merge")
+        .args([p("s1"), p("s2")])
+        .arg("--out")
+        .arg(p("bad"))
+        .assert()
+        .code(2)
+        .stderr(contains("shard 3/3 is missing"));
+    fleetsim()
+        .args(["run", "scenarios/bad-release.toml", "--shard", "4/3"])
+        .assert()
+        .code(2)
+        .stderr(contains("K/N"));
+}

@@ -26,7 +26,7 @@ pub struct RunOptions {
 }
 
 /// One device of replication 0 at the end, for `devices.csv`.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DeviceRow {
     pub device: u32,
     pub population: String,
@@ -46,10 +46,13 @@ pub struct DeviceRow {
 }
 
 /// Everything a run produced, in replication order.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct RunResult {
     pub outcomes: Vec<Outcome>,
-    /// Mean of each time-series column per hour across replications.
-    pub series_mean: Vec<Vec<f64>>,
+    /// Sum of each time-series column per hour over the replications. Every column is a count,
+    /// so the sums are exact in `f64` and do not depend on the order of addition: shards merge
+    /// into exactly the sums of an unsharded run.
+    pub series_sum: Vec<Vec<f64>>,
     pub devices: Vec<DeviceRow>,
     pub trace: Vec<TraceRow>,
     pub events: u64,
@@ -175,19 +178,60 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
         }
         start = end;
     }
-    let n = outcomes.len().max(1) as f64;
-    let series_mean = series_sum
-        .into_iter()
-        .map(|row| row.into_iter().map(|x| x / n).collect())
-        .collect();
     Ok(RunResult {
         outcomes,
-        series_mean,
+        series_sum,
         devices,
         trace,
         events,
         threads,
     })
+}
+
+impl RunResult {
+    /// Mean of each time-series column per hour across replications.
+    pub fn series_mean(&self) -> Vec<Vec<f64>> {
+        let n = self.outcomes.len().max(1) as f64;
+        self.series_sum
+            .iter()
+            .map(|row| row.iter().map(|x| x / n).collect())
+            .collect()
+    }
+
+    /// Joins shard results (in any order) into the result of one run over all their
+    /// replications.
+    pub fn merge(mut parts: Vec<RunResult>) -> RunResult {
+        parts.sort_by_key(|p| p.outcomes.first().map_or(u64::MAX, |o| o.replication));
+        let mut out = RunResult {
+            outcomes: Vec::new(),
+            series_sum: Vec::new(),
+            devices: Vec::new(),
+            trace: Vec::new(),
+            events: 0,
+            threads: 0,
+        };
+        for p in parts {
+            out.events += p.events;
+            out.threads = out.threads.max(p.threads);
+            if out.series_sum.is_empty() {
+                out.series_sum = p.series_sum;
+            } else {
+                for (acc, row) in out.series_sum.iter_mut().zip(&p.series_sum) {
+                    for (a, x) in acc.iter_mut().zip(row) {
+                        *a += x;
+                    }
+                }
+            }
+            if !p.devices.is_empty() {
+                out.devices = p.devices;
+            }
+            if !p.trace.is_empty() {
+                out.trace = p.trace;
+            }
+            out.outcomes.extend(p.outcomes);
+        }
+        out
+    }
 }
 
 /// Cross-replication summary of every metric (SPEC §2).

@@ -79,10 +79,10 @@ impl Default for RunLimits {
 }
 
 /// One traced event (for `events.csv`).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TraceRow {
     pub time_ms: u64,
-    pub event: &'static str,
+    pub event: std::borrow::Cow<'static, str>,
     pub device: Option<u32>,
     pub detail: String,
 }
@@ -319,7 +319,7 @@ impl<'s> Sim<'s> {
         );
         self.trace.push(TraceRow {
             time_ms: self.now.0,
-            event: kind_name(kind),
+            event: kind_name(kind).into(),
             device: device_event.then_some(d),
             detail: if device_event {
                 format!("{:?}", self.dev[d as usize].phase)

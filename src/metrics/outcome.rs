@@ -8,7 +8,7 @@ use crate::policy::rollout::GateRecord;
 use std::collections::BTreeMap;
 
 /// All durations and times are seconds; rates are fractions in 0..1; `None` is "no value".
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub replication: u64,
     /// Devices in the fleet.
@@ -60,7 +60,7 @@ pub struct Outcome {
     pub observed_tickets: u64,
     /// Events processed (a work measure, not a timing).
     pub events: u64,
-    #[serde(skip)]
+    /// Gate evaluations of this replication (in `stages.csv`, not in `replications.csv`).
     pub gates: Vec<GateRecord>,
 }
 

@@ -55,7 +55,7 @@ enum PauseSource {
 }
 
 /// One gate (or abort-rule) check as evaluated, for `stages.csv` and `summary.json`.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct GateRecord {
     pub stage: String,
     /// Seconds since the scenario start.

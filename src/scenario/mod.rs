@@ -40,6 +40,26 @@ pub fn load_file(path: &Path, overrides: &[(String, String)]) -> Result<Scenario
     load_str(&text, &label, base, overrides)
 }
 
+/// The scenario text with `--set` overrides applied: what a shard records so that `merge` can
+/// rebuild the exact scenario it ran.
+pub fn effective_text(path: Option<&Path>, overrides: &[(String, String)]) -> Result<String> {
+    match path {
+        None => overrides::apply(REFERENCE, REFERENCE_LABEL, overrides),
+        Some(p) => {
+            let label = p.display().to_string();
+            let text = std::fs::read_to_string(p).map_err(|e| {
+                Error::Input(vec![InputError {
+                    file: label.clone(),
+                    key_path: String::new(),
+                    position: None,
+                    message: format!("cannot read the scenario file: {e}"),
+                }])
+            })?;
+            overrides::apply(&text, &label, overrides)
+        }
+    }
+}
+
 /// Validates scenario text. `label` names it in errors; `base_dir` resolves relative files.
 pub fn load_str(
     text: &str,
