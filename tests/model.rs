@@ -288,3 +288,95 @@ fn features_not_simulated_yet_are_listed_for_refusal() {
         sc.unsimulated
     );
 }
+
+const CANARY_SHADOW: &str = r#"
+[[policy.shadow_gate]]
+name = "canary-twin"
+stage = "canary"
+min_devices = 200
+test = "wilson"
+confidence = 0.9
+on_fail = "rollback"
+[[policy.shadow_gate.check]]
+metric = "update_failure_rate"
+max = 0.02
+[[policy.shadow_gate.check]]
+metric = "silent_rate"
+silent_after = "12h"
+max = 0.01
+[[policy.shadow_gate.check]]
+metric = "crash_rate"
+max_ratio_vs_control = 1.5
+
+[[policy.shadow_gate]]
+name = "strict-silence"
+stage = "canary"
+min_devices = 50
+[[policy.shadow_gate.check]]
+metric = "silent_rate"
+silent_after = "6h"
+max = 0.002
+"#;
+
+fn with_shadows(text: &str) -> String {
+    let at = text.find("[[expect]]").unwrap();
+    format!("{}{CANARY_SHADOW}\n{}", &text[..at], &text[at..])
+}
+
+/// A shadow gate with the acting canary gate's definition fires exactly when (and only when)
+/// the acting gate fails, on the same seed.
+#[test]
+fn shadow_gate_fire_times_agree_with_the_acting_gate() {
+    let text = std::fs::read_to_string("scenarios/bad-release.toml").unwrap();
+    let sc = scenario(&with_shadows(&text));
+    let r = run(&sc, 0..16, &RunOptions::default()).unwrap();
+    let mut compared = 0;
+    for o in &r.outcomes {
+        let canary: Vec<_> = o.gates.iter().filter(|g| g.stage == "canary").collect();
+        if canary.is_empty() {
+            continue;
+        }
+        compared += 1;
+        let acting_failed = canary.iter().any(|g| !g.passed);
+        let twin = &o.shadow_gates[0];
+        assert_eq!(twin.fired, acting_failed, "replication {}", o.replication);
+        if acting_failed {
+            assert_eq!(
+                twin.fired_at,
+                Some(canary[0].time),
+                "replication {}",
+                o.replication
+            );
+            assert!(twin.harmed_at_fire.unwrap() <= o.harmed);
+        }
+    }
+    assert!(
+        compared >= 4,
+        "only {compared} replications judged the canary"
+    );
+}
+
+/// Shadow gates never act: a scenario whose gates are all shadows rolls out as if it had none,
+/// yet records when each would have fired.
+#[test]
+fn shadow_gates_never_act() {
+    let text = std::fs::read_to_string("scenarios/bad-release.toml").unwrap();
+    let gateless = strip_gates(&text).replace("name = \"all\"", "name = \"canary\"");
+    let plain = run(&scenario(&gateless), 0..4, &RunOptions::default()).unwrap();
+    let shadowed = run(
+        &scenario(&with_shadows(&gateless)),
+        0..4,
+        &RunOptions::default(),
+    )
+    .unwrap();
+    for (a, b) in plain.outcomes.iter().zip(&shadowed.outcomes) {
+        assert_eq!(
+            (a.harmed, a.updated, a.halted),
+            (b.harmed, b.updated, b.halted)
+        );
+        assert!(
+            b.shadow_gates[1].fired,
+            "the strict silence gate fires on a bad release"
+        );
+    }
+}

@@ -243,6 +243,16 @@ pub struct Summary {
     pub failures_by_reason: BTreeMap<String, Aggregate>,
     pub halt_reasons: BTreeMap<String, u64>,
     pub final_stages: BTreeMap<String, u64>,
+    /// Per shadow gate: how often and when it would have fired, and the harm by then.
+    pub shadow_gates: BTreeMap<String, ShadowSummary>,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ShadowSummary {
+    pub fired: RateSummary,
+    pub fired_at: Aggregate,
+    pub harmed_at_fire: Aggregate,
+    pub exposed_at_fire: Aggregate,
 }
 
 /// The numeric metrics of an outcome, by name, in a stable order.
@@ -321,7 +331,32 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
             .entry(o.final_stage.clone().unwrap_or_else(|| "-".into()))
             .or_insert(0) += 1;
     }
+    let mut shadow_gates = BTreeMap::new();
+    for (k, s) in outcomes
+        .first()
+        .map(|o| o.shadow_gates.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let of = |f: &dyn Fn(&crate::metrics::outcome::ShadowOutcome) -> Option<f64>| -> Vec<Option<f64>> { outcomes.iter().map(|o| f(&o.shadow_gates[k])).collect() };
+        shadow_gates.insert(
+            s.name.clone(),
+            ShadowSummary {
+                fired: rate_summary(
+                    &outcomes
+                        .iter()
+                        .map(|o| o.shadow_gates[k].fired)
+                        .collect::<Vec<_>>(),
+                ),
+                fired_at: aggregate(&of(&|x| x.fired_at)),
+                harmed_at_fire: aggregate(&of(&|x| x.harmed_at_fire.map(|v| v as f64))),
+                exposed_at_fire: aggregate(&of(&|x| x.exposed_at_fire.map(|v| v as f64))),
+            },
+        );
+    }
     Summary {
+        shadow_gates,
         metrics,
         rates,
         stranded_by_reason: by(&|o| &o.stranded_by_reason),

@@ -32,6 +32,8 @@ pub enum Kind {
     WindowClose,
     Sample,
     RolloutStart,
+    ShadowJudge,
+    ShadowMaxWait,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

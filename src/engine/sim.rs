@@ -302,6 +302,8 @@ impl<'s> Sim<'s> {
                 self.schedule(self.now.plus(HOUR_MS), Kind::Sample, 0, 0);
             }
             Kind::RolloutStart => self.start_rollout(),
+            Kind::ShadowJudge => self.on_shadow_judge(aux as usize),
+            Kind::ShadowMaxWait => self.on_shadow_max_wait(aux as usize),
         }
     }
 
@@ -348,5 +350,7 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Kind::WindowClose => "window_close",
         Kind::Sample => "sample",
         Kind::RolloutStart => "rollout_start",
+        Kind::ShadowJudge => "shadow_judge",
+        Kind::ShadowMaxWait => "shadow_max_wait",
     }
 }

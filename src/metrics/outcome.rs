@@ -7,6 +7,17 @@ use crate::engine::time::SimTime;
 use crate::policy::rollout::GateRecord;
 use std::collections::BTreeMap;
 
+/// Whether and when a shadow gate would have fired, and the true harm and exposure by then.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ShadowOutcome {
+    pub name: String,
+    pub fired: bool,
+    /// Seconds since the scenario start.
+    pub fired_at: Option<f64>,
+    pub harmed_at_fire: Option<u64>,
+    pub exposed_at_fire: Option<u64>,
+}
+
 /// All durations and times are seconds; rates are fractions in 0..1; `None` is "no value".
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
@@ -60,6 +71,8 @@ pub struct Outcome {
     pub observed_tickets: u64,
     /// Events processed (a work measure, not a timing).
     pub events: u64,
+    /// What each `[[policy.shadow_gate]]` would have done.
+    pub shadow_gates: Vec<ShadowOutcome>,
     /// Gate evaluations of this replication (in `stages.csv`, not in `replications.csv`).
     pub gates: Vec<GateRecord>,
 }
@@ -149,6 +162,19 @@ impl Sim<'_> {
             observed_timed_out: self.ro.global.timed_out,
             observed_tickets: self.ro.tickets_by(None, self.now.0),
             events: self.q.popped(),
+            shadow_gates: sc
+                .policy
+                .shadow_gates
+                .iter()
+                .zip(&self.ro.shadows)
+                .map(|(g, s)| ShadowOutcome {
+                    name: g.name.clone(),
+                    fired: s.fired_at.is_some(),
+                    fired_at: s.fired_at.map(secs),
+                    harmed_at_fire: s.fired_at.map(|_| s.harmed_at_fire),
+                    exposed_at_fire: s.fired_at.map(|_| s.exposed_at_fire),
+                })
+                .collect(),
             gates: self.ro.gate_log.clone(),
         }
     }

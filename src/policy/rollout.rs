@@ -74,6 +74,17 @@ pub struct GateRecord {
     pub decision: String,
 }
 
+/// A shadow gate's state in one replication.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ShadowState {
+    pub scheduled: bool,
+    pub judged: bool,
+    pub fired_at: Option<SimTime>,
+    /// True harmed and exposed counts when it fired.
+    pub harmed_at_fire: u64,
+    pub exposed_at_fire: u64,
+}
+
 const OP_ON_PAUSE: u32 = 1 << 30;
 const OP_APPROVE: u32 = 1 << 29;
 
@@ -106,6 +117,7 @@ pub struct Rollout {
     pub started_order: Vec<u32>,
     operator_draws: u64,
     pub complete: bool,
+    pub shadows: Vec<ShadowState>,
 }
 
 impl Rollout {
@@ -137,6 +149,7 @@ impl Rollout {
             started_order: Vec::new(),
             operator_draws: 0,
             complete: false,
+            shadows: vec![ShadowState::default(); sc.policy.shadow_gates.len()],
         }
     }
     pub fn accepting_updates(&self) -> bool {
@@ -213,6 +226,13 @@ impl Sim<'_> {
         let stage = &self.sc.policy.stages[i];
         if let (Some(_), Some(wait)) = (&stage.gate, stage.max_wait_ms) {
             self.schedule(self.now.plus(wait), Kind::StageMaxWait, 0, i as u32);
+        }
+        if let Some(wait) = stage.max_wait_ms {
+            for (k, g) in self.sc.policy.shadow_gates.iter().enumerate() {
+                if g.stage == i {
+                    self.schedule(self.now.plus(wait), Kind::ShadowMaxWait, 0, k as u32);
+                }
+            }
         }
         self.check_stage_ready(i);
         self.kick_pump();
@@ -345,6 +365,7 @@ impl Sim<'_> {
     pub(crate) fn after_result(&mut self, d: u32) {
         self.check_aborts();
         let stage = self.dev[d as usize].stage as usize;
+        self.check_shadows_ready(stage);
         if self.ro.current == Some(stage) {
             self.check_stage_ready(stage);
         }
@@ -401,6 +422,7 @@ impl Sim<'_> {
     }
 
     pub(crate) fn check_stage_ready(&mut self, i: usize) {
+        self.check_shadows_ready(i);
         if self.ro.current != Some(i) || self.ro.mode != Mode::Running {
             return;
         }
@@ -444,6 +466,76 @@ impl Sim<'_> {
                 PauseSource::Gate(i),
             );
         }
+    }
+
+    /// Shadow gates follow the stage gate's schedule — ready once the cohort is notified and
+    /// `min_devices` have reported, judged `bake` later — whatever the rollout does meanwhile,
+    /// so a shadow gate fires exactly when an acting gate of the same definition would.
+    fn check_shadows_ready(&mut self, i: usize) {
+        let Some(st) = self.ro.stages.get(i) else {
+            return;
+        };
+        if st.opened_at.is_none() || st.notified < st.cohort.len() {
+            return;
+        }
+        let reported = st.obs.reported;
+        let bake = self.sc.policy.stages[i].bake_ms;
+        for (k, g) in self.sc.policy.shadow_gates.iter().enumerate() {
+            if g.stage == i && !self.ro.shadows[k].scheduled && reported >= g.gate.min_devices {
+                self.ro.shadows[k].scheduled = true;
+                self.schedule(self.now.plus(bake), Kind::ShadowJudge, 0, k as u32);
+            }
+        }
+    }
+
+    pub(crate) fn on_shadow_judge(&mut self, k: usize) {
+        if std::mem::replace(&mut self.ro.shadows[k].judged, true) {
+            return;
+        }
+        let g = &self.sc.policy.shadow_gates[k];
+        let (passed, mut records) = super::gate::evaluate(self, g.stage, &g.gate);
+        for r in &mut records {
+            r.stage = format!("shadow:{}", g.name);
+            if !r.passed {
+                r.decision = format!("would-{}", action_name(g.gate.on_fail));
+            }
+        }
+        self.ro.gate_log.extend(records);
+        if !passed {
+            self.fire_shadow(k);
+        }
+    }
+
+    pub(crate) fn on_shadow_max_wait(&mut self, k: usize) {
+        let g = &self.sc.policy.shadow_gates[k];
+        if self.ro.shadows[k].scheduled
+            || self.sc.policy.stages[g.stage].on_insufficient != OnInsufficient::Fail
+        {
+            return;
+        }
+        self.ro.shadows[k].scheduled = true;
+        self.ro.shadows[k].judged = true;
+        self.ro.gate_log.push(GateRecord {
+            stage: format!("shadow:{}", g.name),
+            time: self.now.as_secs_f64(),
+            check: "min_devices".into(),
+            test: "count".into(),
+            count: self.ro.stages[g.stage].obs.reported as f64,
+            base: g.gate.min_devices as f64,
+            observed: Some(self.ro.stages[g.stage].obs.reported as f64),
+            bound: None,
+            threshold: g.gate.min_devices as f64,
+            passed: false,
+            decision: format!("would-{}:insufficient", action_name(g.gate.on_fail)),
+        });
+        self.fire_shadow(k);
+    }
+
+    fn fire_shadow(&mut self, k: usize) {
+        let s = &mut self.ro.shadows[k];
+        s.fired_at = Some(self.now);
+        s.harmed_at_fire = self.c.harmed;
+        s.exposed_at_fire = self.c.exposed;
     }
 
     pub(crate) fn on_stage_max_wait(&mut self, i: usize) {

@@ -46,6 +46,11 @@ pub fn replications(path: &Path, outcomes: &[Outcome]) -> Result<()> {
             .map(|k| format!("failures_{k}")),
     );
     header.push("events".into());
+    for g in &first.shadow_gates {
+        for col in ["fired", "fired_at", "harmed_at_fire", "exposed_at_fire"] {
+            header.push(format!("shadow_{}_{col}", g.name));
+        }
+    }
     w.write_record(&header).map_err(|e| io(path, e))?;
     for o in outcomes {
         let mut row: Vec<String> = vec![o.replication.to_string()];
@@ -57,6 +62,12 @@ pub fn replications(path: &Path, outcomes: &[Outcome]) -> Result<()> {
         row.extend(o.stranded_by_reason.values().map(|v| v.to_string()));
         row.extend(o.failures_by_reason.values().map(|v| v.to_string()));
         row.push(o.events.to_string());
+        for g in &o.shadow_gates {
+            row.push(g.fired.to_string());
+            row.push(num(g.fired_at));
+            row.push(num(g.harmed_at_fire.map(|v| v as f64)));
+            row.push(num(g.exposed_at_fire.map(|v| v as f64)));
+        }
         w.write_record(&row).map_err(|e| io(path, e))?;
     }
     w.flush().map_err(|e| io(path, e))

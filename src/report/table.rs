@@ -117,6 +117,17 @@ pub fn render(sc: &Scenario, summary: &Summary, replications: u64) -> String {
             reasons.join(", ")
         ));
     }
+    for (name, g) in &summary.shadow_gates {
+        out.push_str(&format!(
+            "shadow gate {name}: would fire in {} ({} of {}), at {} on average, with {} devices harmed and {} exposed by then\n",
+            fmt(Some(g.fired.rate), Unit::Share),
+            g.fired.count,
+            g.fired.n,
+            fmt(g.fired_at.mean, Unit::Duration),
+            fmt(g.harmed_at_fire.mean, Unit::Count),
+            fmt(g.exposed_at_fire.mean, Unit::Count),
+        ));
+    }
     if !summary.halt_reasons.is_empty() {
         let mut hr: Vec<_> = summary.halt_reasons.iter().collect();
         hr.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));

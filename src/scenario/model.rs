@@ -297,6 +297,14 @@ pub struct Gate {
     pub checks: Vec<Check>,
 }
 
+/// A gate that watches a stage on the same schedule as a stage gate but never acts.
+#[derive(Clone, Debug)]
+pub struct ShadowGate {
+    pub name: String,
+    pub stage: usize,
+    pub gate: Gate,
+}
+
 #[derive(Clone, Debug)]
 pub struct AbortRule {
     pub metric: ObservedMetric,
@@ -324,6 +332,7 @@ pub struct Policy {
     pub operator: Operator,
     pub stages: Vec<Stage>,
     pub aborts: Vec<AbortRule>,
+    pub shadow_gates: Vec<ShadowGate>,
 }
 
 #[derive(Clone, Debug, serde::Serialize)]

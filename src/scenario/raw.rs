@@ -308,7 +308,7 @@ pub struct RawPolicy {
     #[serde(default)]
     pub abort: Vec<RawAbort>,
     #[serde(default)]
-    pub shadow_gate: Vec<Spanned<toml::Table>>,
+    pub shadow_gate: Vec<RawShadowGate>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -453,6 +453,38 @@ pub struct RawGate {
     pub check: Vec<RawCheck>,
 }
 
+/// `[[policy.shadow_gate]]`: a gate that watches a stage and never acts (a dry run).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShadowGate {
+    pub name: String,
+    pub stage: Spanned<String>,
+    #[serde(default)]
+    pub min_devices: Option<u64>,
+    #[serde(default)]
+    pub test: TestKind,
+    #[serde(default)]
+    pub confidence: Option<Spanned<f64>>,
+    /// What the gate would have done; recorded, never done.
+    #[serde(default)]
+    pub on_fail: Action,
+    #[serde(default)]
+    pub check: Vec<RawCheck>,
+}
+
+impl RawShadowGate {
+    /// The gate it would be if it acted.
+    pub fn as_gate(&self) -> RawGate {
+        RawGate {
+            min_devices: self.min_devices,
+            test: self.test,
+            confidence: self.confidence.clone(),
+            on_fail: self.on_fail,
+            check: self.check.iter().map(RawCheck::clone_raw).collect(),
+        }
+    }
+}
+
 /// The observed metrics a gate or an abort rule can read (SPEC §1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -484,7 +516,7 @@ impl ObservedMetric {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCheck {
     pub metric: Spanned<ObservedMetric>,
@@ -496,6 +528,12 @@ pub struct RawCheck {
     pub max_ratio_vs_control: Option<Spanned<f64>>,
     #[serde(default)]
     pub silent_after: Option<Dur>,
+}
+
+impl RawCheck {
+    fn clone_raw(&self) -> RawCheck {
+        self.clone()
+    }
 }
 
 #[derive(Debug, Deserialize)]

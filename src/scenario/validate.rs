@@ -1000,10 +1000,6 @@ fn unsimulated(cx: &mut Ctx, raw: &RawScenario) -> Vec<String> {
             out.push(format!("population[{i}].arrivals_per_day (line {line})"));
         }
     }
-    if let Some(s) = raw.policy.shadow_gate.first() {
-        let (line, _) = line_col(cx.text, s.span().start);
-        out.push(format!("[[policy.shadow_gate]] (line {line})"));
-    }
     out
 }
 

@@ -117,6 +117,7 @@ pub fn policy(
     };
     let stages = stages(pc, p, versions, pops);
     let aborts = aborts(pc, p);
+    let shadow_gates = shadow_gates(pc, p, &stages);
     if pc.has_errors() {
         return None;
     }
@@ -137,7 +138,46 @@ pub fn policy(
         operator,
         stages,
         aborts,
+        shadow_gates,
     })
+}
+
+fn shadow_gates(pc: &mut PolicyCtx, p: &RawPolicy, stages: &[Stage]) -> Vec<ShadowGate> {
+    let mut out: Vec<ShadowGate> = Vec::new();
+    for (i, s) in p.shadow_gate.iter().enumerate() {
+        let path = format!("policy.shadow_gate[{i}]");
+        let Some(stage) = stages.iter().position(|st| st.name == *s.stage.get_ref()) else {
+            let names: Vec<&str> = stages.iter().map(|st| st.name.as_str()).collect();
+            let hint = super::did_you_mean(s.stage.get_ref(), names.iter().copied());
+            pc.err(
+                format!("{path}.stage"),
+                Some(s.stage.span()),
+                format!(
+                    "no stage named `{}`{hint}; stages: {}",
+                    s.stage.get_ref(),
+                    names.join(", ")
+                ),
+            );
+            continue;
+        };
+        if out.iter().any(|g| g.name == s.name) || s.name.trim().is_empty() {
+            pc.err(
+                format!("{path}.name"),
+                None,
+                format!(
+                    "shadow gate names must be unique and not empty (`{}`)",
+                    s.name
+                ),
+            );
+        }
+        let gate = gate(pc, &path, &s.as_gate());
+        out.push(ShadowGate {
+            name: s.name.clone(),
+            stage,
+            gate,
+        });
+    }
+    out
 }
 
 fn resolve_release(
