@@ -43,6 +43,9 @@ enum RawCommand {
         quiet: bool,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// For `check` shards: write JUnit XML to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
     },
     /// Parse and check scenario files without running them.
     Validate {
@@ -120,6 +123,12 @@ struct CheckArgs {
     /// Print only violations.
     #[arg(long)]
     quiet: bool,
+    /// Run only shard K of N of each scenario's replications; `fleetsim merge` evaluates.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Shard folder (with --shard; default reports/check-shard-K-of-N).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -174,6 +183,9 @@ struct ExperimentArgs {
     out: Option<PathBuf>,
     #[arg(long)]
     quiet: bool,
+    /// Run only shard K of N of the points and write a shard folder for `fleetsim merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -206,6 +218,7 @@ pub struct ExperimentConfig {
     pub threads: Option<usize>,
     pub out: Option<PathBuf>,
     pub quiet: bool,
+    pub shard: Option<(u64, u64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -249,6 +262,7 @@ fn experiment(a: ExperimentArgs) -> Result<ExperimentConfig> {
         threads: a.threads,
         out: a.out,
         quiet: a.quiet,
+        shard: a.shard.as_deref().map(parse_shard).transpose()?,
     })
 }
 
@@ -273,6 +287,8 @@ pub struct CheckConfig {
     pub overrides: Vec<(String, String)>,
     pub threads: Option<usize>,
     pub quiet: bool,
+    pub shard: Option<(u64, u64)>,
+    pub out: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,6 +326,7 @@ pub enum Command {
         dirs: Vec<PathBuf>,
         /// Output settings (only `out`, `quiet`, `format` apply).
         output: RunConfig,
+        junit: Option<PathBuf>,
     },
     Sweep(SweepConfig),
     Tune(TuneConfig),
@@ -411,6 +428,8 @@ pub fn parse() -> Result<Command> {
                 overrides: common_overrides(a.seed, a.replications, &a.set)?,
                 threads: a.threads,
                 quiet: a.quiet,
+                shard: a.shard.as_deref().map(parse_shard).transpose()?,
+                out: a.out,
             }))
         }
         RawCommand::Compare(a) => {
@@ -473,8 +492,10 @@ pub fn parse() -> Result<Command> {
             out,
             quiet,
             format,
+            junit,
         } => Ok(Command::Merge {
             dirs,
+            junit,
             output: RunConfig {
                 scenario: None,
                 overrides: Vec::new(),

@@ -18,8 +18,8 @@
 //! are byte-identical at any thread count.
 
 pub mod analysis;
-pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod fleet;

@@ -1,7 +1,7 @@
 //! The `fleetsim` binary: parse, run, map the result to an exit code (0 ok, 1 "no", 2 error).
 
 fn main() {
-    let code = match fleetsim::cli::parse().and_then(fleetsim::app::execute) {
+    let code = match fleetsim::cli::parse().and_then(fleetsim::commands::execute) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -559,3 +559,110 @@ fn shards_merge_into_the_bytes_of_an_unsharded_run() {
         .code(2)
         .stderr(contains("K/N"));
 }
+
+#[test]
+fn sweep_tune_and_check_shards_merge_into_the_unsharded_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let sweep = [
+        "sweep",
+        "scenarios/migration-chain.toml",
+        "--param",
+        "policy.rate.per_minute=20,40,80",
+        "--replications",
+        "2",
+        "--quiet",
+    ];
+    fleetsim()
+        .args(sweep)
+        .arg("--out")
+        .arg(p("sweep-full"))
+        .assert()
+        .success();
+    for k in 1..=2 {
+        fleetsim()
+            .args(sweep)
+            .args(["--shard", &format!("{k}/2"), "--out"])
+            .arg(p(&format!("sweep-{k}")))
+            .assert()
+            .success();
+    }
+    fleetsim()
+        .arg("merge")
+        .args([p("sweep-2"), p("sweep-1")])
+        .arg("--out")
+        .arg(p("sweep-merged"))
+        .arg("--quiet")
+        .assert()
+        .success();
+    for file in ["sweep.csv", "sweep.json"] {
+        assert!(
+            std::fs::read(p("sweep-full").join(file)).unwrap()
+                == std::fs::read(p("sweep-merged").join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
+    let tune = [
+        "tune",
+        "scenarios/bad-release.toml",
+        "--param",
+        "policy.stage[1].gate.check[1].max=0.005,0.05",
+        "--replications",
+        "3",
+        "--quiet",
+    ];
+    fleetsim()
+        .args(tune)
+        .arg("--out")
+        .arg(p("tune-full"))
+        .assert()
+        .success();
+    for k in 1..=2 {
+        fleetsim()
+            .args(tune)
+            .args(["--shard", &format!("{k}/2"), "--out"])
+            .arg(p(&format!("tune-{k}")))
+            .assert()
+            .success();
+    }
+    fleetsim()
+        .arg("merge")
+        .args([p("tune-1"), p("tune-2")])
+        .arg("--out")
+        .arg(p("tune-merged"))
+        .arg("--quiet")
+        .assert()
+        .success();
+    assert!(
+        std::fs::read(p("tune-full").join("tune.csv")).unwrap()
+            == std::fs::read(p("tune-merged").join("tune.csv")).unwrap()
+    );
+    for k in 1..=3 {
+        fleetsim()
+            .args([
+                "check",
+                "scenarios/bad-release.toml",
+                "--replications",
+                "6",
+                "--set",
+                "expect[1].max=0",
+                "--shard",
+                &format!("{k}/3"),
+                "--out",
+            ])
+            .arg(p(&format!("check-{k}")))
+            .assert()
+            .success();
+    }
+    fleetsim()
+        .arg("merge")
+        .args([p("check-1"), p("check-2"), p("check-3")])
+        .arg("--junit")
+        .arg(p("junit.xml"))
+        .assert()
+        .code(1)
+        .stdout(contains("2 passed, 1 failed"));
+    assert!(std::fs::read_to_string(p("junit.xml"))
+        .unwrap()
+        .contains("failures=\"1\""));
+}

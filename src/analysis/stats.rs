@@ -71,7 +71,7 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
 }
 
 /// Summary of one metric across replications (SPEC §2).
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Aggregate {
     /// Replications where the metric had a value.
     pub n: u64,
@@ -137,7 +137,7 @@ pub fn aggregate(values: &[Option<f64>]) -> Aggregate {
 }
 
 /// A yes/no metric across replications: its rate with a 95 % Wilson interval.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RateSummary {
     pub n: u64,
     pub count: u64,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// One point of a sweep: its parameter values and every metric's summary.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SweepPoint {
     pub point: usize,
     pub params: Vec<(String, String)>,
@@ -72,7 +72,7 @@ pub fn sweep_csv(path: &Path, points: &[SweepPoint]) -> Result<()> {
 }
 
 /// One candidate gate setting evaluated by `tune`.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct TunePoint {
     pub point: usize,
     pub params: Vec<(String, String)>,

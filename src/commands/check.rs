@@ -1,0 +1,138 @@
+//! `fleetsim check`: run scenarios and evaluate their `[[expect]]` assertions; JUnit XML and
+//! GitHub Actions annotations for CI.
+
+use super::shard::{Payload, ScenarioSource, ShardFile};
+use super::{refuse_unsimulated, write_file_atomically};
+use crate::analysis::expect;
+use crate::analysis::run::{run, RunOptions};
+use crate::cli::CheckConfig;
+use crate::error::{Error, Result};
+use crate::metrics::outcome::Outcome;
+use crate::scenario::{self, Scenario};
+use std::path::Path;
+
+pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
+    let mut runs = Vec::new();
+    let mut sources = Vec::new();
+    for path in &cfg.scenarios {
+        let sc = scenario::load_file(path, &cfg.overrides)?;
+        refuse_unsimulated(&sc)?;
+        let reps = match cfg.shard {
+            Some((k, n)) => super::shard_range(sc.replications, k, n),
+            None => 0..sc.replications,
+        };
+        let opts = RunOptions {
+            threads: cfg.threads,
+            ..RunOptions::default()
+        };
+        let outcomes = run(&sc, reps, &opts)?.outcomes;
+        if cfg.shard.is_some() {
+            sources.push((
+                ScenarioSource::new(Some(path), &cfg.overrides, &sc)?,
+                outcomes,
+            ));
+        } else {
+            runs.push((sc, outcomes));
+        }
+    }
+    if let Some((k, n)) = cfg.shard {
+        let out = cfg.out.clone().unwrap_or_else(|| {
+            std::path::PathBuf::from("reports").join(format!("check-shard-{k}-of-{n}"))
+        });
+        let out = ShardFile::new((k, n), Payload::Check { suites: sources }).write(&out)?;
+        if !cfg.quiet {
+            println!(
+                "check shard {k}/{n} → {}/ (evaluate with `fleetsim merge`)",
+                out.display()
+            );
+        }
+        return Ok(0);
+    }
+    finish_check(runs, cfg.junit.as_deref(), cfg.quiet)
+}
+
+/// Evaluates every scenario's expectations on its outcomes, prints the verdicts, writes JUnit
+/// XML and GitHub annotations, and returns the exit code (1 on any violation).
+pub(crate) fn finish_check(
+    runs: Vec<(Scenario, Vec<Outcome>)>,
+    junit: Option<&Path>,
+    quiet: bool,
+) -> Result<i32> {
+    let mut suites = Vec::new();
+    for (sc, outcomes) in runs {
+        let verdicts = expect::evaluate(&sc.expects, &outcomes);
+        print_verdicts(&sc, &verdicts, outcomes.len(), quiet);
+        suites.push((sc.name.clone(), sc.file.clone(), verdicts));
+    }
+    if let Some(junit_path) = junit {
+        let xml = crate::report::junit::render(&suites);
+        write_file_atomically(junit_path, xml.as_bytes())?;
+    }
+    github_annotations(&suites)?;
+    let violations = suites
+        .iter()
+        .flat_map(|s| &s.2)
+        .filter(|v| !v.passed)
+        .count();
+    let total: usize = suites.iter().map(|s| s.2.len()).sum();
+    println!("{} passed, {} failed", total - violations, violations);
+    Ok(if violations > 0 { 1 } else { 0 })
+}
+
+fn print_verdicts(sc: &Scenario, verdicts: &[expect::Verdict], replications: usize, quiet: bool) {
+    if !quiet {
+        println!(
+            "{} ({}, {} replications, seed {})",
+            sc.name, sc.file, replications, sc.seed
+        );
+        if verdicts.is_empty() {
+            println!("  (no [[expect]] entries)");
+        }
+    }
+    for v in verdicts.iter().filter(|v| !quiet || !v.passed) {
+        let observed = v.observed.map_or("no value".to_string(), expect::fmt);
+        let interval = v.interval.map_or(String::new(), |(lo, hi)| {
+            format!(" [95% CI {} – {}]", expect::fmt(lo), expect::fmt(hi))
+        });
+        let verdict = if v.passed { "pass" } else { "FAIL" };
+        println!(
+            "  {verdict}  {:<40} observed {observed}{interval}",
+            v.bound_text()
+        );
+    }
+}
+
+/// Under GitHub Actions: `::error` annotations for violations and a Markdown table appended
+/// to the job summary.
+fn github_annotations(suites: &[(String, String, Vec<expect::Verdict>)]) -> Result<()> {
+    if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
+        return Ok(());
+    }
+    let mut md = String::from(
+        "### fleetsim check\n\n| scenario | expectation | observed | result |\n|---|---|---|---|\n",
+    );
+    for (name, file, verdicts) in suites {
+        for v in verdicts {
+            let observed = v.observed.map_or("no value".to_string(), expect::fmt);
+            if !v.passed {
+                println!("::error file={file},title=fleetsim check::{name}: expected {}, observed {observed}", v.bound_text());
+            }
+            md.push_str(&format!(
+                "| {name} | `{}` | {observed} | {} |\n",
+                v.bound_text(),
+                if v.passed { "✅" } else { "❌" }
+            ));
+        }
+    }
+    if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(format!("cannot open {path}"), e))?;
+        f.write_all(md.as_bytes())
+            .map_err(|e| Error::io(format!("cannot write {path}"), e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,394 @@
+//! `fleetsim sweep` and `fleetsim tune`: parameter grids run on common seeds, their Pareto
+//! fronts, and the gate-setting recommendation.
+
+use super::shard::{Payload, ScenarioSource, ShardFile};
+use super::{out_dir, refuse_unsimulated};
+use crate::analysis::run::{metric_values, run, statistic, summarise, RunOptions};
+use crate::analysis::stats::rate_summary;
+use crate::analysis::sweep::{grid, pareto_front, Objective};
+use crate::error::{Error, Result};
+use crate::metrics::outcome::Outcome;
+use crate::report::sweep_files::{
+    sweep_csv, sweep_table, tune_csv, tune_table, SweepPoint, TunePoint,
+};
+use crate::report::{perf::Perf, progress::Progress, Staging};
+use crate::scenario::{self, Scenario};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Loads one point of a sweep (the base overrides plus the point's values) and runs it.
+/// `healthy` removes every release defect first: the same scenario in a world where the
+/// release is good (for `tune`).
+fn run_point(
+    path: &Path,
+    overrides: &[(String, String)],
+    params: &[(String, String)],
+    healthy: bool,
+    opts: &RunOptions,
+) -> Result<Vec<crate::metrics::outcome::Outcome>> {
+    let mut ov = overrides.to_vec();
+    ov.extend(params.iter().cloned());
+    let mut sc = scenario::load_file(path, &ov)?;
+    refuse_unsimulated(&sc)?;
+    if healthy {
+        sc.versions.iter_mut().for_each(|v| v.defects.clear());
+    }
+    Ok(run(&sc, 0..sc.replications, opts)?.outcomes)
+}
+
+fn objective_value(
+    p: &crate::report::sweep_files::SweepPoint,
+    o: &crate::analysis::sweep::Objective,
+) -> Option<f64> {
+    let v = match p.rates.get(&o.metric) {
+        Some(r) => Some(r.rate),
+        None => {
+            let a = p.metrics.get(&o.metric)?;
+            match o.stat.as_str() {
+                "mean" | "rate" => a.mean,
+                "sd" => a.sd,
+                "min" => a.min,
+                "p5" => a.p5,
+                "p50" => a.p50,
+                "p95" => a.p95,
+                "p99" => a.p99,
+                _ => a.max,
+            }
+        }
+    };
+    v.map(|x| if o.maximise { -x } else { x })
+}
+
+fn write_experiment(
+    out: &Path,
+    files: &[(&str, Vec<u8>)],
+    started: Instant,
+    events: u64,
+    runs: u64,
+    sc: &Scenario,
+    threads: Option<usize>,
+) -> Result<PathBuf> {
+    let staging = Staging::new(out)?;
+    for (name, bytes) in files {
+        staging.write(name, bytes)?;
+    }
+    let wall_ms = started.elapsed().as_millis() as u64;
+    let perf = Perf {
+        wall_ms,
+        events,
+        events_per_sec: events as f64 / (wall_ms.max(1) as f64 / 1000.0),
+        replications: runs,
+        threads: threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        devices: sc.device_count(),
+        peak_rss_bytes: crate::report::perf::peak_rss_bytes(),
+    };
+    staging.write(
+        "perf.json",
+        (serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n").as_bytes(),
+    )?;
+    staging.commit()
+}
+
+fn csv_bytes(write: impl FnOnce(&Path) -> Result<()>) -> Result<Vec<u8>> {
+    let dir = tempfile_dir()?;
+    let path = dir.join("x.csv");
+    write(&path)?;
+    let bytes = std::fs::read(&path).map_err(|e| Error::io("cannot read back a CSV", e))?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(bytes)
+}
+
+fn tempfile_dir() -> Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "fleetsim-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    Ok(dir)
+}
+
+/// The grid points this process runs: all, or the shard's contiguous block.
+fn my_points(
+    grid: Vec<Vec<(String, String)>>,
+    shard: Option<(u64, u64)>,
+) -> Vec<(usize, Vec<(String, String)>)> {
+    let range = match shard {
+        Some((k, n)) => super::shard_range(grid.len() as u64, k, n),
+        None => 0..grid.len() as u64,
+    };
+    grid.into_iter()
+        .enumerate()
+        .filter(|(i, _)| range.contains(&(*i as u64)))
+        .collect()
+}
+
+fn objective_text(o: &Objective) -> String {
+    format!(
+        "{}.{}:{}",
+        o.metric,
+        o.stat,
+        if o.maximise { "max" } else { "min" }
+    )
+}
+
+pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
+    let started = Instant::now();
+    let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
+    refuse_unsimulated(&base)?;
+    let mine = my_points(grid(&cfg.axes)?, cfg.shard);
+    let progress = Progress::new(mine.len() as u64 * base.replications, cfg.quiet, "sweep");
+    let opts = RunOptions {
+        threads: cfg.threads,
+        progress: progress.callback(),
+        ..RunOptions::default()
+    };
+    let mut points = Vec::with_capacity(mine.len());
+    let mut events = 0;
+    for (i, params) in mine {
+        let outcomes = run_point(&cfg.scenario, &cfg.overrides, &params, false, &opts)?;
+        events += outcomes.iter().map(|o| o.events).sum::<u64>();
+        points.push(SweepPoint::new(i, params, &summarise(&outcomes)));
+    }
+    progress.finish();
+    if let Some((k, n)) = cfg.shard {
+        let scenario = ScenarioSource::new(Some(&cfg.scenario), &cfg.overrides, &base)?;
+        let objectives = cfg.objectives.iter().map(objective_text).collect();
+        let out = ShardFile::new(
+            (k, n),
+            Payload::Sweep {
+                scenario,
+                objectives,
+                points,
+            },
+        )
+        .write(&out_dir(
+            &cfg.out,
+            &base,
+            &format!("-sweep-shard-{k}-of-{n}"),
+        ))?;
+        println!("sweep shard {k}/{n} → {}/", out.display());
+        return Ok(0);
+    }
+    finish_sweep(
+        &base,
+        points,
+        &cfg.objectives,
+        &cfg.out,
+        cfg.quiet,
+        started,
+        events,
+    )
+}
+
+/// Marks the Pareto front and writes the sweep's folder and table.
+pub(crate) fn finish_sweep(
+    base: &Scenario,
+    mut points: Vec<SweepPoint>,
+    objectives: &[Objective],
+    out: &Option<PathBuf>,
+    quiet: bool,
+    started: Instant,
+    events: u64,
+) -> Result<i32> {
+    points.sort_by_key(|p| p.point);
+    let values: Vec<Vec<Option<f64>>> = points
+        .iter()
+        .map(|p| objectives.iter().map(|o| objective_value(p, o)).collect())
+        .collect();
+    for (p, front) in points.iter_mut().zip(pareto_front(&values)) {
+        p.pareto = front;
+    }
+    let json = serde_json::json!({
+        "scenario": base.name, "file": base.file, "seed": base.seed, "replications": base.replications,
+        "fleetsim_version": env!("CARGO_PKG_VERSION"),
+        "objectives": objectives.iter().map(objective_text).collect::<Vec<_>>(),
+        "points": points,
+    });
+    let files = [
+        ("sweep.csv", csv_bytes(|p| sweep_csv(p, &points))?),
+        (
+            "sweep.json",
+            (serde_json::to_string_pretty(&json).unwrap_or_default() + "\n").into_bytes(),
+        ),
+    ];
+    let runs = points.len() as u64 * base.replications;
+    let out = write_experiment(
+        &out_dir(out, base, "-sweep"),
+        &files,
+        started,
+        events,
+        runs,
+        base,
+        None,
+    )?;
+    if !quiet {
+        print!("{}", sweep_table(&points));
+        println!("\nreport: {}/", out.display());
+    }
+    Ok(0)
+}
+
+pub(crate) fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
+    let started = Instant::now();
+    let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
+    refuse_unsimulated(&base)?;
+    if base.versions[base.policy.target as usize]
+        .defects
+        .iter()
+        .all(|d| d.probability == 0.0)
+    {
+        return Err(Error::Usage(format!(
+            "{}: tune compares a defective and a healthy world; the target release has no [[release.defect]] to define the defective one",
+            base.file
+        )));
+    }
+    let mine = my_points(grid(&cfg.axes)?, cfg.shard);
+    let progress = Progress::new(2 * mine.len() as u64 * base.replications, cfg.quiet, "tune");
+    let opts = RunOptions {
+        threads: cfg.threads,
+        progress: progress.callback(),
+        ..RunOptions::default()
+    };
+    let mut points = Vec::new();
+    let mut events = 0;
+    for (i, params) in mine {
+        let healthy = run_point(&cfg.scenario, &cfg.overrides, &params, true, &opts)?;
+        let defective = run_point(&cfg.scenario, &cfg.overrides, &params, false, &opts)?;
+        events += healthy
+            .iter()
+            .chain(&defective)
+            .map(|o| o.events)
+            .sum::<u64>();
+        points.push(tune_point(i, params, &healthy, &defective));
+    }
+    progress.finish();
+    if let Some((k, n)) = cfg.shard {
+        let scenario = ScenarioSource::new(Some(&cfg.scenario), &cfg.overrides, &base)?;
+        let payload = Payload::Tune {
+            scenario,
+            max_false_halt: cfg.max_false_halt,
+            max_time_to_95: cfg.max_time_to_95,
+            points,
+        };
+        let out = ShardFile::new((k, n), payload).write(&out_dir(
+            &cfg.out,
+            &base,
+            &format!("-tune-shard-{k}-of-{n}"),
+        ))?;
+        println!("tune shard {k}/{n} → {}/", out.display());
+        return Ok(0);
+    }
+    finish_tune(
+        &base,
+        points,
+        cfg.max_false_halt,
+        cfg.max_time_to_95,
+        &cfg.out,
+        cfg.quiet,
+        started,
+        events,
+    )
+}
+
+fn tune_point(
+    i: usize,
+    params: Vec<(String, String)>,
+    healthy: &[Outcome],
+    defective: &[Outcome],
+) -> TunePoint {
+    let harmed = metric_values(defective, "harmed");
+    TunePoint {
+        point: i,
+        params,
+        // With the defects removed every halt is a false halt.
+        false_halt: rate_summary(&healthy.iter().map(|o| o.halted).collect::<Vec<_>>()),
+        time_to_95_p50: statistic(&metric_values(healthy, "time_to_95"), "p50"),
+        harmed_mean: statistic(&harmed, "mean"),
+        harmed_p95: statistic(&harmed, "p95"),
+        time_to_detect_mean: statistic(&metric_values(defective, "time_to_detect"), "mean"),
+        halted_rate: rate_summary(&defective.iter().map(|o| o.halted).collect::<Vec<_>>()).rate,
+        pareto: false,
+        recommended: false,
+    }
+}
+
+/// Marks the Pareto front (false halts vs blast radius), picks the recommendation — the smallest
+/// mean blast radius among settings within the false-halt (and time) limits — and writes the
+/// folder and table.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn finish_tune(
+    base: &Scenario,
+    mut points: Vec<TunePoint>,
+    max_false_halt: f64,
+    max_time_to_95: Option<f64>,
+    out: &Option<PathBuf>,
+    quiet: bool,
+    started: Instant,
+    events: u64,
+) -> Result<i32> {
+    points.sort_by_key(|p| p.point);
+    let values: Vec<Vec<Option<f64>>> = points
+        .iter()
+        .map(|p| vec![Some(p.false_halt.rate), p.harmed_mean])
+        .collect();
+    for (p, front) in points.iter_mut().zip(pareto_front(&values)) {
+        p.pareto = front;
+    }
+    let eligible = |p: &&TunePoint| {
+        p.false_halt.rate <= max_false_halt + 1e-12
+            && max_time_to_95.is_none_or(|m| p.time_to_95_p50.is_some_and(|t| t <= m))
+    };
+    let key = |p: &TunePoint| {
+        (
+            p.harmed_mean.unwrap_or(f64::INFINITY),
+            p.false_halt.rate,
+            p.time_to_95_p50.unwrap_or(f64::INFINITY),
+        )
+    };
+    let best = points
+        .iter()
+        .filter(eligible)
+        .min_by(|a, b| {
+            key(a)
+                .partial_cmp(&key(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.point.cmp(&b.point))
+        })
+        .map(|p| p.point);
+    if let Some(b) = best.and_then(|b| points.iter().position(|p| p.point == b)) {
+        points[b].recommended = true;
+    }
+    let json = serde_json::json!({
+        "scenario": base.name, "file": base.file, "seed": base.seed, "replications": base.replications,
+        "fleetsim_version": env!("CARGO_PKG_VERSION"),
+        "max_false_halt": max_false_halt, "max_time_to_95": max_time_to_95,
+        "recommended": best, "points": points,
+    });
+    let files = [
+        ("tune.csv", csv_bytes(|p| tune_csv(p, &points))?),
+        (
+            "tune.json",
+            (serde_json::to_string_pretty(&json).unwrap_or_default() + "\n").into_bytes(),
+        ),
+    ];
+    let runs = 2 * points.len() as u64 * base.replications;
+    let out = write_experiment(
+        &out_dir(out, base, "-tune"),
+        &files,
+        started,
+        events,
+        runs,
+        base,
+        None,
+    )?;
+    if !quiet {
+        print!("{}", tune_table(&points, max_false_halt));
+        println!("\nreport: {}/", out.display());
+    }
+    Ok(0)
+}

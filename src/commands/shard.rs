@@ -1,0 +1,265 @@
+//! Sharding beyond one machine: `--shard K/N` makes `run`, `sweep`, `tune` and `check` do only
+//! their deterministic share (a contiguous block of replications, or of sweep points) and write
+//! a shard folder; `fleetsim merge DIR…` joins all N shard folders into exactly the result the
+//! unsharded command gives.
+
+use super::{check, experiment, run};
+use crate::analysis::run::RunResult;
+use crate::cli::RunConfig;
+use crate::error::{Error, Result};
+use crate::metrics::outcome::Outcome;
+use crate::report::sweep_files::{SweepPoint, TunePoint};
+use crate::report::Staging;
+use crate::scenario::{self, Scenario};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What `merge` needs to rebuild a scenario exactly: its text with `--set` overrides applied.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScenarioSource {
+    pub text: String,
+    pub file: String,
+    pub base_dir: PathBuf,
+}
+
+impl ScenarioSource {
+    pub fn new(
+        path: Option<&Path>,
+        overrides: &[(String, String)],
+        sc: &Scenario,
+    ) -> Result<ScenarioSource> {
+        Ok(ScenarioSource {
+            text: scenario::effective_text(path, overrides)?,
+            file: sc.file.clone(),
+            base_dir: path
+                .and_then(|p| p.parent())
+                .map(|p| p.to_path_buf())
+                .unwrap_or_default(),
+        })
+    }
+    pub fn load(&self) -> Result<Scenario> {
+        scenario::load_str(&self.text, &self.file, &self.base_dir, &[])
+    }
+}
+
+/// The share of a command's work one shard did.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Payload {
+    Run {
+        scenario: ScenarioSource,
+        result: RunResult,
+    },
+    Sweep {
+        scenario: ScenarioSource,
+        objectives: Vec<String>,
+        points: Vec<SweepPoint>,
+    },
+    Tune {
+        scenario: ScenarioSource,
+        max_false_halt: f64,
+        max_time_to_95: Option<f64>,
+        points: Vec<TunePoint>,
+    },
+    Check {
+        suites: Vec<(ScenarioSource, Vec<Outcome>)>,
+    },
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct ShardFile {
+    pub fleetsim_version: String,
+    /// `(k, n)`, 1-based.
+    pub shard: (u64, u64),
+    pub payload: Payload,
+}
+
+impl ShardFile {
+    pub fn new(shard: (u64, u64), payload: Payload) -> ShardFile {
+        ShardFile {
+            fleetsim_version: env!("CARGO_PKG_VERSION").into(),
+            shard,
+            payload,
+        }
+    }
+
+    /// Writes the shard folder atomically.
+    pub fn write(&self, out: &Path) -> Result<PathBuf> {
+        let staging = Staging::new(out)?;
+        let json = serde_json::to_string(self)
+            .map_err(|e| Error::io("cannot encode the shard", std::io::Error::other(e)))?;
+        staging.write("shard.json", json.as_bytes())?;
+        staging.commit()
+    }
+
+    fn kind(&self) -> &'static str {
+        match self.payload {
+            Payload::Run { .. } => "run",
+            Payload::Sweep { .. } => "sweep",
+            Payload::Tune { .. } => "tune",
+            Payload::Check { .. } => "check",
+        }
+    }
+
+    /// Everything but the shard's own results, to check shards belong together.
+    fn identity(&self) -> String {
+        let sources = match &self.payload {
+            Payload::Run { scenario, .. }
+            | Payload::Sweep { scenario, .. }
+            | Payload::Tune { scenario, .. } => vec![scenario.clone()],
+            Payload::Check { suites } => suites.iter().map(|s| s.0.clone()).collect(),
+        };
+        let extra = match &self.payload {
+            Payload::Sweep { objectives, .. } => objectives.join(","),
+            Payload::Tune {
+                max_false_halt,
+                max_time_to_95,
+                ..
+            } => format!("{max_false_halt}/{max_time_to_95:?}"),
+            _ => String::new(),
+        };
+        format!("{}|{}|{}|{:?}", self.kind(), self.shard.1, extra, sources)
+    }
+}
+
+fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFile>> {
+    let mut shards: Vec<ShardFile> = Vec::new();
+    for d in dirs {
+        let path = d.join("shard.json");
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::io(
+                format!("cannot read {} (is it a shard folder?)", path.display()),
+                e,
+            )
+        })?;
+        let shard: ShardFile = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::Usage(format!(
+                "{}: not a fleetsim shard file: {e}",
+                path.display()
+            ))
+        })?;
+        if shard.fleetsim_version != env!("CARGO_PKG_VERSION") {
+            return Err(Error::Usage(format!(
+                "{}: written by fleetsim {}, this is {}",
+                path.display(),
+                shard.fleetsim_version,
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+        shards.push(shard);
+    }
+    let first = shards
+        .first()
+        .ok_or_else(|| Error::Usage("merge needs at least one shard folder".into()))?;
+    let (identity, n) = (first.identity(), first.shard.1);
+    let mut seen = vec![false; n as usize];
+    for s in &shards {
+        if s.identity() != identity {
+            return Err(Error::Usage(
+                "the shards come from different commands, scenarios, overrides or shard counts"
+                    .into(),
+            ));
+        }
+        let k = s.shard.0 as usize;
+        if k == 0 || k > n as usize || std::mem::replace(&mut seen[k - 1], true) {
+            return Err(Error::Usage(format!(
+                "shard {k}/{n} is given twice or is out of range"
+            )));
+        }
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(Error::Usage(format!(
+            "shard {}/{n} is missing: merge needs every shard",
+            missing + 1
+        )));
+    }
+    shards.sort_by_key(|s| s.shard.0);
+    Ok(shards)
+}
+
+/// `fleetsim merge`: joins shard folders and writes what the unsharded command writes.
+pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) -> Result<i32> {
+    let started = Instant::now();
+    let mut shards = read_shards(dirs)?.into_iter().map(|s| s.payload);
+    match shards.next() {
+        Some(Payload::Run { scenario, result }) => {
+            let mut parts = vec![result];
+            parts.extend(shards.filter_map(|p| {
+                if let Payload::Run { result, .. } = p {
+                    Some(result)
+                } else {
+                    None
+                }
+            }));
+            let sc = scenario.load()?;
+            let out = super::out_dir(&cfg.out, &sc, "");
+            run::write_run_report(&sc, &RunResult::merge(parts), &out, cfg, started)?;
+            Ok(0)
+        }
+        Some(Payload::Sweep {
+            scenario,
+            objectives,
+            mut points,
+        }) => {
+            points.extend(shards.flat_map(|p| {
+                if let Payload::Sweep { points, .. } = p {
+                    points
+                } else {
+                    Vec::new()
+                }
+            }));
+            let objectives = objectives
+                .iter()
+                .map(|o| crate::analysis::sweep::parse_objective(o))
+                .collect::<Result<Vec<_>>>()?;
+            experiment::finish_sweep(
+                &scenario.load()?,
+                points,
+                &objectives,
+                &cfg.out,
+                cfg.quiet,
+                started,
+                0,
+            )
+        }
+        Some(Payload::Tune {
+            scenario,
+            max_false_halt,
+            max_time_to_95,
+            mut points,
+        }) => {
+            points.extend(shards.flat_map(|p| {
+                if let Payload::Tune { points, .. } = p {
+                    points
+                } else {
+                    Vec::new()
+                }
+            }));
+            experiment::finish_tune(
+                &scenario.load()?,
+                points,
+                max_false_halt,
+                max_time_to_95,
+                &cfg.out,
+                cfg.quiet,
+                started,
+                0,
+            )
+        }
+        Some(Payload::Check { mut suites }) => {
+            for p in shards {
+                if let Payload::Check { suites: more } = p {
+                    for (acc, (_, outcomes)) in suites.iter_mut().zip(more) {
+                        acc.1.extend(outcomes);
+                    }
+                }
+            }
+            let loaded = suites
+                .into_iter()
+                .map(|(src, outcomes)| Ok((src.load()?, outcomes)))
+                .collect::<Result<Vec<_>>>()?;
+            check::finish_check(loaded, junit, cfg.quiet)
+        }
+        None => Err(Error::Usage("merge needs at least one shard folder".into())),
+    }
+}
