@@ -22,6 +22,7 @@ pub mod cli;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod fault;
 pub mod fleet;
 pub mod metrics;
 pub mod policy;

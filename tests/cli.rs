@@ -74,22 +74,22 @@ fn the_reference_scenario_runs_with_no_file() {
 }
 
 #[test]
-fn the_chaos_fixture_validates_but_run_refuses_it_until_faults_are_simulated() {
+fn the_chaos_fixture_runs_and_meets_its_expectations() {
     fleetsim()
         .args(["validate", "scenarios/regional-outage-chaos.toml"])
         .assert()
         .success()
-        .stdout(contains("not simulated yet"));
-    let dir = tempfile::tempdir().unwrap();
-    run_to(
-        "scenarios/regional-outage-chaos.toml",
-        &dir.path().join("x"),
-        &[],
-    )
-    .code(2)
-    .stderr(contains("network-outage"))
-    .stderr(contains("not simulated yet"));
-    assert!(!dir.path().join("x").exists());
+        .stdout(contains("fleetsim chaos"));
+    fleetsim()
+        .args([
+            "check",
+            "scenarios/regional-outage-chaos.toml",
+            "--replications",
+            "4",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("2 passed, 0 failed"));
 }
 
 #[test]

@@ -380,3 +380,146 @@ fn shadow_gates_never_act() {
         );
     }
 }
+
+/// Regression: after an abort-rule pause and a resume, the current stage was never judged again
+/// and the rollout sat in it forever (9.7 % completion instead of 97 %).
+#[test]
+fn regression_resume_after_an_abort_pause_judges_the_stage() {
+    let sc = scenario(&std::fs::read_to_string("tests/data/pause-resume.toml").unwrap());
+    let r = run(&sc, 0..5, &RunOptions::default()).unwrap();
+    for o in &r.outcomes {
+        assert!(o.halted, "the abort rule pauses every run");
+        assert!(
+            o.completion.unwrap() > 0.9,
+            "replication {}: completion {:?}",
+            o.replication,
+            o.completion
+        );
+    }
+}
+
+/// Regression: every attempt of an A/B device hit by a boot failure reverted again and was
+/// counted again, so `revert_rate` exceeded 1 and a Wilson check on it passed.
+#[test]
+fn regression_revert_rate_counts_each_device_once() {
+    let release = "[[release.defect]]\neffect = \"boot-failure\"\nprobability = 1.0\n";
+    let gate = "retry = { attempts = 3 }\n";
+    let text = simple(release, gate, "").replace(
+        "percent = 100\n",
+        "percent = 10\nbake = \"1h\"\n[policy.stage.gate]\nmin_devices = 50\ntest = \"wilson\"\non_fail = \"abort\"\n[[policy.stage.gate.check]]\nmetric = \"revert_rate\"\nmax = 0.5\n",
+    );
+    let r = run(&scenario(&text), 0..2, &RunOptions::default()).unwrap();
+    for o in &r.outcomes {
+        let g = o
+            .gates
+            .iter()
+            .find(|g| g.check == "revert_rate")
+            .expect("the gate was judged");
+        assert!(g.observed.unwrap() <= 1.0, "revert_rate {:?}", g.observed);
+        assert!(!g.passed, "every device reverts: the gate must fail");
+        // A boot revert is not transient: no device tries the broken image a second time.
+        assert_eq!(o.failures_by_reason["boot_reverted"], o.exposed);
+    }
+}
+
+/// Regression: a freed download slot went to the first waiter even when it was offline, and
+/// then sat idle while others waited.
+#[test]
+fn regression_a_freed_download_slot_goes_to_a_waiting_device() {
+    let text = std::fs::read_to_string("scenarios/bad-release.toml")
+        .unwrap()
+        .replace(
+            "max_concurrent_downloads = 1000",
+            "max_concurrent_downloads = 3",
+        );
+    let sc = scenario(&strip_gates(&text).replace("timeout = \"6h\"\n", ""));
+    let mut sim = Sim::new(&sc, 0, RunLimits::default()).unwrap();
+    sim.run().unwrap();
+    let waiting = sim
+        .dev
+        .iter()
+        .filter(|d| d.phase == fleetsim::engine::device::Phase::QueuedForSlot)
+        .count();
+    assert!(
+        waiting == 0 || sim.active_downloads == 3,
+        "{waiting} devices wait while {} of 3 slots are busy",
+        sim.active_downloads
+    );
+}
+
+/// Regression: with `skip_migrations = "chain"` and no `rollback_to`, a rollback downgraded
+/// devices that had only reached the intermediate migration release.
+#[test]
+fn regression_rollback_only_touches_devices_on_the_target() {
+    let text = std::fs::read_to_string("scenarios/migration-chain.toml")
+        .unwrap()
+        .replace("rollback_to = \"3.0.0\"\n", "")
+        .replace("max = 0.03", "max = 0.0")
+        .replace("on_fail = \"pause\"", "on_fail = \"rollback\"");
+    let sc = scenario(&text);
+    let mut sim = Sim::new(&sc, 0, RunLimits::default()).unwrap();
+    sim.run().unwrap();
+    let o = sim.outcome();
+    assert!(o.halted && o.rolled_back > 0);
+    for d in &sim.dev {
+        if d.has(flag::ROLLED_BACK) || d.has(flag::REFUSED) {
+            assert!(
+                d.has(flag::EXPOSED),
+                "a device that never ran the target was rolled back"
+            );
+        }
+    }
+}
+
+/// Regression: devices waiting for a maintenance window at window close were counted stranded
+/// and then updated, so updated + stranded exceeded targeted.
+#[test]
+fn regression_stranded_and_updated_do_not_overlap() {
+    let sc = scenario(&std::fs::read_to_string("scenarios/sleepy-fleet.toml").unwrap());
+    let r = run(&sc, 0..4, &RunOptions::default()).unwrap();
+    for o in &r.outcomes {
+        assert!(
+            o.updated + o.stranded <= o.targeted,
+            "{} + {} > {}",
+            o.updated,
+            o.stranded,
+            o.targeted
+        );
+    }
+}
+
+/// Regression: a device offline mid-download when the rollout halted resumed its download when
+/// it came back and installed the halted release.
+#[test]
+fn regression_devices_offline_at_the_halt_do_not_install_the_halted_release() {
+    let text = std::fs::read_to_string("tests/data/offline-at-halt.toml").unwrap();
+    let sc = scenario(&text);
+    let mut sim = Sim::new(
+        &sc,
+        0,
+        RunLimits {
+            trace_rows: 5_000_000,
+            ..RunLimits::default()
+        },
+    )
+    .unwrap();
+    sim.run().unwrap();
+    let halted = sim.ro.halted_at.expect("the abort rule trips").0;
+    let mut back_after_halt = std::collections::HashSet::new();
+    for row in &sim.trace {
+        let Some(d) = row.device else { continue };
+        if row.time_ms > halted && row.event == "check_in" && row.detail == "Interrupted" {
+            back_after_halt.insert(d);
+        }
+        if row.event == "boot_done" && back_after_halt.contains(&d) {
+            panic!(
+                "device {d} came back after the halt and booted the halted release at {}",
+                row.time_ms
+            );
+        }
+    }
+    assert!(
+        !back_after_halt.is_empty(),
+        "the scenario must exercise devices returning after the halt"
+    );
+}

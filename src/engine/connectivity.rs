@@ -16,15 +16,24 @@ use crate::scenario::model::ConnProfile;
 /// and the floor bounds the work of advancing a timeline by the horizon.
 const MIN_PERIOD_MS: u64 = 1_000;
 
+/// Most fault windows one device can be down in; faults beyond it are ignored (a chaos
+/// campaign draws at most a handful).
+pub const MAX_WINDOWS: usize = 8;
+
 /// What a device's defects and faults do to its reachability.
 #[derive(Clone, Copy, Debug)]
 pub struct Overlay {
     /// The device cannot be reached in `[down_from, down_until)` (`u64::MAX`: never again).
     pub down_from: u64,
     pub down_until: u64,
-    /// From this time on, online periods are cut to `availability` of their length (crash loop).
+    /// In `[loop_onset, loop_end)`, online periods are cut to `availability` of their length
+    /// (a crash loop, which ends when the device leaves the release).
     pub loop_onset: u64,
+    pub loop_end: u64,
     pub availability: f64,
+    /// Fault windows (network or power outages) in which the device is unreachable.
+    pub windows: [(u64, u64); MAX_WINDOWS],
+    pub window_count: u8,
 }
 
 impl Overlay {
@@ -32,8 +41,63 @@ impl Overlay {
         down_from: u64::MAX,
         down_until: 0,
         loop_onset: u64::MAX,
+        loop_end: u64::MAX,
         availability: 1.0,
+        windows: [(0, 0); MAX_WINDOWS],
+        window_count: 0,
     };
+
+    fn intervals(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        std::iter::once((self.down_from, self.down_until))
+            .chain(self.windows[..self.window_count as usize].iter().copied())
+    }
+
+    /// Adds a fault window.
+    pub fn push_window(&mut self, from: u64, to: u64) {
+        if (self.window_count as usize) < MAX_WINDOWS && from < to {
+            self.windows[self.window_count as usize] = (from, to);
+            self.window_count += 1;
+        }
+    }
+
+    /// Whether the device is unreachable at `t`.
+    pub fn down_at(&self, t: u64) -> bool {
+        self.intervals().any(|(a, b)| a <= t && t < b)
+    }
+
+    /// The first instant at or after `t` when the device is reachable (`u64::MAX`: never).
+    pub fn up_after(&self, mut t: u64) -> u64 {
+        // Windows may overlap or chain; each pass moves past one of them.
+        for _ in 0..=MAX_WINDOWS + 1 {
+            match self
+                .intervals()
+                .filter(|(a, b)| *a <= t && t < *b)
+                .map(|(_, b)| b)
+                .max()
+            {
+                Some(end) => t = end,
+                None => return t,
+            }
+        }
+        t
+    }
+
+    /// When the current down stretch containing `t` began (for "last heard").
+    pub fn down_since(&self, t: u64) -> Option<u64> {
+        self.intervals()
+            .filter(|(a, b)| *a <= t && t < *b)
+            .map(|(a, _)| a)
+            .min()
+    }
+
+    /// The first instant after `t` at which the device goes down (`u64::MAX`: not planned).
+    pub fn next_down_after(&self, t: u64) -> u64 {
+        self.intervals()
+            .filter(|(a, _)| *a > t)
+            .map(|(a, _)| a)
+            .min()
+            .unwrap_or(u64::MAX)
+    }
 }
 
 /// The connectivity process of one population, bound to a replication's key for a device.
@@ -87,7 +151,7 @@ impl Timeline<'_> {
                 d.clear(flag::ONLINE);
             } else {
                 let mut len = self.profile.online.sample(&mut s);
-                if o.loop_onset <= start {
+                if o.loop_onset <= start && start < o.loop_end {
                     len *= o.availability;
                 }
                 d.period_start = start;
@@ -107,17 +171,32 @@ impl Timeline<'_> {
     /// Whether the device is reachable at `t` (advances the timeline to `t`).
     pub fn online_at(&self, d: &mut Device, t: u64, o: &Overlay) -> bool {
         self.advance_to(d, t, o);
-        !(o.down_from <= t && t < o.down_until) && d.has(flag::ONLINE)
+        !o.down_at(t) && d.has(flag::ONLINE)
     }
 
     /// The first check-in at or after `t`, or `None` if the device is never reachable again.
     pub fn next_check_in(&self, d: &mut Device, t: u64, o: &Overlay) -> Option<u64> {
-        if o.down_until == u64::MAX && o.down_from <= t {
+        let mut t = t;
+        // A tick that falls in a later down window does not happen: start over after it.
+        for _ in 0..=MAX_WINDOWS + 1 {
+            let tick = self.next_check_in_once(d, t, o)?;
+            if !o.down_at(tick) {
+                return Some(tick);
+            }
+            t = o.up_after(tick);
+            if t == u64::MAX {
+                return None;
+            }
+        }
+        None
+    }
+
+    fn next_check_in_once(&self, d: &mut Device, t: u64, o: &Overlay) -> Option<u64> {
+        let back_from_down = o.down_at(t);
+        let t = if back_from_down { o.up_after(t) } else { t };
+        if t == u64::MAX {
             return None;
         }
-        let down_now = o.down_from <= t && t < o.down_until;
-        let back_from_down = down_now;
-        let t = if down_now { o.down_until } else { t };
         self.advance_to(d, t, o);
         if d.has(flag::ONLINE) {
             // A device that comes back from being down (power restored) checks in at once.

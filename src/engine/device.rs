@@ -181,6 +181,8 @@ pub struct Device {
     pub in_flight: bool,
     /// Recharge period the `battery_spent` figure belongs to.
     pub battery_epoch: u16,
+    /// The backend has received an A/B self-revert from this device.
+    pub revert_reported: bool,
 }
 
 impl Device {

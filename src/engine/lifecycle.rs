@@ -14,22 +14,46 @@ impl Sim<'_> {
     pub(crate) fn schedule_check_in(&mut self, d: u32, after: SimTime) {
         let tl = self.timeline(d);
         let o = self.overlay(d);
-        if let Some(t) = tl.next_check_in(&mut self.dev[d as usize], after.0, &o) {
+        // Look ahead on a copy: the device's own timeline only advances to "now", so what the
+        // backend has heard from it (`last_contact`) never comes from the future.
+        let mut ahead = self.dev[d as usize];
+        if let Some(t) = tl.next_check_in(&mut ahead, after.0, &o) {
             let gen = self.dev[d as usize].gen;
             self.schedule(SimTime(t), Kind::CheckIn, d, gen);
         }
     }
 
     pub(crate) fn on_check_in(&mut self, d: u32, gen: u32) {
-        let dv = &self.dev[d as usize];
-        if dv.gen != gen {
+        if self.dev[d as usize].gen != gen {
             return;
         }
-        match dv.phase {
+        let (tl, o) = (self.timeline(d), self.overlay(d));
+        tl.advance_to(&mut self.dev[d as usize], self.now.0, &o);
+        match self.dev[d as usize].phase {
             Phase::Pending => self.learn_job(d),
+            Phase::Interrupted if self.halted_for_update(d) => self.stop_halted(d),
             Phase::Interrupted => self.request_slot(d),
             Phase::Reporting => self.report(d),
             _ => {}
+        }
+    }
+
+    /// Whether device `d` is working on an update the rollout has since halted (SPEC §1.5: a
+    /// device offline at the halt must not install the halted release when it comes back).
+    fn halted_for_update(&self, d: u32) -> bool {
+        self.dev[d as usize].job == Job::Update
+            && !matches!(self.ro.mode, crate::policy::rollout::Mode::Running)
+    }
+
+    /// Ends a halted update on the device: parked while paused, cancelled otherwise.
+    fn stop_halted(&mut self, d: u32) {
+        self.leave_in_flight(d);
+        self.dev[d as usize].downloaded_kbit = 0.0;
+        if self.ro.is_paused() {
+            self.dev[d as usize].enter(Phase::Parked);
+            self.ro.parked.push(d);
+        } else {
+            self.cancel(d);
         }
     }
 
@@ -69,7 +93,7 @@ impl Sim<'_> {
     fn learn_rollback(&mut self, d: u32) {
         let dv = self.dev[d as usize];
         let to = self.rollback_target(d);
-        if dv.version <= to || dv.has(flag::BRICKED) {
+        if dv.version != self.sc.policy.target || dv.version <= to || dv.has(flag::BRICKED) {
             self.dev[d as usize].job = Job::None;
             self.dev[d as usize].enter(Phase::Idle);
             return;
@@ -186,13 +210,17 @@ impl Sim<'_> {
         let dv = &mut self.dev[d as usize];
         dv.installing = hop;
         dv.attempts = dv.attempts.saturating_add(1);
+        // Whatever deferred it before, the device is past its preflight now.
+        dv.clear(flag::DEFERRED);
+        // A device whose last result never reached the backend is still counted in flight.
+        let newly_in_flight = !dv.in_flight;
         dv.in_flight = true;
         let first_start = dv.job == Job::Update && !dv.has(flag::STARTED);
         if dv.job == Job::Update {
             dv.set(flag::STARTED);
         }
         let tag = attempt_tag(dv);
-        self.in_flight += 1;
+        self.in_flight += newly_in_flight as u64;
         self.c.peak_in_flight = self.c.peak_in_flight.max(self.in_flight);
         if first_start {
             self.c.updates_started += 1;
@@ -205,7 +233,10 @@ impl Sim<'_> {
     }
 
     fn request_slot(&mut self, d: u32) {
-        if self.active_downloads < self.sc.backend.max_concurrent_downloads {
+        // First come, first served: a free slot goes to the queue before a newcomer.
+        if self.active_downloads < self.sc.backend.max_concurrent_downloads
+            && self.slot_queue.is_empty()
+        {
             self.begin_download(d);
         } else {
             let dv = &mut self.dev[d as usize];
@@ -225,6 +256,17 @@ impl Sim<'_> {
             .session_bandwidth(&self.dev[d as usize], self.key(d, Purpose::Bandwidth));
         let share = sc.backend.egress_kbps / self.active_downloads as f64;
         let now = self.now;
+        let (cdn_factor, _) = if sc.faults.is_empty() {
+            (1.0, 0.0)
+        } else {
+            self.cdn_at(d, now)
+        };
+        // The session ends when the device goes offline or an outage takes it down.
+        let down_at = if sc.faults.is_empty() {
+            u64::MAX
+        } else {
+            self.overlay(d).next_down_after(now.0)
+        };
         let dv = &mut self.dev[d as usize];
         dv.set(flag::SLOT_HELD);
         let rel = &sc.versions[dv.installing as usize];
@@ -232,13 +274,13 @@ impl Sim<'_> {
         if dv.downloaded_kbit <= 0.0 {
             dv.download_start = now.0;
         }
-        let throughput = bandwidth.min(share).max(1e-3);
+        let throughput = (bandwidth * cdn_factor).min(share).max(1e-3);
         let remaining = (size_kbit - dv.downloaded_kbit as f64).max(0.0);
         let done = now.plus(secs_to_ms(remaining / throughput).max(1));
         dv.throughput_kbps = throughput as f32;
         dv.segment_start = now.0;
         dv.enter(Phase::Downloading);
-        let (gen, session_end) = (dv.gen, dv.period_end);
+        let (gen, session_end) = (dv.gen, dv.period_end.min(down_at));
         if done.0 < session_end {
             self.schedule(done, Kind::DownloadDone, d, gen);
         } else {
@@ -263,9 +305,16 @@ impl Sim<'_> {
         }
         dv.clear(flag::SLOT_HELD);
         self.active_downloads -= 1;
-        while let Some((next, gen)) = self.slot_queue.pop_front() {
+        while self.active_downloads < self.sc.backend.max_concurrent_downloads {
+            let Some((next, gen)) = self.slot_queue.pop_front() else {
+                break;
+            };
             let nd = &self.dev[next as usize];
             if nd.gen != gen || nd.phase != Phase::QueuedForSlot {
+                continue;
+            }
+            if self.halted_for_update(next) {
+                self.stop_halted(next);
                 continue;
             }
             let (tl, o) = (self.timeline(next), self.overlay(next));
@@ -275,7 +324,6 @@ impl Sim<'_> {
                 self.dev[next as usize].enter(Phase::Interrupted);
                 self.schedule_check_in(next, self.now.plus(1));
             }
-            break;
         }
     }
 
@@ -303,9 +351,25 @@ impl Sim<'_> {
         self.end_segment(d);
         let dv = &mut self.dev[d as usize];
         dv.downloaded_kbit = 0.0;
+        let draw = (dv.installs as u64) << 8 | dv.attempts as u64;
         self.c
             .download_times_ms
             .push(self.now.0 - dv.download_start);
+        if !self.sc.faults.is_empty() {
+            match self.verify_download(d, self.now, draw) {
+                Some(Failure::DownloadInterrupted) => {
+                    // A CDN error: the device fetches the image again at its next check-in.
+                    self.c.fail(Failure::DownloadInterrupted);
+                    self.dev[d as usize].enter(Phase::Interrupted);
+                    return self.schedule_check_in(d, self.now.plus(1));
+                }
+                Some(f) => {
+                    self.c.fail(f);
+                    return self.await_report(d, Some(f));
+                }
+                None => {}
+            }
+        }
         let windows = &self.sc.policy.maintenance;
         if !windows.is_empty() {
             let local = self.local_ms_of_day(d, self.now);
@@ -325,9 +389,13 @@ impl Sim<'_> {
     }
 
     pub(crate) fn on_install_start(&mut self, d: u32, gen: u32) {
-        if self.dev[d as usize].gen == gen {
-            self.start_install(d);
+        if self.dev[d as usize].gen != gen {
+            return;
         }
+        if self.halted_for_update(d) {
+            return self.stop_halted(d);
+        }
+        self.start_install(d);
     }
 
     fn start_install(&mut self, d: u32) {
@@ -376,12 +444,17 @@ impl Sim<'_> {
         match dv.pending_failure {
             Some(Failure::PowerLoss) => {
                 self.c.fail(Failure::PowerLoss);
-                if self.sc.populations[dv.population as usize].ab_slots {
-                    let back = self.next_recharge(d, self.now).map_or(u64::MAX, |t| t.0);
-                    let now = self.now.0;
-                    let fx = self.effects_mut(d, dv.version);
-                    fx.down_from = now;
-                    fx.down_until = back;
+                let pop = &self.sc.populations[dv.population as usize];
+                if pop.ab_slots {
+                    // A dead battery keeps the device down until its next recharge; a power
+                    // outage's window is already part of its reachability overlay.
+                    if self.sc.power[pop.power].battery {
+                        let back = self.next_recharge(d, self.now).map_or(u64::MAX, |t| t.0);
+                        let now = self.now.0;
+                        let fx = self.effects_mut(d, dv.version);
+                        fx.down_from = now;
+                        fx.down_until = back;
+                    }
                     self.await_report(d, Some(Failure::PowerLoss));
                 } else {
                     self.brick(d);
@@ -566,7 +639,13 @@ impl Sim<'_> {
             self.c.target_delta(true, now, start);
         }
         if fx_idx != super::device::NO_EFFECTS && self.effects[fx_idx as usize].version == old {
-            self.effects[fx_idx as usize].left_at = now.0;
+            let fx = &mut self.effects[fx_idx as usize];
+            fx.left_at = now.0;
+            if fx.down_until == u64::MAX && fx.down_from > now.0 {
+                // A latent no-reconnect that had not struck yet never will.
+                fx.down_from = u64::MAX;
+                fx.down_until = 0;
+            }
         }
     }
 
@@ -577,27 +656,50 @@ impl Sim<'_> {
         self.schedule_check_in(d, self.now.plus(1));
     }
 
-    /// The device reports its result at a check-in.
+    /// The device reports its result at a check-in. The device goes on at once; the backend
+    /// hears of it now, later (`telemetry-delay`) or never (`telemetry-drop`, after which the
+    /// in-progress timeout ends the attempt on the backend's side).
     fn report(&mut self, d: u32) {
         let failure = self.dev[d as usize].pending_failure.take();
-        self.leave_in_flight(d);
         let dv = self.dev[d as usize];
+        if dv.job == Job::Update && failure.is_none() && dv.version < self.sc.policy.target {
+            // An intermediate hop of a migration chain: go on at once.
+            self.leave_in_flight(d);
+            self.dev[d as usize].attempts = 0;
+            return self.learn_job(d);
+        }
+        let (dropped, delay) = if self.sc.faults.is_empty() {
+            (false, 0)
+        } else {
+            let draw = (dv.installs as u64) << 8 | dv.attempts as u64;
+            (
+                self.report_dropped(d, self.now, draw),
+                self.telemetry_delay_ms(d, self.now),
+            )
+        };
+        let code = (dv.job as u32) << 8 | failure.map_or(0, |f| f as u32 + 1);
+        match (dropped, delay) {
+            (true, _) => {}
+            (false, 0) => self.receive_report(d, code),
+            (false, _) => self.schedule(self.now.plus(delay), Kind::ReportArrive, d, code),
+        }
         match dv.job {
             Job::Update => {
-                if failure.is_none() && dv.version < self.sc.policy.target {
-                    // An intermediate hop of a migration chain: go on at once.
-                    self.dev[d as usize].attempts = 0;
-                    return self.learn_job(d);
-                }
-                self.ro_record_result(d, failure);
-                if failure.is_some() {
-                    self.retry_or_fail(d);
+                if failure == Some(Failure::BootReverted) {
+                    // The image itself does not boot: trying it again cannot help. Retries are
+                    // for transient failures and time-outs.
+                    let dv = &mut self.dev[d as usize];
+                    dv.set(flag::JOB_FAILED);
+                    dv.reason = Reason::RetriesExhausted;
+                    dv.job = Job::None;
+                    dv.enter(Phase::Idle);
+                } else if failure.is_some() {
+                    self.retry_or_fail(d, delay);
                 } else {
                     let dv = &mut self.dev[d as usize];
                     dv.job = Job::None;
                     dv.enter(Phase::Idle);
                 }
-                self.after_result(d);
                 let dv = &self.dev[d as usize];
                 if dv.phase == Phase::Idle && dv.has(flag::ROLLBACK_DUE) && self.ro.rolling_back() {
                     self.begin_rollback_job(d);
@@ -613,11 +715,30 @@ impl Sim<'_> {
                     dv.job = Job::None;
                     dv.enter(Phase::Idle);
                 } else {
-                    self.retry_or_fail(d);
+                    self.retry_or_fail(d, delay);
                 }
             }
             Job::None => self.dev[d as usize].enter(Phase::Idle),
         }
+    }
+
+    pub(crate) fn on_report_arrive(&mut self, d: u32, code: u32) {
+        self.receive_report(d, code);
+    }
+
+    /// The backend receives a result: `code` is the job in the high byte and the failure + 1
+    /// (0: success) in the low one.
+    fn receive_report(&mut self, d: u32, code: u32) {
+        self.leave_in_flight(d);
+        if code >> 8 != Job::Update as u32 {
+            return;
+        }
+        let failure = match code & 0xff {
+            0 => None,
+            f => super::device::FAILURES.get(f as usize - 1).map(|x| x.1),
+        };
+        self.ro_record_result(d, failure);
+        self.after_result(d);
     }
 
     fn leave_in_flight(&mut self, d: u32) {
@@ -629,9 +750,11 @@ impl Sim<'_> {
         }
     }
 
-    fn retry_or_fail(&mut self, d: u32) {
+    /// After a failed attempt: retry after `backoff` (counted from when the backend hears of
+    /// the failure, `delay_ms` from now) while attempts remain, else the job has failed.
+    fn retry_or_fail(&mut self, d: u32, delay_ms: u64) {
         let attempts = self.sc.policy.attempts;
-        let backoff = self.sc.policy.backoff_ms;
+        let backoff = self.sc.policy.backoff_ms + delay_ms;
         let dv = &mut self.dev[d as usize];
         if (dv.attempts as u32) < attempts {
             dv.enter(Phase::Pending);
@@ -672,7 +795,7 @@ impl Sim<'_> {
             | Phase::Interrupted
             | Phase::WaitingWindow => {
                 self.dev[d as usize].downloaded_kbit = 0.0;
-                self.retry_or_fail(d);
+                self.retry_or_fail(d, 0);
             }
             _ => {}
         }

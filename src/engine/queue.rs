@@ -34,6 +34,8 @@ pub enum Kind {
     RolloutStart,
     ShadowJudge,
     ShadowMaxWait,
+    FaultStart,
+    ReportArrive,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,6 +30,12 @@ pub enum Purpose {
     Arrival = 15,
     InstallProgress = 16,
     DefectDelay = 17,
+    PowerFault = 18,
+    CdnError = 19,
+    Corrupt = 20,
+    TelemetryDelay = 21,
+    TelemetryDrop = 22,
+    ClockSkew = 23,
 }
 
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -109,6 +109,7 @@ pub struct Sim<'s> {
     /// First hop from each version towards the target (`u8::MAX`: none needed or possible),
     /// and the number of hops.
     pub first_hop: Vec<(u8, u8)>,
+    pub fault_index: crate::fault::FaultIndex,
 }
 
 impl<'s> Sim<'s> {
@@ -172,6 +173,7 @@ impl<'s> Sim<'s> {
             limits,
             version_count,
             first_hop,
+            fault_index: crate::fault::FaultIndex::new(sc),
         };
         for i in 0..sim.dev.len() {
             let tl = sim.timeline(i as u32);
@@ -198,6 +200,14 @@ impl<'s> Sim<'s> {
 
     #[inline]
     pub fn overlay(&self, d: u32) -> Overlay {
+        let mut o = self.effects_overlay(d);
+        if !self.sc.faults.is_empty() {
+            self.add_fault_windows(d, &mut o);
+        }
+        o
+    }
+
+    fn effects_overlay(&self, d: u32) -> Overlay {
         let e = self.dev[d as usize].effects;
         if e == NO_EFFECTS {
             return Overlay::NONE;
@@ -208,7 +218,9 @@ impl<'s> Sim<'s> {
             down_from: fx.down_from,
             down_until: fx.down_until,
             loop_onset: if loop_active { fx.loop_onset } else { u64::MAX },
+            loop_end: fx.left_at,
             availability: fx.availability,
+            ..Overlay::NONE
         }
     }
 
@@ -239,10 +251,16 @@ impl<'s> Sim<'s> {
     }
 
     /// Local time of day (ms) of device `d` at simulated time `t`.
+    /// Includes a `clock-skew` fault: the device's idea of its local time.
     pub fn local_ms_of_day(&self, d: u32, t: SimTime) -> u64 {
         let pop = &self.sc.populations[self.dev[d as usize].population as usize];
-        let offset_ms = (self.sc.start_unix_s + pop.utc_offset_s) * 1000;
-        (offset_ms.rem_euclid(DAY_MS as i64) as u64 + t.0) % DAY_MS
+        let skew = if self.sc.faults.is_empty() {
+            0
+        } else {
+            self.clock_skew_ms(d, t)
+        };
+        let offset_ms = (self.sc.start_unix_s + pop.utc_offset_s) * 1000 + skew;
+        (offset_ms.rem_euclid(DAY_MS as i64) as u64 + t.0 % DAY_MS) % DAY_MS
     }
 
     #[inline]
@@ -262,6 +280,9 @@ impl<'s> Sim<'s> {
             0,
         );
         self.schedule(SimTime::ZERO, Kind::Sample, 0, 0);
+        for (k, f) in self.sc.faults.iter().enumerate() {
+            self.schedule(f.from, Kind::FaultStart, 0, k as u32);
+        }
         while let Some(ev) = self.q.pop() {
             debug_assert!(ev.time >= self.now, "event scheduled in the past");
             self.now = ev.time;
@@ -304,6 +325,8 @@ impl<'s> Sim<'s> {
             Kind::RolloutStart => self.start_rollout(),
             Kind::ShadowJudge => self.on_shadow_judge(aux as usize),
             Kind::ShadowMaxWait => self.on_shadow_max_wait(aux as usize),
+            Kind::FaultStart => self.on_fault_start(aux as usize),
+            Kind::ReportArrive => self.on_report_arrive(d, aux),
         }
     }
 
@@ -352,5 +375,7 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Kind::RolloutStart => "rollout_start",
         Kind::ShadowJudge => "shadow_judge",
         Kind::ShadowMaxWait => "shadow_max_wait",
+        Kind::FaultStart => "fault_start",
+        Kind::ReportArrive => "report_arrive",
     }
 }

@@ -45,7 +45,8 @@ pub struct Outcome {
     /// Seconds since the scenario start.
     pub halted_at: Option<f64>,
     pub final_stage: Option<String>,
-    /// Seconds from the first harm to the first failed gate or abort.
+    /// Seconds from the first harm to the first failed gate or abort (`None` without harm,
+    /// without a halt, or when the halt came before any harm).
     pub time_to_detect: Option<f64>,
     pub false_halt: bool,
     pub rolled_back: u64,
@@ -108,7 +109,8 @@ impl Sim<'_> {
             .any(|d| d.probability > 0.0);
         let halted = self.ro.halted_at.is_some();
         let time_to_detect = match (c.first_harm, self.ro.detect_at) {
-            (Some(h), Some(d)) => Some(secs(SimTime(d.0.saturating_sub(h.0)))),
+            // A gate that fails before any harm has not detected it.
+            (Some(h), Some(d)) if d >= h => Some(secs(SimTime(d.0 - h.0))),
             _ => None,
         };
         let (rolled_back_refused, time_to_recover_95) = self.rollback_outcome();
@@ -197,7 +199,7 @@ impl Sim<'_> {
                 continue;
             }
             let d = i as u32;
-            let unreachable = self.overlay(d).down_until == u64::MAX;
+            let unreachable = self.overlay(d).up_after(self.now.0) == u64::MAX;
             if dv.has(flag::BRICKED)
                 || dv.has(flag::REFUSED)
                 || (unreachable && dv.version == self.sc.policy.target)

@@ -189,6 +189,12 @@ fn control_group(sim: &Sim, stage: usize) -> Vec<u32> {
 
 fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_start: u64) -> Ratio {
     let now = sim.now.0;
+    // Under a telemetry delay the backend has heard only what was sent `delay` ago.
+    let heard_by = if sim.sc.faults.is_empty() {
+        now
+    } else {
+        now.saturating_sub(sim.telemetry_delay_ms(d, sim.now))
+    };
     let (tl, o) = (sim.timeline(d), sim.overlay(d));
     let dv = sim.dev[d as usize];
     let updated = dv.version == sim.sc.policy.target && dv.has(flag::EXPOSED);
@@ -197,7 +203,9 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
             if !control && !dv.has(flag::STARTED) {
                 return Ratio::default();
             }
-            let contact = tl.last_contact(&mut sim.dev[d as usize], now, &o);
+            let contact = tl
+                .last_contact(&mut sim.dev[d as usize], now, &o)
+                .min(heard_by);
             let silent = now.saturating_sub(contact) >= check.silent_after_ms;
             Ratio {
                 count: silent as u64 as f64,
@@ -206,7 +214,9 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
         }
         _ if !control && !updated => Ratio::default(),
         ObservedMetric::CrashRate => {
-            let contact = tl.last_contact(&mut sim.dev[d as usize], now, &o);
+            let contact = tl
+                .last_contact(&mut sim.dev[d as usize], now, &o)
+                .min(heard_by);
             let from = if control { window_start } else { dv.boot_at };
             if contact <= from {
                 return Ratio::default();
@@ -218,7 +228,9 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
             }
         }
         ObservedMetric::TelemetryGapRate => {
-            let contact = tl.last_contact(&mut sim.dev[d as usize], now, &o);
+            let contact = tl
+                .last_contact(&mut sim.dev[d as usize], now, &o)
+                .min(heard_by);
             let from = if control { window_start } else { dv.boot_at };
             if contact <= from {
                 return Ratio::default();
@@ -232,7 +244,9 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
             }
         }
         ObservedMetric::CommandFailureRate => {
-            let contact = tl.last_contact(&mut sim.dev[d as usize], now, &o);
+            let contact = tl
+                .last_contact(&mut sim.dev[d as usize], now, &o)
+                .min(heard_by);
             let from = if control { window_start } else { dv.boot_at };
             command_results(sim, d, from, contact)
         }

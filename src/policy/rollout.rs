@@ -44,6 +44,10 @@ pub struct StageState {
     pub opened_at: Option<SimTime>,
     pub notified: usize,
     pub ready_at: Option<SimTime>,
+    /// The gate has been judged (or declared insufficient).
+    pub judged: bool,
+    /// The stage passed and waits only for approval or the next stage.
+    pub passed: bool,
     pub obs: Obs,
 }
 
@@ -322,6 +326,9 @@ impl Sim<'_> {
     fn notify_rollback(&mut self, d: u32) {
         self.ro.rb_notified += 1;
         let dv = &mut self.dev[d as usize];
+        if dv.phase == Phase::Idle && dv.version != self.sc.policy.target {
+            return; // never reached the target (failed, reverted, or mid-chain): nothing to undo
+        }
         if dv.phase == Phase::Idle {
             self.begin_rollback_job(d);
         } else {
@@ -351,7 +358,9 @@ impl Sim<'_> {
             Reported::Failure
         };
         dv.reported = new;
-        let revert = failure == Some(Failure::BootReverted);
+        // revert_rate counts devices, like its denominator.
+        let revert = failure == Some(Failure::BootReverted)
+            && !std::mem::replace(&mut dv.revert_reported, true);
         if new == Reported::Success && old != Reported::Success {
             self.ro.succeeded_total += 1;
         }
@@ -432,6 +441,10 @@ impl Sim<'_> {
             return;
         }
         let need = stage.gate.as_ref().map_or(0, |g| g.min_devices);
+        if (st.cohort.len() as u64) < need && !st.judged {
+            // The cohort can never supply `min_devices` reports: insufficient now, not never.
+            return self.on_stage_max_wait(i);
+        }
         if st.obs.reported >= need || st.cohort.is_empty() && stage.gate.is_none() {
             self.ro.stages[i].ready_at = Some(self.now);
             self.schedule(self.now.plus(stage.bake_ms), Kind::StageJudge, 0, i as u32);
@@ -446,6 +459,7 @@ impl Sim<'_> {
             return self.stage_passed(i);
         };
         let (passed, records) = super::gate::evaluate(self, i, gate);
+        self.ro.stages[i].judged = true;
         self.ro.gate_log.extend(records);
         if passed {
             self.stage_passed(i);
@@ -552,6 +566,7 @@ impl Sim<'_> {
             OnInsufficient::Pass => "insufficient:pass",
             OnInsufficient::Fail => "insufficient:fail",
         };
+        self.ro.stages[i].judged = true;
         let st = &self.ro.stages[i];
         self.ro.gate_log.push(GateRecord {
             stage: stage.name.clone(),
@@ -579,6 +594,7 @@ impl Sim<'_> {
     }
 
     fn stage_passed(&mut self, i: usize) {
+        self.ro.stages[i].passed = true;
         if self.sc.policy.stages[i].approval == Approval::Operator {
             let delay = self.operator_delay();
             self.schedule(
@@ -658,11 +674,36 @@ impl Sim<'_> {
                 }
                 match self.ro.pause_source.take() {
                     Some(PauseSource::Gate(i)) => self.advance_stage(i),
-                    Some(PauseSource::Abort(k)) => self.ro.aborts_disabled[k] = true,
+                    Some(PauseSource::Abort(k)) => {
+                        self.ro.aborts_disabled[k] = true;
+                        if let Some(i) = self.ro.current {
+                            self.resume_stage(i);
+                        }
+                    }
                     None => {}
                 }
                 self.kick_pump();
             }
+        }
+    }
+
+    /// Picks up the current stage after a pause that did not come from its own gate: whatever
+    /// its gate, bake, `max_wait` or approval would have done during the pause happens now.
+    fn resume_stage(&mut self, i: usize) {
+        let st = &self.ro.stages[i];
+        let stage = &self.sc.policy.stages[i];
+        if st.passed {
+            return self.advance_stage(i);
+        }
+        if let (Some(ready), false) = (st.ready_at, st.judged) {
+            let at = ready.plus(stage.bake_ms).max(self.now);
+            return self.schedule(at, Kind::StageJudge, 0, i as u32);
+        }
+        self.check_stage_ready(i);
+        let st = &self.ro.stages[i];
+        let deadline = st.opened_at.zip(stage.max_wait_ms).map(|(t, w)| t.plus(w));
+        if st.ready_at.is_none() && deadline.is_some_and(|d| d <= self.now) {
+            self.on_stage_max_wait(i);
         }
     }
 
@@ -695,7 +736,6 @@ impl Sim<'_> {
                 continue;
             }
             let reason = match dv.phase {
-                Phase::WaitingWindow => Reason::Maintenance,
                 Phase::Idle | Phase::Pending | Phase::Parked => {
                     if dv.has(flag::JOB_FAILED) && dv.reason == Reason::RetriesExhausted {
                         Reason::RetriesExhausted
@@ -703,7 +743,8 @@ impl Sim<'_> {
                     {
                         Reason::Cancelled
                     } else if !dv.has(flag::NOTIFIED) {
-                        Reason::NotNotified
+                        // The window closed before the rollout reached it: STOP_ROLLOUT cancels.
+                        Reason::Cancelled
                     } else if dv.has(flag::DEFERRED) {
                         dv.reason
                     } else {

@@ -50,6 +50,8 @@ pub enum Dist {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unit {
     Duration,
+    /// A duration that may be negative (a clock skew): `"-2h"` or a signed number of seconds.
+    SignedDuration,
     Number,
 }
 
@@ -216,10 +218,14 @@ fn scalar(value: &toml::Value, unit: Unit) -> Result<f64, String> {
         (toml::Value::Integer(i), _) => *i as f64,
         (toml::Value::Float(f), _) => *f,
         (toml::Value::String(s), Unit::Duration) => crate::engine::time::parse_duration_secs(s)?,
+        (toml::Value::String(s), Unit::SignedDuration) => match s.trim().strip_prefix('-') {
+            Some(rest) => -crate::engine::time::parse_duration_secs(rest)?,
+            None => crate::engine::time::parse_duration_secs(s)?,
+        },
         (toml::Value::String(s), Unit::Number) => {
             return Err(format!("expected a number, found the string \"{s}\""))
         }
-        (other, Unit::Duration) => {
+        (other, Unit::Duration | Unit::SignedDuration) => {
             return Err(format!(
                 "expected a duration such as \"30m\" or a number of seconds, found {}",
                 other.type_str()
@@ -423,7 +429,7 @@ fn read_empirical_file(path: &Path, unit: Unit) -> Result<Vec<f64>, String> {
             continue;
         }
         let parsed = match unit {
-            Unit::Duration => crate::engine::time::parse_duration_secs(cell),
+            Unit::Duration | Unit::SignedDuration => crate::engine::time::parse_duration_secs(cell),
             Unit::Number => cell.parse::<f64>().map_err(|e| e.to_string()),
         };
         match parsed {

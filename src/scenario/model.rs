@@ -28,8 +28,12 @@ pub struct Scenario {
     pub support: Support,
     pub policy: Policy,
     pub expects: Vec<Expect>,
+    /// Faults other than `backend-api` (which lives in `backend`).
+    pub faults: Vec<Fault>,
     /// Features written in the file that this build does not simulate yet: `run` refuses them.
     pub unsimulated: Vec<String>,
+    /// Remarks `validate` prints about the file.
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -333,6 +337,46 @@ pub struct Policy {
     pub stages: Vec<Stage>,
     pub aborts: Vec<AbortRule>,
     pub shadow_gates: Vec<ShadowGate>,
+}
+
+/// An injected fault (SPEC §1.7), active in `[from, to)` on the devices its selector matches.
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub kind: FaultKind,
+    pub from: SimTime,
+    pub to: SimTime,
+    pub selector: Selector,
+}
+
+#[derive(Clone, Debug)]
+pub enum FaultKind {
+    NetworkOutage,
+    PowerOutage {
+        fraction: f64,
+    },
+    CdnDegradation {
+        bandwidth_factor: f64,
+        error_rate: f64,
+    },
+    CorruptArtifact {
+        probability: f64,
+    },
+    TamperedArtifact,
+    TelemetryDelay {
+        delay: Dist,
+    },
+    TelemetryDrop {
+        probability: f64,
+    },
+    ClockSkew {
+        skew: Dist,
+    },
+}
+
+impl Fault {
+    pub fn active(&self, t: SimTime) -> bool {
+        self.from <= t && t < self.to
+    }
 }
 
 #[derive(Clone, Debug, serde::Serialize)]

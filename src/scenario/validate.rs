@@ -203,6 +203,7 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
         horizon,
     );
     let unsimulated = unsimulated(&mut cx, &raw);
+    let faults = faults(&mut cx, &raw, &populations, &versions, horizon);
     let expects = expects(&mut cx, &raw);
     if !cx.errors.is_empty() {
         return Err(Error::Input(cx.errors));
@@ -222,7 +223,15 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
         support,
         policy: policy.expect("policy is present when there are no errors"),
         expects,
+        faults,
         unsimulated,
+        // `[chaos]` configures `fleetsim chaos`; it changes nothing in a single run.
+        notes: raw
+            .chaos
+            .as_ref()
+            .map(|c| format!("[chaos] (line {}) configures `fleetsim chaos`, which this build does not have yet; `run` and `check` ignore it", line_col(text, c.span().start).0))
+            .into_iter()
+            .collect(),
     };
     Ok(scenario)
 }
@@ -949,48 +958,6 @@ pub fn effect_name(e: Effect) -> &'static str {
 /// Checks fault entries and lists the features this build parses but does not simulate.
 fn unsimulated(cx: &mut Ctx, raw: &RawScenario) -> Vec<String> {
     let mut out = Vec::new();
-    for (i, f) in raw.fault.iter().enumerate() {
-        let path = format!("fault[{i}]");
-        let kind = f.kind.get_ref().as_str();
-        if !FAULT_KINDS.contains(&kind) {
-            let hint = did_you_mean(kind, FAULT_KINDS);
-            cx.err(
-                format!("{path}.kind"),
-                Some(f.kind.span()),
-                format!(
-                    "unknown fault kind `{kind}`{hint}; valid: {}",
-                    FAULT_KINDS.join(", ")
-                ),
-            );
-            continue;
-        }
-        if f.duration.is_none() {
-            cx.err(
-                format!("{path}.duration"),
-                Some(f.kind.span()),
-                "every fault needs `duration`",
-            );
-        }
-        if kind == "backend-api" {
-            if f.api.is_none() {
-                cx.err(format!("{path}.api"), Some(f.kind.span()), "a `backend-api` fault needs `api`, the version the backend runs during the fault");
-            }
-            if f.where_.is_some() {
-                cx.err(
-                    format!("{path}.where"),
-                    Some(f.kind.span()),
-                    "a `backend-api` fault applies to the whole backend; remove `where`",
-                );
-            }
-        } else {
-            let (line, _) = line_col(cx.text, f.kind.span().start);
-            out.push(format!("fault[{i}] kind `{kind}` (line {line})"));
-        }
-    }
-    if let Some(c) = &raw.chaos {
-        let (line, _) = line_col(cx.text, c.span().start);
-        out.push(format!("[chaos] campaign table (line {line})"));
-    }
     if raw.policy.selection == Selection::Continuous {
         out.push("policy.selection = \"continuous\"".to_string());
     }
@@ -999,6 +966,191 @@ fn unsimulated(cx: &mut Ctx, raw: &RawScenario) -> Vec<String> {
             let (line, _) = line_col(cx.text, a.span().start);
             out.push(format!("population[{i}].arrivals_per_day (line {line})"));
         }
+    }
+    out
+}
+
+/// Validates `[[fault]]` entries (SPEC §1.7) into the faults the engine injects.
+fn faults(
+    cx: &mut Ctx,
+    raw: &RawScenario,
+    pops: &[Population],
+    versions: &[Release],
+    horizon: SimTime,
+) -> Vec<Fault> {
+    let mut out = Vec::new();
+    for (i, f) in raw.fault.iter().enumerate() {
+        let path = format!("fault[{i}]");
+        let kind = f.kind.get_ref().as_str();
+        let span = Some(f.kind.span());
+        if !FAULT_KINDS.contains(&kind) {
+            let hint = did_you_mean(kind, FAULT_KINDS);
+            cx.err(
+                format!("{path}.kind"),
+                span,
+                format!(
+                    "unknown fault kind `{kind}`{hint}; valid: {}",
+                    FAULT_KINDS.join(", ")
+                ),
+            );
+            continue;
+        }
+        let Some(duration) = f.duration else {
+            cx.err(
+                format!("{path}.duration"),
+                span,
+                "every fault needs `duration`",
+            );
+            continue;
+        };
+        let from = SimTime::from_secs_f64(f.at.map_or(0.0, |d| d.0));
+        if from >= horizon {
+            cx.err(
+                format!("{path}.at"),
+                span.clone(),
+                "the fault starts after the simulation horizon",
+            );
+        }
+        let to = from.plus(secs_to_ms(duration.0));
+        let selector = f.where_.as_ref().map_or(Selector::default(), |w| {
+            cx.selector(&format!("{path}.where"), w, false)
+        });
+        if let Some(w) = &f.where_ {
+            let any = pops.iter().any(|p| {
+                p.firmware_mix
+                    .iter()
+                    .any(|(v, _)| selector.matches(&p.attrs(&versions[*v as usize].label, None)))
+            });
+            if !any {
+                cx.err(
+                    format!("{path}.where"),
+                    Some(w.span()),
+                    format!("the selector ({selector}) matches no device of the fleet"),
+                );
+            }
+        }
+        let params: &[&str] = match kind {
+            "backend-api" => &["api"],
+            "power-outage" => &["fraction"],
+            "cdn-degradation" => &["bandwidth_factor", "error_rate"],
+            "corrupt-artifact" | "telemetry-drop" => &["probability"],
+            "telemetry-delay" => &["delay"],
+            "clock-skew" => &["skew"],
+            _ => &[],
+        };
+        let given = [
+            ("api", f.api.is_some()),
+            ("fraction", f.fraction.is_some()),
+            ("bandwidth_factor", f.bandwidth_factor.is_some()),
+            ("error_rate", f.error_rate.is_some()),
+            ("probability", f.probability.is_some()),
+            ("delay", f.delay.is_some()),
+            ("skew", f.skew.is_some()),
+        ];
+        for (key, present) in given {
+            if present && !params.contains(&key) {
+                let valid = if params.is_empty() {
+                    "none".to_string()
+                } else {
+                    params.join(", ")
+                };
+                cx.err(
+                    format!("{path}.{key}"),
+                    span.clone(),
+                    format!("`{key}` is not a parameter of `{kind}`; its parameters: {valid}"),
+                );
+            }
+        }
+        let frac = |cx: &mut Ctx, key: &str, v: Option<f64>, required: bool| -> f64 {
+            match v {
+                Some(x) if (0.0..=1.0).contains(&x) => x,
+                Some(x) => {
+                    cx.err(
+                        format!("{path}.{key}"),
+                        span.clone(),
+                        format!("{x} is outside 0..1: write a fraction"),
+                    );
+                    0.0
+                }
+                None if required => {
+                    cx.err(
+                        format!("{path}.{key}"),
+                        span.clone(),
+                        format!("a `{kind}` fault needs `{key}`"),
+                    );
+                    0.0
+                }
+                None => 0.0,
+            }
+        };
+        let kind = match kind {
+            "backend-api" => {
+                if f.api.is_none() {
+                    cx.err(format!("{path}.api"), span.clone(), "a `backend-api` fault needs `api`, the version the backend runs during the fault");
+                }
+                if f.where_.is_some() {
+                    cx.err(
+                        format!("{path}.where"),
+                        span.clone(),
+                        "a `backend-api` fault applies to the whole backend; remove `where`",
+                    );
+                }
+                continue;
+            }
+            "network-outage" => FaultKind::NetworkOutage,
+            "power-outage" => FaultKind::PowerOutage {
+                fraction: frac(cx, "fraction", f.fraction, true),
+            },
+            "cdn-degradation" => {
+                let factor = f.bandwidth_factor.unwrap_or(1.0);
+                if !(factor > 0.0 && factor <= 1.0) {
+                    cx.err(
+                        format!("{path}.bandwidth_factor"),
+                        span.clone(),
+                        format!("{factor}: the share of bandwidth left, in (0, 1]"),
+                    );
+                }
+                FaultKind::CdnDegradation {
+                    bandwidth_factor: factor,
+                    error_rate: frac(cx, "error_rate", f.error_rate, false),
+                }
+            }
+            "corrupt-artifact" => FaultKind::CorruptArtifact {
+                probability: frac(cx, "probability", f.probability, true),
+            },
+            "tampered-artifact" => FaultKind::TamperedArtifact,
+            "telemetry-delay" => match &f.delay {
+                Some(d) => FaultKind::TelemetryDelay {
+                    delay: cx.dist(&format!("{path}.delay"), d, Unit::Duration),
+                },
+                None => {
+                    cx.err(
+                        format!("{path}.delay"),
+                        span.clone(),
+                        "a `telemetry-delay` fault needs `delay`, a duration distribution",
+                    );
+                    continue;
+                }
+            },
+            "telemetry-drop" => FaultKind::TelemetryDrop {
+                probability: frac(cx, "probability", f.probability, true),
+            },
+            _ => match &f.skew {
+                Some(d) => FaultKind::ClockSkew {
+                    skew: cx.dist(&format!("{path}.skew"), d, Unit::SignedDuration),
+                },
+                None => {
+                    cx.err(format!("{path}.skew"), span.clone(), "a `clock-skew` fault needs `skew`, e.g. { dist = \"normal\", mean = \"0s\", sd = \"2h\" }");
+                    continue;
+                }
+            },
+        };
+        out.push(Fault {
+            kind,
+            from,
+            to,
+            selector,
+        });
     }
     out
 }

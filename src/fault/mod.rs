@@ -1,0 +1,213 @@
+//! Fault injection (SPEC §1.7). Each fault acts through the mechanism it disturbs, never as a
+//! special case of an outcome:
+//!
+//! - `network-outage` and `power-outage` make devices unreachable for the window (they join the
+//!   reachability overlay of `engine::connectivity`); when it ends, devices that are online check
+//!   in at once, so a reconnection storm meets the backend's slots and egress like any load. A
+//!   power outage also interrupts installs in progress (A/B revert, otherwise brick).
+//! - `cdn-degradation` scales a download's throughput and fails downloads at `error_rate`.
+//! - `corrupt-artifact` and `tampered-artifact` act at verification: a corrupt image fails the
+//!   checksum; a tampered one fails the signature check on devices that verify signatures and
+//!   is installed (a counted security violation) on devices that do not.
+//! - `telemetry-delay` and `telemetry-drop` change only what the backend observes.
+//! - `clock-skew` shifts a device's local clock, so its maintenance and off-peak windows open at
+//!   the wrong time.
+//!
+//! Which devices a fault hits (its `where` selector, a power outage's `fraction`) and every draw
+//! it makes come from keyed streams, so two policies meet the same faults.
+
+use crate::engine::connectivity::Overlay;
+use crate::engine::device::{Failure, Phase};
+use crate::engine::rng::{Purpose, Stream};
+use crate::engine::sim::Sim;
+use crate::engine::time::{secs_to_ms, SimTime};
+use crate::scenario::model::FaultKind;
+use crate::scenario::Scenario;
+
+/// Which faults can touch each class of device (population × initial version).
+#[derive(Clone, Debug, Default)]
+pub struct FaultIndex {
+    by_class: Vec<Vec<u16>>,
+    versions: usize,
+}
+
+impl FaultIndex {
+    pub fn new(sc: &Scenario) -> FaultIndex {
+        let nv = sc.versions.len();
+        let mut by_class = vec![Vec::new(); sc.populations.len() * nv];
+        for (p, pop) in sc.populations.iter().enumerate() {
+            for v in 0..nv {
+                let attrs = pop.attrs(&sc.versions[v].label, None);
+                by_class[p * nv + v] = sc
+                    .faults
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.selector.matches(&attrs))
+                    .map(|(k, _)| k as u16)
+                    .collect();
+            }
+        }
+        FaultIndex {
+            by_class,
+            versions: nv,
+        }
+    }
+    fn of(&self, population: u16, version: u8) -> &[u16] {
+        self.by_class
+            .get(population as usize * self.versions + version as usize)
+            .map_or(&[], |v| v.as_slice())
+    }
+}
+
+impl Sim<'_> {
+    /// The faults that apply to device `d` (its class matches; for a power outage, it is among
+    /// the `fraction` that lose power).
+    fn faults_of(&self, d: u32) -> impl Iterator<Item = usize> + '_ {
+        let dv = &self.dev[d as usize];
+        self.fault_index
+            .of(dv.population, dv.initial_version)
+            .iter()
+            .map(|k| *k as usize)
+            .filter(move |&k| match self.sc.faults[k].kind {
+                FaultKind::PowerOutage { fraction } => {
+                    Stream::at(self.key(d, Purpose::PowerFault), k as u64).bernoulli(fraction)
+                }
+                _ => true,
+            })
+    }
+
+    /// Adds the outage windows of device `d` to its overlay.
+    pub(crate) fn add_fault_windows(&self, d: u32, o: &mut Overlay) {
+        for k in self.faults_of(d) {
+            let f = &self.sc.faults[k];
+            if matches!(
+                f.kind,
+                FaultKind::NetworkOutage | FaultKind::PowerOutage { .. }
+            ) {
+                o.push_window(f.from.0, f.to.0);
+            }
+        }
+    }
+
+    /// Power outages interrupt installs and reboots in progress when they start.
+    pub(crate) fn on_fault_start(&mut self, k: usize) {
+        if !matches!(self.sc.faults[k].kind, FaultKind::PowerOutage { .. }) {
+            return;
+        }
+        for d in 0..self.dev.len() as u32 {
+            let phase = self.dev[d as usize].phase;
+            if matches!(phase, Phase::Installing | Phase::Rebooting)
+                && self.faults_of(d).any(|j| j == k)
+            {
+                let dv = &mut self.dev[d as usize];
+                dv.pending_failure = Some(Failure::PowerLoss);
+                dv.enter(Phase::Installing);
+                let gen = dv.gen;
+                self.schedule(self.now, crate::engine::queue::Kind::InstallDone, d, gen);
+            }
+        }
+    }
+
+    /// The first active fault of device `d` at `t` that `pick` accepts, with its index.
+    fn active_fault<'a, T>(
+        &'a self,
+        d: u32,
+        t: SimTime,
+        pick: impl Fn(&'a FaultKind) -> Option<T>,
+    ) -> Option<(usize, T)> {
+        self.faults_of(d)
+            .filter(|&k| self.sc.faults[k].active(t))
+            .find_map(|k| pick(&self.sc.faults[k].kind).map(|x| (k, x)))
+    }
+
+    /// CDN degradation at `t`: (bandwidth factor, download error rate).
+    pub(crate) fn cdn_at(&self, d: u32, t: SimTime) -> (f64, f64) {
+        self.active_fault(d, t, |k| match k {
+            FaultKind::CdnDegradation {
+                bandwidth_factor,
+                error_rate,
+            } => Some((*bandwidth_factor, *error_rate)),
+            _ => None,
+        })
+        .map_or((1.0, 0.0), |(_, x)| x)
+    }
+
+    /// What verification finds in a download finished at `t`: `Some(failure)` to reject it.
+    /// `draw` numbers the download, so each one gets its own (world-stable) draw.
+    pub(crate) fn verify_download(&mut self, d: u32, t: SimTime, draw: u64) -> Option<Failure> {
+        if let Some((k, (_, error_rate))) = self.active_fault(d, t, |k| match k {
+            FaultKind::CdnDegradation {
+                bandwidth_factor,
+                error_rate,
+            } => Some((*bandwidth_factor, *error_rate)),
+            _ => None,
+        }) {
+            if Stream::at(self.key(d, Purpose::CdnError), (k as u64) << 40 | draw)
+                .bernoulli(error_rate)
+            {
+                return Some(Failure::DownloadInterrupted);
+            }
+        }
+        if let Some((k, p)) = self.active_fault(d, t, |k| match k {
+            FaultKind::CorruptArtifact { probability } => Some(*probability),
+            _ => None,
+        }) {
+            if Stream::at(self.key(d, Purpose::Corrupt), (k as u64) << 40 | draw).bernoulli(p) {
+                return Some(Failure::Corrupt);
+            }
+        }
+        if self
+            .active_fault(d, t, |k| {
+                matches!(k, FaultKind::TamperedArtifact).then_some(())
+            })
+            .is_some()
+        {
+            if self.sc.populations[self.dev[d as usize].population as usize].verifies_signatures {
+                return Some(Failure::SignatureRejected);
+            }
+            self.c.security_violations += 1;
+        }
+        None
+    }
+
+    /// How late the backend hears what device `d` reports at `t` (0 without a delay fault).
+    pub(crate) fn telemetry_delay_ms(&self, d: u32, t: SimTime) -> u64 {
+        self.active_fault(d, t, |k| match k {
+            FaultKind::TelemetryDelay { delay } => Some(delay),
+            _ => None,
+        })
+        .map_or(0, |(k, delay)| {
+            // One delay per device and fault: a region's reports are consistently late.
+            secs_to_ms(delay.sample(&mut Stream::at(
+                self.key(d, Purpose::TelemetryDelay),
+                (k as u64) << 32,
+            )))
+        })
+    }
+
+    /// Whether the result report numbered `draw` that device `d` sends at `t` is lost.
+    pub(crate) fn report_dropped(&self, d: u32, t: SimTime, draw: u64) -> bool {
+        self.active_fault(d, t, |k| match k {
+            FaultKind::TelemetryDrop { probability } => Some(*probability),
+            _ => None,
+        })
+        .is_some_and(|(k, p)| {
+            Stream::at(self.key(d, Purpose::TelemetryDrop), (k as u64) << 40 | draw).bernoulli(p)
+        })
+    }
+
+    /// How far device `d`'s clock is off at `t`, in milliseconds (may be negative).
+    pub(crate) fn clock_skew_ms(&self, d: u32, t: SimTime) -> i64 {
+        self.active_fault(d, t, |k| match k {
+            FaultKind::ClockSkew { skew } => Some(skew),
+            _ => None,
+        })
+        .map_or(0, |(k, skew)| {
+            let s = skew.sample(&mut Stream::at(
+                self.key(d, Purpose::ClockSkew),
+                (k as u64) << 32,
+            ));
+            (s * 1000.0).round() as i64
+        })
+    }
+}
