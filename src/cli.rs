@@ -47,6 +47,9 @@ enum RawCommand {
         #[arg(long)]
         junit: Option<PathBuf>,
     },
+    /// A randomised fault campaign: schedules that break `[[expect]]`, shrunk to minimal
+    /// reproducers; exit 1 when one is found.
+    Chaos(ChaosArgs),
     /// Parse and check scenario files without running them.
     Validate {
         /// Scenario files.
@@ -266,6 +269,46 @@ fn experiment(a: ExperimentArgs) -> Result<ExperimentConfig> {
     })
 }
 
+#[derive(Args, Debug)]
+struct ChaosArgs {
+    /// The scenario file (its `[chaos]` table is the fault space).
+    scenario: PathBuf,
+    /// Number of schedules to draw (default: `chaos.campaigns`).
+    #[arg(long)]
+    campaigns: Option<u32>,
+    /// Seed of the schedule draws (default: the scenario's seed).
+    #[arg(long)]
+    campaign_seed: Option<u64>,
+    /// Override `simulation.replications` for every schedule.
+    #[arg(long)]
+    replications: Option<u64>,
+    #[arg(long)]
+    threads: Option<usize>,
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Most runs spent shrinking one violating schedule.
+    #[arg(long, default_value_t = 40)]
+    max_trials: u32,
+    /// Output folder (default: reports/<scenario name>-chaos).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// A validated `chaos` request.
+#[derive(Clone, Debug)]
+pub struct ChaosConfig {
+    pub scenario: PathBuf,
+    pub campaigns: Option<u32>,
+    pub campaign_seed: Option<u64>,
+    pub overrides: Vec<(String, String)>,
+    pub threads: Option<usize>,
+    pub max_trials: u32,
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+}
+
 /// A validated `compare` request.
 #[derive(Clone, Debug)]
 pub struct CompareConfig {
@@ -330,6 +373,7 @@ pub enum Command {
     },
     Sweep(SweepConfig),
     Tune(TuneConfig),
+    Chaos(ChaosConfig),
 }
 
 fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard>> {
@@ -451,6 +495,19 @@ pub fn parse() -> Result<Command> {
                 guards: parse_guards(&a.guards)?,
                 threads: a.threads,
                 format: a.format,
+            }))
+        }
+        RawCommand::Chaos(a) => {
+            check_threads(a.threads)?;
+            Ok(Command::Chaos(ChaosConfig {
+                overrides: common_overrides(None, a.replications, &a.set)?,
+                scenario: a.scenario,
+                campaigns: a.campaigns,
+                campaign_seed: a.campaign_seed,
+                threads: a.threads,
+                max_trials: a.max_trials,
+                out: a.out,
+                quiet: a.quiet,
             }))
         }
         RawCommand::Sweep(a) => {

@@ -40,6 +40,14 @@ pub enum Error {
     /// A run would exceed a limit (devices, events, horizon, memory). Exit code 2.
     #[error("limit exceeded: {0}")]
     Limit(String),
+    /// The simulator broke one of its own invariants: a bug in fleetsim, not in the input.
+    /// Exit code 2; the seed and replication reproduce it.
+    #[error("simulator bug: {what} (seed {seed}, replication {replication}); please report it with the scenario")]
+    Invariant {
+        seed: u64,
+        replication: u64,
+        what: String,
+    },
     /// Reading input or writing the report failed. Exit code 2.
     #[error("{context}: {source}")]
     Io {

@@ -1,6 +1,7 @@
 //! The commands, as outlines: load → check → simulate → analyse → report. One module per
 //! command; this one dispatches and holds what several commands share.
 
+mod chaos;
 mod check;
 mod compare;
 mod experiment;
@@ -32,6 +33,7 @@ pub fn execute(cmd: Command) -> Result<i32> {
         Command::Compare(cfg) => compare::compare_command(&cfg),
         Command::Sweep(cfg) => experiment::sweep_command(&cfg),
         Command::Tune(cfg) => experiment::tune_command(&cfg),
+        Command::Chaos(cfg) => chaos::chaos_command(&cfg),
     }
 }
 

@@ -62,10 +62,9 @@ pub enum Reason {
     Cancelled,
     Bandwidth,
     InFlightLimit,
-    NotNotified,
 }
 
-pub const REASONS: [(&str, Reason); 12] = [
+pub const REASONS: [(&str, Reason); 11] = [
     ("offline", Reason::Offline),
     ("battery", Reason::Battery),
     ("storage", Reason::Storage),
@@ -77,7 +76,6 @@ pub const REASONS: [(&str, Reason); 12] = [
     ("cancelled", Reason::Cancelled),
     ("bandwidth", Reason::Bandwidth),
     ("in_flight_limit", Reason::InFlightLimit),
-    ("not_notified", Reason::NotNotified),
 ];
 
 /// Failure kinds of SPEC §2 `failures_by_reason`.

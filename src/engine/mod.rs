@@ -3,6 +3,7 @@
 
 pub mod connectivity;
 pub mod device;
+pub mod invariants;
 pub mod lifecycle;
 pub mod queue;
 pub mod rng;

@@ -36,6 +36,7 @@ pub enum Purpose {
     TelemetryDelay = 21,
     TelemetryDrop = 22,
     ClockSkew = 23,
+    Chaos = 24,
 }
 
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -299,7 +299,11 @@ impl<'s> Sim<'s> {
         }
         self.now = self.sc.horizon;
         self.finish();
-        Ok(())
+        self.check_invariants().map_err(|what| Error::Invariant {
+            seed: self.sc.seed,
+            replication: self.rep,
+            what,
+        })
     }
 
     fn dispatch(&mut self, kind: Kind, d: u32, aux: u32) {

@@ -16,6 +16,8 @@
 //! Which devices a fault hits (its `where` selector, a power outage's `fraction`) and every draw
 //! it makes come from keyed streams, so two policies meet the same faults.
 
+pub mod campaign;
+
 use crate::engine::connectivity::Overlay;
 use crate::engine::device::{Failure, Phase};
 use crate::engine::rng::{Purpose, Stream};

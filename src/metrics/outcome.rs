@@ -57,7 +57,7 @@ pub struct Outcome {
     pub stranded: u64,
     pub stranded_by_reason: BTreeMap<String, u64>,
     pub failures_by_reason: BTreeMap<String, u64>,
-    /// Preflight deferrals by reason (each deferral counted once).
+    /// Preflight deferrals by reason (every check that defers a device counts).
     pub deferrals_by_reason: BTreeMap<String, u64>,
     pub security_violations: u64,
     pub peak_in_flight: u64,

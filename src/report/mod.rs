@@ -47,6 +47,10 @@ impl Staging {
 
     pub fn write(&self, file: &str, bytes: &[u8]) -> Result<()> {
         let p = self.path(file);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+        }
         std::fs::write(&p, bytes).map_err(|e| Error::io(format!("cannot write {}", p.display()), e))
     }
 

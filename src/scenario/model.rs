@@ -34,6 +34,8 @@ pub struct Scenario {
     pub unsimulated: Vec<String>,
     /// Remarks `validate` prints about the file.
     pub notes: Vec<String>,
+    /// The fault space of `fleetsim chaos`.
+    pub chaos: Option<Chaos>,
 }
 
 #[derive(Clone, Debug)]
@@ -337,6 +339,14 @@ pub struct Policy {
     pub stages: Vec<Stage>,
     pub aborts: Vec<AbortRule>,
     pub shadow_gates: Vec<ShadowGate>,
+}
+
+/// `[chaos]`: the fault space a campaign draws from.
+#[derive(Clone, Debug)]
+pub struct Chaos {
+    pub kinds: Vec<String>,
+    pub max_faults: u32,
+    pub campaigns: u32,
 }
 
 /// An injected fault (SPEC §1.7), active in `[from, to)` on the devices its selector matches.

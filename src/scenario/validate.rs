@@ -204,6 +204,7 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
     );
     let unsimulated = unsimulated(&mut cx, &raw);
     let faults = faults(&mut cx, &raw, &populations, &versions, horizon);
+    let chaos = chaos(&mut cx, &raw);
     let expects = expects(&mut cx, &raw);
     if !cx.errors.is_empty() {
         return Err(Error::Input(cx.errors));
@@ -225,13 +226,8 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
         expects,
         faults,
         unsimulated,
-        // `[chaos]` configures `fleetsim chaos`; it changes nothing in a single run.
-        notes: raw
-            .chaos
-            .as_ref()
-            .map(|c| format!("[chaos] (line {}) configures `fleetsim chaos`, which this build does not have yet; `run` and `check` ignore it", line_col(text, c.span().start).0))
-            .into_iter()
-            .collect(),
+        notes: Vec::new(),
+        chaos,
     };
     Ok(scenario)
 }
@@ -1153,6 +1149,52 @@ fn faults(
         });
     }
     out
+}
+
+/// `[chaos]`: configures `fleetsim chaos`; it changes nothing in a single run.
+fn chaos(cx: &mut Ctx, raw: &RawScenario) -> Option<Chaos> {
+    let c = raw.chaos.as_ref()?;
+    let (span, c) = (c.span(), c.get_ref());
+    let drawable = crate::fault::campaign::DRAWABLE;
+    let kinds: Vec<String> = if c.kinds.is_empty() {
+        drawable.iter().map(|k| k.to_string()).collect()
+    } else {
+        c.kinds.clone()
+    };
+    for k in &kinds {
+        if !drawable.contains(&k.as_str()) {
+            let hint = did_you_mean(k, drawable);
+            cx.err(
+                "chaos.kinds",
+                Some(span.clone()),
+                format!(
+                    "`{k}` cannot be drawn{hint}; drawable kinds: {}",
+                    drawable.join(", ")
+                ),
+            );
+        }
+    }
+    let max_faults = c.max_faults.unwrap_or(3);
+    if max_faults == 0 || max_faults > 8 {
+        cx.err(
+            "chaos.max_faults",
+            Some(span.clone()),
+            "between 1 and 8 faults per schedule",
+        );
+    }
+    let campaigns = c.campaigns.unwrap_or(50);
+    if campaigns == 0 || campaigns > 100_000 {
+        cx.err(
+            "chaos.campaigns",
+            Some(span),
+            "between 1 and 100000 campaigns",
+        );
+    }
+    Some(Chaos {
+        kinds,
+        max_faults,
+        campaigns,
+    })
 }
 
 fn expects(cx: &mut Ctx, raw: &RawScenario) -> Vec<Expect> {
