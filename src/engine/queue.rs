@@ -6,8 +6,8 @@
 //! never below the last key popped (nothing is scheduled in the past), which is all a radix heap
 //! needs; each entry then moves between at most 128 buckets over its life, appended to the end
 //! of plain vectors, instead of sifting through a binary heap whose cache misses dominate once a
-//! million events are pending. Bucket vectors keep their capacity, so the event loop stops
-//! allocating once the queue has reached its working size.
+//! million events are pending. Small bucket vectors keep their capacity, so the per-event path
+//! does not allocate; a large drained bucket is released (one allocation per redistribution).
 
 use super::time::SimTime;
 
@@ -131,6 +131,12 @@ impl EventQueue {
                 .unwrap_or(self.last);
             for e in self.scratch.drain(..) {
                 self.buckets[bucket_of(e.key, self.last)].push(e);
+            }
+            // A drained high bucket can be huge; keeping every bucket's peak capacity would
+            // hold memory for many times the pending events. Freeing it costs one allocation per
+            // redistribution, which already moved every one of its entries.
+            if self.scratch.capacity() > 4096 {
+                self.scratch = Vec::new();
             }
         }
         let e = self.buckets[0].pop()?;
