@@ -2,7 +2,7 @@
 //! `[[expect]]` assertion is shrunk to a minimal one and written as a standalone scenario that
 //! `fleetsim check` fails on.
 
-use super::{out_dir, refuse_unsimulated};
+use super::out_dir;
 use crate::analysis::expect::{self, Verdict};
 use crate::analysis::run::{run, RunOptions};
 use crate::cli::ChaosConfig;
@@ -91,7 +91,6 @@ impl Campaign<'_> {
 
 pub(crate) fn chaos_command(cfg: &ChaosConfig) -> Result<i32> {
     let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
-    refuse_unsimulated(&base)?;
     if base.expects.is_empty() {
         return Err(Error::Usage(format!("{}: a chaos campaign looks for schedules that break [[expect]] assertions; the scenario has none", base.file)));
     }

@@ -1,8 +1,8 @@
 //! `fleetsim sweep` and `fleetsim tune`: parameter grids run on common seeds, their Pareto
 //! fronts, and the gate-setting recommendation.
 
+use super::out_dir;
 use super::shard::{Payload, ScenarioSource, ShardFile};
-use super::{out_dir, refuse_unsimulated};
 use crate::analysis::run::{metric_values, run, statistic, summarise, RunOptions};
 use crate::analysis::stats::rate_summary;
 use crate::analysis::sweep::{grid, pareto_front, Objective};
@@ -29,7 +29,6 @@ fn run_point(
     let mut ov = overrides.to_vec();
     ov.extend(params.iter().cloned());
     let mut sc = scenario::load_file(path, &ov)?;
-    refuse_unsimulated(&sc)?;
     if healthy {
         sc.versions.iter_mut().for_each(|v| v.defects.clear());
     }
@@ -139,7 +138,6 @@ fn objective_text(o: &Objective) -> String {
 pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
     let started = Instant::now();
     let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
-    refuse_unsimulated(&base)?;
     let mine = my_points(grid(&cfg.axes)?, cfg.shard);
     let progress = Progress::new(mine.len() as u64 * base.replications, cfg.quiet, "sweep");
     let opts = RunOptions {
@@ -236,7 +234,6 @@ pub(crate) fn finish_sweep(
 pub(crate) fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
     let started = Instant::now();
     let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
-    refuse_unsimulated(&base)?;
     if base.versions[base.policy.target as usize]
         .defects
         .iter()

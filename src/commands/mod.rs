@@ -10,7 +10,7 @@ mod shard;
 mod validate;
 
 use crate::cli::Command;
-use crate::error::{Error, InputError, Result};
+use crate::error::{Error, Result};
 use crate::scenario::{self, Scenario};
 use std::path::{Path, PathBuf};
 
@@ -47,24 +47,6 @@ pub(crate) fn load(path: Option<&Path>, overrides: &[(String, String)]) -> Resul
             overrides,
         ),
     }
-}
-
-/// Refuses a scenario that uses features this build parses but does not simulate.
-pub(crate) fn refuse_unsimulated(sc: &Scenario) -> Result<()> {
-    if sc.unsimulated.is_empty() {
-        return Ok(());
-    }
-    Err(Error::Input(
-        sc.unsimulated
-            .iter()
-            .map(|what| InputError {
-                file: sc.file.clone(),
-                key_path: String::new(),
-                position: None,
-                message: format!("{what} is not simulated yet in fleetsim {}: remove it to run this scenario (validate accepts it)", env!("CARGO_PKG_VERSION")),
-            })
-            .collect(),
-    ))
 }
 
 /// A scenario name as a folder name.

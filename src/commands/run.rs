@@ -2,7 +2,7 @@
 //! folder for `fleetsim merge`).
 
 use super::shard::{Payload, ScenarioSource, ShardFile};
-use super::{load, out_dir, refuse_unsimulated};
+use super::{load, out_dir};
 use crate::analysis::run::{run, summarise, RunOptions, RunResult};
 use crate::cli::{Format, RunConfig};
 use crate::error::Result;
@@ -14,7 +14,6 @@ use std::time::Instant;
 pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
     let started = Instant::now();
     let sc = load(cfg.scenario.as_deref(), &cfg.overrides)?;
-    refuse_unsimulated(&sc)?;
     let reps = match cfg.shard {
         Some((k, n)) => shard_range(sc.replications, k, n),
         None => 0..sc.replications,

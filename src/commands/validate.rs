@@ -16,12 +16,6 @@ pub(crate) fn validate_command(paths: &[PathBuf], overrides: &[(String, String)]
                     sc.policy.stages.len(),
                     sc.replications
                 );
-                for note in &sc.notes {
-                    println!("  note: {note}");
-                }
-                for what in &sc.unsimulated {
-                    println!("  note: {what} is not simulated yet: `fleetsim run` refuses this scenario until it is");
-                }
             }
             Err(Error::Input(e)) => errors.extend(e),
             Err(other) => return Err(other),

@@ -36,6 +36,7 @@ pub enum Kind {
     ShadowMaxWait,
     FaultStart,
     ReportArrive,
+    Arrival,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -39,6 +39,11 @@ pub enum Purpose {
     Chaos = 24,
 }
 
+/// Key of a population-level stream (arrivals), apart from every device's.
+pub fn population_key(seed: u64, replication: u64, population: usize, purpose: Purpose) -> u64 {
+    stream_key(seed, replication, u64::MAX - 1 - population as u64, purpose)
+}
+
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// The SplitMix64 finaliser: a bijection with good avalanche.

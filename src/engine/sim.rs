@@ -110,6 +110,9 @@ pub struct Sim<'s> {
     /// and the number of hops.
     pub first_hop: Vec<(u8, u8)>,
     pub fault_index: crate::fault::FaultIndex,
+    /// Devices `base_devices..` join the fleet later (`arrivals_per_day`), at `arrivals[d - base]`.
+    pub base_devices: u32,
+    pub arrivals: Vec<u64>,
 }
 
 impl<'s> Sim<'s> {
@@ -147,6 +150,47 @@ impl<'s> Sim<'s> {
                 dev.push(d);
             }
         }
+        let base_devices = dev.len() as u32;
+        let mut arrivals = Vec::new();
+        for (p, pop) in sc
+            .populations
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.arrivals_per_day > 0.0)
+        {
+            // A Poisson process of joins over the horizon, from the population's own stream.
+            let mut s = Stream::new(super::rng::population_key(
+                sc.seed,
+                rep,
+                p,
+                Purpose::Arrival,
+            ));
+            let mean_gap_ms = super::time::DAY_MS as f64 / pop.arrivals_per_day;
+            let mut t = 0.0;
+            loop {
+                t += mean_gap_ms * s.exp1();
+                if t >= sc.horizon.0 as f64 {
+                    break;
+                }
+                let i = dev.len() as u64;
+                let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
+                let v = pop
+                    .firmware_mix
+                    .iter()
+                    .find(|(_, c)| u <= *c)
+                    .map_or(pop.firmware_mix.last().map_or(0, |x| x.0), |x| x.0);
+                dev.push(Device {
+                    population: p as u16,
+                    effects: NO_EFFECTS,
+                    stage: super::device::NO_STAGE,
+                    version: v,
+                    initial_version: v,
+                    previous_version: v,
+                    ..Device::default()
+                });
+                arrivals.push(t as u64);
+            }
+        }
         let target = sc.policy.target;
         let first_hop = (0..sc.versions.len() as u8)
             .map(
@@ -174,12 +218,35 @@ impl<'s> Sim<'s> {
             version_count,
             first_hop,
             fault_index: crate::fault::FaultIndex::new(sc),
+            base_devices,
+            arrivals,
         };
         for i in 0..sim.dev.len() {
             let tl = sim.timeline(i as u32);
             tl.init(&mut sim.dev[i]);
         }
+        // A device that has not joined yet is unreachable, and counted from its arrival on.
+        for k in 0..sim.arrivals.len() {
+            let d = sim.base_devices + k as u32;
+            let (v, at) = (sim.dev[d as usize].version, sim.arrivals[k]);
+            let fx = sim.effects_mut(d, v);
+            fx.down_from = 0;
+            fx.down_until = at;
+        }
         Ok(sim)
+    }
+
+    /// Whether device `d` is part of the fleet at `t` (arrivals join later).
+    #[inline]
+    pub fn present(&self, d: u32, t: SimTime) -> bool {
+        d < self.base_devices || self.arrivals[(d - self.base_devices) as usize] <= t.0
+    }
+
+    /// A device joins the fleet; under `selection = "continuous"` a running rollout takes it.
+    fn on_arrival(&mut self, d: u32) {
+        let v = self.dev[d as usize].version;
+        self.version_count[v as usize] += 1;
+        self.adopt_arrival(d);
     }
 
     /// The key of device `d`'s stream for `purpose` in this replication.
@@ -283,6 +350,14 @@ impl<'s> Sim<'s> {
         for (k, f) in self.sc.faults.iter().enumerate() {
             self.schedule(f.from, Kind::FaultStart, 0, k as u32);
         }
+        for k in 0..self.arrivals.len() {
+            self.schedule(
+                SimTime(self.arrivals[k]),
+                Kind::Arrival,
+                self.base_devices + k as u32,
+                0,
+            );
+        }
         while let Some(ev) = self.q.pop() {
             debug_assert!(ev.time >= self.now, "event scheduled in the past");
             self.now = ev.time;
@@ -331,6 +406,7 @@ impl<'s> Sim<'s> {
             Kind::ShadowMaxWait => self.on_shadow_max_wait(aux as usize),
             Kind::FaultStart => self.on_fault_start(aux as usize),
             Kind::ReportArrive => self.on_report_arrive(d, aux),
+            Kind::Arrival => self.on_arrival(d),
         }
     }
 
@@ -381,5 +457,6 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Kind::ShadowMaxWait => "shadow_max_wait",
         Kind::FaultStart => "fault_start",
         Kind::ReportArrive => "report_arrive",
+        Kind::Arrival => "arrival",
     }
 }

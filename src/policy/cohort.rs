@@ -4,7 +4,8 @@
 //! update (devices already on the target or newer are not part of the rollout): a stage tops
 //! the devices of its selector up to its share, counting those earlier stages already took.
 //! The order depends only on `(seed, replication)`, never on the policy's other knobs, so two
-//! policies compared on one seed pick the same canaries.
+//! policies compared on one seed pick the same canaries. Devices that join later are not in the
+//! snapshot; under `selection = "continuous"` the controller takes them as they arrive.
 
 use crate::engine::rng::{stream_key, Purpose, Stream};
 use crate::engine::sim::Sim;
@@ -44,7 +45,9 @@ pub fn build(sim: &Sim) -> (Vec<u32>, Vec<Vec<u32>>) {
     for (i, stage) in sc.policy.stages.iter().enumerate() {
         let eligible = |d: u32| {
             let dv = &sim.dev[d as usize];
-            dv.version < target && matches[i][dv.population as usize * nv + dv.version as usize]
+            sim.present(d, sim.now)
+                && dv.version < target
+                && matches[i][dv.population as usize * nv + dv.version as usize]
         };
         let matching = order.iter().filter(|&&d| eligible(d)).count() as u64;
         let wanted = match stage.share {

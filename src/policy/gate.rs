@@ -181,7 +181,10 @@ fn control_group(sim: &Sim, stage: usize) -> Vec<u32> {
         .copied()
         .filter(|&d| {
             let dv = &sim.dev[d as usize];
-            pops[dv.population as usize] && !dv.has(flag::STARTED) && dv.version != target
+            pops[dv.population as usize]
+                && !dv.has(flag::STARTED)
+                && dv.version != target
+                && sim.present(d, sim.now)
         })
         .take(MAX_CONTROL)
         .collect()

@@ -222,6 +222,42 @@ impl Sim<'_> {
         }
     }
 
+    /// `selection = "continuous"` (AWS `targetSelection = CONTINUOUS`): a device that joins
+    /// while the rollout runs gets the update if a stage opened so far selects it; it joins the
+    /// current stage's cohort and queue.
+    pub(crate) fn adopt_arrival(&mut self, d: u32) {
+        use crate::scenario::raw::Selection;
+        let sc = self.sc;
+        if sc.policy.selection != Selection::Continuous
+            || self.ro.mode != Mode::Running
+            || self.ro.window_closed
+        {
+            return;
+        }
+        let Some(current) = self.ro.current else {
+            return;
+        };
+        let dv = self.dev[d as usize];
+        if dv.version >= sc.policy.target {
+            return;
+        }
+        let pop = &sc.populations[dv.population as usize];
+        let attrs = pop.attrs(sc.version_label(dv.initial_version), None);
+        if !sc.policy.stages[..=current]
+            .iter()
+            .any(|s| s.select.matches(&attrs))
+        {
+            return;
+        }
+        let dv = &mut self.dev[d as usize];
+        dv.set(flag::TARGETED);
+        dv.stage = current as u8;
+        self.c.targeted += 1;
+        self.ro.stages[current].cohort.push(d);
+        self.ro.queue.push_back(d);
+        self.kick_pump();
+    }
+
     fn open_stage(&mut self, i: usize) {
         self.ro.current = Some(i);
         let st = &mut self.ro.stages[i];

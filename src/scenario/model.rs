@@ -30,10 +30,6 @@ pub struct Scenario {
     pub expects: Vec<Expect>,
     /// Faults other than `backend-api` (which lives in `backend`).
     pub faults: Vec<Fault>,
-    /// Features written in the file that this build does not simulate yet: `run` refuses them.
-    pub unsimulated: Vec<String>,
-    /// Remarks `validate` prints about the file.
-    pub notes: Vec<String>,
     /// The fault space of `fleetsim chaos`.
     pub chaos: Option<Chaos>,
 }

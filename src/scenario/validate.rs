@@ -202,7 +202,6 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
         &populations,
         horizon,
     );
-    let unsimulated = unsimulated(&mut cx, &raw);
     let faults = faults(&mut cx, &raw, &populations, &versions, horizon);
     let chaos = chaos(&mut cx, &raw);
     let expects = expects(&mut cx, &raw);
@@ -225,8 +224,6 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
         policy: policy.expect("policy is present when there are no errors"),
         expects,
         faults,
-        unsimulated,
-        notes: Vec::new(),
         chaos,
     };
     Ok(scenario)
@@ -565,7 +562,15 @@ fn populations(
     if out.is_empty() && cx.errors.is_empty() {
         cx.err("population", None, "the fleet is empty: add at least one [[population]] with a `count`, or `fleet.inventory`");
     }
-    let total: u64 = out.iter().map(|p| p.count).sum();
+    let horizon_days = raw.simulation.horizon.get_ref().0 / 86_400.0;
+    // Arrivals are drawn per replication; the bound uses 1.5 times their expected number.
+    let arriving: f64 = out
+        .iter()
+        .map(|p| {
+            p.arrivals_per_day * horizon_days * 1.5 + 10.0 * (p.arrivals_per_day > 0.0) as u8 as f64
+        })
+        .sum();
+    let total: u64 = out.iter().map(|p| p.count).sum::<u64>() + arriving as u64;
     if total > MAX_DEVICES {
         cx.err(
             "population",
@@ -949,21 +954,6 @@ pub fn effect_name(e: Effect) -> &'static str {
         Effect::BatteryDrain => "battery-drain",
         Effect::CommandFailure => "command-failure",
     }
-}
-
-/// Checks fault entries and lists the features this build parses but does not simulate.
-fn unsimulated(cx: &mut Ctx, raw: &RawScenario) -> Vec<String> {
-    let mut out = Vec::new();
-    if raw.policy.selection == Selection::Continuous {
-        out.push("policy.selection = \"continuous\"".to_string());
-    }
-    for (i, p) in raw.population.iter().enumerate() {
-        if let Some(a) = p.arrivals_per_day.as_ref().filter(|a| *a.get_ref() > 0.0) {
-            let (line, _) = line_col(cx.text, a.span().start);
-            out.push(format!("population[{i}].arrivals_per_day (line {line})"));
-        }
-    }
-    out
 }
 
 /// Validates `[[fault]]` entries (SPEC §1.7) into the faults the engine injects.
