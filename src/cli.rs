@@ -46,6 +46,17 @@ enum RawCommand {
         /// For `check` shards: write JUnit XML to this file.
         #[arg(long)]
         junit: Option<PathBuf>,
+        /// Write only the data files: no plots, report.html or summary.md.
+        #[arg(long)]
+        no_report: bool,
+    },
+    /// Render the plots, report.html and summary.md of a results folder again from its data
+    /// files, without simulating.
+    Report {
+        /// A folder written by run, merge, sweep, tune or compare.
+        dir: PathBuf,
+        #[arg(long)]
+        quiet: bool,
     },
     /// A randomised fault campaign: schedules that break `[[expect]]`, shrunk to minimal
     /// reproducers; exit 1 when one is found.
@@ -101,6 +112,9 @@ struct RunArgs {
     /// `fleetsim merge`.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
+    /// Write only the data files: no plots, report.html or summary.md.
+    #[arg(long)]
+    no_report: bool,
 }
 
 #[derive(Args, Debug)]
@@ -163,6 +177,15 @@ struct CompareArgs {
     set: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Report folder (default: reports/<scenario name>-compare/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print nothing but the verdict's exit code.
+    #[arg(long)]
+    quiet: bool,
+    /// Write only the data files: no plots, report.html or summary.md.
+    #[arg(long)]
+    no_report: bool,
 }
 
 #[derive(Args, Debug)]
@@ -189,6 +212,9 @@ struct ExperimentArgs {
     /// Run only shard K of N of the points and write a shard folder for `fleetsim merge`.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
+    /// Write only the data files: no plots, report.html or summary.md.
+    #[arg(long)]
+    no_report: bool,
 }
 
 #[derive(Args, Debug)]
@@ -222,6 +248,8 @@ pub struct ExperimentConfig {
     pub out: Option<PathBuf>,
     pub quiet: bool,
     pub shard: Option<(u64, u64)>,
+    /// Render plots, report.html and summary.md next to the data files.
+    pub report: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -266,6 +294,7 @@ fn experiment(a: ExperimentArgs) -> Result<ExperimentConfig> {
         out: a.out,
         quiet: a.quiet,
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
+        report: !a.no_report,
     })
 }
 
@@ -320,6 +349,10 @@ pub struct CompareConfig {
     pub guards: Vec<crate::analysis::compare::Guard>,
     pub threads: Option<usize>,
     pub format: Format,
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+    /// Render plots, report.html and summary.md next to compare.json.
+    pub report: bool,
 }
 
 /// A validated `check` request.
@@ -354,6 +387,8 @@ pub struct RunConfig {
     pub max_events: Option<u64>,
     /// `(k, n)`, 1-based.
     pub shard: Option<(u64, u64)>,
+    /// Render plots, report.html and summary.md next to the data files.
+    pub report: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -374,6 +409,10 @@ pub enum Command {
     Sweep(SweepConfig),
     Tune(TuneConfig),
     Chaos(ChaosConfig),
+    Report {
+        dir: PathBuf,
+        quiet: bool,
+    },
 }
 
 fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard>> {
@@ -495,6 +534,9 @@ pub fn parse() -> Result<Command> {
                 guards: parse_guards(&a.guards)?,
                 threads: a.threads,
                 format: a.format,
+                out: a.out,
+                quiet: a.quiet,
+                report: !a.no_report,
             }))
         }
         RawCommand::Chaos(a) => {
@@ -550,6 +592,7 @@ pub fn parse() -> Result<Command> {
             quiet,
             format,
             junit,
+            no_report,
         } => Ok(Command::Merge {
             dirs,
             junit,
@@ -564,8 +607,10 @@ pub fn parse() -> Result<Command> {
                 trace_rows: 0,
                 max_events: None,
                 shard: None,
+                report: !no_report,
             },
         }),
+        RawCommand::Report { dir, quiet } => Ok(Command::Report { dir, quiet }),
         RawCommand::Run(a) => {
             check_threads(a.threads)?;
             let overrides = common_overrides(a.seed, a.replications, &a.set)?;
@@ -580,6 +625,7 @@ pub fn parse() -> Result<Command> {
                 trace_rows: if a.trace { a.trace_limit } else { 0 },
                 max_events: a.max_events,
                 shard: a.shard.as_deref().map(parse_shard).transpose()?,
+                report: !a.no_report,
             }))
         }
     }

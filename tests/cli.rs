@@ -115,6 +115,11 @@ fn outputs_are_byte_identical_at_any_thread_count() {
         "stages.csv",
         "devices.csv",
         "events.csv",
+        "report.html",
+        "summary.md",
+        "plots/composition.svg",
+        "plots/composition.png",
+        "plots/distributions.png",
     ] {
         let (x, y) = (
             std::fs::read(a.join(file)).unwrap(),
@@ -352,6 +357,7 @@ fn check_under_github_actions_annotates_and_writes_the_step_summary() {
 
 #[test]
 fn compare_of_a_scenario_with_itself_is_exactly_zero() {
+    let dir = tempfile::tempdir().unwrap();
     let out = fleetsim()
         .args([
             "compare",
@@ -361,11 +367,18 @@ fn compare_of_a_scenario_with_itself_is_exactly_zero() {
             "5",
             "--format",
             "json",
+            "--out",
         ])
+        .arg(dir.path().join("cmp"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["regressed"], false);
+    // stdout is the report folder's compare.json.
+    let saved = std::fs::read(dir.path().join("cmp/compare.json")).unwrap();
+    assert_eq!(saved, out.stdout);
+    let rows = doc["rows"].as_array().unwrap().clone();
     assert!(rows.len() > 20);
     for r in rows {
         assert_eq!(r["base"], r["candidate"], "{r}");
@@ -391,7 +404,10 @@ fn compare_exits_1_when_the_candidate_regresses() {
             "policy.stage[1].percent=15",
             "--guard",
             "harmed:mean",
+            "--no-report",
+            "--out",
         ])
+        .arg(tempfile::tempdir().unwrap().path().join("cmp"))
         .assert()
         .code(1)
         .stdout(contains("REGRESSED"));

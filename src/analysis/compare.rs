@@ -40,7 +40,7 @@ pub fn higher_is_better(metric: &str) -> bool {
 }
 
 /// One row of the comparison.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Row {
     pub metric: String,
     pub stat: String,

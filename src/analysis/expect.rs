@@ -10,7 +10,7 @@ use crate::metrics::outcome::Outcome;
 use crate::scenario::model::Expect;
 
 /// The verdict on one expectation.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
     pub metric: String,
     pub stat: String,

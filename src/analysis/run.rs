@@ -235,7 +235,7 @@ impl RunResult {
 }
 
 /// Cross-replication summary of every metric (SPEC §2).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     pub metrics: BTreeMap<String, Aggregate>,
     pub rates: BTreeMap<String, RateSummary>,
@@ -247,7 +247,7 @@ pub struct Summary {
     pub shadow_gates: BTreeMap<String, ShadowSummary>,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ShadowSummary {
     pub fired: RateSummary,
     pub fired_at: Aggregate,

@@ -1,9 +1,14 @@
-//! `fleetsim compare`: a paired comparison of two policies on common random numbers.
+//! `fleetsim compare`: a paired comparison of two policies on common random numbers. Prints the
+//! table and writes `compare.json` (with the plot, `report.html` and `summary.md`) to the report
+//! folder.
 
+use super::experiment::print_report_path;
+use super::out_dir;
 use crate::analysis::run::{run, RunOptions};
 use crate::cli::{CompareConfig, Format};
 use crate::error::Result;
-use crate::report::table;
+use crate::report::folder::CompareDoc;
+use crate::report::{table, Staging};
 use crate::scenario;
 
 pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
@@ -16,10 +21,8 @@ pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
         "simulation.replications".into(),
         base.replications.to_string(),
     ));
-    let candidate = scenario::load_file(
-        cfg.candidate.as_deref().unwrap_or(&cfg.base),
-        &cand_overrides,
-    )?;
+    let candidate_path = cfg.candidate.as_deref().unwrap_or(&cfg.base);
+    let candidate = scenario::load_file(candidate_path, &cand_overrides)?;
     let opts = RunOptions {
         threads: cfg.threads,
         ..RunOptions::default()
@@ -28,16 +31,37 @@ pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
     let c = run(&candidate, 0..base.replications, &opts)?;
     let rows =
         crate::analysis::compare::compare(&b.outcomes, &c.outcomes, &cfg.guards, cfg.tolerance);
-    match cfg.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).unwrap_or_default()
-        ),
-        Format::Table => print!("{}", table::render_compare(&base, &rows, cfg.tolerance)),
+    let regressed = rows.iter().any(|r| r.regressed);
+    let mut candidate_text = candidate_path.display().to_string();
+    for (k, v) in &cfg.candidate_overrides {
+        candidate_text.push_str(&format!(" --candidate-set {k}={v}"));
     }
-    Ok(if rows.iter().any(|r| r.regressed) {
-        1
-    } else {
-        0
-    })
+    let doc = CompareDoc {
+        scenario: base.name.clone(),
+        base: cfg.base.display().to_string(),
+        candidate: candidate_text,
+        fleetsim_version: env!("CARGO_PKG_VERSION").into(),
+        seed: base.seed,
+        replications: base.replications,
+        tolerance: cfg.tolerance,
+        regressed,
+        rows,
+    };
+    let json = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+    let staging = Staging::new(&out_dir(&cfg.out, &base, "-compare"))?;
+    staging.write("compare.json", json.as_bytes())?;
+    if cfg.report {
+        crate::report::render::render(staging.dir())?;
+    }
+    let out = staging.commit()?;
+    if !cfg.quiet {
+        match cfg.format {
+            Format::Json => print!("{json}"),
+            Format::Table => {
+                print!("{}", table::render_compare(&base, &doc.rows, cfg.tolerance));
+                print_report_path(&out, cfg.report);
+            }
+        }
+    }
+    Ok(if regressed { 1 } else { 0 })
 }

@@ -35,27 +35,12 @@ fn run_point(
     Ok(run(&sc, 0..sc.replications, opts)?.outcomes)
 }
 
+/// An objective's value at a point, negated when maximised so that smaller is always better.
 fn objective_value(
     p: &crate::report::sweep_files::SweepPoint,
     o: &crate::analysis::sweep::Objective,
 ) -> Option<f64> {
-    let v = match p.rates.get(&o.metric) {
-        Some(r) => Some(r.rate),
-        None => {
-            let a = p.metrics.get(&o.metric)?;
-            match o.stat.as_str() {
-                "mean" | "rate" => a.mean,
-                "sd" => a.sd,
-                "min" => a.min,
-                "p5" => a.p5,
-                "p50" => a.p50,
-                "p95" => a.p95,
-                "p99" => a.p99,
-                _ => a.max,
-            }
-        }
-    };
-    v.map(|x| if o.maximise { -x } else { x })
+    p.objective(o).map(|x| if o.maximise { -x } else { x })
 }
 
 fn write_experiment(
@@ -65,7 +50,7 @@ fn write_experiment(
     events: u64,
     runs: u64,
     sc: &Scenario,
-    threads: Option<usize>,
+    report: bool,
 ) -> Result<PathBuf> {
     let staging = Staging::new(out)?;
     for (name, bytes) in files {
@@ -77,8 +62,7 @@ fn write_experiment(
         events,
         events_per_sec: events as f64 / (wall_ms.max(1) as f64 / 1000.0),
         replications: runs,
-        threads: threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         devices: sc.device_count(),
         peak_rss_bytes: crate::report::perf::peak_rss_bytes(),
     };
@@ -86,7 +70,19 @@ fn write_experiment(
         "perf.json",
         (serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n").as_bytes(),
     )?;
+    if report {
+        crate::report::render::render(staging.dir())?;
+    }
     staging.commit()
+}
+
+/// Prints where the results went: the HTML report when one was written, else the folder.
+pub(crate) fn print_report_path(out: &Path, report: bool) {
+    if report {
+        println!("\nreport: {}", out.join("report.html").display());
+    } else {
+        println!("\nreport: {}/", out.display());
+    }
 }
 
 fn csv_bytes(write: impl FnOnce(&Path) -> Result<()>) -> Result<Vec<u8>> {
@@ -176,11 +172,28 @@ pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
         &base,
         points,
         &cfg.objectives,
-        &cfg.out,
-        cfg.quiet,
+        Output::of(cfg),
         started,
         events,
     )
+}
+
+/// Where and how a finished experiment is written.
+pub(crate) struct Output<'a> {
+    pub out: &'a Option<PathBuf>,
+    pub quiet: bool,
+    /// Render plots, report.html and summary.md.
+    pub report: bool,
+}
+
+impl Output<'_> {
+    fn of(cfg: &crate::cli::ExperimentConfig) -> Output<'_> {
+        Output {
+            out: &cfg.out,
+            quiet: cfg.quiet,
+            report: cfg.report,
+        }
+    }
 }
 
 /// Marks the Pareto front and writes the sweep's folder and table.
@@ -188,8 +201,7 @@ pub(crate) fn finish_sweep(
     base: &Scenario,
     mut points: Vec<SweepPoint>,
     objectives: &[Objective],
-    out: &Option<PathBuf>,
-    quiet: bool,
+    output: Output,
     started: Instant,
     events: u64,
 ) -> Result<i32> {
@@ -216,17 +228,17 @@ pub(crate) fn finish_sweep(
     ];
     let runs = points.len() as u64 * base.replications;
     let out = write_experiment(
-        &out_dir(out, base, "-sweep"),
+        &out_dir(output.out, base, "-sweep"),
         &files,
         started,
         events,
         runs,
         base,
-        None,
+        output.report,
     )?;
-    if !quiet {
+    if !output.quiet {
         print!("{}", sweep_table(&points));
-        println!("\nreport: {}/", out.display());
+        print_report_path(&out, output.report);
     }
     Ok(0)
 }
@@ -285,8 +297,7 @@ pub(crate) fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
         points,
         cfg.max_false_halt,
         cfg.max_time_to_95,
-        &cfg.out,
-        cfg.quiet,
+        Output::of(cfg),
         started,
         events,
     )
@@ -323,8 +334,7 @@ pub(crate) fn finish_tune(
     mut points: Vec<TunePoint>,
     max_false_halt: f64,
     max_time_to_95: Option<f64>,
-    out: &Option<PathBuf>,
-    quiet: bool,
+    output: Output,
     started: Instant,
     events: u64,
 ) -> Result<i32> {
@@ -375,17 +385,17 @@ pub(crate) fn finish_tune(
     ];
     let runs = 2 * points.len() as u64 * base.replications;
     let out = write_experiment(
-        &out_dir(out, base, "-tune"),
+        &out_dir(output.out, base, "-tune"),
         &files,
         started,
         events,
         runs,
         base,
-        None,
+        output.report,
     )?;
-    if !quiet {
+    if !output.quiet {
         print!("{}", tune_table(&points, max_false_halt));
-        println!("\nreport: {}/", out.display());
+        print_report_path(&out, output.report);
     }
     Ok(0)
 }

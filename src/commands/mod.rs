@@ -5,6 +5,7 @@ mod chaos;
 mod check;
 mod compare;
 mod experiment;
+mod report;
 mod run;
 mod shard;
 mod validate;
@@ -34,6 +35,7 @@ pub fn execute(cmd: Command) -> Result<i32> {
         Command::Sweep(cfg) => experiment::sweep_command(&cfg),
         Command::Tune(cfg) => experiment::tune_command(&cfg),
         Command::Chaos(cfg) => chaos::chaos_command(&cfg),
+        Command::Report { dir, quiet } => report::report_command(&dir, quiet),
     }
 }
 

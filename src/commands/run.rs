@@ -83,6 +83,9 @@ pub(crate) fn write_run_report(
     };
     let perf_json = serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n";
     staging.write("perf.json", perf_json.as_bytes())?;
+    if cfg.report {
+        crate::report::render::render(staging.dir())?;
+    }
     let out = staging.commit()?;
     match (cfg.quiet, cfg.format) {
         (true, _) => {}
@@ -93,7 +96,7 @@ pub(crate) fn write_run_report(
         (false, Format::Json) => print!("{summary_json}"),
     }
     if !cfg.quiet && cfg.format == Format::Table {
-        println!("\nreport: {}/", out.display());
+        super::experiment::print_report_path(&out, cfg.report);
     }
     eprintln!(
         "{} replications, {} events in {:.2} s ({:.1} M events/s, {} threads)",

@@ -216,8 +216,11 @@ pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) ->
                 &scenario.load()?,
                 points,
                 &objectives,
-                &cfg.out,
-                cfg.quiet,
+                experiment::Output {
+                    out: &cfg.out,
+                    quiet: cfg.quiet,
+                    report: cfg.report,
+                },
                 started,
                 0,
             )
@@ -240,8 +243,11 @@ pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) ->
                 points,
                 max_false_halt,
                 max_time_to_95,
-                &cfg.out,
-                cfg.quiet,
+                experiment::Output {
+                    out: &cfg.out,
+                    quiet: cfg.quiet,
+                    report: cfg.report,
+                },
                 started,
                 0,
             )

@@ -76,6 +76,13 @@ pub struct Outcome {
     pub shadow_gates: Vec<ShadowOutcome>,
     /// Gate evaluations of this replication (in `stages.csv`, not in `replications.csv`).
     pub gates: Vec<GateRecord>,
+    /// Seconds since the scenario start at which each stage opened, in stage order (`None`:
+    /// never reached). Aggregated in `summary.json`; drawn as markers in the report's plots.
+    #[serde(default)]
+    pub stage_opened_at: Vec<Option<f64>>,
+    /// Seconds since the scenario start at which the rollback was decided.
+    #[serde(default)]
+    pub rollback_at: Option<f64>,
 }
 
 fn secs(t: SimTime) -> f64 {
@@ -178,6 +185,13 @@ impl Sim<'_> {
                 })
                 .collect(),
             gates: self.ro.gate_log.clone(),
+            stage_opened_at: self
+                .ro
+                .stages
+                .iter()
+                .map(|st| st.opened_at.map(secs))
+                .collect(),
+            rollback_at: self.ro.rollback_at.map(secs),
         }
     }
 

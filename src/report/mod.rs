@@ -4,9 +4,17 @@
 //! never leaves a half-written report in place of a good one.
 
 pub mod csv_files;
+pub mod folder;
+pub mod glance;
+pub mod html;
+pub mod html_experiment;
+pub mod html_run;
 pub mod junit;
+pub mod markdown;
 pub mod perf;
+pub mod plots;
 pub mod progress;
+pub mod render;
 pub mod summary;
 pub mod sweep_files;
 pub mod table;
@@ -39,6 +47,11 @@ impl Staging {
             tmp,
             out: out.to_path_buf(),
         })
+    }
+
+    /// The folder being written (hidden until [`Staging::commit`]).
+    pub fn dir(&self) -> &Path {
+        &self.tmp
     }
 
     pub fn path(&self, file: &str) -> PathBuf {

@@ -1,13 +1,18 @@
-//! `summary.json`: the scenario's identity, every metric's cross-replication aggregate, and
-//! per-stage gate decisions.
+//! `summary.json`: the scenario's identity and shape at a glance, every metric's
+//! cross-replication aggregate, per-stage gate decisions and opening times, and the verdicts on
+//! the scenario's `[[expect]]` entries. The struct is the file's schema, and it reads back:
+//! `fleetsim report DIR` renders the HTML report from this file and the CSV files beside it.
 
+use super::glance::{glance, Glance};
+use crate::analysis::expect::{evaluate, Verdict};
 use crate::analysis::run::Summary;
+use crate::analysis::stats::{aggregate, Aggregate};
 use crate::metrics::outcome::Outcome;
 use crate::scenario::model::Expect;
 use crate::scenario::Scenario;
 use std::collections::BTreeMap;
 
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StageDecisions {
     pub stage: String,
     /// Replications in which the stage's gate was judged at least once.
@@ -17,23 +22,37 @@ pub struct StageDecisions {
     pub insufficient: u64,
     /// Failed checks by metric name, over all replications.
     pub failed_checks: BTreeMap<String, u64>,
+    /// Seconds since the scenario start at which the stage opened, over the replications that
+    /// reached it.
+    #[serde(default)]
+    pub opened_at: Aggregate,
 }
 
-#[derive(serde::Serialize)]
-pub struct SummaryFile<'a> {
-    pub scenario: &'a str,
-    pub file: &'a str,
-    pub fleetsim_version: &'a str,
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct SummaryFile {
+    pub scenario: String,
+    pub file: String,
+    pub fleetsim_version: String,
     pub seed: u64,
     pub replications: u64,
     /// Seconds.
     pub horizon: f64,
     pub devices: u64,
     #[serde(flatten)]
-    pub summary: &'a Summary,
+    pub summary: Summary,
     pub stages: Vec<StageDecisions>,
-    /// The scenario's `[[expect]]` entries (evaluated by `fleetsim check`).
-    pub expect: &'a [Expect],
+    /// Seconds since the scenario start at which a rollback was decided, over the replications
+    /// that rolled back.
+    #[serde(default)]
+    pub rollback_at: Aggregate,
+    /// The scenario's `[[expect]]` entries.
+    pub expect: Vec<Expect>,
+    /// The verdict on each of them for this run (what `fleetsim check` would print).
+    #[serde(default)]
+    pub expectations: Vec<Verdict>,
+    /// The fleet, releases and policy that were simulated.
+    #[serde(default)]
+    pub glance: Glance,
 }
 
 pub fn stage_decisions(sc: &Scenario, outcomes: &[Outcome]) -> Vec<StageDecisions> {
@@ -41,8 +60,15 @@ pub fn stage_decisions(sc: &Scenario, outcomes: &[Outcome]) -> Vec<StageDecision
         .policy
         .stages
         .iter()
-        .map(|s| StageDecisions {
+        .enumerate()
+        .map(|(i, s)| StageDecisions {
             stage: s.name.clone(),
+            opened_at: aggregate(
+                &outcomes
+                    .iter()
+                    .map(|o| o.stage_opened_at.get(i).copied().flatten())
+                    .collect::<Vec<_>>(),
+            ),
             ..Default::default()
         })
         .collect();
@@ -70,19 +96,26 @@ pub fn stage_decisions(sc: &Scenario, outcomes: &[Outcome]) -> Vec<StageDecision
     out
 }
 
-pub fn render(sc: &Scenario, summary: &Summary, outcomes: &[Outcome]) -> String {
-    let file = SummaryFile {
-        scenario: &sc.name,
-        file: &sc.file,
-        fleetsim_version: env!("CARGO_PKG_VERSION"),
+pub fn summary_file(sc: &Scenario, summary: &Summary, outcomes: &[Outcome]) -> SummaryFile {
+    SummaryFile {
+        scenario: sc.name.clone(),
+        file: sc.file.clone(),
+        fleetsim_version: env!("CARGO_PKG_VERSION").into(),
         seed: sc.seed,
         replications: outcomes.len() as u64,
         horizon: sc.horizon.as_secs_f64(),
         devices: sc.device_count(),
-        summary,
+        summary: summary.clone(),
         stages: stage_decisions(sc, outcomes),
-        expect: &sc.expects,
-    };
+        rollback_at: aggregate(&outcomes.iter().map(|o| o.rollback_at).collect::<Vec<_>>()),
+        expect: sc.expects.clone(),
+        expectations: evaluate(&sc.expects, outcomes),
+        glance: glance(sc),
+    }
+}
+
+pub fn render(sc: &Scenario, summary: &Summary, outcomes: &[Outcome]) -> String {
+    let file = summary_file(sc, summary, outcomes);
     let mut s =
         serde_json::to_string_pretty(&file).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');

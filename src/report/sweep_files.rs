@@ -28,6 +28,25 @@ impl SweepPoint {
             pareto: false,
         }
     }
+
+    /// The value of an objective's metric and statistic at this point (a rate for yes/no
+    /// metrics).
+    pub fn objective(&self, o: &crate::analysis::sweep::Objective) -> Option<f64> {
+        if let Some(r) = self.rates.get(&o.metric) {
+            return Some(r.rate);
+        }
+        let a = self.metrics.get(&o.metric)?;
+        match o.stat.as_str() {
+            "mean" | "rate" => a.mean,
+            "sd" => a.sd,
+            "min" => a.min,
+            "p5" => a.p5,
+            "p50" => a.p50,
+            "p95" => a.p95,
+            "p99" => a.p99,
+            _ => a.max,
+        }
+    }
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> Error {

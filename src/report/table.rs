@@ -208,3 +208,31 @@ pub fn render_compare(
     }
     out
 }
+
+/// Metrics whose values are seconds (shown as `3d 4h`).
+pub fn is_duration(metric: &str) -> bool {
+    metric.starts_with("time_") || metric.starts_with("download_time") || metric.ends_with("_at")
+}
+
+/// Metrics whose values are fractions (shown as percentages).
+pub fn is_share(metric: &str) -> bool {
+    metric == "completion"
+        || metric.ends_with("_rate")
+        || metric == "halted"
+        || metric == "false_halt"
+}
+
+/// A metric's value as people read it: durations as `3d 4h`, shares as percentages, bytes in
+/// MB/GB, counts as whole numbers (one decimal for means).
+pub fn human_value(metric: &str, x: Option<f64>) -> String {
+    let unit = if is_duration(metric) {
+        Unit::Duration
+    } else if is_share(metric) {
+        Unit::Share
+    } else if metric == "bytes_served" {
+        Unit::Bytes
+    } else {
+        Unit::Count
+    };
+    fmt(x, unit)
+}

@@ -385,7 +385,7 @@ impl Fault {
     }
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Expect {
     pub metric: String,
     pub stat: String,

@@ -1,0 +1,157 @@
+//! Reading a results folder back: the data files that `run`, `sweep`, `tune` and `compare`
+//! write are all the report renderer looks at, so `fleetsim report DIR` re-renders a report
+//! without simulating anything, and a report can never show what its data files do not hold.
+
+use crate::analysis::compare::Row;
+use crate::error::{Error, Result};
+use crate::report::summary::SummaryFile;
+use crate::report::sweep_files::{SweepPoint, TunePoint};
+use std::path::Path;
+
+/// A CSV file as a header and text rows, read by column name.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn read(path: &Path) -> Result<Table> {
+        let bad = |e: &dyn std::fmt::Display| {
+            Error::Usage(format!("{}: not a fleetsim CSV file: {e}", path.display()))
+        };
+        let mut r = csv::Reader::from_path(path).map_err(|e| {
+            Error::io(
+                format!("cannot read {}", path.display()),
+                std::io::Error::other(e),
+            )
+        })?;
+        let header = r
+            .headers()
+            .map_err(|e| bad(&e))?
+            .iter()
+            .map(String::from)
+            .collect();
+        let rows = r
+            .records()
+            .map(|rec| rec.map(|rec| rec.iter().map(String::from).collect()))
+            .collect::<std::result::Result<Vec<Vec<String>>, _>>()
+            .map_err(|e| bad(&e))?;
+        Ok(Table { header, rows })
+    }
+
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// A column's numbers; empty cells (no value) and a missing column are `None`.
+    pub fn column(&self, name: &str) -> Vec<Option<f64>> {
+        match self.index(name) {
+            Some(i) => self
+                .rows
+                .iter()
+                .map(|r| r.get(i).and_then(|v| v.parse::<f64>().ok()))
+                .collect(),
+            None => vec![None; self.rows.len()],
+        }
+    }
+
+    /// A cell as text (empty when the column or row is missing).
+    pub fn cell(&self, row: usize, name: &str) -> &str {
+        self.index(name)
+            .and_then(|i| self.rows.get(row)?.get(i))
+            .map_or("", String::as_str)
+    }
+}
+
+/// `sweep.json`.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct SweepDoc {
+    pub scenario: String,
+    pub file: String,
+    pub seed: u64,
+    pub replications: u64,
+    pub objectives: Vec<String>,
+    pub points: Vec<SweepPoint>,
+}
+
+/// `tune.json`.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct TuneDoc {
+    pub scenario: String,
+    pub file: String,
+    pub seed: u64,
+    pub replications: u64,
+    pub max_false_halt: f64,
+    /// Seconds.
+    pub max_time_to_95: Option<f64>,
+    pub recommended: Option<usize>,
+    pub points: Vec<TunePoint>,
+}
+
+/// `compare.json`, written by `fleetsim compare`.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct CompareDoc {
+    pub scenario: String,
+    pub base: String,
+    pub candidate: String,
+    pub fleetsim_version: String,
+    pub seed: u64,
+    pub replications: u64,
+    /// Relative tolerance (absolute for rates) of a guarded metric before it counts as a
+    /// regression.
+    pub tolerance: f64,
+    pub regressed: bool,
+    pub rows: Vec<Row>,
+}
+
+/// What kind of results a folder holds, with its data.
+pub enum Folder {
+    Run {
+        summary: Box<SummaryFile>,
+        replications: Table,
+        timeseries: Table,
+        stages: Table,
+    },
+    Sweep(SweepDoc),
+    Tune(TuneDoc),
+    Compare(CompareDoc),
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Usage(format!(
+            "{}: not a fleetsim results file (written by another version?): {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Reads the results folder `dir`, recognised by its main data file.
+pub fn load(dir: &Path) -> Result<Folder> {
+    let has = |f: &str| dir.join(f).is_file();
+    if has("summary.json") {
+        return Ok(Folder::Run {
+            summary: Box::new(read_json(&dir.join("summary.json"))?),
+            replications: Table::read(&dir.join("replications.csv"))?,
+            timeseries: Table::read(&dir.join("timeseries.csv"))?,
+            stages: Table::read(&dir.join("stages.csv"))?,
+        });
+    }
+    if has("sweep.json") {
+        return Ok(Folder::Sweep(read_json(&dir.join("sweep.json"))?));
+    }
+    if has("tune.json") {
+        return Ok(Folder::Tune(read_json(&dir.join("tune.json"))?));
+    }
+    if has("compare.json") {
+        return Ok(Folder::Compare(read_json(&dir.join("compare.json"))?));
+    }
+    Err(Error::Usage(format!(
+        "{}: not a fleetsim results folder (it has no summary.json, sweep.json, tune.json or \
+         compare.json; a shard folder is joined with `fleetsim merge` first)",
+        dir.display()
+    )))
+}

@@ -1,0 +1,261 @@
+//! The HTML pages of the deciding commands: a sweep (every point, its Pareto front), a tune
+//! (false halts against blast radius, and the recommendation) and a paired comparison.
+
+use super::folder::{CompareDoc, SweepDoc, TuneDoc};
+use super::html::{esc, num, text, Page};
+use super::table::human_value;
+use crate::engine::time::human_secs;
+
+fn params_text(params: &[(String, String)]) -> String {
+    params
+        .iter()
+        .map(|(p, v)| format!("{p} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+pub fn sweep_page(d: &SweepDoc, plot: &str) -> String {
+    let meta = format!(
+        "sweep of <code>{}</code> · {} points × {} replications on common seeds (seed {})",
+        esc(&d.file),
+        d.points.len(),
+        d.replications,
+        d.seed
+    );
+    let mut p = Page::new(&format!("{} — sweep", d.scenario), meta);
+    p.section("front", "Trade-off");
+    p.para(&format!(
+        "Objectives: {}. A point is on the Pareto front when no other point is at least as good \
+         on every objective and better on one. Every point saw the same simulated worlds, so \
+         differences between points are the policy's, not noise.",
+        d.objectives.join(", ")
+    ));
+    p.figure(
+        plot,
+        "The first two objectives of every point; the front is joined.",
+        "tradeoff.svg",
+    );
+    p.section("points", "Points");
+    let rows = d
+        .points
+        .iter()
+        .map(|pt| {
+            let m = |k: &str, f: fn(&crate::analysis::stats::Aggregate) -> Option<f64>| {
+                human_value(k, pt.metrics.get(k).and_then(f))
+            };
+            (
+                false,
+                vec![
+                    num(pt.point.to_string()),
+                    text(params_text(&pt.params)),
+                    num(m("harmed", |a| a.mean)),
+                    num(m("harmed", |a| a.p95)),
+                    num(m("time_to_95", |a| a.p50)),
+                    num(m("completion", |a| a.mean)),
+                    num(pt
+                        .rates
+                        .get("false_halt")
+                        .map_or("-".into(), |r| pct(r.rate))),
+                    text(if pt.pareto { "◆ front" } else { "" }),
+                ],
+            )
+        })
+        .collect();
+    p.table(
+        &[
+            "point",
+            "parameters",
+            "harmed mean",
+            "harmed p95",
+            "time to 95 % p50",
+            "completion",
+            "false halts",
+            "",
+        ],
+        &[0, 2, 3, 4, 5, 6],
+        rows,
+    );
+    p.note("Every metric's mean, p50, p95 and confidence interval is in sweep.csv.");
+    p.finish()
+}
+
+pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
+    let meta = format!(
+        "gate tuning of <code>{}</code> · {} settings × {} replications in the defective and \
+         the healthy world (seed {})",
+        esc(&d.file),
+        d.points.len(),
+        d.replications,
+        d.seed
+    );
+    let mut p = Page::new(&format!("{} — gate tuning", d.scenario), meta);
+    p.section("recommendation", "Recommendation");
+    let limit = format!(
+        "false-halt rate ≤ {}{}",
+        pct(d.max_false_halt),
+        d.max_time_to_95.map_or(String::new(), |t| format!(
+            " and time to 95 % ≤ {}",
+            human_secs(t)
+        ))
+    );
+    match d.recommended.and_then(|r| d.points.iter().find(|p| p.point == r)) {
+        Some(r) => p.para(&format!(
+            "Recommended: {} — the smallest mean blast radius ({}) among the settings with a {limit}. \
+             Its false-halt rate on the healthy release is {} (95 % Wilson interval {}–{}).",
+            params_text(&r.params),
+            human_value("harmed", r.harmed_mean),
+            pct(r.false_halt.rate),
+            pct(r.false_halt.wilson95_low),
+            pct(r.false_halt.wilson95_high)
+        )),
+        None => p.para(&format!(
+            "No setting meets a {limit}: widen the search or relax the limit."
+        )),
+    }
+    p.note(
+        "The width of the false-halt interval says how much the recommendation rests on: \
+         certifying a 1 % rate takes a few hundred replications.",
+    );
+    p.figure(
+        plot,
+        "False-halt rate on the healthy release against mean blast radius on the defective one.",
+        "tradeoff.svg",
+    );
+    p.section("settings", "Settings");
+    let rows = d
+        .points
+        .iter()
+        .map(|pt| {
+            (
+                pt.recommended,
+                vec![
+                    num(pt.point.to_string()),
+                    text(params_text(&pt.params)),
+                    num(format!(
+                        "{} ({}–{})",
+                        pct(pt.false_halt.rate),
+                        pct(pt.false_halt.wilson95_low),
+                        pct(pt.false_halt.wilson95_high)
+                    )),
+                    num(human_value("harmed", pt.harmed_mean)),
+                    num(human_value("harmed", pt.harmed_p95)),
+                    num(human_value("time_to_detect", pt.time_to_detect_mean)),
+                    num(human_value("time_to_95", pt.time_to_95_p50)),
+                    text(if pt.recommended {
+                        "★ recommended"
+                    } else if pt.pareto {
+                        "◆ front"
+                    } else {
+                        ""
+                    }),
+                ],
+            )
+        })
+        .collect();
+    p.table(
+        &[
+            "point",
+            "parameters",
+            "false halts (95% CI)",
+            "harmed mean",
+            "harmed p95",
+            "detect (mean)",
+            "time to 95 % (p50, healthy)",
+            "",
+        ],
+        &[0, 2, 3, 4, 5, 6],
+        rows,
+    );
+    p.finish()
+}
+
+pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
+    let meta = format!(
+        "base <code>{}</code> · candidate <code>{}</code> · paired on seed {}, {} replications · \
+         tolerance {}",
+        esc(&d.base),
+        esc(&d.candidate),
+        d.seed,
+        d.replications,
+        d.tolerance
+    );
+    let mut p = Page::new(&format!("{} — comparison", d.scenario), meta);
+    p.section("verdict", "Verdict");
+    let regressed: Vec<String> = d
+        .rows
+        .iter()
+        .filter(|r| r.regressed)
+        .map(|r| format!("{} {}", r.metric, r.stat))
+        .collect();
+    p.para(&if regressed.is_empty() {
+        "No guarded metric regressed past the tolerance (exit code 0).".to_string()
+    } else {
+        format!(
+            "The candidate regressed on {} (exit code 1).",
+            regressed.join(", ")
+        )
+    });
+    p.figure(
+        plot,
+        "Guarded metrics: base and candidate; the error bar is base + the 95 % interval of the \
+         paired difference, where defined (means and rates).",
+        "compare.svg",
+    );
+    p.section("metrics", "Every metric");
+    p.note(
+        "Both policies ran on the same seeds: replication r of each saw the same world, so the \
+         paired difference measures the policy.",
+    );
+    let rows = d
+        .rows
+        .iter()
+        .map(|r| {
+            let is_rate = r.stat == "rate";
+            let f = |x: Option<f64>| {
+                if is_rate {
+                    x.map_or("-".into(), pct)
+                } else {
+                    human_value(&r.metric, x)
+                }
+            };
+            let diff = r.paired_diff.map_or("-".into(), |x| format!("{x:+.4}"));
+            let ci = r
+                .diff_ci95
+                .map_or(String::new(), |(lo, hi)| format!("[{lo:+.4}, {hi:+.4}]"));
+            (
+                r.regressed,
+                vec![
+                    text(format!("{} {}", r.metric, r.stat)),
+                    num(f(r.base)),
+                    num(f(r.candidate)),
+                    num(diff),
+                    num(ci),
+                    text(if r.regressed {
+                        "REGRESSED"
+                    } else if r.guarded {
+                        "guarded"
+                    } else {
+                        ""
+                    }),
+                ],
+            )
+        })
+        .collect();
+    p.table(
+        &[
+            "metric",
+            "base",
+            "candidate",
+            "paired diff",
+            "95% CI of diff",
+            "",
+        ],
+        &[1, 2, 3, 4],
+        rows,
+    );
+    p.finish()
+}

@@ -1,0 +1,198 @@
+//! `summary.md`: the report's headline as Markdown, for pull requests and CI job summaries
+//! (`cat summary.md >> "$GITHUB_STEP_SUMMARY"`).
+
+use super::folder::{CompareDoc, SweepDoc, TuneDoc};
+use super::summary::SummaryFile;
+use super::table::human_value;
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// Escapes the characters that break a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The headline metrics of a run.
+const HEADLINE: [&str; 9] = [
+    "harmed",
+    "harmed_critical",
+    "bricked",
+    "time_to_detect",
+    "time_to_95",
+    "completion",
+    "stranded",
+    "rolled_back",
+    "time_to_recover_95",
+];
+
+pub fn run(s: &SummaryFile) -> String {
+    let mut out = format!(
+        "### fleetsim: {}\n\n`{}` — {} devices, {} replications, seed {}\n\n",
+        s.scenario, s.file, s.devices, s.replications, s.seed
+    );
+    for (label, key) in [("halted", "halted"), ("false halts", "false_halt")] {
+        if let Some(r) = s.summary.rates.get(key) {
+            out.push_str(&format!(
+                "- **{label}**: {} ({} of {}; 95% CI {}–{})\n",
+                pct(r.rate),
+                r.count,
+                r.n,
+                pct(r.wilson95_low),
+                pct(r.wilson95_high)
+            ));
+        }
+    }
+    out.push_str("\n| metric | mean | p50 | p95 | 95% CI of mean |\n|---|--:|--:|--:|--:|\n");
+    for m in HEADLINE {
+        let Some(a) = s.summary.metrics.get(m) else {
+            continue;
+        };
+        let f = |x| human_value(m, x);
+        out.push_str(&format!(
+            "| {m} | {} | {} | {} | {} – {} |\n",
+            f(a.mean),
+            f(a.p50),
+            f(a.p95),
+            f(a.ci95_low),
+            f(a.ci95_high)
+        ));
+    }
+    if !s.expectations.is_empty() {
+        let failed = s.expectations.iter().filter(|v| !v.passed).count();
+        out.push_str(&format!(
+            "\n**Expectations**: {} passed, {failed} failed\n\n| | expectation | observed |\n|---|---|--:|\n",
+            s.expectations.len() - failed
+        ));
+        for v in &s.expectations {
+            out.push_str(&format!(
+                "| {} | {} | {} |\n",
+                if v.passed { "✅" } else { "❌" },
+                cell(&v.bound_text()),
+                human_value(&v.metric, v.observed)
+            ));
+        }
+    }
+    if !s.summary.halt_reasons.is_empty() {
+        let reasons: Vec<String> = s
+            .summary
+            .halt_reasons
+            .iter()
+            .map(|(r, n)| format!("`{r}` ×{n}"))
+            .collect();
+        out.push_str(&format!("\nHalt reasons: {}\n", reasons.join(", ")));
+    }
+    out.push_str("\nThe full report is `report.html` in the same folder.\n");
+    out
+}
+
+fn params(p: &[(String, String)]) -> String {
+    cell(
+        &p.iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+pub fn sweep(d: &SweepDoc) -> String {
+    let mut out = format!(
+        "### fleetsim sweep: {}\n\n{} points × {} replications (seed {}); objectives {}\n\n\
+         | point | parameters | harmed mean | harmed p95 | time_to_95 p50 | false halts | |\n\
+         |--:|---|--:|--:|--:|--:|---|\n",
+        d.scenario,
+        d.points.len(),
+        d.replications,
+        d.seed,
+        d.objectives.join(", ")
+    );
+    for p in &d.points {
+        let m = |k: &str, f: fn(&crate::analysis::stats::Aggregate) -> Option<f64>| {
+            human_value(k, p.metrics.get(k).and_then(f))
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            p.point,
+            params(&p.params),
+            m("harmed", |a| a.mean),
+            m("harmed", |a| a.p95),
+            m("time_to_95", |a| a.p50),
+            p.rates
+                .get("false_halt")
+                .map_or("-".into(), |r| pct(r.rate)),
+            if p.pareto { "◆ front" } else { "" }
+        ));
+    }
+    out
+}
+
+pub fn tune(d: &TuneDoc) -> String {
+    let mut out = format!(
+        "### fleetsim tune: {}\n\n{} settings × {} replications (seed {}); limit: false halts ≤ {}\n\n\
+         | point | parameters | false halts (95% CI) | harmed mean | harmed p95 | detect | |\n\
+         |--:|---|--:|--:|--:|--:|---|\n",
+        d.scenario,
+        d.points.len(),
+        d.replications,
+        d.seed,
+        pct(d.max_false_halt)
+    );
+    for p in &d.points {
+        out.push_str(&format!(
+            "| {} | {} | {} ({}–{}) | {} | {} | {} | {} |\n",
+            p.point,
+            params(&p.params),
+            pct(p.false_halt.rate),
+            pct(p.false_halt.wilson95_low),
+            pct(p.false_halt.wilson95_high),
+            human_value("harmed", p.harmed_mean),
+            human_value("harmed", p.harmed_p95),
+            human_value("time_to_detect", p.time_to_detect_mean),
+            if p.recommended {
+                "★ recommended"
+            } else if p.pareto {
+                "◆ front"
+            } else {
+                ""
+            }
+        ));
+    }
+    out
+}
+
+pub fn compare(d: &CompareDoc) -> String {
+    let mut out = format!(
+        "### fleetsim compare: {}\n\nbase `{}` vs candidate `{}`, paired on seed {} ({} replications), \
+         tolerance {}: **{}**\n\n| metric | base | candidate | paired diff | 95% CI | |\n\
+         |---|--:|--:|--:|--:|---|\n",
+        d.scenario,
+        d.base,
+        d.candidate,
+        d.seed,
+        d.replications,
+        d.tolerance,
+        if d.regressed { "regressed" } else { "no regression" }
+    );
+    for r in d.rows.iter().filter(|r| r.guarded) {
+        let f = |x: Option<f64>| {
+            if r.stat == "rate" {
+                x.map_or("-".into(), pct)
+            } else {
+                human_value(&r.metric, x)
+            }
+        };
+        out.push_str(&format!(
+            "| {} {} | {} | {} | {} | {} | {} |\n",
+            r.metric,
+            r.stat,
+            f(r.base),
+            f(r.candidate),
+            r.paired_diff.map_or("-".into(), |x| format!("{x:+.4}")),
+            r.diff_ci95
+                .map_or(String::new(), |(lo, hi)| format!("[{lo:+.4}, {hi:+.4}]")),
+            if r.regressed { "❌ REGRESSED" } else { "✅" }
+        ));
+    }
+    out
+}

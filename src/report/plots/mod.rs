@@ -1,0 +1,250 @@
+//! The report's plots, drawn with plotters as SVG (inlined into `report.html`) and PNG (for
+//! pasting into pull requests and incident reviews). One module per family of plots; this one
+//! owns what they share: the embedded font, the colour-blind-safe palette, the time axis and the
+//! two backends.
+//!
+//! Every plot is a pure function of the data files of a report folder, so plots are as
+//! reproducible as the data: the same folder renders the same bytes.
+
+pub mod spread;
+pub mod timeline;
+pub mod tradeoff;
+
+use crate::error::{Error, Result};
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use std::path::Path;
+use std::sync::OnceLock;
+
+/// The font every plot uses (registered once per process). DejaVu Sans ships inside the binary,
+/// so a PNG renders the same on a machine with no fonts installed; the SVG names the generic
+/// `sans-serif` family and lets the browser pick its own.
+pub const FONT: &str = "sans-serif";
+
+/// Okabe & Ito's palette, distinguishable under the common colour-vision deficiencies.
+pub const PALETTE: [RGBColor; 8] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(240, 228, 66),  // yellow
+    RGBColor(0, 0, 0),       // black
+];
+pub const GREY: RGBColor = RGBColor(120, 120, 120);
+
+fn ensure_font() -> Result<()> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(
+            "the embedded plot font could not be loaded".into(),
+        ))
+    }
+}
+
+/// Turns a drawing error into the crate's error, naming the plot.
+pub(crate) fn draw_err(plot: &str) -> impl Fn(String) -> Error + '_ {
+    move |e| Error::io(format!("cannot draw {plot}"), std::io::Error::other(e))
+}
+
+/// `DrawingAreaErrorKind` and friends carry the backend's error type; plots only report them.
+pub(crate) fn s<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// A drawing of one plot as SVG.
+pub type DrawSvg<'c> = dyn for<'a, 'b> Fn(&'a DrawingArea<SVGBackend<'b>, Shift>) -> std::result::Result<(), String>
+    + 'c;
+/// The same drawing as a bitmap.
+pub type DrawPng<'c> = dyn for<'a, 'b> Fn(&'a DrawingArea<BitMapBackend<'b>, Shift>) -> std::result::Result<(), String>
+    + 'c;
+
+/// Renders a plot twice, as `NAME.svg` and `NAME.png` in `dir`, and returns the SVG text.
+/// `draw_svg` and `draw_png` are the same drawing on the two backends (plotters' backends are
+/// different types, so the caller passes one closure per backend through [`plot!`]).
+pub fn emit(
+    dir: &Path,
+    name: &str,
+    size: (u32, u32),
+    draw_svg: &DrawSvg<'_>,
+    draw_png: &DrawPng<'_>,
+) -> Result<String> {
+    ensure_font()?;
+    let err = draw_err(name);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(s).map_err(&err)?;
+        draw_svg(&root).map_err(&err)?;
+        root.present().map_err(s).map_err(&err)?;
+    }
+    std::fs::write(dir.join(format!("{name}.svg")), &svg)
+        .map_err(|e| Error::io(format!("cannot write {name}.svg"), e))?;
+    let png = dir.join(format!("{name}.png"));
+    {
+        let root = BitMapBackend::new(&png, size).into_drawing_area();
+        root.fill(&WHITE).map_err(s).map_err(&err)?;
+        draw_png(&root).map_err(&err)?;
+        root.present().map_err(s).map_err(&err)?;
+    }
+    Ok(svg)
+}
+
+/// Draws the same generic drawing function on both backends: `plot!(dir, name, size, f, args…)`
+/// where `f` is generic over the backend.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! plot {
+    ($dir:expr, $name:expr, $size:expr, $f:path, $($arg:expr),*) => {
+        $crate::report::plots::emit(
+            $dir,
+            $name,
+            $size,
+            &|root| $f(root, $($arg),*),
+            &|root| $f(root, $($arg),*),
+        )
+    };
+}
+
+/// How simulated seconds are shown on an x axis: hours for short horizons, days otherwise.
+#[derive(Clone, Copy, Debug)]
+pub struct TimeAxis {
+    pub secs_per_unit: f64,
+    pub label: &'static str,
+}
+
+impl TimeAxis {
+    pub fn for_horizon(horizon_s: f64) -> TimeAxis {
+        if horizon_s >= 2.0 * 86_400.0 {
+            TimeAxis {
+                secs_per_unit: 86_400.0,
+                label: "days since scenario start",
+            }
+        } else {
+            TimeAxis {
+                secs_per_unit: 3_600.0,
+                label: "hours since scenario start",
+            }
+        }
+    }
+    pub fn x(&self, secs: f64) -> f64 {
+        secs / self.secs_per_unit
+    }
+}
+
+/// How a metric's values are shown on an axis: durations in hours or days, the rest as is.
+#[derive(Clone, Copy, Debug)]
+pub struct ValueAxis {
+    pub divisor: f64,
+    pub unit: &'static str,
+}
+
+impl ValueAxis {
+    pub fn for_metric(metric: &str, max_value: f64) -> ValueAxis {
+        if crate::report::table::is_duration(metric) {
+            if max_value >= 2.0 * 86_400.0 {
+                ValueAxis {
+                    divisor: 86_400.0,
+                    unit: "days",
+                }
+            } else if max_value >= 2.0 * 3600.0 {
+                ValueAxis {
+                    divisor: 3600.0,
+                    unit: "hours",
+                }
+            } else {
+                ValueAxis {
+                    divisor: 60.0,
+                    unit: "minutes",
+                }
+            }
+        } else if metric == "point" {
+            ValueAxis {
+                divisor: 1.0,
+                unit: "number",
+            }
+        } else if crate::report::table::is_share(metric) {
+            ValueAxis {
+                divisor: 0.01,
+                unit: "%",
+            }
+        } else {
+            ValueAxis {
+                divisor: 1.0,
+                unit: "devices",
+            }
+        }
+    }
+}
+
+/// A chart with two real-valued axes, as every plot here has.
+pub type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A labelled vertical line on a time plot (a stage opening, a halt, a rollback).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    /// Seconds since the scenario start.
+    pub at: f64,
+    pub label: String,
+    pub color: RGBColor,
+}
+
+/// Draws markers as dashed vertical lines with their labels staggered down from the top, so
+/// neighbouring labels do not overwrite each other.
+pub fn draw_markers<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    markers: &[Marker],
+    axis: TimeAxis,
+    y_top: f64,
+) -> std::result::Result<(), String> {
+    for (i, m) in markers.iter().enumerate() {
+        let x = axis.x(m.at);
+        chart
+            .draw_series(std::iter::once(DashedPathElement::new(
+                vec![(x, 0.0), (x, y_top)],
+                4,
+                3,
+                m.color.stroke_width(1),
+            )))
+            .map_err(s)?;
+        let y = y_top * (0.97 - 0.07 * (i % 4) as f64);
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!(" {}", m.label),
+                (x, y),
+                (FONT, 13).into_font().color(&m.color),
+            )))
+            .map_err(s)?;
+    }
+    Ok(())
+}
+
+/// A centred note in an empty plot ("no failures in any replication").
+pub fn empty_note<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    note: &str,
+) -> std::result::Result<(), String> {
+    let (w, h) = area.dim_in_pixel();
+    area.draw(&Text::new(
+        title.to_string(),
+        (12, 10),
+        (FONT, 18).into_font(),
+    ))
+    .map_err(s)?;
+    area.draw(&Text::new(
+        note.to_string(),
+        (w as i32 / 2 - 4 * note.len() as i32, h as i32 / 2),
+        (FONT, 15).into_font().color(&GREY),
+    ))
+    .map_err(s)
+}

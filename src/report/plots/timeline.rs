@@ -1,0 +1,278 @@
+//! Plots over simulated time, from `timeseries.csv` (the hourly mean over replications): the
+//! fleet's composition by firmware version, failures by reason, and the backend's view of harm
+//! against the ground truth.
+
+use super::{draw_markers, empty_note, s, Chart, Marker, TimeAxis, FONT, GREY, PALETTE};
+use crate::report::folder::Table;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+
+type Res = std::result::Result<(), String>;
+
+/// One named line or band of a time plot.
+struct Line {
+    label: String,
+    ys: Vec<f64>,
+    color: RGBColor,
+    dashed: bool,
+}
+
+fn xs(ts: &Table, axis: TimeAxis) -> Vec<f64> {
+    ts.column("time")
+        .iter()
+        .map(|t| axis.x(t.unwrap_or(0.0)))
+        .collect()
+}
+
+/// The time range worth showing: up to a little after the last hour in which any plotted
+/// column changed (a 21-day horizon whose action is over on day 3 is drawn to day 3.5), but
+/// never less than a day and never past the horizon.
+pub fn active_range(ts: &Table, xs: &[f64], axis: TimeAxis) -> std::ops::Range<f64> {
+    let end = xs.last().copied().unwrap_or(1.0).max(1e-9);
+    let last_change = (1..ts.rows.len())
+        .rev()
+        .find(|&i| ts.rows[i].iter().skip(2).ne(ts.rows[i - 1].iter().skip(2)))
+        .map_or(0.0, |i| xs[i]);
+    let day = axis.x(86_400.0);
+    0.0..(last_change * 1.15).max(day).min(end)
+}
+
+/// Devices per firmware version, stacked, with stage openings, the halt and the rollback marked.
+pub fn composition<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ts: &Table,
+    markers: &[Marker],
+    axis: TimeAxis,
+) -> Res {
+    let title = "Fleet composition by firmware version (mean over replications)";
+    let xs = xs(ts, axis);
+    let layers: Vec<(String, Vec<f64>)> = ts
+        .header
+        .iter()
+        .filter_map(|h| h.strip_prefix("version_"))
+        .map(|v| (v.to_string(), zeroed(ts.column(&format!("version_{v}")))))
+        .filter(|(_, ys)| ys.iter().any(|y| *y > 0.0))
+        .collect();
+    if xs.is_empty() || layers.is_empty() {
+        return empty_note(root, title, "no samples");
+    }
+    let mut cum = vec![0.0; xs.len()];
+    let mut bands: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
+    for (label, ys) in &layers {
+        let lower = cum.clone();
+        for (c, y) in cum.iter_mut().zip(ys) {
+            *c += y;
+        }
+        bands.push((label.clone(), lower, cum.clone()));
+    }
+    let y_top = cum.iter().copied().fold(1.0, f64::max) * 1.08;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 18))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(70)
+        .build_cartesian_2d(active_range(ts, &xs, axis), 0.0..y_top)
+        .map_err(s)?;
+    chart
+        .configure_mesh()
+        .x_desc(axis.label)
+        .y_desc("devices")
+        .x_label_formatter(&|x| tick(*x))
+        .y_label_formatter(&|y| tick(*y))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(s)?;
+    for (i, (label, lower, upper)) in bands.iter().enumerate() {
+        let color = PALETTE[i % PALETTE.len()];
+        let mut poly: Vec<(f64, f64)> = xs.iter().copied().zip(upper.iter().copied()).collect();
+        poly.extend(xs.iter().copied().zip(lower.iter().copied()).rev());
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                poly,
+                color.mix(0.75).filled(),
+            )))
+            .map_err(s)?
+            .label(label.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
+    }
+    draw_markers(&mut chart, markers, axis, y_top)?;
+    legend(&mut chart)
+}
+
+fn zeroed(v: Vec<Option<f64>>) -> Vec<f64> {
+    v.into_iter().map(|x| x.unwrap_or(0.0)).collect()
+}
+
+fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>) -> Res {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()
+        .map_err(s)
+}
+
+/// Lines over time on one chart, with markers.
+#[allow(clippy::too_many_arguments)]
+fn lines_chart<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    y_desc: &str,
+    x_range: std::ops::Range<f64>,
+    xs: &[f64],
+    lines: &[Line],
+    markers: &[Marker],
+    axis: TimeAxis,
+) -> Res {
+    let y_max = lines
+        .iter()
+        .flat_map(|l| l.ys.iter().copied())
+        .fold(0.0, f64::max);
+    if xs.is_empty() || lines.is_empty() {
+        return empty_note(root, title, "nothing to show");
+    }
+    let y_top = (y_max * 1.12).max(1.0);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 18))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_range, 0.0..y_top)
+        .map_err(s)?;
+    chart
+        .configure_mesh()
+        .x_desc(axis.label)
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| tick(*x))
+        .y_label_formatter(&|y| tick(*y))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(s)?;
+    for l in lines {
+        let pts: Vec<(f64, f64)> = xs.iter().copied().zip(l.ys.iter().copied()).collect();
+        let style = l.color.stroke_width(2);
+        let color = l.color;
+        let series = if l.dashed {
+            chart
+                .draw_series(std::iter::once(DashedPathElement::new(pts, 7, 4, style)))
+                .map_err(s)?
+        } else {
+            chart.draw_series(LineSeries::new(pts, style)).map_err(s)?
+        };
+        series.label(l.label.clone()).legend(move |(x, y)| {
+            PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+        });
+    }
+    draw_markers(&mut chart, markers, axis, y_top)?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()
+        .map_err(s)
+}
+
+/// Cumulative failures by reason (mean over replications).
+pub fn failures<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ts: &Table,
+    markers: &[Marker],
+    axis: TimeAxis,
+) -> Res {
+    let title = "Failures by reason, cumulative (mean over replications)";
+    let lines: Vec<Line> = ts
+        .header
+        .iter()
+        .filter_map(|h| h.strip_prefix("failures_"))
+        .map(|r| (r.to_string(), zeroed(ts.column(&format!("failures_{r}")))))
+        .filter(|(_, ys)| ys.iter().any(|y| *y > 0.0))
+        .enumerate()
+        .map(|(i, (label, ys))| Line {
+            label: label.replace('_', " "),
+            ys,
+            color: PALETTE[i % PALETTE.len()],
+            dashed: false,
+        })
+        .collect();
+    if lines.is_empty() {
+        return empty_note(root, title, "no failed attempt in any replication");
+    }
+    let xs = xs(ts, axis);
+    let range = active_range(ts, &xs, axis);
+    lines_chart(
+        root,
+        title,
+        "failure events",
+        range,
+        &xs,
+        &lines,
+        markers,
+        axis,
+    )
+}
+
+/// True harm (solid) against what the backend has heard (dashed): the gap between them is the
+/// detection lag a gate lives with.
+pub fn observed_vs_true<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ts: &Table,
+    markers: &[Marker],
+    axis: TimeAxis,
+) -> Res {
+    let title = "Observed by the backend vs ground truth (mean over replications)";
+    let spec: [(&str, &str, RGBColor, bool); 5] = [
+        ("true_harmed", "harmed (truth)", PALETTE[3], false),
+        ("true_bricked", "bricked (truth)", PALETTE[7], false),
+        (
+            "observed_failure",
+            "failed results reported",
+            PALETTE[0],
+            true,
+        ),
+        ("observed_timed_out", "timed out (seen)", PALETTE[4], true),
+        (
+            "observed_tickets",
+            "support tickets (seen)",
+            PALETTE[5],
+            true,
+        ),
+    ];
+    let lines: Vec<Line> = spec
+        .iter()
+        .map(|(col, label, color, dashed)| Line {
+            label: label.to_string(),
+            ys: zeroed(ts.column(col)),
+            color: *color,
+            dashed: *dashed,
+        })
+        .filter(|l| l.ys.iter().any(|y| *y > 0.0))
+        .collect();
+    if lines.is_empty() {
+        return empty_note(
+            root,
+            title,
+            "no harm and no failure reported in any replication",
+        );
+    }
+    let xs = xs(ts, axis);
+    let range = active_range(ts, &xs, axis);
+    lines_chart(root, title, "devices", range, &xs, &lines, markers, axis)
+}
+
+/// A tick label: whole numbers without a decimal point, others with one decimal.
+pub fn tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{}", v.round() as i64)
+    } else {
+        format!("{v:.1}")
+    }
+}
