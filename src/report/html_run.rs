@@ -146,11 +146,20 @@ fn story(s: &SummaryFile) -> String {
 }
 
 fn cards(s: &SummaryFile) -> Vec<(String, String, String)> {
-    let agg = |m: &str| {
-        (
-            human_value(m, mean(s, m)),
-            format!("mean · p95 {}", human_value(m, stat(s, m, |a| a.p95))),
-        )
+    let agg = |m: &str| match s.summary.metrics.get(m) {
+        Some(a) if a.n > 0 => (
+            human_value(m, a.mean),
+            format!(
+                "mean · p95 {}{}",
+                human_value(m, a.p95),
+                if a.missing > 0 {
+                    format!(" · no value in {} runs", a.missing)
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+        _ => ("never".to_string(), "in no run".to_string()),
     };
     let mut out = Vec::new();
     for (label, m) in [
@@ -397,7 +406,11 @@ fn gates(p: &mut Page, s: &SummaryFile, stages: &Table) {
                     text(f(i, "stage")),
                     text(f(i, "check")),
                     text(f(i, "test")),
-                    num(format!("{} / {}", f(i, "count"), f(i, "base"))),
+                    num(format!(
+                        "{} / {}",
+                        short(&f(i, "count")),
+                        short(&f(i, "base"))
+                    )),
                     num(n(i, "observed")),
                     num(n(i, "bound")),
                     num(f(i, "threshold")),
@@ -601,5 +614,15 @@ fn glance(p: &mut Page, s: &SummaryFile) {
             .map(|i| format!("<li>{}</li>", esc(i)))
             .collect();
         p.raw(&format!("<ul>{list}</ul>\n"));
+    }
+}
+
+/// A count or an exposure as people read it: whole numbers as they are, others to one decimal
+/// (device-days of exposure are not counted to the femtosecond).
+fn short(cell: &str) -> String {
+    match cell.parse::<f64>() {
+        Ok(x) if (x - x.round()).abs() < 1e-9 => format!("{}", x.round() as i64),
+        Ok(x) => format!("{x:.1}"),
+        Err(_) => cell.to_string(),
     }
 }

@@ -25,14 +25,43 @@ fn xs(ts: &Table, axis: TimeAxis) -> Vec<f64> {
         .collect()
 }
 
-/// The time range worth showing: up to a little after the last hour in which any plotted
-/// column changed (a 21-day horizon whose action is over on day 3 is drawn to day 3.5), but
-/// never less than a day and never past the horizon.
-pub fn active_range(ts: &Table, xs: &[f64], axis: TimeAxis) -> std::ops::Range<f64> {
+/// The time range worth showing: up to a little after the last hour in which any of the
+/// columns starting with `prefixes` changed visibly (a 21-day horizon whose action is over on day 3 is
+/// drawn to about day 3.5), but never less than a day and never past the horizon.
+pub fn active_range(
+    ts: &Table,
+    xs: &[f64],
+    axis: TimeAxis,
+    prefixes: &[&str],
+) -> std::ops::Range<f64> {
     let end = xs.last().copied().unwrap_or(1.0).max(1e-9);
+    let cols: Vec<usize> = (0..ts.header.len())
+        .filter(|&c| prefixes.iter().any(|p| ts.header[c].starts_with(p)))
+        .collect();
+    // A change under 0.1 % of a column's largest value moves its line by less than a pixel:
+    // it does not keep the axis open (a single late device in one of 50 replications would).
+    let value = |i: usize, c: usize| -> f64 {
+        ts.rows[i]
+            .get(c)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let scale: Vec<f64> = cols
+        .iter()
+        .map(|&c| {
+            (0..ts.rows.len())
+                .map(|i| value(i, c).abs())
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    let changed = |i: usize| {
+        cols.iter()
+            .zip(&scale)
+            .any(|(&c, &m)| (value(i, c) - value(i - 1, c)).abs() > 1e-3 * m)
+    };
     let last_change = (1..ts.rows.len())
         .rev()
-        .find(|&i| ts.rows[i].iter().skip(2).ne(ts.rows[i - 1].iter().skip(2)))
+        .find(|&i| changed(i))
         .map_or(0.0, |i| xs[i]);
     let day = axis.x(86_400.0);
     0.0..(last_change * 1.15).max(day).min(end)
@@ -72,7 +101,7 @@ pub fn composition<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(70)
-        .build_cartesian_2d(active_range(ts, &xs, axis), 0.0..y_top)
+        .build_cartesian_2d(active_range(ts, &xs, axis, &["version_"]), 0.0..y_top)
         .map_err(s)?;
     chart
         .configure_mesh()
@@ -207,7 +236,7 @@ pub fn failures<DB: DrawingBackend>(
         return empty_note(root, title, "no failed attempt in any replication");
     }
     let xs = xs(ts, axis);
-    let range = active_range(ts, &xs, axis);
+    let range = active_range(ts, &xs, axis, &["failures_"]);
     lines_chart(
         root,
         title,
@@ -264,7 +293,7 @@ pub fn observed_vs_true<DB: DrawingBackend>(
         );
     }
     let xs = xs(ts, axis);
-    let range = active_range(ts, &xs, axis);
+    let range = active_range(ts, &xs, axis, &["true_", "observed_"]);
     lines_chart(root, title, "devices", range, &xs, &lines, markers, axis)
 }
 
