@@ -68,6 +68,12 @@ enum RawCommand {
         scenarios: Vec<PathBuf>,
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
+        /// Print nothing for valid files (errors still go to stderr).
+        #[arg(long)]
+        quiet: bool,
+        /// What to print on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 
@@ -140,6 +146,9 @@ struct CheckArgs {
     /// Print only violations.
     #[arg(long)]
     quiet: bool,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
     /// Run only shard K of N of each scenario's replications; `fleetsim merge` evaluates.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
@@ -209,6 +218,9 @@ struct ExperimentArgs {
     out: Option<PathBuf>,
     #[arg(long)]
     quiet: bool,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
     /// Run only shard K of N of the points and write a shard folder for `fleetsim merge`.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
@@ -247,6 +259,7 @@ pub struct ExperimentConfig {
     pub threads: Option<usize>,
     pub out: Option<PathBuf>,
     pub quiet: bool,
+    pub format: Format,
     pub shard: Option<(u64, u64)>,
     /// Render plots, report.html and summary.md next to the data files.
     pub report: bool,
@@ -293,6 +306,7 @@ fn experiment(a: ExperimentArgs) -> Result<ExperimentConfig> {
         threads: a.threads,
         out: a.out,
         quiet: a.quiet,
+        format: a.format,
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
         report: !a.no_report,
     })
@@ -363,6 +377,7 @@ pub struct CheckConfig {
     pub overrides: Vec<(String, String)>,
     pub threads: Option<usize>,
     pub quiet: bool,
+    pub format: Format,
     pub shard: Option<(u64, u64)>,
     pub out: Option<PathBuf>,
 }
@@ -397,6 +412,8 @@ pub enum Command {
     Validate {
         scenarios: Vec<PathBuf>,
         overrides: Vec<(String, String)>,
+        quiet: bool,
+        format: Format,
     },
     Check(CheckConfig),
     Compare(CompareConfig),
@@ -499,9 +516,16 @@ pub fn parse() -> Result<Command> {
         Err(e) => return Err(Error::Usage(e.render().to_string().trim_end().to_string())),
     };
     match cli.command {
-        RawCommand::Validate { scenarios, set } => Ok(Command::Validate {
+        RawCommand::Validate {
+            scenarios,
+            set,
+            quiet,
+            format,
+        } => Ok(Command::Validate {
             scenarios,
             overrides: parse_sets(&set)?,
+            quiet,
+            format,
         }),
         RawCommand::Check(a) => {
             check_threads(a.threads)?;
@@ -511,6 +535,7 @@ pub fn parse() -> Result<Command> {
                 overrides: common_overrides(a.seed, a.replications, &a.set)?,
                 threads: a.threads,
                 quiet: a.quiet,
+                format: a.format,
                 shard: a.shard.as_deref().map(parse_shard).transpose()?,
                 out: a.out,
             }))

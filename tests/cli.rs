@@ -300,13 +300,40 @@ fn check_passes_on_the_fixtures_and_writes_junit() {
         .success()
         .stdout(contains("4 passed, 0 failed"));
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.starts_with("<?xml"));
-    assert!(xml.contains("<testsuites name=\"fleetsim check\" tests=\"4\" failures=\"0\">"));
-    assert_eq!(xml.matches("<testcase ").count(), 4);
-    assert_eq!(
-        xml.matches("<testsuite ").count(),
-        xml.matches("</testsuite>").count()
-    );
+    assert_junit_counts(&xml, 4, 0);
+}
+
+/// Parses JUnit XML and checks its structure and counts: the root's totals, each suite's
+/// totals against its test cases, and one `<failure>` per failed case.
+fn assert_junit_counts(xml: &str, tests: usize, failures: usize) {
+    let doc = roxmltree::Document::parse(xml).expect("JUnit output is well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let attr = |n: roxmltree::Node, a: &str| n.attribute(a).unwrap().parse::<usize>().unwrap();
+    assert_eq!(attr(root, "tests"), tests);
+    assert_eq!(attr(root, "failures"), failures);
+    let suites: Vec<_> = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
+    assert!(!suites.is_empty());
+    let (mut cases_total, mut failed_total) = (0, 0);
+    for suite in suites {
+        let cases: Vec<_> = suite
+            .children()
+            .filter(|n| n.has_tag_name("testcase"))
+            .collect();
+        let failed = cases
+            .iter()
+            .filter(|c| c.children().any(|f| f.has_tag_name("failure")))
+            .count();
+        assert_eq!(attr(suite, "tests"), cases.len());
+        assert_eq!(attr(suite, "failures"), failed);
+        assert!(cases.iter().all(|c| c.attribute("name").is_some()));
+        cases_total += cases.len();
+        failed_total += failed;
+    }
+    assert_eq!((cases_total, failed_total), (tests, failures));
 }
 
 #[test]
@@ -330,7 +357,7 @@ fn check_exits_1_on_a_violated_expectation() {
         .stdout(contains("FAIL"))
         .stdout(contains("2 passed, 1 failed"));
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(xml.matches("<failure ").count(), 1);
+    assert_junit_counts(&xml, 3, 1);
 }
 
 #[test]
@@ -350,7 +377,10 @@ fn check_under_github_actions_annotates_and_writes_the_step_summary() {
         .env("GITHUB_STEP_SUMMARY", &summary)
         .assert()
         .code(1)
-        .stdout(contains("::error file=scenarios/bad-release.toml"));
+        // The annotation points at the second [[expect]] table of the file.
+        .stdout(contains(
+            "::error file=scenarios/bad-release.toml,line=189,",
+        ));
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.contains("| bad-release | `harmed p95 ≤ 0` |"), "{md}");
 }
@@ -754,4 +784,65 @@ fn chaos_finds_shrinks_and_reproduces_violations() {
         .max()
         .unwrap();
     assert!(shrunk_faults <= drawn_faults);
+}
+
+#[test]
+fn validate_check_and_sweep_print_json_on_request() {
+    let out = fleetsim()
+        .args(["validate", "scenarios/bad-release.toml", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["valid"], true);
+    assert_eq!(v[0]["devices"], 20100);
+    let out = fleetsim()
+        .args(["validate", "scenarios/bad-release.toml", "--format", "json"])
+        .args(["--set", "policy.stage[1].percent=120"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["valid"], false);
+    assert!(v[0]["errors"][0]
+        .as_str()
+        .unwrap()
+        .contains("policy.stage[1].percent"));
+    fleetsim()
+        .args(["validate", "scenarios/bad-release.toml", "--quiet"])
+        .assert()
+        .success()
+        .stdout("");
+
+    let out = fleetsim()
+        .args(["check", "scenarios/bad-release.toml", "--replications", "3"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["failed"], 0);
+    assert_eq!(v["scenarios"][0]["verdicts"].as_array().unwrap().len(), 3);
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = fleetsim()
+        .args(["sweep", "scenarios/bad-release.toml", "--replications", "2"])
+        .args([
+            "--param",
+            "policy.rate.per_minute=30,60",
+            "--format",
+            "json",
+        ])
+        .args(["--no-report", "--out"])
+        .arg(dir.path().join("s"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["points"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        out.stdout,
+        std::fs::read(dir.path().join("s/sweep.json")).unwrap(),
+        "stdout is the folder's sweep.json"
+    );
 }

@@ -5,7 +5,7 @@ use super::shard::{Payload, ScenarioSource, ShardFile};
 use super::write_file_atomically;
 use crate::analysis::expect;
 use crate::analysis::run::{run, RunOptions};
-use crate::cli::CheckConfig;
+use crate::cli::{CheckConfig, Format};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
 use crate::scenario::{self, Scenario};
@@ -47,7 +47,7 @@ pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
         }
         return Ok(0);
     }
-    finish_check(runs, cfg.junit.as_deref(), cfg.quiet)
+    finish_check(runs, cfg.junit.as_deref(), cfg.quiet, cfg.format)
 }
 
 /// Evaluates every scenario's expectations on its outcomes, prints the verdicts, writes JUnit
@@ -56,11 +56,19 @@ pub(crate) fn finish_check(
     runs: Vec<(Scenario, Vec<Outcome>)>,
     junit: Option<&Path>,
     quiet: bool,
+    format: Format,
 ) -> Result<i32> {
     let mut suites = Vec::new();
+    let mut json = Vec::new();
     for (sc, outcomes) in runs {
         let verdicts = expect::evaluate(&sc.expects, &outcomes);
-        print_verdicts(&sc, &verdicts, outcomes.len(), quiet);
+        if format == Format::Table {
+            print_verdicts(&sc, &verdicts, outcomes.len(), quiet);
+        }
+        json.push(serde_json::json!({
+            "scenario": sc.name, "file": sc.file, "seed": sc.seed,
+            "replications": outcomes.len(), "verdicts": verdicts,
+        }));
         suites.push((sc.name.clone(), sc.file.clone(), verdicts));
     }
     if let Some(junit_path) = junit {
@@ -74,7 +82,16 @@ pub(crate) fn finish_check(
         .filter(|v| !v.passed)
         .count();
     let total: usize = suites.iter().map(|s| s.2.len()).sum();
-    println!("{} passed, {} failed", total - violations, violations);
+    match format {
+        Format::Table => println!("{} passed, {} failed", total - violations, violations),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "scenarios": json, "passed": total - violations, "failed": violations,
+            }))
+            .unwrap_or_default()
+        ),
+    }
     Ok(if violations > 0 { 1 } else { 0 })
 }
 
@@ -111,10 +128,22 @@ fn github_annotations(suites: &[(String, String, Vec<expect::Verdict>)]) -> Resu
         "### fleetsim check\n\n| scenario | expectation | observed | result |\n|---|---|---|---|\n",
     );
     for (name, file, verdicts) in suites {
-        for v in verdicts {
+        let lines = expect_lines(file, verdicts.len());
+        for (i, v) in verdicts.iter().enumerate() {
             let observed = v.observed.map_or("no value".to_string(), expect::fmt);
             if !v.passed {
-                println!("::error file={file},title=fleetsim check::{name}: expected {}, observed {observed}", v.bound_text());
+                let line = lines
+                    .as_ref()
+                    .map_or(String::new(), |l| format!(",line={}", l[i]));
+                println!(
+                    "::error file={}{line},title={}::{}",
+                    gh_property(file),
+                    gh_property("fleetsim check"),
+                    gh_data(&format!(
+                        "{name}: expected {}, observed {observed}",
+                        v.bound_text()
+                    ))
+                );
             }
             md.push_str(&format!(
                 "| {name} | `{}` | {observed} | {} |\n",
@@ -134,4 +163,40 @@ fn github_annotations(suites: &[(String, String, Vec<expect::Verdict>)]) -> Resu
             .map_err(|e| Error::io(format!("cannot write {path}"), e))?;
     }
     Ok(())
+}
+
+/// The 1-based line of each `[[expect]]` table in `file`, when the file can be read and holds
+/// exactly `count` of them (an annotation then points at the expectation that failed).
+fn expect_lines(file: &str, count: usize) -> Option<Vec<usize>> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with("[[expect]]"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    (lines.len() == count).then_some(lines)
+}
+
+/// Escapes the message of a GitHub Actions workflow command.
+fn gh_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value (`file=`, `title=`) of a workflow command.
+fn gh_property(s: &str) -> String {
+    gh_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_commands_are_escaped() {
+        assert_eq!(gh_data("50% done\nnext"), "50%25 done%0Anext");
+        assert_eq!(gh_property("a:b,c"), "a%3Ab%2Cc");
+    }
 }

@@ -165,7 +165,9 @@ pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
             &base,
             &format!("-sweep-shard-{k}-of-{n}"),
         ))?;
-        println!("sweep shard {k}/{n} → {}/", out.display());
+        if !cfg.quiet {
+            println!("sweep shard {k}/{n} → {}/", out.display());
+        }
         return Ok(0);
     }
     finish_sweep(
@@ -182,6 +184,7 @@ pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
 pub(crate) struct Output<'a> {
     pub out: &'a Option<PathBuf>,
     pub quiet: bool,
+    pub format: crate::cli::Format,
     /// Render plots, report.html and summary.md.
     pub report: bool,
 }
@@ -191,6 +194,7 @@ impl Output<'_> {
         Output {
             out: &cfg.out,
             quiet: cfg.quiet,
+            format: cfg.format,
             report: cfg.report,
         }
     }
@@ -236,9 +240,13 @@ pub(crate) fn finish_sweep(
         base,
         output.report,
     )?;
-    if !output.quiet {
-        print!("{}", sweep_table(&points));
-        print_report_path(&out, output.report);
+    match (output.quiet, output.format) {
+        (true, _) => {}
+        (false, crate::cli::Format::Json) => print!("{}", String::from_utf8_lossy(&files[1].1)),
+        (false, crate::cli::Format::Table) => {
+            print!("{}", sweep_table(&points));
+            print_report_path(&out, output.report);
+        }
     }
     Ok(0)
 }
@@ -289,7 +297,9 @@ pub(crate) fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
             &base,
             &format!("-tune-shard-{k}-of-{n}"),
         ))?;
-        println!("tune shard {k}/{n} → {}/", out.display());
+        if !cfg.quiet {
+            println!("tune shard {k}/{n} → {}/", out.display());
+        }
         return Ok(0);
     }
     finish_tune(
@@ -393,9 +403,13 @@ pub(crate) fn finish_tune(
         base,
         output.report,
     )?;
-    if !output.quiet {
-        print!("{}", tune_table(&points, max_false_halt));
-        print_report_path(&out, output.report);
+    match (output.quiet, output.format) {
+        (true, _) => {}
+        (false, crate::cli::Format::Json) => print!("{}", String::from_utf8_lossy(&files[1].1)),
+        (false, crate::cli::Format::Table) => {
+            print!("{}", tune_table(&points, max_false_halt));
+            print_report_path(&out, output.report);
+        }
     }
     Ok(0)
 }

@@ -29,7 +29,9 @@ pub fn execute(cmd: Command) -> Result<i32> {
         Command::Validate {
             scenarios,
             overrides,
-        } => validate::validate_command(&scenarios, &overrides),
+            quiet,
+            format,
+        } => validate::validate_command(&scenarios, &overrides, quiet, format),
         Command::Check(cfg) => check::check_command(&cfg),
         Command::Compare(cfg) => compare::compare_command(&cfg),
         Command::Sweep(cfg) => experiment::sweep_command(&cfg),

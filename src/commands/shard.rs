@@ -219,6 +219,7 @@ pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) ->
                 experiment::Output {
                     out: &cfg.out,
                     quiet: cfg.quiet,
+                    format: cfg.format,
                     report: cfg.report,
                 },
                 started,
@@ -246,6 +247,7 @@ pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) ->
                 experiment::Output {
                     out: &cfg.out,
                     quiet: cfg.quiet,
+                    format: cfg.format,
                     report: cfg.report,
                 },
                 started,
@@ -264,7 +266,7 @@ pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) ->
                 .into_iter()
                 .map(|(src, outcomes)| Ok((src.load()?, outcomes)))
                 .collect::<Result<Vec<_>>>()?;
-            check::finish_check(loaded, junit, cfg.quiet)
+            check::finish_check(loaded, junit, cfg.quiet, cfg.format)
         }
         None => Err(Error::Usage("merge needs at least one shard folder".into())),
     }
