@@ -130,6 +130,15 @@ fn storage_preflight_strands_the_expected_share() {
         .sum();
     let share = stranded as f64 / 8000.0;
     assert!((share - 0.25).abs() < 0.02, "{share}");
+    // Too little storage is terminal: each such device is deferred exactly once, and that
+    // deferral is what `deferrals_storage` counts.
+    for o in &result.outcomes {
+        assert_eq!(
+            o.deferrals_by_reason["storage"],
+            o.stranded_by_reason["storage"]
+        );
+        assert_eq!(o.deferrals_by_reason["battery"], 0);
+    }
 }
 
 /// AWS IoT Jobs exponential rate: base 10/min, ×2 every 100 notified, capped at 50.

@@ -241,6 +241,10 @@ pub struct Summary {
     pub rates: BTreeMap<String, RateSummary>,
     pub stranded_by_reason: BTreeMap<String, Aggregate>,
     pub failures_by_reason: BTreeMap<String, Aggregate>,
+    /// Preflight deferrals by reason per replication: every time a check held a device back
+    /// (battery, storage, bandwidth, metered, maintenance, API, in-flight limit …).
+    #[serde(default)]
+    pub deferrals_by_reason: BTreeMap<String, Aggregate>,
     pub halt_reasons: BTreeMap<String, u64>,
     pub final_stages: BTreeMap<String, u64>,
     /// Per shadow gate: how often and when it would have fired, and the harm by then.
@@ -361,6 +365,7 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
         rates,
         stranded_by_reason: by(&|o| &o.stranded_by_reason),
         failures_by_reason: by(&|o| &o.failures_by_reason),
+        deferrals_by_reason: by(&|o| &o.deferrals_by_reason),
         halt_reasons,
         final_stages,
     }

@@ -318,6 +318,13 @@ fn reasons(p: &mut Page, s: &SummaryFile) {
     } else {
         p.table(&["reason", "mean", "p95", "max"], &[1, 2, 3], failures);
     }
+    let deferrals = reason_rows(&s.summary.deferrals_by_reason);
+    p.h3("Preflight deferrals by reason (checks that held a device back, per run)");
+    if deferrals.is_empty() {
+        p.note("No preflight check deferred a device in any replication.");
+    } else {
+        p.table(&["reason", "mean", "p95", "max"], &[1, 2, 3], deferrals);
+    }
     let stranded = reason_rows(&s.summary.stranded_by_reason);
     p.h3("Stranded when the window closed, by reason (devices per run)");
     if stranded.is_empty() {

@@ -105,17 +105,23 @@ pub fn render(sc: &Scenario, summary: &Summary, replications: u64) -> String {
             ));
         }
     }
-    let reasons: Vec<String> = summary
-        .stranded_by_reason
-        .iter()
-        .filter(|(_, a)| a.mean.unwrap_or(0.0) > 0.0)
-        .map(|(k, a)| format!("{k} {}", fmt(a.mean, Unit::Count)))
-        .collect();
-    if !reasons.is_empty() {
-        out.push_str(&format!(
-            "\nstranded (mean) by reason: {}\n",
-            reasons.join(", ")
-        ));
+    let mut first = true;
+    for (label, map) in [
+        ("stranded", &summary.stranded_by_reason),
+        ("preflight deferrals", &summary.deferrals_by_reason),
+    ] {
+        let reasons: Vec<String> = map
+            .iter()
+            .filter(|(_, a)| a.mean.unwrap_or(0.0) > 0.0)
+            .map(|(k, a)| format!("{k} {}", fmt(a.mean, Unit::Count)))
+            .collect();
+        if !reasons.is_empty() {
+            let gap = if std::mem::take(&mut first) { "\n" } else { "" };
+            out.push_str(&format!(
+                "{gap}{label} (mean) by reason: {}\n",
+                reasons.join(", ")
+            ));
+        }
     }
     for (name, g) in &summary.shadow_gates {
         out.push_str(&format!(
