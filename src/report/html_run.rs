@@ -38,8 +38,8 @@ pub fn page(s: &SummaryFile, reps: &Table, stages: &Table, plots: &RunPlots) -> 
     p.figure(
         &plots.composition,
         "Devices per firmware version over time, mean over replications. Dashed lines mark the \
-         median time (across replications) at which each stage opened, the rollout halted and \
-         the rollback began.",
+         median time (across the replications where it happened) at which each stage opened, \
+         the rollout halted and the rollback began; (k/n) says in how many runs.",
         "composition.svg",
     );
     p.figure(
@@ -50,7 +50,8 @@ pub fn page(s: &SummaryFile, reps: &Table, stages: &Table, plots: &RunPlots) -> 
     );
     p.figure(
         &plots.failures,
-        "Failed attempts by reason, cumulative.",
+        "Above: devices notified, started, running the target and rolled back. Below: failed \
+         attempts by reason (one device can fail several times).",
         "failures.svg",
     );
     p.figure(

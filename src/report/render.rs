@@ -17,6 +17,7 @@ use std::path::Path;
 
 const WIDE: (u32, u32) = (1000, 440);
 const STRIP: (u32, u32) = (1000, 320);
+const TALL: (u32, u32) = (1000, 760);
 const SQUARE: (u32, u32) = (900, 560);
 
 /// Writes the plots, `report.html` and `summary.md` of the results folder `dir`.
@@ -61,30 +62,40 @@ pub fn render(dir: &Path) -> Result<()> {
 }
 
 /// Stage openings, the halt and the rollback, each at its median time across the replications
-/// where it happened.
+/// where it happened; a label says in how many runs when that was not all of them, so a single
+/// false halt in twenty runs does not read like the rollout's fate.
 pub fn markers(s: &SummaryFile) -> Vec<Marker> {
+    let label = |name: &str, n: u64| {
+        if n < s.replications {
+            format!("{name} ({n}/{})", s.replications)
+        } else {
+            name.to_string()
+        }
+    };
     let mut out: Vec<Marker> = s
         .stages
         .iter()
         .filter_map(|st| {
             Some(Marker {
                 at: st.opened_at.p50?,
-                label: st.stage.clone(),
+                label: label(&st.stage, st.opened_at.n),
                 color: PALETTE[7],
             })
         })
         .collect();
-    if let Some(at) = s.summary.metrics.get("halted_at").and_then(|a| a.p50) {
-        out.push(Marker {
-            at,
-            label: "halt".into(),
-            color: PALETTE[3],
-        });
+    if let Some(a) = s.summary.metrics.get("halted_at") {
+        if let Some(at) = a.p50 {
+            out.push(Marker {
+                at,
+                label: label("halt", a.n),
+                color: PALETTE[3],
+            });
+        }
     }
     if let Some(at) = s.rollback_at.p50 {
         out.push(Marker {
             at,
-            label: "rollback".into(),
+            label: label("rollback", s.rollback_at.n),
             color: PALETTE[2],
         });
     }
@@ -97,7 +108,7 @@ fn run_plots(dir: &Path, s: &SummaryFile, reps: &Table, ts: &Table) -> Result<ht
     Ok(html_run::RunPlots {
         composition: plot!(dir, "composition", WIDE, composition, ts, &m, axis)?,
         observed: plot!(dir, "observed", WIDE, observed_vs_true, ts, &m, axis)?,
-        failures: plot!(dir, "failures", WIDE, failures, ts, &m, axis)?,
+        failures: plot!(dir, "failures", TALL, failures, ts, &m, axis)?,
         distributions: plot!(dir, "distributions", STRIP, distributions, reps)?,
     })
 }

@@ -210,14 +210,49 @@ fn lines_chart<DB: DrawingBackend>(
         .map_err(s)
 }
 
-/// Cumulative failures by reason (mean over replications).
+/// Updates over time (devices notified, started, on the target, rolled back) above failed
+/// attempts by reason, both cumulative means over replications, on one time axis.
 pub fn failures<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     ts: &Table,
     markers: &[Marker],
     axis: TimeAxis,
 ) -> Res {
-    let title = "Failures by reason, cumulative (mean over replications)";
+    let xs = xs(ts, axis);
+    let range = active_range(ts, &xs, axis, &["failures_", "started", "true_updated"]);
+    let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
+    let spec: [(&str, &str, RGBColor, bool); 4] = [
+        ("notified", "notified", GREY, true),
+        ("started", "started the update", PALETTE[0], false),
+        ("true_updated", "running the target", PALETTE[2], false),
+        ("rolled_back", "rolled back", PALETTE[3], false),
+    ];
+    let updates: Vec<Line> = spec
+        .iter()
+        .map(|(col, label, color, dashed)| Line {
+            label: label.to_string(),
+            ys: zeroed(ts.column(col)),
+            color: *color,
+            dashed: *dashed,
+        })
+        .filter(|l| l.ys.iter().any(|y| *y > 0.0))
+        .collect();
+    let title = "Updates, cumulative (mean over replications)";
+    if updates.is_empty() {
+        empty_note(&top, title, "no device was notified in any replication")?;
+    } else {
+        lines_chart(
+            &top,
+            title,
+            "devices",
+            range.clone(),
+            &xs,
+            &updates,
+            markers,
+            axis,
+        )?;
+    }
+    let title = "Failed attempts by reason, cumulative (mean over replications)";
     let lines: Vec<Line> = ts
         .header
         .iter()
@@ -233,12 +268,10 @@ pub fn failures<DB: DrawingBackend>(
         })
         .collect();
     if lines.is_empty() {
-        return empty_note(root, title, "no failed attempt in any replication");
+        return empty_note(&bottom, title, "no failed attempt in any replication");
     }
-    let xs = xs(ts, axis);
-    let range = active_range(ts, &xs, axis, &["failures_"]);
     lines_chart(
-        root,
+        &bottom,
         title,
         "failure events",
         range,
