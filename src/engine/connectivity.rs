@@ -20,14 +20,18 @@ const MIN_PERIOD_MS: u64 = 1_000;
 /// campaign draws at most a handful).
 pub const MAX_WINDOWS: usize = 8;
 
+/// A crash-looping device crashes once an hour (24 times a day).
+pub const CRASH_CYCLE_MS: u64 = 3_600_000;
+
 /// What a device's defects and faults do to its reachability.
 #[derive(Clone, Copy, Debug)]
 pub struct Overlay {
     /// The device cannot be reached in `[down_from, down_until)` (`u64::MAX`: never again).
     pub down_from: u64,
     pub down_until: u64,
-    /// In `[loop_onset, loop_end)`, online periods are cut to `availability` of their length
-    /// (a crash loop, which ends when the device leaves the release).
+    /// In `[loop_onset, loop_end)` the device crash-loops: it crashes every [`CRASH_CYCLE_MS`]
+    /// and is reachable only for the first `availability` of each cycle (the loop ends when the
+    /// device leaves the release). Its connectivity sessions go on underneath.
     pub loop_onset: u64,
     pub loop_end: u64,
     pub availability: f64,
@@ -47,9 +51,31 @@ impl Overlay {
         window_count: 0,
     };
 
-    fn intervals(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+    /// The crash loop's down stretch of the cycle that contains `t`, or of the next cycle when
+    /// `t` is in an up stretch (empty when there is no loop at or after `t`).
+    fn loop_down_near(&self, t: u64) -> (u64, u64) {
+        if self.loop_onset >= self.loop_end || t >= self.loop_end {
+            return (0, 0);
+        }
+        let up_ms = (CRASH_CYCLE_MS as f64 * self.availability.clamp(0.0, 1.0)) as u64;
+        if up_ms >= CRASH_CYCLE_MS {
+            return (0, 0);
+        }
+        let cycle = t.saturating_sub(self.loop_onset) / CRASH_CYCLE_MS;
+        let start = self.loop_onset + cycle * CRASH_CYCLE_MS;
+        let (mut from, mut to) = (start + up_ms, start + CRASH_CYCLE_MS);
+        if t < self.loop_onset {
+            (from, to) = (self.loop_onset + up_ms, self.loop_onset + CRASH_CYCLE_MS);
+        }
+        (from.min(self.loop_end), to.min(self.loop_end))
+    }
+
+    /// The down intervals that matter around `t`: the no-reconnect stretch, the fault windows,
+    /// and the crash loop's down stretch nearest `t`.
+    fn intervals_near(&self, t: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
         std::iter::once((self.down_from, self.down_until))
             .chain(self.windows[..self.window_count as usize].iter().copied())
+            .chain(std::iter::once(self.loop_down_near(t)))
     }
 
     /// Adds a fault window.
@@ -62,15 +88,15 @@ impl Overlay {
 
     /// Whether the device is unreachable at `t`.
     pub fn down_at(&self, t: u64) -> bool {
-        self.intervals().any(|(a, b)| a <= t && t < b)
+        self.intervals_near(t).any(|(a, b)| a <= t && t < b)
     }
 
     /// The first instant at or after `t` when the device is reachable (`u64::MAX`: never).
     pub fn up_after(&self, mut t: u64) -> u64 {
         // Windows may overlap or chain; each pass moves past one of them.
-        for _ in 0..=MAX_WINDOWS + 1 {
+        for _ in 0..=MAX_WINDOWS + 2 {
             match self
-                .intervals()
+                .intervals_near(t)
                 .filter(|(a, b)| *a <= t && t < *b)
                 .map(|(_, b)| b)
                 .max()
@@ -84,7 +110,7 @@ impl Overlay {
 
     /// When the current down stretch containing `t` began (for "last heard").
     pub fn down_since(&self, t: u64) -> Option<u64> {
-        self.intervals()
+        self.intervals_near(t)
             .filter(|(a, b)| *a <= t && t < *b)
             .map(|(a, _)| a)
             .min()
@@ -92,7 +118,7 @@ impl Overlay {
 
     /// The first instant after `t` at which the device goes down (`u64::MAX`: not planned).
     pub fn next_down_after(&self, t: u64) -> u64 {
-        self.intervals()
+        self.intervals_near(t)
             .filter(|(a, _)| *a > t)
             .map(|(a, _)| a)
             .min()
@@ -137,7 +163,7 @@ impl Timeline<'_> {
     }
 
     /// Generates periods until the current one contains `t`.
-    pub fn advance_to(&self, d: &mut Device, t: u64, o: &Overlay) {
+    pub fn advance_to(&self, d: &mut Device, t: u64) {
         if d.period_end > t {
             return;
         }
@@ -150,10 +176,7 @@ impl Timeline<'_> {
                 d.period_end = start + period_ms(self.profile.offline.sample(&mut s));
                 d.clear(flag::ONLINE);
             } else {
-                let mut len = self.profile.online.sample(&mut s);
-                if o.loop_onset <= start && start < o.loop_end {
-                    len *= o.availability;
-                }
+                let len = self.profile.online.sample(&mut s);
                 d.period_start = start;
                 d.period_end = start + period_ms(len);
                 d.set(flag::ONLINE);
@@ -170,7 +193,7 @@ impl Timeline<'_> {
 
     /// Whether the device is reachable at `t` (advances the timeline to `t`).
     pub fn online_at(&self, d: &mut Device, t: u64, o: &Overlay) -> bool {
-        self.advance_to(d, t, o);
+        self.advance_to(d, t);
         !o.down_at(t) && d.has(flag::ONLINE)
     }
 
@@ -197,7 +220,7 @@ impl Timeline<'_> {
         if t == u64::MAX {
             return None;
         }
-        self.advance_to(d, t, o);
+        self.advance_to(d, t);
         if d.has(flag::ONLINE) {
             // A device that comes back from being down (power restored) checks in at once.
             if back_from_down {
@@ -212,11 +235,11 @@ impl Timeline<'_> {
             if tick < d.period_end {
                 return Some(tick);
             }
-            self.advance_to(d, d.period_end, o);
+            self.advance_to(d, d.period_end);
         }
         // Offline now: the next online period starts at the end of this one.
         let start = d.period_end;
-        self.advance_to(d, start, o);
+        self.advance_to(d, start);
         Some(start)
     }
 
@@ -231,19 +254,19 @@ impl Timeline<'_> {
         } else {
             t
         };
-        self.advance_to(d, t, o);
+        self.advance_to(d, t);
         let mut end = d.period_end;
         if d.has(flag::ONLINE) {
-            self.advance_to(d, end, o);
+            self.advance_to(d, end);
             end = d.period_end;
         }
-        self.advance_to(d, end, o);
+        self.advance_to(d, end);
         Some(end)
     }
 
     /// The device's last contact (check-in or health report) at or before `t`.
     pub fn last_contact(&self, d: &mut Device, t: u64, o: &Overlay) -> u64 {
-        self.advance_to(d, t, o);
+        self.advance_to(d, t);
         let in_session = d.has(flag::ONLINE) && d.period_start <= t;
         let contact = if in_session {
             self.last_contact_in_session(d.period_start, t + 1)
@@ -350,9 +373,9 @@ mod tests {
         tl.init(&mut a);
         tl.init(&mut b);
         for t in (0..50).map(|i| i * 3_600_000) {
-            tl.advance_to(&mut a, t, &Overlay::NONE);
+            tl.advance_to(&mut a, t);
         }
-        tl.advance_to(&mut b, 49 * 3_600_000, &Overlay::NONE);
+        tl.advance_to(&mut b, 49 * 3_600_000);
         assert_eq!(
             (a.period_start, a.period_end, a.flags),
             (b.period_start, b.period_end, b.flags)

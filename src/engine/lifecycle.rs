@@ -2,7 +2,7 @@
 //! download through the backend's slots and shared egress, install, reboot, boot with the
 //! release's true defects, and reporting the result at the next check-in.
 
-use super::device::{flag, Failure, Job, Phase, Reason};
+use super::device::{flag, Failure, Job, Phase, Reason, NO_EFFECTS};
 use super::queue::Kind;
 use super::rng::{Purpose, Stream};
 use super::sim::Sim;
@@ -27,8 +27,8 @@ impl Sim<'_> {
         if self.dev[d as usize].gen != gen {
             return;
         }
-        let (tl, o) = (self.timeline(d), self.overlay(d));
-        tl.advance_to(&mut self.dev[d as usize], self.now.0, &o);
+        let tl = self.timeline(d);
+        tl.advance_to(&mut self.dev[d as usize], self.now.0);
         match self.dev[d as usize].phase {
             Phase::Pending => self.learn_job(d),
             Phase::Interrupted if self.halted_for_update(d) => self.stop_halted(d),
@@ -262,7 +262,7 @@ impl Sim<'_> {
             self.cdn_at(d, now)
         };
         // The session ends when the device goes offline or an outage takes it down.
-        let down_at = if sc.faults.is_empty() {
+        let down_at = if sc.faults.is_empty() && self.dev[d as usize].effects == NO_EFFECTS {
             u64::MAX
         } else {
             self.overlay(d).next_down_after(now.0)
@@ -576,7 +576,10 @@ impl Sim<'_> {
                     fx.crash_onset = fx.crash_onset.min(onset);
                 }
                 Effect::TelemetryLoss => fx.telemetry_onset = fx.telemetry_onset.min(onset),
-                Effect::BatteryDrain => fx.drain_factor *= defect.factor,
+                Effect::BatteryDrain => {
+                    fx.drain_factor *= defect.factor;
+                    fx.drain_onset = fx.drain_onset.min(onset);
+                }
                 Effect::CommandFailure => {
                     fx.command_rate = 1.0 - (1.0 - fx.command_rate) * (1.0 - defect.rate);
                     fx.command_onset = fx.command_onset.min(onset);
@@ -815,27 +818,31 @@ impl Sim<'_> {
             .level
             .sample(&mut Stream::new(self.key(d, Purpose::Battery)))
             .clamp(0.0, 1.0);
-        let drain_factor = if dv.effects != super::device::NO_EFFECTS {
-            let fx = &self.effects[dv.effects as usize];
-            if fx.left_at > t.0 && fx.version == dv.version {
-                fx.drain_factor
-            } else {
-                1.0
+        let (base, epoch_start, epoch) = match pw.recharge_every_ms {
+            Some(every) if t.0 >= every => (pw.recharge_to, t.0 / every * every, t.0 / every),
+            _ => (initial, 0, 0),
+        };
+        // A battery-drain defect multiplies the drain only while it acts: from its onset (boot
+        // plus `after`) until the device leaves the release. Drain spent before the onset is
+        // not multiplied, and what it drained stays drained after the device leaves, until the
+        // next recharge.
+        let boosted_ms = match dv.effects {
+            super::device::NO_EFFECTS => 0.0,
+            i => {
+                let fx = &self.effects[i as usize];
+                fx.left_at
+                    .min(t.0)
+                    .saturating_sub(fx.drain_onset.max(epoch_start)) as f64
+                    * (fx.drain_factor - 1.0)
             }
-        } else {
-            1.0
         };
-        let (base, since, epoch) = match pw.recharge_every_ms {
-            Some(every) if t.0 >= every => (pw.recharge_to, t.0 % every, t.0 / every),
-            _ => (initial, t.0, 0),
-        };
+        let drained_ms = (t.0 - epoch_start) as f64 + boosted_ms;
         let spent = if dv.battery_epoch as u64 == epoch {
             dv.battery_spent as f64
         } else {
             0.0
         };
-        (base - pw.drain_per_day * drain_factor * since as f64 / DAY_MS as f64 - spent)
-            .clamp(0.0, 1.0)
+        (base - pw.drain_per_day * drained_ms / DAY_MS as f64 - spent).clamp(0.0, 1.0)
     }
 
     fn spend_battery(&mut self, d: u32, amount: f64) {

@@ -37,6 +37,8 @@ pub struct Effects {
     pub command_rate: f64,
     pub command_onset: u64,
     pub drain_factor: f64,
+    /// When a battery-drain defect starts to act (boot plus its `after` delay).
+    pub drain_onset: u64,
     /// When the device left `version` (`u64::MAX` while it still runs it).
     pub left_at: u64,
 }
@@ -55,6 +57,7 @@ impl Effects {
             command_rate: 0.0,
             command_onset: u64::MAX,
             drain_factor: 1.0,
+            drain_onset: u64::MAX,
             left_at: u64::MAX,
         }
     }
