@@ -11,6 +11,7 @@ pub mod dist;
 pub mod inventory;
 pub mod model;
 pub mod overrides;
+pub mod paths;
 pub mod raw;
 pub mod selector;
 pub mod validate;
