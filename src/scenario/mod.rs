@@ -15,6 +15,7 @@ pub mod paths;
 pub mod raw;
 pub mod selector;
 pub mod validate;
+pub mod validate_chaos;
 pub mod validate_policy;
 
 pub use model::Scenario;
