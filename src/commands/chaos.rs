@@ -1,6 +1,6 @@
-//! `fleetsim chaos`: a randomised fault campaign (SPEC §1.7). Every schedule that breaks an
-//! `[[expect]]` assertion is shrunk to a minimal one and written as a standalone scenario that
-//! `fleetsim check` fails on.
+//! `fleetsim chaos`: a randomised fault campaign (SPEC §1.7). Schedules run in parallel and are
+//! reduced in campaign order; every schedule that breaks an `[[expect]]` assertion is shrunk to
+//! a minimal one and written as a standalone scenario that `fleetsim check` fails on.
 
 use super::out_dir;
 use crate::analysis::expect::{self, Verdict};
@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::fault::campaign::{default_chaos, draw, shrink_candidates, DrawnFault, Space};
 use crate::report::{progress::Progress, Staging};
 use crate::scenario::{self, Scenario};
+use rayon::prelude::*;
 
 /// What one schedule did to the scenario's expectations.
 struct Trial {
@@ -144,17 +145,32 @@ impl Campaign<'_> {
         })
     }
 
-    /// Runs every campaign in campaign order; the first error stops the campaign.
+    /// Runs every campaign on a pool of `--threads` threads (each schedule's replications
+    /// share the pool) and returns them in campaign order, so the outputs do not depend on the
+    /// thread count; the first error in campaign order wins.
     fn run_all(&self, campaigns: u64, tick: Option<OnProgress>) -> Result<Vec<Found>> {
-        (0..campaigns)
-            .map(|k| {
-                let found = self.campaign(k);
-                if let Some(t) = &tick {
-                    t(1);
-                }
-                found
-            })
-            .collect()
+        let threads = self
+            .cfg
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+        let results: Vec<Result<Found>> = pool.install(|| {
+            (0..campaigns)
+                .into_par_iter()
+                .map(|k| {
+                    let found = self.campaign(k);
+                    if let Some(t) = &tick {
+                        t(1);
+                    }
+                    found
+                })
+                .collect()
+        });
+        results.into_iter().collect()
     }
 }
 
