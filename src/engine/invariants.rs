@@ -84,9 +84,8 @@ impl Sim<'_> {
     #[cold]
     pub(crate) fn scheduled_in_past(&mut self, t: SimTime, kind: Kind, d: u32) {
         self.record_breach(format!(
-            "event `{}` (device {d}) scheduled at {t}, before the current time {}",
-            kind_name(kind),
-            self.now
+            "event `{}` (device {d}) scheduled in the past, at {t}",
+            kind_name(kind)
         ));
     }
 
@@ -96,6 +95,8 @@ impl Sim<'_> {
     pub(crate) fn check_halted_install(&mut self, d: u32) {
         let dv = self.dev[d as usize];
         let since = self.ro.halted_since.unwrap_or(SimTime::ZERO);
+        // A download that began at the very instant of the halt counts as under way: which of
+        // two same-instant events came first is not kept per device.
         if dv.segment_start > since.0 {
             self.record_breach(format!(
                 "device {d} starts installing {} of the update the rollout halted at {since}, though its download began after the halt ({})",
@@ -665,7 +666,7 @@ percent = 100
             }) => {
                 assert!(
                     what.contains(
-                        "event `check_in` (device 7) scheduled at 0s, before the current time 4d"
+                        "event `check_in` (device 7) scheduled in the past, at 0s (at 4d 0h of simulated time)"
                     ),
                     "{what}"
                 )

@@ -206,7 +206,7 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
     let chaos = super::validate_chaos::chaos(
         &mut PolicyCtx { cx: &mut cx },
         &raw,
-        &super::validate_chaos::Fleet {
+        &super::validate_chaos::Context {
             populations: &populations,
             versions: &versions,
             horizon,

@@ -13,7 +13,7 @@ use crate::fault::campaign::{self, DRAWABLE};
 use toml::Spanned;
 
 /// What `[chaos]` is checked against.
-pub struct Fleet<'a> {
+pub struct Context<'a> {
     pub populations: &'a [Population],
     pub versions: &'a [Release],
     pub horizon: SimTime,
@@ -22,7 +22,7 @@ pub struct Fleet<'a> {
 }
 
 /// Validates `[chaos]`; `None` when the scenario has none.
-pub fn chaos(cx: &mut PolicyCtx, raw: &RawScenario, fleet: &Fleet) -> Option<Chaos> {
+pub fn chaos(cx: &mut PolicyCtx, raw: &RawScenario, ctx: &Context) -> Option<Chaos> {
     let c = raw.chaos.as_ref()?;
     let (span, c) = (c.span(), c.get_ref());
     let kinds: Vec<String> = if c.kinds.is_empty() {
@@ -57,8 +57,8 @@ pub fn chaos(cx: &mut PolicyCtx, raw: &RawScenario, fleet: &Fleet) -> Option<Cha
             "between 1 and 100000 campaigns",
         );
     }
-    let window_end = fleet.window_end.unwrap_or(fleet.horizon);
-    let default_at = campaign::default_at_s(window_end, fleet.horizon);
+    let window_end = ctx.window_end.unwrap_or(ctx.horizon);
+    let default_at = campaign::default_at_s(window_end, ctx.horizon);
     Some(Chaos {
         kinds,
         max_faults,
@@ -66,12 +66,12 @@ pub fn chaos(cx: &mut PolicyCtx, raw: &RawScenario, fleet: &Fleet) -> Option<Cha
         at_s: c
             .at
             .as_ref()
-            .map_or(default_at, |r| at(cx, r, default_at, fleet.horizon)),
+            .map_or(default_at, |r| at(cx, r, default_at, ctx.horizon)),
         duration_s: c
             .duration
             .as_ref()
             .map_or(campaign::DEFAULT_DURATION_S, |r| duration(cx, r)),
-        scopes: c.scopes.as_ref().map(|s| scopes(cx, s, fleet)),
+        scopes: c.scopes.as_ref().map(|s| scopes(cx, s, ctx)),
     })
 }
 
@@ -165,7 +165,7 @@ fn duration(cx: &mut PolicyCtx, r: &Spanned<RawDurRange>) -> (f64, f64) {
 }
 
 /// `scopes`: a non-empty list of `"fleet"` and selector tables that each match a device.
-fn scopes(cx: &mut PolicyCtx, list: &Spanned<Vec<SValue>>, fleet: &Fleet) -> Vec<ChaosScope> {
+fn scopes(cx: &mut PolicyCtx, list: &Spanned<Vec<SValue>>, ctx: &Context) -> Vec<ChaosScope> {
     if list.get_ref().is_empty() {
         cx.err(
             "chaos.scopes",
@@ -176,11 +176,11 @@ fn scopes(cx: &mut PolicyCtx, list: &Spanned<Vec<SValue>>, fleet: &Fleet) -> Vec
     list.get_ref()
         .iter()
         .enumerate()
-        .filter_map(|(i, v)| scope(cx, &format!("chaos.scopes[{i}]"), v, fleet))
+        .filter_map(|(i, v)| scope(cx, &format!("chaos.scopes[{i}]"), v, ctx))
         .collect()
 }
 
-fn scope(cx: &mut PolicyCtx, path: &str, v: &SValue, fleet: &Fleet) -> Option<ChaosScope> {
+fn scope(cx: &mut PolicyCtx, path: &str, v: &SValue, ctx: &Context) -> Option<ChaosScope> {
     let t = match v.get_ref() {
         toml::Value::String(s) if s == "fleet" => return Some(ChaosScope::Fleet),
         toml::Value::Table(t) => t,
@@ -207,7 +207,7 @@ fn scope(cx: &mut PolicyCtx, path: &str, v: &SValue, fleet: &Fleet) -> Option<Ch
     if t.is_empty() {
         return Some(ChaosScope::Fleet);
     }
-    if !selects_any(&selector, fleet) {
+    if !selects_any(&selector, ctx) {
         cx.err(
             path,
             Some(v.span()),
@@ -219,11 +219,11 @@ fn scope(cx: &mut PolicyCtx, path: &str, v: &SValue, fleet: &Fleet) -> Option<Ch
 }
 
 /// Whether a fault selector matches some device (its population at an initial version).
-fn selects_any(selector: &Selector, fleet: &Fleet) -> bool {
-    fleet.populations.iter().any(|p| {
+fn selects_any(selector: &Selector, ctx: &Context) -> bool {
+    ctx.populations.iter().any(|p| {
         p.firmware_mix
             .iter()
-            .any(|(v, _)| selector.matches(&p.attrs(&fleet.versions[*v as usize].label, None)))
+            .any(|(v, _)| selector.matches(&p.attrs(&ctx.versions[*v as usize].label, None)))
     })
 }
 
