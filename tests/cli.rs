@@ -846,3 +846,139 @@ fn validate_check_and_sweep_print_json_on_request() {
         "stdout is the folder's sweep.json"
     );
 }
+
+/// Runs a chaos campaign of `scenario` into `out` with `--threads threads`; returns the exit code.
+fn chaos_to(scenario: &Path, out: &Path, threads: &str) -> i32 {
+    let output = fleetsim()
+        .arg("chaos")
+        .arg(scenario)
+        .args(["--threads", threads, "--quiet", "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.code() != Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.status.code().unwrap()
+}
+
+/// The `[[fault]]` tables of every reproducer a campaign wrote.
+fn reproduced_faults(out: &Path) -> Vec<toml::Table> {
+    let mut faults = Vec::new();
+    for entry in std::fs::read_dir(out.join("violations")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let doc: toml::Table = toml::from_str(&text).unwrap();
+        for f in doc["fault"].as_array().unwrap() {
+            faults.push(f.as_table().unwrap().clone());
+        }
+    }
+    faults
+}
+
+/// `[chaos]` time and scope ranges bound every drawn and every shrunk fault, and the campaign
+/// is the same at any thread count.
+#[test]
+fn chaos_draws_and_shrinks_within_the_declared_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("ranged.toml");
+    let fragile = std::fs::read_to_string("tests/data/fragile.toml").unwrap();
+    let ranges = "at = { min = \"2h\", max = \"20h\" }\nduration = { min = \"30m\", max = \"6h\" }\nscopes = [{ region = \"north\" }, { population = \"plant-b\" }]\n";
+    std::fs::write(&scenario, format!("{fragile}\n{ranges}")).unwrap();
+    let (a, b) = (dir.path().join("c1"), dir.path().join("c2"));
+    assert_eq!(chaos_to(&scenario, &a, "1"), 1, "the fragile fleet breaks");
+    assert_eq!(chaos_to(&scenario, &b, "2"), 1);
+    for file in ["campaigns.csv", "chaos.json"] {
+        assert!(
+            std::fs::read(a.join(file)).unwrap() == std::fs::read(b.join(file)).unwrap(),
+            "{file} differs across thread counts"
+        );
+    }
+    let campaigns = std::fs::read_to_string(a.join("campaigns.csv")).unwrap();
+    for scope in campaigns.split('[').skip(1) {
+        let scope = &scope[..scope.find(']').unwrap()];
+        assert!(
+            scope == "region=north" || scope == "population=plant-b",
+            "{scope}"
+        );
+    }
+    let faults = reproduced_faults(&a);
+    assert!(!faults.is_empty());
+    for f in &faults {
+        let (at, duration) = (
+            f["at"].as_integer().unwrap(),
+            f["duration"].as_integer().unwrap(),
+        );
+        assert!((7_200..=72_000).contains(&at), "{f:?}");
+        assert!((1_800..=21_600).contains(&duration), "{f:?}");
+        let scope = f["where"].as_table().unwrap();
+        assert!(
+            scope.get("region").and_then(|v| v.as_str()) == Some("north")
+                || scope.get("population").and_then(|v| v.as_str()) == Some("plant-b"),
+            "{f:?}"
+        );
+    }
+}
+
+#[test]
+fn a_bad_chaos_range_exits_2_naming_the_key_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("bad.toml");
+    let fragile = std::fs::read_to_string("tests/data/fragile.toml").unwrap();
+    std::fs::write(
+        &scenario,
+        format!("{fragile}\nat = {{ min = \"30h\", max = \"1h\" }}\n"),
+    )
+    .unwrap();
+    let line = fragile.lines().count() + 2;
+    for command in ["validate", "chaos"] {
+        fleetsim()
+            .arg(command)
+            .arg(&scenario)
+            .assert()
+            .code(2)
+            .stderr(contains(format!(
+                "bad.toml:{line}:14: chaos.at.min: min 1d 6h is after max 1h 0m: write min ≤ max"
+            )));
+    }
+}
+
+/// Regression: a reproducer kept the scenario's relative `fleet.inventory`, so it did not load
+/// from `<out>/violations/` (exit 2 instead of 1).
+#[test]
+fn chaos_reproducers_of_an_inventory_fleet_load_from_the_violations_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("scenario");
+    std::fs::create_dir(&folder).unwrap();
+    let fragile = std::fs::read_to_string("tests/data/fragile.toml")
+        .unwrap()
+        .replace("count = 600\n", "");
+    let text = format!("{fragile}\n[fleet]\ninventory = \"devices.csv\"\n");
+    std::fs::write(folder.join("fragile-inventory.toml"), text).unwrap();
+    let mut csv = String::from("id,population\n");
+    for i in 0..1200 {
+        let population = if i % 2 == 0 { "plant-a" } else { "plant-b" };
+        csv.push_str(&format!("{i},{population}\n"));
+    }
+    std::fs::write(folder.join("devices.csv"), csv).unwrap();
+    let out = dir.path().join("out");
+    assert_eq!(
+        chaos_to(&folder.join("fragile-inventory.toml"), &out, "2"),
+        1
+    );
+    let inventory = std::path::absolute(folder.join("devices.csv")).unwrap();
+    let reproducers: Vec<_> = std::fs::read_dir(out.join("violations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!reproducers.is_empty());
+    for r in &reproducers {
+        let text = std::fs::read_to_string(r).unwrap();
+        assert!(
+            text.contains(&format!("inventory = {:?}", inventory.to_string_lossy())),
+            "{text}"
+        );
+        fleetsim().arg("check").arg(r).assert().code(1);
+    }
+}

@@ -126,16 +126,30 @@ fn device_rows(sim: &Sim) -> Vec<DeviceRow> {
         .collect()
 }
 
-/// Runs replications `reps` of the scenario.
+/// Runs replications `reps` of the scenario. Called from inside a rayon pool (a chaos campaign
+/// running schedules in parallel), the replications share that pool instead of starting one.
 pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Result<RunResult> {
-    let threads = opts
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+    let pool = match rayon::current_thread_index() {
+        Some(_) => None,
+        None => {
+            let threads = opts
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+                .max(1);
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+            Some(pool)
+        }
+    };
+    let threads = pool
+        .as_ref()
+        .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+    let in_pool = |f: &(dyn Fn() -> Vec<Result<RepResult>> + Sync)| match &pool {
+        Some(p) => p.install(f),
+        None => f(),
+    };
     let mut outcomes = Vec::new();
     let mut series_sum: Vec<Vec<f64>> = Vec::new();
     let mut devices = Vec::new();
@@ -147,7 +161,7 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
     let mut start = reps.start;
     while start < reps.end {
         let end = (start + chunk).min(reps.end);
-        let results: Vec<Result<RepResult>> = pool.install(|| {
+        let results = in_pool(&|| {
             (start..end)
                 .into_par_iter()
                 .map(|r| run_one(sc, r, opts))
@@ -409,5 +423,37 @@ pub fn statistic(values: &[Option<f64>], stat: &str) -> Option<f64> {
         "p99" => a.p99,
         "max" => a.max,
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replications run from inside a rayon pool (a chaos campaign's schedules) share it and
+    /// give exactly the outcomes of a run with its own pool.
+    #[test]
+    fn a_run_inside_a_pool_matches_a_run_with_its_own() {
+        let sc = crate::scenario::load_file(
+            std::path::Path::new("tests/data/fragile.toml"),
+            &[("simulation.replications".into(), "3".into())],
+        )
+        .unwrap();
+        let opts = RunOptions {
+            threads: Some(1),
+            ..RunOptions::default()
+        };
+        let own = run(&sc, 0..3, &opts).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let shared = pool.install(|| run(&sc, 0..3, &opts)).unwrap();
+        assert_eq!(
+            shared.threads, 2,
+            "the pool's threads, not `threads: Some(1)`"
+        );
+        let json = |r: &RunResult| serde_json::to_string(&r.outcomes).unwrap();
+        assert_eq!(json(&own), json(&shared));
     }
 }

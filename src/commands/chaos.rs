@@ -1,15 +1,17 @@
-//! `fleetsim chaos`: a randomised fault campaign (SPEC §1.7). Every schedule that breaks an
-//! `[[expect]]` assertion is shrunk to a minimal one and written as a standalone scenario that
-//! `fleetsim check` fails on.
+//! `fleetsim chaos`: a randomised fault campaign (SPEC §1.7). Schedules run in parallel and are
+//! reduced in campaign order; every schedule that breaks an `[[expect]]` assertion is shrunk to
+//! a minimal one and written as a standalone scenario that `fleetsim check` fails on.
 
 use super::out_dir;
 use crate::analysis::expect::{self, Verdict};
+use crate::analysis::run::OnProgress;
 use crate::analysis::run::{run, RunOptions};
 use crate::cli::ChaosConfig;
 use crate::error::{Error, Result};
-use crate::fault::campaign::{draw, scopes, shrink_candidates, DrawnFault};
+use crate::fault::campaign::{default_chaos, draw, shrink_candidates, DrawnFault, Space};
 use crate::report::{progress::Progress, Staging};
 use crate::scenario::{self, Scenario};
+use rayon::prelude::*;
 
 /// What one schedule did to the scenario's expectations.
 struct Trial {
@@ -33,13 +35,44 @@ fn severity(verdicts: &[Verdict]) -> f64 {
         .fold(0.0, |a, b| a + b)
 }
 
+/// A simulator invariant breach, with the campaign and the schedule (the scenario text that
+/// ran) appended so that it can be reproduced; other errors unchanged.
+fn with_schedule(e: Error, k: u64, campaign_seed: u64, text: &str) -> Error {
+    match e {
+        Error::Invariant {
+            seed,
+            replication,
+            what,
+        } => Error::Invariant {
+            seed,
+            replication,
+            what: format!(
+                "{what}; chaos campaign {k} of campaign seed {campaign_seed}, schedule:\n{text}"
+            ),
+        },
+        other => other,
+    }
+}
+
 struct Campaign<'a> {
+    /// The scenario text every schedule is appended to, its relative paths made absolute so a
+    /// reproducer loads from any folder.
     base_text: String,
     file: String,
     base_dir: std::path::PathBuf,
     opts: RunOptions,
-    scopes: Vec<(String, String)>,
+    space: Space,
+    campaign_seed: u64,
     cfg: &'a ChaosConfig,
+}
+
+/// What one campaign found: its schedule, how badly it broke the expectations, and its shrunk
+/// form when it broke any.
+struct Found {
+    k: u64,
+    faults: Vec<DrawnFault>,
+    severity: f64,
+    shrunk: Option<(Vec<DrawnFault>, Trial)>,
 }
 
 impl Campaign<'_> {
@@ -52,9 +85,14 @@ impl Campaign<'_> {
         t
     }
 
-    fn trial(&self, faults: &[DrawnFault]) -> Result<Trial> {
-        let sc = scenario::load_str(&self.text(faults), &self.file, &self.base_dir, &[])?;
-        let outcomes = run(&sc, 0..sc.replications, &self.opts)?.outcomes;
+    /// Runs campaign `k`'s schedule (or a shrunk form of it). A simulator invariant breach is
+    /// reported with the campaign and the schedule that was running.
+    fn trial(&self, k: u64, faults: &[DrawnFault]) -> Result<Trial> {
+        let text = self.text(faults);
+        let sc = scenario::load_str(&text, &self.file, &self.base_dir, &[])?;
+        let outcomes = run(&sc, 0..sc.replications, &self.opts)
+            .map_err(|e| with_schedule(e, k, self.campaign_seed, &text))?
+            .outcomes;
         let verdicts = expect::evaluate(&sc.expects, &outcomes);
         Ok(Trial {
             severity: severity(&verdicts),
@@ -66,17 +104,18 @@ impl Campaign<'_> {
     /// or the trial budget is spent.
     fn shrink(
         &self,
+        k: u64,
         mut faults: Vec<DrawnFault>,
         mut trial: Trial,
     ) -> Result<(Vec<DrawnFault>, Trial)> {
         let mut budget = self.cfg.max_trials;
         'outer: while budget > 0 {
-            for candidate in shrink_candidates(&faults, &self.scopes) {
+            for candidate in shrink_candidates(&faults, &self.space) {
                 if budget == 0 {
                     break 'outer;
                 }
                 budget -= 1;
-                let t = self.trial(&candidate)?;
+                let t = self.trial(k, &candidate)?;
                 if t.severity > 0.0 {
                     faults = candidate;
                     trial = t;
@@ -87,6 +126,52 @@ impl Campaign<'_> {
         }
         Ok((faults, trial))
     }
+
+    /// Draws, runs and (when it breaks an expectation) shrinks campaign `k`.
+    fn campaign(&self, k: u64) -> Result<Found> {
+        let faults = draw(&self.space, self.campaign_seed, k);
+        let trial = self.trial(k, &faults)?;
+        let severity = trial.severity;
+        let shrunk = if severity > 0.0 {
+            Some(self.shrink(k, faults.clone(), trial)?)
+        } else {
+            None
+        };
+        Ok(Found {
+            k,
+            faults,
+            severity,
+            shrunk,
+        })
+    }
+
+    /// Runs every campaign on a pool of `--threads` threads (each schedule's replications
+    /// share the pool) and returns them in campaign order, so the outputs do not depend on the
+    /// thread count; the first error in campaign order wins.
+    fn run_all(&self, campaigns: u64, tick: Option<OnProgress>) -> Result<Vec<Found>> {
+        let threads = self
+            .cfg
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+        let results: Vec<Result<Found>> = pool.install(|| {
+            (0..campaigns)
+                .into_par_iter()
+                .map(|k| {
+                    let found = self.campaign(k);
+                    if let Some(t) = &tick {
+                        t(1);
+                    }
+                    found
+                })
+                .collect()
+        });
+        results.into_iter().collect()
+    }
 }
 
 pub(crate) fn chaos_command(cfg: &ChaosConfig) -> Result<i32> {
@@ -94,78 +179,49 @@ pub(crate) fn chaos_command(cfg: &ChaosConfig) -> Result<i32> {
     if base.expects.is_empty() {
         return Err(Error::Usage(format!("{}: a chaos campaign looks for schedules that break [[expect]] assertions; the scenario has none", base.file)));
     }
-    let chaos = base.chaos.clone().unwrap_or(crate::scenario::model::Chaos {
-        kinds: crate::fault::campaign::DRAWABLE
-            .iter()
-            .map(|k| k.to_string())
-            .collect(),
-        max_faults: 3,
-        campaigns: 50,
-    });
+    let chaos = base.chaos.clone().unwrap_or_else(|| default_chaos(&base));
     let campaigns = cfg.campaigns.unwrap_or(chaos.campaigns) as u64;
-    let campaign_seed = cfg.campaign_seed.unwrap_or(base.seed);
+    let base_dir = cfg
+        .scenario
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let text = scenario::effective_text(Some(&cfg.scenario), &cfg.overrides)?;
     let c = Campaign {
-        base_text: scenario::effective_text(Some(&cfg.scenario), &cfg.overrides)?,
+        base_text: scenario::paths::absolute_paths(&text, &base.file, &base_dir)?,
         file: base.file.clone(),
-        base_dir: cfg
-            .scenario
-            .parent()
-            .map(|p| p.to_path_buf())
-            .unwrap_or_default(),
+        base_dir,
         opts: RunOptions {
             threads: cfg.threads,
             ..RunOptions::default()
         },
-        scopes: scopes(&base),
+        space: Space::new(&base, &chaos),
+        campaign_seed: cfg.campaign_seed.unwrap_or(base.seed),
         cfg,
     };
     let progress = Progress::new(campaigns, cfg.quiet, "chaos");
-    let tick = progress.callback();
+    let results = c.run_all(campaigns, progress.callback());
+    progress.finish();
+    let results = results?;
+    let mut found: Vec<(u64, Vec<DrawnFault>, Trial)> = Vec::new();
     let mut rows = Vec::new();
-    let mut found = Vec::new();
-    for k in 0..campaigns {
-        let faults = draw(&base, &chaos.kinds, chaos.max_faults, campaign_seed, k);
-        let trial = c.trial(&faults);
-        if let Some(t) = &tick {
-            t(1);
-        }
-        let trial = match trial {
-            Err(Error::Invariant {
-                seed,
-                replication,
-                what,
-            }) => {
-                progress.finish();
-                let reproducer = c.text(&faults);
-                return Err(Error::Invariant { seed, replication, what: format!("{what}; chaos campaign {k} of seed {campaign_seed}, schedule:\n{reproducer}") });
-            }
-            other => other?,
-        };
-        let violated = trial.severity > 0.0;
-        rows.push((k, faults.clone(), trial.severity));
-        if violated {
-            let (small, t) = c.shrink(faults, trial)?;
-            found.push((k, small, t));
+    for r in results {
+        rows.push((r.k, r.faults, r.severity));
+        if let Some((small, t)) = r.shrunk {
+            found.push((r.k, small, t));
         }
     }
-    progress.finish();
     found.sort_by(|a, b| b.2.severity.total_cmp(&a.2.severity).then(a.0.cmp(&b.0)));
-    let out = write_campaign(cfg, &base, &c, &rows, &found, campaign_seed)?;
+    let out = write_campaign(cfg, &base, &c, &rows, &found)?;
     if !cfg.quiet {
-        print!("{}", table(&base, campaigns, campaign_seed, &found));
+        print!("{}", table(&base, campaigns, c.campaign_seed, &found));
         println!("\nreport: {}/", out.display());
     }
     Ok(if found.is_empty() { 0 } else { 1 })
 }
 
-fn reproducer(
-    c: &Campaign,
-    base: &Scenario,
-    k: u64,
-    seed: u64,
-    faults: &[DrawnFault],
-    t: &Trial,
-) -> String {
+fn reproducer(c: &Campaign, base: &Scenario, k: u64, faults: &[DrawnFault], t: &Trial) -> String {
+    let seed = c.campaign_seed;
     let failed: Vec<String> = t
         .verdicts
         .iter()
@@ -193,8 +249,8 @@ fn write_campaign(
     c: &Campaign,
     rows: &[(u64, Vec<DrawnFault>, f64)],
     found: &[(u64, Vec<DrawnFault>, Trial)],
-    seed: u64,
 ) -> Result<std::path::PathBuf> {
+    let seed = c.campaign_seed;
     let staging = Staging::new(&out_dir(&cfg.out, base, "-chaos"))?;
     let mut csv = String::from("campaign,faults,violated,severity\n");
     for (k, faults, sev) in rows {
@@ -210,7 +266,7 @@ fn write_campaign(
     let mut summary = Vec::new();
     for (k, faults, t) in found {
         let name = format!("violations/campaign-{k:05}.toml");
-        staging.write(&name, reproducer(c, base, *k, seed, faults, t).as_bytes())?;
+        staging.write(&name, reproducer(c, base, *k, faults, t).as_bytes())?;
         summary.push(serde_json::json!({ "campaign": k, "severity": t.severity, "faults": faults, "verdicts": t.verdicts, "reproducer": name }));
     }
     let json = serde_json::json!({ "scenario": base.name, "campaign_seed": seed, "campaigns": rows.len(), "violations": summary });
@@ -254,4 +310,28 @@ fn table(
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A breach met while a schedule runs (drawn or being shrunk) names the schedule.
+    #[test]
+    fn an_invariant_breach_carries_the_schedule_that_ran() {
+        let breach = Error::Invariant {
+            seed: 21,
+            replication: 1,
+            what: "event in the past".into(),
+        };
+        let schedule = "[[fault]]\nkind = \"network-outage\"\n";
+        let message = with_schedule(breach, 4, 99, schedule).to_string();
+        assert!(
+            message.contains("event in the past; chaos campaign 4 of campaign seed 99, schedule:\n[[fault]]\nkind = \"network-outage\""),
+            "{message}"
+        );
+        assert!(message.contains("(seed 21, replication 1)"), "{message}");
+        let other = with_schedule(Error::Usage("x".into()), 4, 99, schedule);
+        assert_eq!(other.to_string(), "x");
+    }
 }

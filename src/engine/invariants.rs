@@ -1,35 +1,721 @@
-//! Invariants of a finished replication, checked at the end of every run: a breach is a
-//! simulator bug, reported with the seed and replication that reproduce it.
+//! The simulator's own invariants (issue 5, item 3). A breach is a simulator bug, never an input
+//! problem: the run stops with [`Error::Invariant`] naming the seed and replication (and, in a
+//! chaos campaign, the fault schedule) that reproduce it.
+//!
+//! Two invariants are checked where the state is written, in every build, at the cost of one
+//! branch on a path that compares anyway:
+//! - **no event is scheduled in the past** (`Sim::schedule`, from the queue's own key check);
+//! - **a device never installs a release the policy has cancelled**: an install of the update
+//!   starting while the rollout is halted is a breach unless the device was already downloading
+//!   it when the rollout halted (SPEC §1.5: in-flight devices finish).
+//!
+//! The rest are checked over the whole state by [`Sim::check_invariants`], at the end of every
+//! replication in every build and, in debug builds, once a simulated day too (at the hourly
+//! sample that opens the day):
+//! - **every device is in exactly one state**: its phase, job, flags and download slot agree
+//!   (a device mid-job has a job; a slot is held exactly while downloading; a bricked device is
+//!   idle and harmed; started implies notified implies targeted; a device that has not joined
+//!   the fleet yet is untouched), and the devices in each waiting phase are exactly the live
+//!   entries of the queue that holds them (download slots, parked devices);
+//! - **counts agree with the devices**: devices per version agree with the running counts and
+//!   sum to the devices present; in-flight, slot, adoption, exposure, harm, brick, start,
+//!   targeting and rollback counters equal the devices flagged so;
+//! - **observed ≤ true**, per stage and globally: reports are successes plus failures and never
+//!   exceed starts; time-outs never exceed starts; starts never exceed notifications nor the
+//!   devices that truly started; reported successes never exceed the devices exposed to the
+//!   target; support tickets never exceed harmed devices; stage counts sum to the global ones.
 
-use super::device::flag;
-use super::sim::Sim;
+use super::device::{flag, Device, Job, Phase, NO_STAGE};
+use super::queue::Kind;
+use super::sim::{kind_name, Sim};
+use super::time::{SimTime, DAY_MS};
+use crate::error::Error;
+use crate::policy::rollout::{Mode, Obs};
+
+/// Devices counted by state, for comparison with the running counters.
+#[derive(Default)]
+struct Tally {
+    present: u64,
+    by_version: Vec<u64>,
+    in_flight: u64,
+    slots: u64,
+    on_target: u64,
+    targeted: u64,
+    exposed: u64,
+    harmed: u64,
+    bricked: u64,
+    started: u64,
+    rolled_back: u64,
+    queued: u64,
+    parked: u64,
+    /// Per stage: devices that started the update, were exposed to the target, were harmed.
+    stage_started: Vec<u64>,
+    stage_exposed: Vec<u64>,
+    stage_harmed: Vec<u64>,
+}
+
+/// `Err(what())` unless `ok`: the message is built only on a breach.
+fn ensure(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if ok {
+        Ok(())
+    } else {
+        Err(what())
+    }
+}
 
 impl Sim<'_> {
-    /// `Err` names the first invariant that does not hold.
-    pub fn check_invariants(&self) -> Result<(), String> {
-        let target = self.sc.policy.target;
-        let mut by_version = vec![0u64; self.version_count.len()];
-        let (mut in_flight, mut slots, mut on_target) = (0u64, 0u64, 0u64);
-        for d in &self.dev {
-            by_version[d.version as usize] += 1;
-            in_flight += d.in_flight as u64;
-            slots += d.has(flag::SLOT_HELD) as u64;
-            on_target += (d.has(flag::TARGETED) && d.version == target) as u64;
+    /// Records the first breach seen while the replication runs; the event loop stops on it.
+    #[cold]
+    pub(crate) fn record_breach(&mut self, what: String) {
+        if self.breach.is_none() {
+            self.breach = Some(format!("{what} (at {} of simulated time)", self.now));
         }
-        let g = &self.ro.global;
-        let checks: [(bool, String); 8] = [
-            (by_version == self.version_count, format!("devices per version {:?} disagree with the running counts {:?}", by_version, self.version_count)),
-            (self.version_count.iter().sum::<u64>() == self.dev.len() as u64, "counts by version do not sum to the fleet".into()),
-            (in_flight == self.in_flight, format!("{in_flight} devices flagged in flight, backend counts {}", self.in_flight)),
-            (slots == self.active_downloads, format!("{slots} devices hold a download slot, backend counts {}", self.active_downloads)),
-            (self.active_downloads <= self.sc.backend.max_concurrent_downloads, "more downloads than `max_concurrent_downloads`".into()),
-            (on_target == self.c.on_target, format!("{on_target} targeted devices run the target, counted {}", self.c.on_target)),
-            (g.success <= self.c.exposed && g.reported <= g.started, format!("observed exceeds true: {} successes reported, {} exposed; {} reported of {} started", g.success, self.c.exposed, g.reported, g.started)),
-            (self.c.bricked <= self.c.harmed, format!("{} bricked but only {} harmed", self.c.bricked, self.c.harmed)),
-        ];
-        match checks.into_iter().find(|(ok, _)| !ok) {
-            Some((_, what)) => Err(what),
+    }
+
+    /// The typed error of the recorded breach.
+    pub(crate) fn breach_error(&self) -> Error {
+        Error::Invariant {
+            seed: self.sc.seed,
+            replication: self.rep,
+            what: self.breach.clone().unwrap_or_default(),
+        }
+    }
+
+    #[cold]
+    pub(crate) fn scheduled_in_past(&mut self, t: SimTime, kind: Kind, d: u32) {
+        self.record_breach(format!(
+            "event `{}` (device {d}) scheduled in the past, at {t}",
+            kind_name(kind)
+        ));
+    }
+
+    /// Called when an install of the update starts while the rollout is halted: that is a
+    /// breach unless the device's download was under way when the rollout halted.
+    #[cold]
+    pub(crate) fn check_halted_install(&mut self, d: u32) {
+        let dv = self.dev[d as usize];
+        let since = self.ro.halted_since.unwrap_or(SimTime::ZERO);
+        // A download that began at the very instant of the halt counts as under way: which of
+        // two same-instant events came first is not kept per device.
+        if dv.segment_start > since.0 {
+            self.record_breach(format!(
+                "device {d} starts installing {} of the update the rollout halted at {since}, though its download began after the halt ({})",
+                self.sc.version_label(dv.installing),
+                SimTime(dv.segment_start)
+            ));
+        }
+    }
+
+    /// The periodic check of debug builds, at the hourly sample that opens each simulated day:
+    /// a whole-state check costs a pass over the fleet, which at every hour would make a debug
+    /// run of a 20 000-device scenario some 25 times slower.
+    pub(crate) fn periodic_check(&mut self) {
+        if cfg!(debug_assertions) && self.now.0 % DAY_MS == 0 && self.breach.is_none() {
+            if let Err(what) = self.check_invariants() {
+                self.record_breach(what);
+            }
+        }
+    }
+
+    /// The end-of-replication check: the first breach recorded during the run, else the first
+    /// invariant of the whole state that does not hold.
+    pub(crate) fn verify(&mut self) -> crate::error::Result<()> {
+        if self.breach.is_none() {
+            if let Err(what) = self.check_invariants() {
+                self.record_breach(what);
+            }
+        }
+        match self.breach {
+            Some(_) => Err(self.breach_error()),
             None => Ok(()),
         }
+    }
+
+    /// `Err` names the first invariant of the whole state that does not hold.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let mut t = Tally {
+            by_version: vec![0; self.version_count.len()],
+            stage_started: vec![0; self.ro.stages.len()],
+            stage_exposed: vec![0; self.ro.stages.len()],
+            stage_harmed: vec![0; self.ro.stages.len()],
+            ..Tally::default()
+        };
+        for d in 0..self.dev.len() as u32 {
+            let joined = self.joined(d);
+            if !device_ok(&self.dev[d as usize], joined) {
+                self.check_device(d)?;
+                return Err(format!(
+                    "device {d} is in an inconsistent state: {:?}",
+                    self.dev[d as usize]
+                ));
+            }
+            if joined {
+                self.count(&self.dev[d as usize], &mut t);
+            }
+        }
+        self.check_counts(&t)?;
+        self.check_waiting(&t)?;
+        self.check_observed(&t)
+    }
+
+    /// Whether device `d` has joined the fleet (its arrival event, if any, has happened).
+    fn joined(&self, d: u32) -> bool {
+        d < self.base_devices || self.arrived[(d - self.base_devices) as usize]
+    }
+
+    /// Which invariant of [`device_ok`] device `d` breaks, in words.
+    fn check_device(&self, d: u32) -> Result<(), String> {
+        let dv = &self.dev[d as usize];
+        let (phase, job) = (dv.phase, dv.job);
+        if !self.joined(d) {
+            return ensure(
+                phase == Phase::Idle
+                    && job == Job::None
+                    && !dv.has(flag::TARGETED | flag::NOTIFIED | flag::STARTED),
+                || {
+                    format!("device {d} has not joined the fleet yet but is {phase:?} with job {job:?} and flags {:#06x}", dv.flags)
+                },
+            );
+        }
+        ensure(phase == Phase::Idle || job != Job::None, || {
+            format!("device {d} is {phase:?} without a job")
+        })?;
+        ensure(
+            dv.has(flag::SLOT_HELD) == (phase == Phase::Downloading),
+            || {
+                format!(
+                    "device {d} is {phase:?} and {} a download slot",
+                    if dv.has(flag::SLOT_HELD) {
+                        "holds"
+                    } else {
+                        "does not hold"
+                    }
+                )
+            },
+        )?;
+        ensure(
+            !dv.has(flag::BRICKED) || (phase == Phase::Idle && dv.has(flag::HARMED)),
+            || {
+                format!(
+                    "device {d} is bricked but {phase:?} (harmed: {})",
+                    dv.has(flag::HARMED)
+                )
+            },
+        )?;
+        let implied = [
+            (flag::NOTIFIED, flag::TARGETED, "notified", "targeted"),
+            (flag::STARTED, flag::NOTIFIED, "started", "notified"),
+            (flag::EXPOSED, flag::STARTED, "exposed", "started"),
+        ];
+        for (a, b, a_name, b_name) in implied {
+            ensure(!dv.has(a) || dv.has(b), || {
+                format!("device {d} is {a_name} but not {b_name}")
+            })?;
+        }
+        ensure(!dv.in_flight || dv.has(flag::STARTED), || {
+            format!("device {d} is in flight but never started the update")
+        })?;
+        ensure(dv.has(flag::TARGETED) == (dv.stage != NO_STAGE), || {
+            format!(
+                "device {d}: targeted {} but stage {}",
+                dv.has(flag::TARGETED),
+                dv.stage
+            )
+        })
+    }
+
+    fn count(&self, dv: &Device, t: &mut Tally) {
+        let target = self.sc.policy.target;
+        t.present += 1;
+        t.by_version[dv.version as usize] += 1;
+        t.in_flight += dv.in_flight as u64;
+        t.slots += dv.has(flag::SLOT_HELD) as u64;
+        t.on_target += (dv.has(flag::TARGETED) && dv.version == target) as u64;
+        t.targeted += dv.has(flag::TARGETED) as u64;
+        t.exposed += dv.has(flag::EXPOSED) as u64;
+        t.harmed += dv.has(flag::HARMED) as u64;
+        t.bricked += dv.has(flag::BRICKED) as u64;
+        t.started += dv.has(flag::STARTED) as u64;
+        t.rolled_back += dv.has(flag::ROLLED_BACK) as u64;
+        t.queued += (dv.phase == Phase::QueuedForSlot) as u64;
+        t.parked += (dv.phase == Phase::Parked) as u64;
+        let s = dv.stage as usize;
+        if s < t.stage_started.len() {
+            t.stage_started[s] += dv.has(flag::STARTED) as u64;
+            t.stage_exposed[s] += dv.has(flag::EXPOSED) as u64;
+            t.stage_harmed[s] += dv.has(flag::HARMED) as u64;
+        }
+    }
+
+    /// Running counters equal the devices counted by state.
+    fn check_counts(&self, t: &Tally) -> Result<(), String> {
+        ensure(t.by_version == self.version_count, || {
+            format!(
+                "devices per version {:?} disagree with the running counts {:?}",
+                t.by_version, self.version_count
+            )
+        })?;
+        ensure(self.version_count.iter().sum::<u64>() == t.present, || {
+            format!(
+                "counts by version sum to {}, not to the {} devices in the fleet",
+                self.version_count.iter().sum::<u64>(),
+                t.present
+            )
+        })?;
+        let c = &self.c;
+        let pairs = [
+            ("devices in flight", t.in_flight, self.in_flight),
+            (
+                "devices holding a download slot",
+                t.slots,
+                self.active_downloads,
+            ),
+            ("targeted devices on the target", t.on_target, c.on_target),
+            ("targeted devices", t.targeted, c.targeted),
+            ("exposed devices", t.exposed, c.exposed),
+            ("harmed devices", t.harmed, c.harmed),
+            ("bricked devices", t.bricked, c.bricked),
+            (
+                "devices that started the update",
+                t.started,
+                c.updates_started,
+            ),
+            ("rolled-back devices", t.rolled_back, c.rolled_back),
+        ];
+        for (what, devices, counter) in pairs {
+            ensure(devices == counter, || {
+                format!("{devices} {what} by device state, but the counter says {counter}")
+            })?;
+        }
+        ensure(
+            self.active_downloads <= self.sc.backend.max_concurrent_downloads,
+            || {
+                format!(
+                    "{} downloads, more than `max_concurrent_downloads`",
+                    self.active_downloads
+                )
+            },
+        )
+    }
+
+    /// The devices in each waiting phase are exactly the live entries of the queue holding them.
+    fn check_waiting(&self, t: &Tally) -> Result<(), String> {
+        let live_slots = self
+            .slot_queue
+            .iter()
+            .filter(|&&(d, gen)| {
+                let dv = &self.dev[d as usize];
+                dv.gen == gen && dv.phase == Phase::QueuedForSlot
+            })
+            .count() as u64;
+        ensure(live_slots == t.queued, || {
+            format!("{} devices wait for a download slot, but the slot queue holds {live_slots} of them", t.queued)
+        })?;
+        let live_parked = self
+            .ro
+            .parked
+            .iter()
+            .filter(|&&d| self.dev[d as usize].phase == Phase::Parked)
+            .count() as u64;
+        ensure(live_parked == t.parked, || {
+            format!(
+                "{} devices are parked, but the parked list holds {live_parked} of them",
+                t.parked
+            )
+        })?;
+        ensure(
+            t.parked == 0 || matches!(self.ro.mode, Mode::Paused | Mode::Held),
+            || {
+                format!(
+                    "{} devices are parked while the rollout is {:?}",
+                    t.parked, self.ro.mode
+                )
+            },
+        )
+    }
+
+    /// What the backend observed never exceeds the truth, per stage and globally.
+    fn check_observed(&self, t: &Tally) -> Result<(), String> {
+        let mut tickets = vec![0u64; self.ro.stages.len()];
+        for (stage, _) in &self.ro.tickets {
+            if let Some(n) = tickets.get_mut(*stage as usize) {
+                *n += 1;
+            }
+        }
+        let mut sum = Obs::default();
+        for (i, st) in self.ro.stages.iter().enumerate() {
+            let name = &self.sc.policy.stages[i].name;
+            observed_within(&st.obs, t.stage_started[i], t.stage_exposed[i])
+                .map_err(|e| format!("stage `{name}`: {e}"))?;
+            ensure(st.obs.notified <= st.cohort.len() as u64, || {
+                format!(
+                    "stage `{name}`: {} notified of a cohort of {}",
+                    st.obs.notified,
+                    st.cohort.len()
+                )
+            })?;
+            ensure(tickets[i] <= t.stage_harmed[i], || {
+                format!(
+                    "stage `{name}`: {} support tickets but {} harmed devices",
+                    tickets[i], t.stage_harmed[i]
+                )
+            })?;
+            add(&mut sum, &st.obs);
+        }
+        let g = &self.ro.global;
+        observed_within(g, t.started, t.exposed).map_err(|e| format!("whole rollout: {e}"))?;
+        ensure(sum == *g, || {
+            format!("stage observations sum to {sum:?}, the global view is {g:?}")
+        })?;
+        ensure(self.ro.tickets.len() as u64 <= t.harmed, || {
+            format!(
+                "{} support tickets but {} harmed devices",
+                self.ro.tickets.len(),
+                t.harmed
+            )
+        })
+    }
+}
+
+/// Whether one device's state is consistent with itself: the fast path of the whole-state
+/// check, one expression with no message to build. [`Sim::check_device`] says what is wrong.
+fn device_ok(dv: &Device, joined: bool) -> bool {
+    let (phase, f) = (dv.phase, dv.flags);
+    let has = |x: u16| f & x != 0;
+    if !joined {
+        return phase == Phase::Idle
+            && dv.job == Job::None
+            && f & (flag::TARGETED | flag::NOTIFIED | flag::STARTED) == 0;
+    }
+    (phase == Phase::Idle || dv.job != Job::None)
+        && has(flag::SLOT_HELD) == (phase == Phase::Downloading)
+        && (!has(flag::BRICKED) || (phase == Phase::Idle && has(flag::HARMED)))
+        && (!has(flag::NOTIFIED) || has(flag::TARGETED))
+        && (!has(flag::STARTED) || has(flag::NOTIFIED))
+        && (!has(flag::EXPOSED) || has(flag::STARTED))
+        && (!dv.in_flight || has(flag::STARTED))
+        && has(flag::TARGETED) == (dv.stage != NO_STAGE)
+}
+
+/// One view's observed counts against the true starts and exposures behind it.
+fn observed_within(o: &Obs, started: u64, exposed: u64) -> Result<(), String> {
+    ensure(o.success + o.failure == o.reported, || {
+        format!(
+            "{} successes + {} failures reported, but {} devices reported",
+            o.success, o.failure, o.reported
+        )
+    })?;
+    ensure(
+        o.reported <= o.started && o.timed_out <= o.started && o.reverts <= o.reported,
+        || {
+            format!(
+                "observed exceeds started: {} reported, {} timed out, {} reverts of {} started",
+                o.reported, o.timed_out, o.reverts, o.started
+            )
+        },
+    )?;
+    ensure(o.started <= o.notified && o.started == started, || {
+        format!(
+            "{} starts observed of {} notified, {started} devices truly started",
+            o.started, o.notified
+        )
+    })?;
+    ensure(o.success <= exposed, || {
+        format!(
+            "observed exceeds true: {} successes reported, {exposed} devices exposed to the target",
+            o.success
+        )
+    })
+}
+
+fn add(sum: &mut Obs, o: &Obs) {
+    sum.notified += o.notified;
+    sum.started += o.started;
+    sum.reported += o.reported;
+    sum.success += o.success;
+    sum.failure += o.failure;
+    sum.reverts += o.reverts;
+    sum.timed_out += o.timed_out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::sim::RunLimits;
+    use crate::scenario::Scenario;
+
+    /// A fleet without A/B slots and a release that fails to boot on 5 % of it: a run ends with
+    /// exposed, bricked and harmed devices and one support ticket per harmed device.
+    const FLEET: &str = r#"
+[simulation]
+name = "invariants"
+seed = 3
+horizon = "4d"
+
+[connectivity.lan]
+online = { dist = "exponential", mean = "5d" }
+offline = { dist = "exponential", mean = "30m" }
+check_in = "15m"
+bandwidth_kbps = 2000
+
+[[population]]
+name = "plc"
+count = 400
+model = "plc-1"
+region = "north"
+firmware = "1.0.0"
+connectivity = "lan"
+ab_slots = false
+
+[[release]]
+version = "1.0.0"
+size_mb = 10
+
+[[release]]
+version = "1.1.0"
+size_mb = 10
+install_time = "10m"
+
+[[release.defect]]
+effect = "boot-failure"
+probability = 0.05
+
+[support]
+ticket_probability = 1.0
+ticket_delay = "1h"
+
+[policy]
+target = "1.1.0"
+rate = { per_minute = 10 }
+
+[[policy.stage]]
+name = "canary"
+select = {}
+percent = 10
+bake = "2h"
+
+[[policy.stage]]
+name = "all"
+select = {}
+percent = 100
+"#;
+
+    fn scenario() -> &'static Scenario {
+        static SC: std::sync::OnceLock<Scenario> = std::sync::OnceLock::new();
+        SC.get_or_init(|| {
+            crate::scenario::load_str(FLEET, "invariants", std::path::Path::new("."), &[]).unwrap()
+        })
+    }
+
+    fn finished() -> Sim<'static> {
+        let mut sim = Sim::new(scenario(), 0, RunLimits::default()).unwrap();
+        sim.run().unwrap();
+        assert!(sim.c.exposed > 0 && sim.c.bricked > 0 && !sim.ro.tickets.is_empty());
+        sim
+    }
+
+    /// The breach expected, and the corruption of a finished run that should cause it.
+    type Case = (&'static str, fn(&mut Sim));
+
+    /// The first device for which `pick` holds.
+    fn find(sim: &Sim, pick: impl Fn(&Device) -> bool) -> usize {
+        sim.dev
+            .iter()
+            .position(pick)
+            .expect("the run has such a device")
+    }
+
+    /// Corrupts a finished run and returns the breach the whole-state check reports.
+    fn breach_after(corrupt: impl FnOnce(&mut Sim)) -> String {
+        let mut sim = finished();
+        assert_eq!(sim.check_invariants(), Ok(()));
+        corrupt(&mut sim);
+        sim.check_invariants()
+            .expect_err("the corrupted state must be reported")
+    }
+
+    fn idle(sim: &Sim) -> usize {
+        find(sim, |d| {
+            d.phase == Phase::Idle && d.job == Job::None && !d.has(flag::BRICKED)
+        })
+    }
+
+    #[test]
+    fn a_device_in_two_states_is_a_breach() {
+        let cases: [Case; 6] = [
+            ("without a job", |s| {
+                let d = idle(s);
+                s.dev[d].phase = Phase::Pending;
+            }),
+            ("does not hold a download slot", |s| {
+                let d = idle(s);
+                s.dev[d].job = Job::Update;
+                s.dev[d].phase = Phase::Downloading;
+            }),
+            ("is bricked but Reporting", |s| {
+                let d = find(s, |d| d.has(flag::BRICKED));
+                s.dev[d].phase = Phase::Reporting;
+            }),
+            ("started but not notified", |s| {
+                let d = find(s, |d| d.has(flag::STARTED));
+                s.dev[d].clear(flag::NOTIFIED);
+            }),
+            (
+                "wait for a download slot, but the slot queue holds 0",
+                |s| {
+                    let d = idle(s);
+                    s.dev[d].job = Job::Update;
+                    s.dev[d].phase = Phase::QueuedForSlot;
+                },
+            ),
+            ("parked, but the parked list holds 0", |s| {
+                let d = idle(s);
+                s.dev[d].job = Job::Update;
+                s.dev[d].phase = Phase::Parked;
+            }),
+        ];
+        for (expected, corrupt) in cases {
+            let what = breach_after(corrupt);
+            assert!(what.contains(expected), "{expected:?} not in {what:?}");
+        }
+    }
+
+    #[test]
+    fn counters_that_disagree_with_the_devices_are_a_breach() {
+        let cases: [Case; 4] = [
+            ("per version", |s| s.version_count[0] += 1),
+            ("harmed devices", |s| s.c.harmed += 1),
+            ("devices in flight", |s| s.in_flight += 1),
+            ("bricked devices", |s| s.c.bricked -= 1),
+        ];
+        for (expected, corrupt) in cases {
+            let what = breach_after(corrupt);
+            assert!(what.contains(expected), "{expected:?} not in {what:?}");
+        }
+    }
+
+    #[test]
+    fn observed_beyond_true_is_a_breach_per_stage_and_globally() {
+        let cases: [Case; 4] = [
+            ("stage `all`: observed exceeds started", |s| {
+                s.ro.stages[1].obs.timed_out = s.ro.stages[1].obs.started + 1
+            }),
+            ("stage `canary`: 2 support tickets", |s| {
+                let harmed = s
+                    .dev
+                    .iter()
+                    .filter(|d| d.stage == 0 && d.has(flag::HARMED))
+                    .count();
+                s.ro.tickets.retain(|(stage, _)| *stage != 0);
+                for _ in 0..=harmed {
+                    s.ro.tickets.push((0, 0));
+                }
+                assert_eq!(harmed, 1, "the fixture harms one canary device");
+            }),
+            ("stage observations sum to", |s| s.ro.global.notified += 1),
+            (
+                "whole rollout: 377 successes + 0 failures reported, but 376",
+                |s| s.ro.global.success += 1,
+            ),
+        ];
+        for (expected, corrupt) in cases {
+            let what = breach_after(corrupt);
+            assert!(what.contains(expected), "{expected:?} not in {what:?}");
+        }
+    }
+
+    /// More reported successes than devices exposed to the target, with every other count
+    /// consistent: only "observed ≤ true" can catch it.
+    #[test]
+    fn more_successes_than_exposed_devices_is_a_breach() {
+        let mut sim = Sim::new(scenario(), 0, RunLimits::default()).unwrap();
+        sim.ro.stages[0].cohort.push(0);
+        let dv = &mut sim.dev[0];
+        dv.set(flag::TARGETED | flag::NOTIFIED | flag::STARTED);
+        dv.stage = 0;
+        (sim.c.targeted, sim.c.updates_started) = (1, 1);
+        let obs = Obs {
+            notified: 1,
+            started: 1,
+            reported: 1,
+            success: 1,
+            ..Obs::default()
+        };
+        (sim.ro.stages[0].obs, sim.ro.global) = (obs, obs);
+        let what = sim.check_invariants().unwrap_err();
+        assert!(
+            what.contains(
+                "stage `canary`: observed exceeds true: 1 successes reported, 0 devices exposed"
+            ),
+            "{what}"
+        );
+    }
+
+    #[test]
+    fn an_event_scheduled_in_the_past_is_a_breach() {
+        let mut sim = finished();
+        assert!(sim.breach.is_none());
+        sim.schedule(sim.sc.horizon, Kind::CheckIn, 1, 0);
+        assert!(sim.breach.is_none(), "the present is not the past");
+        sim.schedule(SimTime(5), Kind::CheckIn, 7, 0);
+        match sim.verify() {
+            Err(Error::Invariant {
+                seed: 3,
+                replication: 0,
+                what,
+            }) => {
+                assert!(
+                    what.contains(
+                        "event `check_in` (device 7) scheduled in the past, at 0s (at 4d 0h of simulated time)"
+                    ),
+                    "{what}"
+                )
+            }
+            other => panic!("expected an invariant breach, got {other:?}"),
+        }
+    }
+
+    /// A device that finishes a download begun after the halt must not install the halted
+    /// release; one whose download was under way at the halt finishes (SPEC §1.5).
+    #[test]
+    fn installing_a_halted_release_is_a_breach() {
+        for (began_after_halt, breach) in [(false, false), (true, true)] {
+            let mut sim = finished();
+            let d = idle(&sim);
+            let halt = sim.now.0 - 10_000;
+            sim.ro.mode = Mode::Paused;
+            sim.ro.halted_since = Some(SimTime(halt));
+            sim.active_downloads += 1;
+            let dv = &mut sim.dev[d];
+            dv.job = Job::Update;
+            dv.installing = sim.sc.policy.target;
+            dv.segment_start = if began_after_halt { halt + 1 } else { halt - 1 };
+            dv.set(flag::SLOT_HELD);
+            dv.enter(Phase::Downloading);
+            let gen = dv.gen;
+            sim.on_download_done(d as u32, gen);
+            assert_eq!(sim.dev[d].phase, Phase::Installing, "the install started");
+            assert_eq!(sim.breach.is_some(), breach, "{:?}", sim.breach);
+            if let Some(what) = &sim.breach {
+                assert!(
+                    what.contains("starts installing 1.1.0 of the update the rollout halted"),
+                    "{what}"
+                );
+            }
+        }
+    }
+
+    /// Debug builds check the whole state once a simulated day, not only at the end.
+    #[cfg(debug_assertions)]
+    #[test]
+    fn the_periodic_check_records_a_breach() {
+        let mut sim = finished();
+        assert_eq!(sim.now.0 % DAY_MS, 0, "the fixture's horizon is whole days");
+        sim.periodic_check();
+        assert!(sim.breach.is_none());
+        sim.c.exposed += 1;
+        sim.periodic_check();
+        let what = sim.breach.clone().unwrap_or_default();
+        assert!(what.contains("exposed devices"), "{what}");
     }
 }

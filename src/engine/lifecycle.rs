@@ -401,6 +401,9 @@ impl Sim<'_> {
     fn start_install(&mut self, d: u32) {
         let sc = self.sc;
         let dv = self.dev[d as usize];
+        if dv.job == Job::Update && self.ro.mode != crate::policy::rollout::Mode::Running {
+            self.check_halted_install(d);
+        }
         let pop = &sc.populations[dv.population as usize];
         let rel = &sc.versions[dv.installing as usize];
         let k = dv.installs as u64;

@@ -3,7 +3,7 @@
 //! reproducibility; it never depends on allocation or hash order.
 //!
 //! The queue is a radix heap over the 128-bit key `time << 64 | sequence`. Keys are unique and
-//! never below the last key popped (nothing is scheduled in the past), which is all a radix heap
+//! never below the last key popped (`push` reports an event in the past), which is all a radix heap
 //! needs; each entry then moves between at most 128 buckets over its life, appended to the end
 //! of plain vectors, instead of sifting through a binary heap whose cache misses dominate once a
 //! million events are pending. Small bucket vectors keep their capacity, so the per-event path
@@ -104,13 +104,23 @@ impl EventQueue {
         self.seq = 0;
         self.popped = 0;
     }
-    /// Schedules an event. `time` must not be before the last event popped.
+    /// Schedules an event and returns `true`. An event before the last one popped breaks the
+    /// radix heap's one precondition: it is scheduled at the instant of that last event instead
+    /// (after everything scheduled so far), so the queue stays ordered, and `push` returns
+    /// `false` for the caller to record the breach. The check is one comparison the key needs
+    /// anyway.
     #[inline]
-    pub fn push(&mut self, time: SimTime, kind: Kind, device: u32, aux: u32) {
+    #[must_use = "an event scheduled in the past is an invariant breach the caller must record"]
+    pub fn push(&mut self, time: SimTime, kind: Kind, device: u32, aux: u32) -> bool {
         self.seq += 1;
         let key = ((time.0 as u128) << 64) | self.seq as u128;
-        debug_assert!(key > self.last, "event scheduled in the past");
-        let key = key.max(self.last + 1);
+        let in_order = key > self.last;
+        // The sequence number is unique and above the last key's, so the clamped key is too.
+        let key = if in_order {
+            key
+        } else {
+            (self.last >> 64) << 64 | self.seq as u128
+        };
         self.buckets[bucket_of(key, self.last)].push(Entry {
             key,
             kind,
@@ -118,6 +128,7 @@ impl EventQueue {
             aux,
         });
         self.len += 1;
+        in_order
     }
     #[inline]
     pub fn pop(&mut self) -> Option<Event> {
@@ -169,10 +180,9 @@ mod tests {
     #[test]
     fn same_instant_events_leave_in_scheduling_order() {
         let mut q = EventQueue::new();
-        q.push(SimTime(5), Kind::CheckIn, 1, 0);
-        q.push(SimTime(3), Kind::CheckIn, 2, 0);
-        q.push(SimTime(5), Kind::CheckIn, 3, 0);
-        q.push(SimTime(5), Kind::CheckIn, 0, 0);
+        for (t, d) in [(5, 1), (3, 2), (5, 3), (5, 0)] {
+            assert!(q.push(SimTime(t), Kind::CheckIn, d, 0));
+        }
         let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.device).collect();
         assert_eq!(order, vec![2, 1, 3, 0]);
     }
@@ -188,7 +198,7 @@ mod tests {
             for _ in 0..(round % 3) {
                 let t = now + (s.uniform() * 1e6) as u64 * (round % 5) as u64;
                 seq += 1;
-                q.push(SimTime(t), Kind::CheckIn, seq as u32, 0);
+                assert!(q.push(SimTime(t), Kind::CheckIn, seq as u32, 0));
                 reference.push((t, seq));
             }
             if let Some(e) = q.pop() {
@@ -201,5 +211,22 @@ mod tests {
         }
         reference.sort();
         assert_eq!(out, reference);
+    }
+
+    /// An event before the last one popped is refused (`false`) and kept at that instant,
+    /// after the events already pending there, so the order stays consistent.
+    #[test]
+    fn an_event_in_the_past_is_reported_and_kept_in_order() {
+        let mut q = EventQueue::new();
+        assert!(q.push(SimTime(10), Kind::CheckIn, 1, 0));
+        assert!(q.push(SimTime(10), Kind::CheckIn, 2, 0));
+        assert!(q.push(SimTime(20), Kind::CheckIn, 3, 0));
+        assert_eq!(q.pop().map(|e| e.device), Some(1));
+        assert!(!q.push(SimTime(4), Kind::CheckIn, 4, 0));
+        assert!(q.push(SimTime(10), Kind::CheckIn, 5, 0));
+        let rest: Vec<(u64, u32)> = std::iter::from_fn(|| q.pop())
+            .map(|e| (e.time.0, e.device))
+            .collect();
+        assert_eq!(rest, vec![(10, 2), (10, 4), (10, 5), (20, 3)]);
     }
 }

@@ -116,6 +116,10 @@ pub struct Sim<'s> {
     /// Devices `base_devices..` join the fleet later (`arrivals_per_day`), at `arrivals[d - base]`.
     pub base_devices: u32,
     pub arrivals: Vec<u64>,
+    /// Whether arrival `k` has joined the fleet (its `Arrival` event has happened).
+    pub arrived: Vec<bool>,
+    /// The first invariant breach recorded while the replication runs (`invariants`).
+    pub breach: Option<String>,
 }
 
 impl<'s> Sim<'s> {
@@ -222,7 +226,9 @@ impl<'s> Sim<'s> {
             first_hop,
             fault_index: crate::fault::FaultIndex::new(sc),
             base_devices,
+            arrived: vec![false; arrivals.len()],
             arrivals,
+            breach: None,
         };
         for i in 0..sim.dev.len() {
             let tl = sim.timeline(i as u32);
@@ -249,6 +255,7 @@ impl<'s> Sim<'s> {
     fn on_arrival(&mut self, d: u32) {
         let v = self.dev[d as usize].version;
         self.version_count[v as usize] += 1;
+        self.arrived[(d - self.base_devices) as usize] = true;
         self.adopt_arrival(d);
     }
 
@@ -333,10 +340,12 @@ impl<'s> Sim<'s> {
         (offset_ms.rem_euclid(DAY_MS as i64) as u64 + t.0 % DAY_MS) % DAY_MS
     }
 
+    /// Schedules an event (none past the horizon). An event before the current time is an
+    /// invariant breach: it is recorded, and the run stops with it after the current event.
     #[inline]
     pub fn schedule(&mut self, t: SimTime, kind: Kind, device: u32, aux: u32) {
-        if t <= self.sc.horizon {
-            self.q.push(t.max(self.now), kind, device, aux);
+        if t <= self.sc.horizon && !self.q.push(t, kind, device, aux) {
+            self.scheduled_in_past(t, kind, device);
         }
     }
 
@@ -362,7 +371,6 @@ impl<'s> Sim<'s> {
             );
         }
         while let Some(ev) = self.q.pop() {
-            debug_assert!(ev.time >= self.now, "event scheduled in the past");
             self.now = ev.time;
             if self.q.popped() > self.limits.max_events {
                 return Err(Error::Limit(format!(
@@ -374,14 +382,13 @@ impl<'s> Sim<'s> {
                 self.trace_event(ev.kind, ev.device, ev.aux);
             }
             self.dispatch(ev.kind, ev.device, ev.aux);
+            if self.breach.is_some() {
+                return Err(self.breach_error());
+            }
         }
         self.now = self.sc.horizon;
         self.finish();
-        self.check_invariants().map_err(|what| Error::Invariant {
-            seed: self.sc.seed,
-            replication: self.rep,
-            what,
-        })
+        self.verify()
     }
 
     fn dispatch(&mut self, kind: Kind, d: u32, aux: u32) {
@@ -403,6 +410,7 @@ impl<'s> Sim<'s> {
             Kind::Sample => {
                 self.sample();
                 self.schedule(self.now.plus(HOUR_MS), Kind::Sample, 0, 0);
+                self.periodic_check();
             }
             Kind::RolloutStart => self.start_rollout(),
             Kind::ShadowJudge => self.on_shadow_judge(aux as usize),

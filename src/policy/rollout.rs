@@ -23,7 +23,7 @@ pub enum Mode {
 }
 
 /// What the backend has observed over a set of devices.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Obs {
     pub notified: u64,
     pub started: u64,
@@ -107,6 +107,9 @@ pub struct Rollout {
     pub rb_succeeded: u64,
     pub window_closed: bool,
     pub halted_at: Option<SimTime>,
+    /// When the current halt began (`None` while running): installs of the update may start
+    /// after it only for devices whose download was under way.
+    pub halted_since: Option<SimTime>,
     pub halt_reason: Option<String>,
     pub halt_stage: Option<usize>,
     pub rollback_at: Option<SimTime>,
@@ -140,6 +143,7 @@ impl Rollout {
             rb_succeeded: 0,
             window_closed: false,
             halted_at: None,
+            halted_since: None,
             halt_reason: None,
             halt_stage: None,
             rollback_at: None,
@@ -666,6 +670,7 @@ impl Sim<'_> {
             return;
         }
         self.ro.halted_at.get_or_insert(self.now);
+        self.ro.halted_since = Some(self.now);
         self.ro.detect_at.get_or_insert(self.now);
         if self.ro.halt_reason.is_none() {
             self.ro.halt_reason = Some(reason);
@@ -702,6 +707,7 @@ impl Sim<'_> {
             OnPause::Hold => self.ro.mode = Mode::Held,
             OnPause::Resume => {
                 self.ro.mode = Mode::Running;
+                self.ro.halted_since = None;
                 for d in std::mem::take(&mut self.ro.parked) {
                     if self.dev[d as usize].phase == Phase::Parked {
                         self.dev[d as usize].enter(Phase::Pending);

@@ -11,9 +11,11 @@ pub mod dist;
 pub mod inventory;
 pub mod model;
 pub mod overrides;
+pub mod paths;
 pub mod raw;
 pub mod selector;
 pub mod validate;
+pub mod validate_chaos;
 pub mod validate_policy;
 
 pub use model::Scenario;
@@ -70,7 +72,7 @@ pub fn load_str(
     let text = overrides::apply(text, label, overrides)?;
     let de = toml::Deserializer::new(&text);
     let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
+        let path = key_path(&e.path().to_string());
         let inner = e.into_inner();
         let position = inner.span().map(|s| line_col(&text, s.start));
         Error::Input(vec![InputError {
@@ -81,6 +83,17 @@ pub fn load_str(
         }])
     })?;
     validate::validate(raw, &text, label, base_dir)
+}
+
+/// The dotted key path of a serde error, without the private field names through which `toml`
+/// deserializes a `Spanned` value (`simulation.horizon`, not
+/// `simulation.horizon.$__serde_spanned_private_value`).
+fn key_path(serde_path: &str) -> String {
+    serde_path
+        .split('.')
+        .filter(|part| !part.starts_with("$__serde_spanned"))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// 1-based line and column of a byte offset.
@@ -145,6 +158,20 @@ mod tests {
             m,
             "unknown key `bakee` (did you mean `bake`?); valid: name, bake, gate"
         );
+    }
+
+    /// Regression: a bad value under a `Spanned` key was reported at
+    /// `simulation.horizon.$__serde_spanned_private_value`.
+    #[test]
+    fn key_paths_of_spanned_values_read_as_written() {
+        let text = "[simulation]\nname = \"x\"\nhorizon = \"2x\"\n[policy]\ntarget = \"1\"\n";
+        match load_str(text, "t.toml", Path::new("."), &[]) {
+            Err(Error::Input(e)) => {
+                assert_eq!(e[0].key_path, "simulation.horizon");
+                assert_eq!(e[0].position, Some((3, 11)));
+            }
+            other => panic!("expected an input error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -343,6 +343,24 @@ pub struct Chaos {
     pub kinds: Vec<String>,
     pub max_faults: u32,
     pub campaigns: u32,
+    /// Fault start times are drawn uniformly from `[min, max]`, seconds since the scenario
+    /// start (default: the first 90 % of the rollout window).
+    pub at_s: (f64, f64),
+    /// Fault durations are drawn log-uniformly from `[min, max]` seconds, and never shrunk
+    /// below `min` (default: 10 minutes to 2 days).
+    pub duration_s: (f64, f64),
+    /// The scopes a fault is drawn from, uniformly; `None`: the whole fleet half the time, else
+    /// one region or population.
+    pub scopes: Option<Vec<ChaosScope>>,
+}
+
+/// A scope a chaos fault can take.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChaosScope {
+    /// The whole fleet (no `where`).
+    Fleet,
+    /// The devices a `where` selector table matches, kept as written for the reproducer.
+    Where(toml::Table),
 }
 
 /// An injected fault (SPEC §1.7), active in `[from, to)` on the devices its selector matches.

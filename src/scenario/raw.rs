@@ -582,6 +582,28 @@ pub struct RawChaos {
     pub max_faults: Option<u32>,
     #[serde(default)]
     pub campaigns: Option<u32>,
+    /// The window fault start times are drawn from.
+    #[serde(default)]
+    pub at: Option<Spanned<RawDurRange>>,
+    /// The range fault durations are drawn from.
+    #[serde(default)]
+    pub duration: Option<Spanned<RawDurRange>>,
+    /// The scopes a fault may take: `"fleet"` or a selector table each.
+    #[serde(default)]
+    pub scopes: Option<Spanned<Vec<SValue>>>,
+}
+
+/// `{ min = "1h", max = "5d" }`: a range of durations; either end may be left out.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a range of durations such as { min = \"1h\", max = \"5d\" }"
+)]
+pub struct RawDurRange {
+    #[serde(default)]
+    pub min: Option<Spanned<Dur>>,
+    #[serde(default)]
+    pub max: Option<Spanned<Dur>>,
 }
 
 #[derive(Debug, Deserialize)]

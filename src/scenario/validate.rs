@@ -203,7 +203,16 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
         horizon,
     );
     let faults = faults(&mut cx, &raw, &populations, &versions, horizon);
-    let chaos = chaos(&mut cx, &raw);
+    let chaos = super::validate_chaos::chaos(
+        &mut PolicyCtx { cx: &mut cx },
+        &raw,
+        &super::validate_chaos::Context {
+            populations: &populations,
+            versions: &versions,
+            horizon,
+            window_end: policy.as_ref().map(|p| p.window_end),
+        },
+    );
     let expects = expects(&mut cx, &raw);
     if !cx.errors.is_empty() {
         return Err(Error::Input(cx.errors));
@@ -229,7 +238,8 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
     Ok(scenario)
 }
 
-/// Gives the policy validator (its own module, for length) access to the error collector.
+/// Gives the policy and chaos validators (their own modules, for length) access to the error
+/// collector.
 pub struct PolicyCtx<'a, 'b> {
     cx: &'a mut Ctx<'b>,
 }
@@ -1139,52 +1149,6 @@ fn faults(
         });
     }
     out
-}
-
-/// `[chaos]`: configures `fleetsim chaos`; it changes nothing in a single run.
-fn chaos(cx: &mut Ctx, raw: &RawScenario) -> Option<Chaos> {
-    let c = raw.chaos.as_ref()?;
-    let (span, c) = (c.span(), c.get_ref());
-    let drawable = crate::fault::campaign::DRAWABLE;
-    let kinds: Vec<String> = if c.kinds.is_empty() {
-        drawable.iter().map(|k| k.to_string()).collect()
-    } else {
-        c.kinds.clone()
-    };
-    for k in &kinds {
-        if !drawable.contains(&k.as_str()) {
-            let hint = did_you_mean(k, drawable);
-            cx.err(
-                "chaos.kinds",
-                Some(span.clone()),
-                format!(
-                    "`{k}` cannot be drawn{hint}; drawable kinds: {}",
-                    drawable.join(", ")
-                ),
-            );
-        }
-    }
-    let max_faults = c.max_faults.unwrap_or(3);
-    if max_faults == 0 || max_faults > 8 {
-        cx.err(
-            "chaos.max_faults",
-            Some(span.clone()),
-            "between 1 and 8 faults per schedule",
-        );
-    }
-    let campaigns = c.campaigns.unwrap_or(50);
-    if campaigns == 0 || campaigns > 100_000 {
-        cx.err(
-            "chaos.campaigns",
-            Some(span),
-            "between 1 and 100000 campaigns",
-        );
-    }
-    Some(Chaos {
-        kinds,
-        max_faults,
-        campaigns,
-    })
 }
 
 fn expects(cx: &mut Ctx, raw: &RawScenario) -> Vec<Expect> {
