@@ -8,6 +8,7 @@ use crate::analysis::run::{run, RunOptions};
 use crate::cli::{CheckConfig, Format};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
+use crate::report::progress::Progress;
 use crate::scenario::{self, Scenario};
 use std::path::Path;
 
@@ -20,11 +21,15 @@ pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
             Some((k, n)) => super::shard_range(sc.replications, k, n),
             None => 0..sc.replications,
         };
+        let progress = Progress::new(reps.end - reps.start, cfg.quiet, &sc.name);
         let opts = RunOptions {
             threads: cfg.threads,
+            progress: progress.callback(),
             ..RunOptions::default()
         };
-        let outcomes = run(&sc, reps, &opts)?.outcomes;
+        let result = run(&sc, reps, &opts);
+        progress.finish();
+        let outcomes = result?.outcomes;
         if cfg.shard.is_some() {
             sources.push((
                 ScenarioSource::new(Some(path), &cfg.overrides, &sc)?,

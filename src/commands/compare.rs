@@ -8,7 +8,7 @@ use crate::analysis::run::{run, RunOptions};
 use crate::cli::{CompareConfig, Format};
 use crate::error::Result;
 use crate::report::folder::CompareDoc;
-use crate::report::{table, Staging};
+use crate::report::{progress::Progress, table, Staging};
 use crate::scenario;
 
 pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
@@ -23,12 +23,16 @@ pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
     ));
     let candidate_path = cfg.candidate.as_deref().unwrap_or(&cfg.base);
     let candidate = scenario::load_file(candidate_path, &cand_overrides)?;
+    let progress = Progress::new(2 * base.replications, cfg.quiet, "compare");
     let opts = RunOptions {
         threads: cfg.threads,
+        progress: progress.callback(),
         ..RunOptions::default()
     };
-    let b = run(&base, 0..base.replications, &opts)?;
-    let c = run(&candidate, 0..base.replications, &opts)?;
+    let runs = run(&base, 0..base.replications, &opts)
+        .and_then(|b| Ok((b, run(&candidate, 0..base.replications, &opts)?)));
+    progress.finish();
+    let (b, c) = runs?;
     let rows =
         crate::analysis::compare::compare(&b.outcomes, &c.outcomes, &cfg.guards, cfg.tolerance);
     let regressed = rows.iter().any(|r| r.regressed);
