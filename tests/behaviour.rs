@@ -896,3 +896,35 @@ fn regression_crash_loop_takes_down_a_device_in_a_long_session() {
         "online share while looping {share}"
     );
 }
+
+/// `telemetry-drop` loses health reports too, not only update results: with every report in
+/// the canary's 2-day bake lost with probability 0.5, the backend hears about half of the
+/// canary's crashes (crash-rate defect ×4 over a background of 1 a day: ≈ 3 200 crashes, so
+/// the heard share has SE ≈ 0.009; tolerance 0.05) while the exposure it divides by is the
+/// same, and the ratio against the control — thinned alike — stays ≈ 4 (tolerance 0.8, wider
+/// than without the drop because each side keeps half its counts). The ground truth does not
+/// move: the same devices are harmed on the same seeds.
+#[test]
+fn telemetry_drop_loses_crash_reports_but_not_the_truth() {
+    let defect = "[[release.defect]]\neffect = \"crash-rate\"\nprobability = 1.0\nfactor = 4.0\n";
+    let check = |gate_metric: &str| {
+        format!("min_devices = 20\ntest = \"point\"\non_fail = \"abort\"\n[[policy.stage.gate.check]]\nmetric = \"crash_rate\"\n{gate_metric}\n")
+    };
+    let drop = "[[fault]]\nkind = \"telemetry-drop\"\nat = \"0s\"\nduration = \"10d\"\nprobability = 0.5\n";
+    for gate in [check("max = 100"), check("max_ratio_vs_control = 100")] {
+        let stages = canary(20, "2d", &gate);
+        let clean = outcomes(&world("crash_rate = 1.0", defect, "", &stages, ""));
+        let dropped = outcomes(&world("crash_rate = 1.0", defect, "", &stages, drop));
+        for (c, d) in clean.iter().zip(&dropped) {
+            let (rc, rd) = (canary_check(c, "crash_rate"), canary_check(d, "crash_rate"));
+            if gate.contains("ratio") {
+                assert!((rd.observed.unwrap() - 4.0).abs() < 0.8, "{rd:?}");
+            } else {
+                assert_eq!(rc.base, rd.base, "the exposure is the same");
+                let heard = rd.count / rc.count;
+                assert!((heard - 0.5).abs() < 0.05, "heard {heard}: {rc:?} {rd:?}");
+            }
+            assert_eq!((c.harmed, c.exposed), (d.harmed, d.exposed));
+        }
+    }
+}

@@ -198,6 +198,35 @@ impl Sim<'_> {
         })
     }
 
+    /// The chance that a health report device `d` sent in `(from, to]` was lost to a
+    /// telemetry-drop fault: each fault's drop probability weighted by the share of the interval
+    /// it covered (health is summarised into reports spread over the interval).
+    pub(crate) fn health_loss(&self, d: u32, from: u64, to: u64) -> f64 {
+        if to <= from || self.sc.faults.is_empty() {
+            return 0.0;
+        }
+        let mut lost = 0.0;
+        for k in self.faults_of(d) {
+            let f = &self.sc.faults[k];
+            if let FaultKind::TelemetryDrop { probability } = f.kind {
+                let overlap = to.min(f.to.0).saturating_sub(from.max(f.from.0));
+                lost += probability * overlap as f64 / (to - from) as f64;
+            }
+        }
+        lost.min(1.0)
+    }
+
+    /// What the backend hears of `count` health events when each is lost with probability
+    /// `loss`: a binomial thinning drawn from the device's telemetry-drop stream, keyed by the
+    /// moment of the gate evaluation so that a replay loses the same reports.
+    pub(crate) fn heard_of(&self, d: u32, count: u64, loss: f64, salt: u64) -> u64 {
+        if loss <= 0.0 || count == 0 {
+            return count;
+        }
+        let mut s = Stream::at(self.key(d, Purpose::TelemetryDrop), 1 << 63 | salt);
+        (0..count).filter(|_| !s.bernoulli(loss)).count() as u64
+    }
+
     /// How far device `d`'s clock is off at `t`, in milliseconds (may be negative).
     pub(crate) fn clock_skew_ms(&self, d: u32, t: SimTime) -> i64 {
         self.active_fault(d, t, |k| match k {

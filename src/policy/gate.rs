@@ -225,8 +225,12 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
                 return Ratio::default();
             }
             let crashes = crashes_between(sim, d, from, contact);
+            // Crash reports lost to a telemetry-drop fault never reach the backend; the
+            // exposure still counts (the device was heard from).
+            let loss = sim.health_loss(d, from, contact);
+            let heard = sim.heard_of(d, crashes, loss, now);
             Ratio {
-                count: crashes as f64,
+                count: heard as f64,
                 base: (contact - from) as f64 / DAY_MS as f64,
             }
         }
@@ -251,7 +255,15 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
                 .last_contact(&mut sim.dev[d as usize], now, &o)
                 .min(heard_by);
             let from = if control { window_start } else { dv.boot_at };
-            command_results(sim, d, from, contact)
+            let r = command_results(sim, d, from, contact);
+            // A lost report loses its command results, failed or not.
+            let loss = sim.health_loss(d, from, contact);
+            let failed = sim.heard_of(d, r.count as u64, loss, now);
+            let ok = sim.heard_of(d, (r.base - r.count) as u64, loss, now ^ 1);
+            Ratio {
+                count: failed as f64,
+                base: (failed + ok) as f64,
+            }
         }
         _ => Ratio::default(),
     }
