@@ -3,7 +3,7 @@
 
 use super::folder::{CompareDoc, SweepDoc, TuneDoc};
 use super::html::{esc, num, text, Page};
-use super::table::human_value;
+use super::table::{human_value, pct};
 use crate::engine::time::human_secs;
 
 fn params_text(params: &[(String, String)]) -> String {
@@ -12,10 +12,6 @@ fn params_text(params: &[(String, String)]) -> String {
         .map(|(p, v)| format!("{p} = {v}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
 }
 
 pub fn sweep_page(d: &SweepDoc, plot: &str) -> String {

@@ -5,7 +5,7 @@
 use super::folder::Table;
 use super::html::{esc, num, text, verdict, Cell, Page};
 use super::summary::SummaryFile;
-use super::table::human_value;
+use super::table::{human_value, pct};
 use crate::analysis::stats::Aggregate;
 use crate::engine::time::human_secs;
 
@@ -73,10 +73,6 @@ fn mean(s: &SummaryFile, m: &str) -> Option<f64> {
 
 fn stat(s: &SummaryFile, m: &str, f: fn(&Aggregate) -> Option<f64>) -> Option<f64> {
     s.summary.metrics.get(m).and_then(f)
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
 }
 
 /// The headline in sentences, for a reader who has never seen the metric glossary.

@@ -3,11 +3,7 @@
 
 use super::folder::{CompareDoc, SweepDoc, TuneDoc};
 use super::summary::SummaryFile;
-use super::table::human_value;
-
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}
+use super::table::{human_value, pct};
 
 /// Escapes the characters that break a Markdown table cell.
 fn cell(s: &str) -> String {

@@ -215,6 +215,11 @@ pub fn render_compare(
     out
 }
 
+/// A fraction as a percentage with one decimal: `0.0123` → `1.2%`.
+pub fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
 /// Metrics whose values are seconds (shown as `3d 4h`).
 pub fn is_duration(metric: &str) -> bool {
     metric.starts_with("time_") || metric.starts_with("download_time") || metric.ends_with("_at")

@@ -228,6 +228,41 @@ pub fn draw_markers<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
+/// Draws the axes of a chart the way every plot here does: light grid, tick labels without
+/// needless decimals, axis descriptions with units.
+pub fn draw_mesh<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    x_desc: &str,
+    y_desc: &str,
+) -> std::result::Result<(), String> {
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&|x| timeline::tick(*x))
+        .y_label_formatter(&|y| timeline::tick(*y))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(s)
+}
+
+/// Draws the legend of the labelled series in a corner.
+pub fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    position: SeriesLabelPosition,
+) -> std::result::Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FONT, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(GREY)
+        .draw()
+        .map_err(s)
+}
+
 /// A centred note in an empty plot ("no failures in any replication").
 pub fn empty_note<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,

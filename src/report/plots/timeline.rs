@@ -2,7 +2,9 @@
 //! fleet's composition by firmware version, failures by reason, and the backend's view of harm
 //! against the ground truth.
 
-use super::{draw_markers, empty_note, s, Chart, Marker, TimeAxis, FONT, GREY, PALETTE};
+use super::{
+    draw_legend, draw_markers, draw_mesh, empty_note, s, Marker, TimeAxis, FONT, GREY, PALETTE,
+};
 use crate::report::folder::Table;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -103,17 +105,7 @@ pub fn composition<DB: DrawingBackend>(
         .y_label_area_size(70)
         .build_cartesian_2d(active_range(ts, &xs, axis, &["version_"]), 0.0..y_top)
         .map_err(s)?;
-    chart
-        .configure_mesh()
-        .x_desc(axis.label)
-        .y_desc("devices")
-        .x_label_formatter(&|x| tick(*x))
-        .y_label_formatter(&|y| tick(*y))
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(s)?;
+    draw_mesh(&mut chart, axis.label, "devices")?;
     for (i, (label, lower, upper)) in bands.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let mut poly: Vec<(f64, f64)> = xs.iter().copied().zip(upper.iter().copied()).collect();
@@ -128,22 +120,24 @@ pub fn composition<DB: DrawingBackend>(
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
     }
     draw_markers(&mut chart, markers, axis, y_top)?;
-    legend(&mut chart)
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
+}
+
+/// The lines of `spec` — (column, label, colour, dashed) — that are not zero throughout.
+fn lines_of(ts: &Table, spec: &[(&str, &str, RGBColor, bool)]) -> Vec<Line> {
+    spec.iter()
+        .map(|(col, label, color, dashed)| Line {
+            label: label.to_string(),
+            ys: zeroed(ts.column(col)),
+            color: *color,
+            dashed: *dashed,
+        })
+        .filter(|l| l.ys.iter().any(|y| *y > 0.0))
+        .collect()
 }
 
 fn zeroed(v: Vec<Option<f64>>) -> Vec<f64> {
     v.into_iter().map(|x| x.unwrap_or(0.0)).collect()
-}
-
-fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Chart<'a, DB>) -> Res {
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()
-        .map_err(s)
 }
 
 /// Lines over time on one chart, with markers.
@@ -173,17 +167,7 @@ fn lines_chart<DB: DrawingBackend>(
         .y_label_area_size(70)
         .build_cartesian_2d(x_range, 0.0..y_top)
         .map_err(s)?;
-    chart
-        .configure_mesh()
-        .x_desc(axis.label)
-        .y_desc(y_desc)
-        .x_label_formatter(&|x| tick(*x))
-        .y_label_formatter(&|y| tick(*y))
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(s)?;
+    draw_mesh(&mut chart, axis.label, y_desc)?;
     for l in lines {
         let pts: Vec<(f64, f64)> = xs.iter().copied().zip(l.ys.iter().copied()).collect();
         let style = l.color.stroke_width(2);
@@ -200,14 +184,7 @@ fn lines_chart<DB: DrawingBackend>(
         });
     }
     draw_markers(&mut chart, markers, axis, y_top)?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()
-        .map_err(s)
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 /// Updates over time (devices notified, started, on the target, rolled back) above failed
@@ -227,16 +204,7 @@ pub fn failures<DB: DrawingBackend>(
         ("true_updated", "running the target", PALETTE[2], false),
         ("rolled_back", "rolled back", PALETTE[3], false),
     ];
-    let updates: Vec<Line> = spec
-        .iter()
-        .map(|(col, label, color, dashed)| Line {
-            label: label.to_string(),
-            ys: zeroed(ts.column(col)),
-            color: *color,
-            dashed: *dashed,
-        })
-        .filter(|l| l.ys.iter().any(|y| *y > 0.0))
-        .collect();
+    let updates = lines_of(ts, &spec);
     let title = "Updates, cumulative (mean over replications)";
     if updates.is_empty() {
         empty_note(&top, title, "no device was notified in any replication")?;
@@ -308,16 +276,7 @@ pub fn observed_vs_true<DB: DrawingBackend>(
             true,
         ),
     ];
-    let lines: Vec<Line> = spec
-        .iter()
-        .map(|(col, label, color, dashed)| Line {
-            label: label.to_string(),
-            ys: zeroed(ts.column(col)),
-            color: *color,
-            dashed: *dashed,
-        })
-        .filter(|l| l.ys.iter().any(|y| *y > 0.0))
-        .collect();
+    let lines = lines_of(ts, &spec);
     if lines.is_empty() {
         return empty_note(
             root,

@@ -2,7 +2,7 @@
 //! recommended setting, and the base-versus-candidate chart of a comparison.
 
 use super::timeline::tick;
-use super::{empty_note, s, ValueAxis, FONT, GREY, PALETTE};
+use super::{draw_legend, draw_mesh, empty_note, s, ValueAxis, FONT, GREY, PALETTE};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -63,17 +63,11 @@ pub fn scatter<DB: DrawingBackend>(
         .y_label_area_size(72)
         .build_cartesian_2d(x_range, y_range)
         .map_err(s)?;
-    chart
-        .configure_mesh()
-        .x_desc(format!("{} ({})", axes.x_desc, xa.unit))
-        .y_desc(format!("{} ({})", axes.y_desc, ya.unit))
-        .x_label_formatter(&|x| tick(*x))
-        .y_label_formatter(&|y| tick(*y))
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(s)?;
+    draw_mesh(
+        &mut chart,
+        &format!("{} ({})", axes.x_desc, xa.unit),
+        &format!("{} ({})", axes.y_desc, ya.unit),
+    )?;
     let mut front: Vec<(f64, f64)> = pts
         .iter()
         .filter(|p| p.pareto)
@@ -126,14 +120,7 @@ pub fn scatter<DB: DrawingBackend>(
             .label("recommended")
             .legend(|(x, y)| Circle::new((x + 8, y), 6, PALETTE[3].stroke_width(3)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(GREY)
-        .draw()
-        .map_err(s)
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 /// A bar's value label: up to three significant decimals.
