@@ -6,10 +6,18 @@ use super::html::{esc, num, text, Page};
 use super::table::{human_value, pct};
 use crate::engine::time::human_secs;
 
+/// Parameters by the last two segments of their path (`check[1].max = 0.005`), which tells the
+/// settings of one experiment apart and keeps the tables narrow; the full paths are in the CSV.
 fn params_text(params: &[(String, String)]) -> String {
     params
         .iter()
-        .map(|(p, v)| format!("{p} = {v}"))
+        .map(|(p, v)| {
+            let short: Vec<&str> = p.rsplitn(3, '.').take(2).collect();
+            format!(
+                "{} = {v}",
+                short.into_iter().rev().collect::<Vec<_>>().join(".")
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -127,7 +135,7 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
         .iter()
         .map(|pt| {
             (
-                pt.recommended,
+                false,
                 vec![
                     num(pt.point.to_string()),
                     text(params_text(&pt.params)),
