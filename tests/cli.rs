@@ -766,24 +766,83 @@ fn chaos_finds_shrinks_and_reproduces_violations() {
             .code(1)
             .stdout(contains("FAIL"));
     }
+    // Shrinking is greedy (`shrink` in src/commands/chaos.rs): it takes the first one-step
+    // smaller schedule that still breaks an expectation — one fault removed, one fault's
+    // duration halved (offered only while the half is at least `duration.min`: fragile.toml's
+    // `[chaos]` sets none, so the default 600 s), or one whole-fleet fault narrowed to a region
+    // or population (by default each of the fleet's) — until none does or the 40-trial budget
+    // runs out. fragile.toml's violations reach that fixed point well inside the
+    // budget, so each reproducer is no larger than its drawn schedule, at least one is strictly
+    // smaller, and each is locally minimal: every one-step smaller schedule passes `check`.
     let campaigns = std::fs::read_to_string(a.join("campaigns.csv")).unwrap();
-    let drawn_faults = campaigns
+    let drawn: Vec<usize> = campaigns
         .lines()
         .skip(1)
         .map(|l| l.matches('@').count())
-        .max()
-        .unwrap();
-    let shrunk_faults = reproducers
-        .iter()
-        .map(|r| {
-            std::fs::read_to_string(r)
-                .unwrap()
-                .matches("[[fault]]")
-                .count()
-        })
-        .max()
-        .unwrap();
-    assert!(shrunk_faults <= drawn_faults);
+        .collect();
+    let chaos: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("chaos.json")).unwrap()).unwrap();
+    let shortest = fleetsim::fault::campaign::DEFAULT_DURATION_S.0;
+    let narrower = [
+        "region = \"north\"",
+        "region = \"south\"",
+        "population = \"plant-a\"",
+        "population = \"plant-b\"",
+    ];
+    let (mut smaller, mut tried) = (0, 0);
+    for v in chaos["violations"].as_array().unwrap() {
+        let k = v["campaign"].as_u64().unwrap() as usize;
+        let faults = v["faults"].as_array().unwrap();
+        assert!(faults.len() <= drawn[k], "campaign {k}");
+        smaller += (faults.len() < drawn[k]) as usize;
+        let text = std::fs::read_to_string(a.join(v["reproducer"].as_str().unwrap())).unwrap();
+        let mut parts = text.split("\n[[fault]]\n");
+        let base = parts.next().unwrap();
+        let blocks: Vec<&str> = parts.collect();
+        assert_eq!(blocks.len(), faults.len(), "campaign {k}");
+        let mut candidates: Vec<Vec<String>> = Vec::new();
+        let blocks_with = |i: usize, block: String| {
+            let mut c: Vec<String> = blocks.iter().map(|b| b.to_string()).collect();
+            c[i] = block;
+            c
+        };
+        for (i, f) in faults.iter().enumerate() {
+            if faults.len() > 1 {
+                let mut c: Vec<String> = blocks.iter().map(|b| b.to_string()).collect();
+                c.remove(i);
+                candidates.push(c);
+            }
+            let duration = f["duration"].as_f64().unwrap();
+            let line = format!("duration = {}\n", duration.round());
+            assert!(blocks[i].contains(&line), "{}", blocks[i]);
+            if duration / 2.0 >= shortest {
+                let half = (duration / 2.0).round().max(shortest);
+                let block = blocks[i].replace(&line, &format!("duration = {half}\n"));
+                candidates.push(blocks_with(i, block));
+            }
+            if f["scope"].is_null() {
+                for scope in narrower {
+                    let block = blocks[i].replace(&line, &format!("{line}where = {{ {scope} }}\n"));
+                    candidates.push(blocks_with(i, block));
+                }
+            }
+        }
+        for (j, c) in candidates.iter().enumerate() {
+            let path = dir.path().join(format!("candidate-{k}-{j}.toml"));
+            let body: String = c.iter().map(|b| format!("\n[[fault]]\n{b}")).collect();
+            std::fs::write(&path, format!("{base}{body}")).unwrap();
+            fleetsim().arg("check").arg(&path).assert().code(0);
+            tried += 1;
+        }
+    }
+    assert!(
+        smaller > 0,
+        "no reproducer is smaller than its drawn schedule"
+    );
+    assert!(
+        tried > 0,
+        "no reproducer has a smaller variant: minimality went untested"
+    );
 }
 
 #[test]

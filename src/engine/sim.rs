@@ -432,6 +432,9 @@ impl<'s> Sim<'s> {
                 | Kind::WindowClose
                 | Kind::Sample
                 | Kind::RolloutStart
+                | Kind::ShadowJudge
+                | Kind::ShadowMaxWait
+                | Kind::FaultStart
         );
         self.trace.push(TraceRow {
             time_ms: self.now.0,
