@@ -181,7 +181,8 @@ struct CompareArgs {
     replications: Option<u64>,
     #[arg(long)]
     threads: Option<usize>,
-    /// Override a value of both scenarios (repeatable).
+    /// With one scenario: override a value of the candidate (the base runs as written). With
+    /// two: override a value of both (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -545,16 +546,26 @@ pub fn parse() -> Result<Command> {
             if !(a.tolerance >= 0.0 && a.tolerance.is_finite()) {
                 return Err(Error::Usage("--tolerance must be a number ≥ 0".into()));
             }
-            if a.candidate.is_none() && a.candidate_set.is_empty() {
+            if a.candidate.is_none() && a.candidate_set.is_empty() && a.set.is_empty() {
                 return Err(Error::Usage(
-                    "give a CANDIDATE scenario, or --candidate-set overrides of the base".into(),
+                    "give a CANDIDATE scenario, or --set (or --candidate-set) overrides that \
+                     turn the base into the candidate"
+                        .into(),
                 ));
             }
+            // With one scenario file, `--set` describes the candidate (the base is the file as
+            // it is); with two, it applies to both, and `--candidate-set` to the candidate only.
+            let (both, mut candidate_only) = if a.candidate.is_none() {
+                (Vec::new(), parse_sets(&a.set)?)
+            } else {
+                (a.set.clone(), Vec::new())
+            };
+            candidate_only.extend(parse_sets(&a.candidate_set)?);
             Ok(Command::Compare(CompareConfig {
                 base: a.base,
                 candidate: a.candidate,
-                overrides: common_overrides(a.seed, a.replications, &a.set)?,
-                candidate_overrides: parse_sets(&a.candidate_set)?,
+                overrides: common_overrides(a.seed, a.replications, &both)?,
+                candidate_overrides: candidate_only,
                 tolerance: a.tolerance,
                 guards: parse_guards(&a.guards)?,
                 threads: a.threads,

@@ -446,6 +446,39 @@ fn compare_exits_1_when_the_candidate_regresses() {
         .assert()
         .code(2)
         .stderr(contains("CANDIDATE"));
+    // With one scenario file, `--set` describes the candidate: the same comparison as
+    // `--candidate-set`, and `--replications` still reaches both.
+    let dir = tempfile::tempdir().unwrap();
+    let json = |flag: &str, out: &str| {
+        let o = fleetsim()
+            .args([
+                "compare",
+                "scenarios/bad-release.toml",
+                "--replications",
+                "4",
+            ])
+            .args([
+                flag,
+                "policy.stage[1].percent=15",
+                "--format",
+                "json",
+                "--no-report",
+            ])
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["replications"], 4);
+        v["rows"].clone()
+    };
+    assert_eq!(json("--set", "a"), json("--candidate-set", "b"));
     fleetsim()
         .args([
             "compare",

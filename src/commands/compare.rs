@@ -38,7 +38,7 @@ pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
     let regressed = rows.iter().any(|r| r.regressed);
     let mut candidate_text = candidate_path.display().to_string();
     for (k, v) in &cfg.candidate_overrides {
-        candidate_text.push_str(&format!(" --candidate-set {k}={v}"));
+        candidate_text.push_str(&format!(" with {k}={v}"));
     }
     let doc = CompareDoc {
         scenario: base.name.clone(),
