@@ -66,6 +66,33 @@ pub const STATS: [&str; 9] = [
     "mean", "sd", "min", "p5", "p50", "p95", "p99", "max", "rate",
 ];
 
+/// Where the table that holds `key_path` starts in `text`, when it is written as a table
+/// header: `population[2].count` → the third `[[population]]`, `simulation.name` →
+/// `[simulation]`. `None` for keys of inline tables, of `--set` overrides and of whole sections.
+pub(crate) fn table_offset(text: &str, key_path: &str) -> Option<usize> {
+    let (header, nth) = match key_path.find('[') {
+        Some(open) => {
+            let close = open + key_path[open..].find(']')?;
+            let index: usize = key_path[open + 1..close].parse().ok()?;
+            (format!("[[{}]]", &key_path[..open]), index)
+        }
+        None => (format!("[{}]", key_path.rsplit_once('.')?.0), 0),
+    };
+    let mut offset = 0;
+    let mut seen = 0;
+    for line in text.split_inclusive('\n') {
+        let bare = line.split('#').next().unwrap_or("").trim();
+        if bare == header {
+            if seen == nth {
+                return Some(offset + line.len() - line.trim_start().len());
+            }
+            seen += 1;
+        }
+        offset += line.len();
+    }
+    None
+}
+
 struct Ctx<'a> {
     text: &'a str,
     file: &'a str,
@@ -80,12 +107,16 @@ impl Ctx<'_> {
         span: Option<Range<usize>>,
         message: impl Into<String>,
     ) {
+        let path = path.into();
+        // A missing key has no span of its own: point at the table it is missing from.
         let position = span
             .filter(|s| s.end > s.start)
-            .map(|s| line_col(self.text, s.start));
+            .map(|s| s.start)
+            .or_else(|| table_offset(self.text, &path))
+            .map(|offset| line_col(self.text, offset));
         self.errors.push(InputError {
             file: self.file.to_string(),
-            key_path: path.into(),
+            key_path: path,
             position,
             message: message.into(),
         });
@@ -1220,4 +1251,24 @@ fn expects(cx: &mut Ctx, raw: &RawScenario) -> Vec<Expect> {
 /// Converts days to milliseconds (used by limits in tests and docs).
 pub fn days_ms(days: u64) -> u64 {
     days * DAY_MS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table_offset;
+
+    #[test]
+    fn missing_keys_point_at_their_table() {
+        let text = "[simulation]\nname = \"x\"\n\n[[population]]\nname = \"a\"\n[[population]] # b\nname = \"b\"\n";
+        let second = text.find("[[population]] #").unwrap();
+        assert_eq!(table_offset(text, "simulation.horizon"), Some(0));
+        assert_eq!(
+            table_offset(text, "population[0].count"),
+            text.find("[[population]]")
+        );
+        assert_eq!(table_offset(text, "population[1].count"), Some(second));
+        assert_eq!(table_offset(text, "population[2].count"), None);
+        assert_eq!(table_offset(text, "policy.stage[0].percent"), None);
+        assert_eq!(table_offset(text, "population"), None);
+    }
 }
