@@ -338,6 +338,9 @@ struct ChaosArgs {
     out: Option<PathBuf>,
     #[arg(long)]
     quiet: bool,
+    /// What to print on stdout (json: the folder's chaos.json).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
 }
 
 /// A validated `chaos` request.
@@ -351,6 +354,7 @@ pub struct ChaosConfig {
     pub max_trials: u32,
     pub out: Option<PathBuf>,
     pub quiet: bool,
+    pub format: Format,
 }
 
 /// A validated `compare` request.
@@ -586,6 +590,7 @@ pub fn parse() -> Result<Command> {
                 max_trials: a.max_trials,
                 out: a.out,
                 quiet: a.quiet,
+                format: a.format,
             }))
         }
         RawCommand::Sweep(a) => {

@@ -879,7 +879,7 @@ fn chaos_finds_shrinks_and_reproduces_violations() {
 }
 
 #[test]
-fn validate_check_and_sweep_print_json_on_request() {
+fn validate_check_sweep_and_chaos_print_json_on_request() {
     let out = fleetsim()
         .args(["validate", "scenarios/bad-release.toml", "--format", "json"])
         .output()
@@ -936,6 +936,25 @@ fn validate_check_and_sweep_print_json_on_request() {
         out.stdout,
         std::fs::read(dir.path().join("s/sweep.json")).unwrap(),
         "stdout is the folder's sweep.json"
+    );
+
+    let out = fleetsim()
+        .args([
+            "chaos",
+            "tests/data/fragile.toml",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(dir.path().join("c"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "the fragile scenario breaks");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!v["violations"].as_array().unwrap().is_empty());
+    assert_eq!(
+        out.stdout,
+        std::fs::read(dir.path().join("c/chaos.json")).unwrap()
     );
 }
 

@@ -6,7 +6,7 @@ use super::out_dir;
 use crate::analysis::expect::{self, Verdict};
 use crate::analysis::run::OnProgress;
 use crate::analysis::run::{run, RunOptions};
-use crate::cli::ChaosConfig;
+use crate::cli::{ChaosConfig, Format};
 use crate::error::{Error, Result};
 use crate::fault::campaign::{default_chaos, draw, shrink_candidates, DrawnFault, Space};
 use crate::report::{progress::Progress, Staging};
@@ -213,9 +213,17 @@ pub(crate) fn chaos_command(cfg: &ChaosConfig) -> Result<i32> {
     }
     found.sort_by(|a, b| b.2.severity.total_cmp(&a.2.severity).then(a.0.cmp(&b.0)));
     let out = write_campaign(cfg, &base, &c, &rows, &found)?;
-    if !cfg.quiet {
-        print!("{}", table(&base, campaigns, c.campaign_seed, &found));
-        println!("\nreport: {}/", out.display());
+    match (cfg.quiet, cfg.format) {
+        (true, _) => {}
+        (false, Format::Json) => {
+            let json = std::fs::read_to_string(out.join("chaos.json"))
+                .map_err(|e| crate::error::Error::io("cannot read chaos.json back", e))?;
+            print!("{json}");
+        }
+        (false, Format::Table) => {
+            print!("{}", table(&base, campaigns, c.campaign_seed, &found));
+            println!("\nreport: {}/", out.display());
+        }
     }
     Ok(if found.is_empty() { 0 } else { 1 })
 }
