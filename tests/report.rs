@@ -329,3 +329,75 @@ fn report_renders_in_headless_chromium() {
         "the screenshot looks blank ({inked:.3} inked)"
     );
 }
+
+#[test]
+fn report_command_rejects_damaged_data_files_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    run_report(&out, "scenarios/seed-staged-rollout.toml", &["--no-report"]);
+    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    std::fs::write(out.join("summary.json"), &summary[..summary.len() / 2]).unwrap();
+    fleetsim()
+        .arg("report")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("summary.json"));
+    std::fs::write(out.join("summary.json"), summary).unwrap();
+    // A ragged CSV (a row with fewer cells than the header) is named, not a panic.
+    let ts = std::fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    std::fs::write(out.join("timeseries.csv"), format!("{ts}1,2\n")).unwrap();
+    fleetsim()
+        .arg("report")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("timeseries.csv"));
+    assert!(!out.join("report.html").exists(), "nothing half-written");
+}
+
+#[test]
+fn experiment_reports_render_again_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = dir.path().join("sweep");
+    fleetsim()
+        .args([
+            "sweep",
+            "scenarios/bad-release.toml",
+            "--replications",
+            "2",
+            "--quiet",
+        ])
+        .args(["--param", "policy.rate.per_minute=30,60", "--out"])
+        .arg(&sweep)
+        .assert()
+        .success();
+    let compare = dir.path().join("compare");
+    fleetsim()
+        .args([
+            "compare",
+            "scenarios/bad-release.toml",
+            "--replications",
+            "2",
+            "--quiet",
+        ])
+        .args(["--set", "policy.rate.per_minute=60", "--out"])
+        .arg(&compare)
+        .assert()
+        .code(predicates::ord::ge(0));
+    for (folder, plot) in [(&sweep, "tradeoff"), (&compare, "compare")] {
+        let files = [
+            "report.html".to_string(),
+            "summary.md".into(),
+            format!("plots/{plot}.svg"),
+        ];
+        let before: Vec<Vec<u8>> = files
+            .iter()
+            .map(|f| std::fs::read(folder.join(f)).unwrap())
+            .collect();
+        fleetsim().arg("report").arg(folder).assert().success();
+        for (f, b) in files.iter().zip(before) {
+            assert!(std::fs::read(folder.join(f)).unwrap() == b, "{f} differs");
+        }
+    }
+}

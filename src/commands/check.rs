@@ -80,7 +80,8 @@ pub(crate) fn finish_check(
         let xml = crate::report::junit::render(&suites);
         write_file_atomically(junit_path, xml.as_bytes())?;
     }
-    github_annotations(&suites)?;
+    // Workflow commands go to stdout, where they would break a JSON document.
+    github_annotations(&suites, format == Format::Table)?;
     let violations = suites
         .iter()
         .flat_map(|s| &s.2)
@@ -125,7 +126,10 @@ fn print_verdicts(sc: &Scenario, verdicts: &[expect::Verdict], replications: usi
 
 /// Under GitHub Actions: `::error` annotations for violations and a Markdown table appended
 /// to the job summary.
-fn github_annotations(suites: &[(String, String, Vec<expect::Verdict>)]) -> Result<()> {
+fn github_annotations(
+    suites: &[(String, String, Vec<expect::Verdict>)],
+    annotate: bool,
+) -> Result<()> {
     if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
         return Ok(());
     }
@@ -136,7 +140,7 @@ fn github_annotations(suites: &[(String, String, Vec<expect::Verdict>)]) -> Resu
         let lines = expect_lines(file, verdicts.len());
         for (i, v) in verdicts.iter().enumerate() {
             let observed = v.observed.map_or("no value".to_string(), expect::fmt);
-            if !v.passed {
+            if annotate && !v.passed {
                 let line = lines
                     .as_ref()
                     .map_or(String::new(), |l| format!(",line={}", l[i]));

@@ -36,13 +36,26 @@ pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
     let rows =
         crate::analysis::compare::compare(&b.outcomes, &c.outcomes, &cfg.guards, cfg.tolerance);
     let regressed = rows.iter().any(|r| r.regressed);
-    let mut candidate_text = candidate_path.display().to_string();
-    for (k, v) in &cfg.candidate_overrides {
-        candidate_text.push_str(&format!(" with {k}={v}"));
-    }
+    // The labels say what ran: each file with the overrides that changed it.
+    let label = |path: &std::path::Path, overrides: &[&(String, String)]| {
+        let mut text = path.display().to_string();
+        for (k, v) in overrides {
+            text.push_str(&format!(" with {k}={v}"));
+        }
+        text
+    };
+    let both: Vec<&(String, String)> = cfg
+        .overrides
+        .iter()
+        .filter(|(k, _)| k != "simulation.seed" && k != "simulation.replications")
+        .collect();
+    let mut candidate_all = both.clone();
+    candidate_all.extend(cfg.candidate_overrides.iter());
+    let base_text = label(&cfg.base, &both);
+    let candidate_text = label(candidate_path, &candidate_all);
     let doc = CompareDoc {
         scenario: base.name.clone(),
-        base: cfg.base.display().to_string(),
+        base: base_text,
         candidate: candidate_text,
         fleetsim_version: env!("CARGO_PKG_VERSION").into(),
         seed: base.seed,

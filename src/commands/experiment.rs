@@ -50,7 +50,7 @@ fn write_experiment(
     events: u64,
     runs: u64,
     sc: &Scenario,
-    report: bool,
+    output: &Output,
 ) -> Result<PathBuf> {
     let staging = Staging::new(out)?;
     for (name, bytes) in files {
@@ -62,7 +62,9 @@ fn write_experiment(
         events,
         events_per_sec: events as f64 / (wall_ms.max(1) as f64 / 1000.0),
         replications: runs,
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        threads: output
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         devices: sc.device_count(),
         peak_rss_bytes: crate::report::perf::peak_rss_bytes(),
     };
@@ -70,7 +72,7 @@ fn write_experiment(
         "perf.json",
         (serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n").as_bytes(),
     )?;
-    if report {
+    if output.report {
         crate::report::render::render(staging.dir())?;
     }
     staging.commit()
@@ -185,6 +187,8 @@ pub(crate) struct Output<'a> {
     pub out: &'a Option<PathBuf>,
     pub quiet: bool,
     pub format: crate::cli::Format,
+    /// Worker threads (for perf.json).
+    pub threads: Option<usize>,
     /// Render plots, report.html and summary.md.
     pub report: bool,
 }
@@ -195,6 +199,7 @@ impl Output<'_> {
             out: &cfg.out,
             quiet: cfg.quiet,
             format: cfg.format,
+            threads: cfg.threads,
             report: cfg.report,
         }
     }
@@ -238,7 +243,7 @@ pub(crate) fn finish_sweep(
         events,
         runs,
         base,
-        output.report,
+        &output,
     )?;
     match (output.quiet, output.format) {
         (true, _) => {}
@@ -401,7 +406,7 @@ pub(crate) fn finish_tune(
         events,
         runs,
         base,
-        output.report,
+        &output,
     )?;
     match (output.quiet, output.format) {
         (true, _) => {}

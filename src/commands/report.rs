@@ -15,6 +15,10 @@ pub(crate) fn report_command(dir: &Path, quiet: bool) -> Result<i32> {
     }
     // Fail on a folder that is not a results folder before copying anything.
     crate::report::folder::load(dir)?;
+    // `.` or `..` name no folder the staging copy could sit beside: use the real path.
+    let dir = &dir
+        .canonicalize()
+        .map_err(|e| Error::io(format!("cannot resolve {}", dir.display()), e))?;
     let staging = Staging::new(dir)?;
     copy_data(dir, staging.dir())?;
     crate::report::render::render(staging.dir())?;
@@ -36,8 +40,13 @@ fn copy_data(from: &Path, to: &Path) -> Result<()> {
         if !path.is_file() || name == "report.html" || name == "summary.md" {
             continue;
         }
-        std::fs::copy(&path, to.join(&name))
-            .map_err(|e| Error::io(format!("cannot copy {}", path.display()), e))?;
+        // A hard link costs nothing for a large devices.csv or events.csv; the data files are
+        // never written again, so sharing them with the old folder is safe.
+        let target = to.join(&name);
+        if std::fs::hard_link(&path, &target).is_err() {
+            std::fs::copy(&path, &target)
+                .map_err(|e| Error::io(format!("cannot copy {}", path.display()), e))?;
+        }
     }
     Ok(())
 }

@@ -148,7 +148,18 @@ pub fn glance(sc: &Scenario) -> Glance {
                 )
             })
             .collect(),
-        faults: sc.faults.iter().map(fault_text).collect(),
+        faults: sc
+            .faults
+            .iter()
+            .map(fault_text)
+            .chain(sc.backend.api_faults.iter().map(|(from, to, api)| {
+                format!(
+                    "backend-api from {} for {}: the backend runs API {api}",
+                    human_secs(from.as_secs_f64()),
+                    human_secs(to.as_secs_f64() - from.as_secs_f64())
+                )
+            }))
+            .collect(),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::folder::{CompareDoc, SweepDoc, TuneDoc};
 use super::html::{esc, num, text, Page};
-use super::table::{human_value, pct};
+use super::table::{human_signed, human_value, pct};
 use crate::engine::time::human_secs;
 
 /// Parameters by the last two segments of their path (`check[1].max = 0.005`), which tells the
@@ -226,10 +226,17 @@ pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
                     human_value(&r.metric, x)
                 }
             };
-            let diff = r.paired_diff.map_or("-".into(), |x| format!("{x:+.4}"));
-            let ci = r
-                .diff_ci95
-                .map_or(String::new(), |(lo, hi)| format!("[{lo:+.4}, {hi:+.4}]"));
+            let d = |x: Option<f64>| {
+                if is_rate {
+                    x.map_or("-".into(), |v| format!("{:+.1} pp", v * 100.0))
+                } else {
+                    human_signed(&r.metric, x)
+                }
+            };
+            let diff = d(r.paired_diff);
+            let ci = r.diff_ci95.map_or(String::new(), |(lo, hi)| {
+                format!("[{}, {}]", d(Some(lo)), d(Some(hi)))
+            });
             (
                 r.regressed,
                 vec![

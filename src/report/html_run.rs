@@ -5,7 +5,7 @@
 use super::folder::Table;
 use super::html::{esc, num, text, verdict, Cell, Page};
 use super::summary::SummaryFile;
-use super::table::{human_value, pct};
+use super::table::{bound_human, count_text, human_value, pct};
 use crate::analysis::stats::Aggregate;
 use crate::engine::time::human_secs;
 
@@ -102,11 +102,18 @@ fn story(s: &SummaryFile) -> String {
     if defective {
         lines.push(format!(
             "The release is defective (ground truth): on average {} devices were harmed \
-             (p95 {}), {} bricked, and detection took {} (median) after the first harm.",
+             (p95 {}), {} bricked; {}.",
             human_value("harmed", mean(s, "harmed")),
             human_value("harmed", stat(s, "harmed", |a| a.p95)),
             human_value("bricked", mean(s, "bricked")),
-            human_value("time_to_detect", stat(s, "time_to_detect", |a| a.p50)),
+            match s.summary.metrics.get("time_to_detect") {
+                Some(a) if a.n > 0 => format!(
+                    "detection took {} (median of the {} runs that detected it) after the first harm",
+                    human_value("time_to_detect", a.p50),
+                    a.n
+                ),
+                _ => "no gate or abort rule detected the harm in any run".to_string(),
+            }
         ));
     } else if let Some(f) = s.summary.rates.get("false_halt") {
         lines.push(format!(
@@ -213,7 +220,7 @@ fn expectations(p: &mut Page, s: &SummaryFile) {
                 !v.passed,
                 vec![
                     verdict(v.passed),
-                    text(v.bound_text()),
+                    text(bound_human(&v.metric, &v.stat, v.min, v.max)),
                     num(human_value(&v.metric, v.observed)),
                     num(interval),
                 ],
@@ -296,7 +303,7 @@ fn reason_rows(map: &std::collections::BTreeMap<String, Aggregate>) -> Vec<(bool
             (
                 false,
                 vec![
-                    text(k.replace('_', " ")),
+                    text(k.clone()),
                     num(human_value("count", a.mean)),
                     num(human_value("count", a.p95)),
                     num(human_value("count", a.max)),
@@ -343,6 +350,10 @@ fn reasons(p: &mut Page, s: &SummaryFile) {
 
 fn gates(p: &mut Page, s: &SummaryFile, stages: &Table) {
     p.section("gates", "Gate timeline");
+    p.note(
+        "A stage's gate passing opens the next stage; a gate failing (or an abort rule \
+         tripping) is the halt. Both are marked on the composition plot.",
+    );
     let rows = s
         .stages
         .iter()
@@ -382,6 +393,12 @@ fn gates(p: &mut Page, s: &SummaryFile, stages: &Table) {
         &[1, 2, 3, 4, 5, 6],
         rows,
     );
+    evaluations(p, s, stages);
+    shadow_gates(p, s);
+}
+
+/// Every gate and abort evaluation of replication 0, values in the check's own units.
+fn evaluations(p: &mut Page, s: &SummaryFile, stages: &Table) {
     let first: Vec<usize> = (0..stages.rows.len())
         .filter(|&i| stages.cell(i, "replication") == "0")
         .collect();
@@ -391,33 +408,30 @@ fn gates(p: &mut Page, s: &SummaryFile, stages: &Table) {
         return;
     }
     let f = |i: usize, c: &str| stages.cell(i, c).to_string();
-    let n = |i: usize, c: &str| {
-        stages
-            .cell(i, c)
-            .parse::<f64>()
-            .map_or(String::new(), |x| format!("{:.4}", x))
-    };
+    let x = |i: usize, c: &str| stages.cell(i, c).parse::<f64>().ok();
     let rows = first
         .iter()
         .take(GATE_ROWS_MAX)
         .map(|&i| {
             let passed = f(i, "passed") == "true";
-            let time = stages.cell(i, "time").parse::<f64>().ok();
+            let (stage, check) = (f(i, "stage"), f(i, "check"));
+            let ratio = is_ratio_check(s, &stage, &check);
+            let v = |c: &str| gate_value(&check, ratio, x(i, c));
             (
                 !passed,
                 vec![
-                    num(human_value("time_at", time)),
-                    text(f(i, "stage")),
-                    text(f(i, "check")),
+                    num(human_value("time_at", x(i, "time"))),
+                    text(stage.clone()),
+                    text(check.clone()),
                     text(f(i, "test")),
                     num(format!(
                         "{} / {}",
-                        short(&f(i, "count")),
-                        short(&f(i, "base"))
+                        x(i, "count").map_or(String::new(), count_text),
+                        x(i, "base").map_or(String::new(), count_text)
                     )),
-                    num(n(i, "observed")),
-                    num(n(i, "bound")),
-                    num(f(i, "threshold")),
+                    num(v("observed")),
+                    num(v("bound")),
+                    num(v("threshold")),
                     verdict(passed),
                     text(f(i, "decision")),
                 ],
@@ -446,7 +460,31 @@ fn gates(p: &mut Page, s: &SummaryFile, stages: &Table) {
             first.len() - GATE_ROWS_MAX
         ));
     }
-    shadow_gates(p, s);
+}
+
+/// Whether `stage`'s `check` compares the cohort with its control (its values are ratios).
+fn is_ratio_check(s: &SummaryFile, stage: &str, check: &str) -> bool {
+    s.glance
+        .stages
+        .iter()
+        .filter(|st| st.name == stage)
+        .flat_map(|st| &st.checks)
+        .any(|c| c.starts_with(check) && c.contains("× control"))
+}
+
+/// A gate value in its metric's units: proportions as percentages, crash rates per device-day,
+/// tickets as counts, cohort-vs-control ratios with a `×`.
+fn gate_value(check: &str, ratio: bool, x: Option<f64>) -> String {
+    let Some(x) = x else { return "-".into() };
+    if ratio {
+        format!("{x:.2}×")
+    } else if check == "support_tickets" {
+        count_text(x)
+    } else if check == "crash_rate" {
+        format!("{x:.3}/device-day")
+    } else {
+        format!("{:.2}%", x * 100.0)
+    }
 }
 
 fn shadow_gates(p: &mut Page, s: &SummaryFile) {
@@ -618,15 +656,5 @@ fn glance(p: &mut Page, s: &SummaryFile) {
             .map(|i| format!("<li>{}</li>", esc(i)))
             .collect();
         p.raw(&format!("<ul>{list}</ul>\n"));
-    }
-}
-
-/// A count or an exposure as people read it: whole numbers as they are, others to one decimal
-/// (device-days of exposure are not counted to the femtosecond).
-fn short(cell: &str) -> String {
-    match cell.parse::<f64>() {
-        Ok(x) if (x - x.round()).abs() < 1e-9 => format!("{}", x.round() as i64),
-        Ok(x) => format!("{x:.1}"),
-        Err(_) => cell.to_string(),
     }
 }

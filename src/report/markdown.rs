@@ -3,7 +3,7 @@
 
 use super::folder::{CompareDoc, SweepDoc, TuneDoc};
 use super::summary::SummaryFile;
-use super::table::{human_value, pct};
+use super::table::{bound_human, human_signed, human_value, pct};
 
 /// Escapes the characters that break a Markdown table cell.
 fn cell(s: &str) -> String {
@@ -65,7 +65,7 @@ pub fn run(s: &SummaryFile) -> String {
             out.push_str(&format!(
                 "| {} | {} | {} |\n",
                 if v.passed { "✅" } else { "❌" },
-                cell(&v.bound_text()),
+                cell(&bound_human(&v.metric, &v.stat, v.min, v.max)),
                 human_value(&v.metric, v.observed)
             ));
         }
@@ -178,15 +178,25 @@ pub fn compare(d: &CompareDoc) -> String {
                 human_value(&r.metric, x)
             }
         };
+        let d = |x: Option<f64>| {
+            if r.stat == "rate" {
+                x.map_or("-".into(), |v| format!("{:+.1} pp", v * 100.0))
+            } else {
+                human_signed(&r.metric, x)
+            }
+        };
         out.push_str(&format!(
             "| {} {} | {} | {} | {} | {} | {} |\n",
             r.metric,
             r.stat,
             f(r.base),
             f(r.candidate),
-            r.paired_diff.map_or("-".into(), |x| format!("{x:+.4}")),
-            r.diff_ci95
-                .map_or(String::new(), |(lo, hi)| format!("[{lo:+.4}, {hi:+.4}]")),
+            d(r.paired_diff),
+            r.diff_ci95.map_or(String::new(), |(lo, hi)| format!(
+                "[{}, {}]",
+                d(Some(lo)),
+                d(Some(hi))
+            )),
             if r.regressed { "❌ REGRESSED" } else { "✅" }
         ));
     }

@@ -36,6 +36,10 @@ const ROWS: [(&str, Unit); 17] = [
 
 fn fmt(x: Option<f64>, unit: Unit) -> String {
     let Some(x) = x else { return "-".into() };
+    if x < 0.0 && x.is_finite() {
+        // A difference or the lower end of an interval can be negative: sign, then magnitude.
+        return format!("-{}", fmt(Some(-x), unit));
+    }
     match unit {
         Unit::Count if (x - x.round()).abs() < 1e-9 => format!("{}", x.round() as i64),
         Unit::Count => format!("{x:.1}"),
@@ -213,6 +217,33 @@ pub fn render_compare(
         ));
     }
     out
+}
+
+/// A difference in a metric's people units, always signed: `+2h 0m`, `-14.7`, `+10.0%` (for
+/// shares, percentage points).
+pub fn human_signed(metric: &str, x: Option<f64>) -> String {
+    match x {
+        Some(v) if v >= 0.0 => format!("+{}", human_value(metric, Some(v))),
+        other => human_value(metric, other),
+    }
+}
+
+/// A count as people read it: whole numbers as they are, others to one decimal.
+pub fn count_text(x: f64) -> String {
+    fmt(Some(x), Unit::Count)
+}
+
+/// An expectation's bounds in the metric's people units (`halted rate ≥ 95.0%`,
+/// `time_to_95 p95 ≤ 21d 0h`), as the observed value next to it is shown.
+pub fn bound_human(metric: &str, stat: &str, min: Option<f64>, max: Option<f64>) -> String {
+    let unit = if stat == "rate" { "halted" } else { metric };
+    let f = |x: f64| human_value(unit, Some(x));
+    match (min, max) {
+        (Some(lo), Some(hi)) => format!("{} ≤ {metric} {stat} ≤ {}", f(lo), f(hi)),
+        (Some(lo), None) => format!("{metric} {stat} ≥ {}", f(lo)),
+        (None, Some(hi)) => format!("{metric} {stat} ≤ {}", f(hi)),
+        (None, None) => format!("{metric} {stat}"),
+    }
 }
 
 /// A fraction as a percentage with one decimal: `0.0123` → `1.2%`.

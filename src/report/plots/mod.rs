@@ -167,6 +167,11 @@ impl ValueAxis {
                     unit: "minutes",
                 }
             }
+        } else if metric == "bytes_served" {
+            ValueAxis {
+                divisor: 1e9,
+                unit: "GB",
+            }
         } else if metric == "point" {
             ValueAxis {
                 divisor: 1.0,

@@ -229,7 +229,7 @@ pub fn failures<DB: DrawingBackend>(
         .filter(|(_, ys)| ys.iter().any(|y| *y > 0.0))
         .enumerate()
         .map(|(i, (label, ys))| Line {
-            label: label.replace('_', " "),
+            label: label.to_string(),
             ys,
             color: PALETTE[i % PALETTE.len()],
             dashed: false,
@@ -291,9 +291,5 @@ pub fn observed_vs_true<DB: DrawingBackend>(
 
 /// A tick label: whole numbers without a decimal point, others with one decimal.
 pub fn tick(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{}", v.round() as i64)
-    } else {
-        format!("{v:.1}")
-    }
+    crate::report::table::count_text(v)
 }

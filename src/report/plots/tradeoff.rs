@@ -123,15 +123,6 @@ pub fn scatter<DB: DrawingBackend>(
     draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
-/// A bar's value label: up to three significant decimals.
-fn tick_value(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{}", v.round() as i64)
-    } else {
-        format!("{v:.2}")
-    }
-}
-
 fn max_of(it: impl Iterator<Item = f64>) -> f64 {
     it.fold(f64::MIN, f64::max)
 }
@@ -204,7 +195,7 @@ fn compare_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &CompareP
         .map_err(s)?;
     let label = |x: f64, name: &str, v: f64| {
         Text::new(
-            format!("{name} {}", tick_value(v)),
+            format!("{name} {}", tick(v)),
             (x, v + y_top * 0.08),
             (FONT, 12).into_font(),
         )
