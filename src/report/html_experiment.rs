@@ -233,7 +233,8 @@ pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
                     human_signed(&r.metric, x)
                 }
             };
-            let diff = d(r.paired_diff);
+            // The difference of the statistic itself (for a mean, the mean paired difference).
+            let diff = d(r.candidate.zip(r.base).map(|(c, b)| c - b));
             let ci = r.diff_ci95.map_or(String::new(), |(lo, hi)| {
                 format!("[{}, {}]", d(Some(lo)), d(Some(hi)))
             });

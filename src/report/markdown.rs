@@ -160,7 +160,7 @@ pub fn tune(d: &TuneDoc) -> String {
 pub fn compare(d: &CompareDoc) -> String {
     let mut out = format!(
         "### fleetsim compare: {}\n\nbase `{}` vs candidate `{}`, paired on seed {} ({} replications), \
-         tolerance {}: **{}**\n\n| metric | base | candidate | paired diff | 95% CI | |\n\
+         tolerance {}: **{}**\n\n| metric | base | candidate | difference | paired 95% CI | |\n\
          |---|--:|--:|--:|--:|---|\n",
         d.scenario,
         d.base,
@@ -191,7 +191,7 @@ pub fn compare(d: &CompareDoc) -> String {
             r.stat,
             f(r.base),
             f(r.candidate),
-            d(r.paired_diff),
+            d(r.candidate.zip(r.base).map(|(c, b)| c - b)),
             r.diff_ci95.map_or(String::new(), |(lo, hi)| format!(
                 "[{}, {}]",
                 d(Some(lo)),
