@@ -84,44 +84,9 @@ pub fn glance(sc: &Scenario) -> Glance {
             .versions
             .iter()
             .filter(|r| r.defined)
-            .map(|r| ReleaseRow {
-                version: r.label.clone(),
-                size_mb: r.size_mb,
-                defects: r
-                    .defects
-                    .iter()
-                    .map(|d| {
-                        let scope = d.selector.to_string();
-                        format!(
-                            "{} p={}{}",
-                            kebab(&format!("{:?}", d.effect)),
-                            d.probability,
-                            if scope.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" where {scope}")
-                            }
-                        )
-                    })
-                    .collect(),
-            })
+            .map(release)
             .collect(),
-        stages: p
-            .stages
-            .iter()
-            .map(|s| StageRow {
-                name: s.name.clone(),
-                select: non_empty(s.select.to_string(), "all devices"),
-                share: match s.share {
-                    Share::Percent(x) => format!("{x}%"),
-                    Share::Count(n) => format!("{n} devices"),
-                },
-                bake: s.bake_ms as f64 / 1000.0,
-                approval: format!("{:?}", s.approval).to_lowercase(),
-                gate: s.gate.as_ref().map_or(String::new(), gate_text),
-                checks: s.gate.as_ref().map_or(Vec::new(), checks_text),
-            })
-            .collect(),
+        stages: p.stages.iter().map(stage).collect(),
         aborts: p
             .aborts
             .iter()
@@ -160,6 +125,45 @@ pub fn glance(sc: &Scenario) -> Glance {
                 )
             }))
             .collect(),
+    }
+}
+
+fn release(r: &crate::scenario::model::Release) -> ReleaseRow {
+    ReleaseRow {
+        version: r.label.clone(),
+        size_mb: r.size_mb,
+        defects: r
+            .defects
+            .iter()
+            .map(|d| {
+                let scope = d.selector.to_string();
+                let scope = if scope.is_empty() {
+                    String::new()
+                } else {
+                    format!(" where {scope}")
+                };
+                format!(
+                    "{} p={}{scope}",
+                    kebab(&format!("{:?}", d.effect)),
+                    d.probability
+                )
+            })
+            .collect(),
+    }
+}
+
+fn stage(s: &crate::scenario::model::Stage) -> StageRow {
+    StageRow {
+        name: s.name.clone(),
+        select: non_empty(s.select.to_string(), "all devices"),
+        share: match s.share {
+            Share::Percent(x) => format!("{x}%"),
+            Share::Count(n) => format!("{n} devices"),
+        },
+        bake: s.bake_ms as f64 / 1000.0,
+        approval: format!("{:?}", s.approval).to_lowercase(),
+        gate: s.gate.as_ref().map_or(String::new(), gate_text),
+        checks: s.gate.as_ref().map_or(Vec::new(), checks_text),
     }
 }
 

@@ -2,7 +2,7 @@
 //! (false halts against blast radius, and the recommendation) and a paired comparison.
 
 use super::folder::{CompareDoc, SweepDoc, TuneDoc};
-use super::html::{esc, num, text, Page};
+use super::html::{esc, num, text, Cell, Page};
 use super::table::{human_signed, human_value, pct};
 use crate::engine::time::human_secs;
 
@@ -98,28 +98,7 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
     );
     let mut p = Page::new(&format!("{} — gate tuning", d.scenario), meta);
     p.section("recommendation", "Recommendation");
-    let limit = format!(
-        "false-halt rate ≤ {}{}",
-        pct(d.max_false_halt),
-        d.max_time_to_95.map_or(String::new(), |t| format!(
-            " and time to 95 % ≤ {}",
-            human_secs(t)
-        ))
-    );
-    match d.recommended.and_then(|r| d.points.iter().find(|p| p.point == r)) {
-        Some(r) => p.para(&format!(
-            "Recommended: {} — the smallest mean blast radius ({}) among the settings with a {limit}. \
-             Its false-halt rate on the healthy release is {} (95 % Wilson interval {}–{}).",
-            params_text(&r.params),
-            human_value("harmed", r.harmed_mean),
-            pct(r.false_halt.rate),
-            pct(r.false_halt.wilson95_low),
-            pct(r.false_halt.wilson95_high)
-        )),
-        None => p.para(&format!(
-            "No setting meets a {limit}: widen the search or relax the limit."
-        )),
-    }
+    p.para(&recommendation(d));
     p.note(
         "The width of the false-halt interval says how much the recommendation rests on: \
          certifying a 1 % rate takes a few hundred replications.",
@@ -177,6 +156,32 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
     p.finish()
 }
 
+/// The recommendation in a sentence, or why there is none.
+fn recommendation(d: &TuneDoc) -> String {
+    let limit = format!(
+        "false-halt rate ≤ {}{}",
+        pct(d.max_false_halt),
+        d.max_time_to_95.map_or(String::new(), |t| format!(
+            " and time to 95 % ≤ {}",
+            human_secs(t)
+        ))
+    );
+    match d.recommended.and_then(|r| d.points.iter().find(|p| p.point == r)) {
+        Some(r) => format!(
+            "Recommended: {} — the smallest mean blast radius ({}) among the settings with a {limit}. \
+             Its false-halt rate on the healthy release is {} (95 % Wilson interval {}–{}).",
+            params_text(&r.params),
+            human_value("harmed", r.harmed_mean),
+            pct(r.false_halt.rate),
+            pct(r.false_halt.wilson95_low),
+            pct(r.false_halt.wilson95_high)
+        ),
+        None => format!(
+            "No setting meets a {limit}: widen the search or relax the limit."
+        ),
+    }
+}
+
 pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
     let meta = format!(
         "base <code>{}</code> · candidate <code>{}</code> · paired on seed {}, {} replications · \
@@ -214,8 +219,26 @@ pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
         "Both policies ran on the same seeds: replication r of each saw the same world, so the \
          paired difference measures the policy.",
     );
-    let rows = d
-        .rows
+    let rows = compare_rows(d);
+    p.table(
+        &[
+            "metric",
+            "base",
+            "candidate",
+            "difference",
+            "paired 95% CI",
+            "",
+        ],
+        &[1, 2, 3, 4],
+        rows,
+    );
+    p.finish()
+}
+
+/// One row per compared metric: base, candidate, their difference and the paired interval, in
+/// the metric's units; regressions flagged.
+fn compare_rows(d: &CompareDoc) -> Vec<(bool, Vec<Cell>)> {
+    d.rows
         .iter()
         .map(|r| {
             let is_rate = r.stat == "rate";
@@ -256,18 +279,5 @@ pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
                 ],
             )
         })
-        .collect();
-    p.table(
-        &[
-            "metric",
-            "base",
-            "candidate",
-            "difference",
-            "paired 95% CI",
-            "",
-        ],
-        &[1, 2, 3, 4],
-        rows,
-    );
-    p.finish()
+        .collect()
 }

@@ -528,8 +528,13 @@ fn shadow_gates(p: &mut Page, s: &SummaryFile) {
 }
 
 fn glance(p: &mut Page, s: &SummaryFile) {
-    let g = &s.glance;
     p.section("scenario", "The scenario at a glance");
+    fleet_table(p, &s.glance);
+    releases_table(p, &s.glance);
+    policy(p, &s.glance);
+}
+
+fn fleet_table(p: &mut Page, g: &super::glance::Glance) {
     p.h3("Fleet");
     let rows = g
         .populations
@@ -539,7 +544,11 @@ fn glance(p: &mut Page, s: &SummaryFile) {
                 false,
                 vec![
                     text(r.name.clone()),
-                    num(r.count.to_string()),
+                    num(if r.arrivals_per_day > 0.0 {
+                        format!("{} (+{}/day)", r.count, r.arrivals_per_day)
+                    } else {
+                        r.count.to_string()
+                    }),
                     text(r.model.clone()),
                     text(r.region.clone()),
                     text(r.utc_offset.clone()),
@@ -566,6 +575,9 @@ fn glance(p: &mut Page, s: &SummaryFile) {
         &[1],
         rows,
     );
+}
+
+fn releases_table(p: &mut Page, g: &super::glance::Glance) {
     p.h3("Releases");
     let rows = g
         .releases
@@ -598,6 +610,9 @@ fn glance(p: &mut Page, s: &SummaryFile) {
         &[1],
         rows,
     );
+}
+
+fn policy(p: &mut Page, g: &super::glance::Glance) {
     p.h3("Policy");
     p.para(&format!(
         "Roll out {} (rollback to {}) at {}; the window is open from {} to {}.",
