@@ -126,22 +126,23 @@ fn device_rows(sim: &Sim) -> Vec<DeviceRow> {
         .collect()
 }
 
+/// A pool of `threads` workers (default: every core).
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))
+}
+
 /// Runs replications `reps` of the scenario. Called from inside a rayon pool (a chaos campaign
 /// running schedules in parallel), the replications share that pool instead of starting one.
 pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Result<RunResult> {
     let pool = match rayon::current_thread_index() {
         Some(_) => None,
-        None => {
-            let threads = opts
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-                .max(1);
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
-            Some(pool)
-        }
+        None => Some(thread_pool(opts.threads)?),
     };
     let threads = pool
         .as_ref()

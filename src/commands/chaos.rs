@@ -149,15 +149,7 @@ impl Campaign<'_> {
     /// share the pool) and returns them in campaign order, so the outputs do not depend on the
     /// thread count; the first error in campaign order wins.
     fn run_all(&self, campaigns: u64, tick: Option<OnProgress>) -> Result<Vec<Found>> {
-        let threads = self
-            .cfg
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+        let pool = crate::analysis::run::thread_pool(self.cfg.threads)?;
         let results: Vec<Result<Found>> = pool.install(|| {
             (0..campaigns)
                 .into_par_iter()
