@@ -545,40 +545,7 @@ pub fn parse() -> Result<Command> {
                 out: a.out,
             }))
         }
-        RawCommand::Compare(a) => {
-            check_threads(a.threads)?;
-            if !(a.tolerance >= 0.0 && a.tolerance.is_finite()) {
-                return Err(Error::Usage("--tolerance must be a number ≥ 0".into()));
-            }
-            if a.candidate.is_none() && a.candidate_set.is_empty() && a.set.is_empty() {
-                return Err(Error::Usage(
-                    "give a CANDIDATE scenario, or --set (or --candidate-set) overrides that \
-                     turn the base into the candidate"
-                        .into(),
-                ));
-            }
-            // With one scenario file, `--set` describes the candidate (the base is the file as
-            // it is); with two, it applies to both, and `--candidate-set` to the candidate only.
-            let (both, mut candidate_only) = if a.candidate.is_none() {
-                (Vec::new(), parse_sets(&a.set)?)
-            } else {
-                (a.set.clone(), Vec::new())
-            };
-            candidate_only.extend(parse_sets(&a.candidate_set)?);
-            Ok(Command::Compare(CompareConfig {
-                base: a.base,
-                candidate: a.candidate,
-                overrides: common_overrides(a.seed, a.replications, &both)?,
-                candidate_overrides: candidate_only,
-                tolerance: a.tolerance,
-                guards: parse_guards(&a.guards)?,
-                threads: a.threads,
-                format: a.format,
-                out: a.out,
-                quiet: a.quiet,
-                report: !a.no_report,
-            }))
-        }
+        RawCommand::Compare(a) => compare_command(a),
         RawCommand::Chaos(a) => {
             check_threads(a.threads)?;
             Ok(Command::Chaos(ChaosConfig {
@@ -607,26 +574,7 @@ pub fn parse() -> Result<Command> {
                     .collect::<Result<_>>()?,
             }))
         }
-        RawCommand::Tune(a) => {
-            if !(0.0..=1.0).contains(&a.max_false_halt) {
-                return Err(Error::Usage(
-                    "--max-false-halt is a fraction in 0..1, e.g. 0.01".into(),
-                ));
-            }
-            let max_time_to_95 = a
-                .max_time_to_95
-                .as_deref()
-                .map(|t| {
-                    crate::engine::time::parse_duration_secs(t)
-                        .map_err(|m| Error::Usage(format!("--max-time-to-95: {m}")))
-                })
-                .transpose()?;
-            Ok(Command::Tune(TuneConfig {
-                common: experiment(a.common)?,
-                max_false_halt: a.max_false_halt,
-                max_time_to_95,
-            }))
-        }
+        RawCommand::Tune(a) => tune_command(a),
         RawCommand::Merge {
             dirs,
             out,
@@ -652,24 +600,82 @@ pub fn parse() -> Result<Command> {
             },
         }),
         RawCommand::Report { dir, quiet } => Ok(Command::Report { dir, quiet }),
-        RawCommand::Run(a) => {
-            check_threads(a.threads)?;
-            let overrides = common_overrides(a.seed, a.replications, &a.set)?;
-            Ok(Command::Run(RunConfig {
-                scenario: a.scenario,
-                overrides,
-                threads: a.threads,
-                out: a.out,
-                quiet: a.quiet,
-                format: a.format,
-                devices: a.devices,
-                trace_rows: if a.trace { a.trace_limit } else { 0 },
-                max_events: a.max_events,
-                shard: a.shard.as_deref().map(parse_shard).transpose()?,
-                report: !a.no_report,
-            }))
-        }
+        RawCommand::Run(a) => run_command(a),
     }
+}
+
+fn compare_command(a: CompareArgs) -> Result<Command> {
+    check_threads(a.threads)?;
+    if !(a.tolerance >= 0.0 && a.tolerance.is_finite()) {
+        return Err(Error::Usage("--tolerance must be a number ≥ 0".into()));
+    }
+    if a.candidate.is_none() && a.candidate_set.is_empty() && a.set.is_empty() {
+        return Err(Error::Usage(
+            "give a CANDIDATE scenario, or --set (or --candidate-set) overrides that \
+             turn the base into the candidate"
+                .into(),
+        ));
+    }
+    // With one scenario file, `--set` describes the candidate (the base is the file as
+    // it is); with two, it applies to both, and `--candidate-set` to the candidate only.
+    let (both, mut candidate_only) = if a.candidate.is_none() {
+        (Vec::new(), parse_sets(&a.set)?)
+    } else {
+        (a.set.clone(), Vec::new())
+    };
+    candidate_only.extend(parse_sets(&a.candidate_set)?);
+    Ok(Command::Compare(CompareConfig {
+        base: a.base,
+        candidate: a.candidate,
+        overrides: common_overrides(a.seed, a.replications, &both)?,
+        candidate_overrides: candidate_only,
+        tolerance: a.tolerance,
+        guards: parse_guards(&a.guards)?,
+        threads: a.threads,
+        format: a.format,
+        out: a.out,
+        quiet: a.quiet,
+        report: !a.no_report,
+    }))
+}
+
+fn tune_command(a: TuneArgs) -> Result<Command> {
+    if !(0.0..=1.0).contains(&a.max_false_halt) {
+        return Err(Error::Usage(
+            "--max-false-halt is a fraction in 0..1, e.g. 0.01".into(),
+        ));
+    }
+    let max_time_to_95 = a
+        .max_time_to_95
+        .as_deref()
+        .map(|t| {
+            crate::engine::time::parse_duration_secs(t)
+                .map_err(|m| Error::Usage(format!("--max-time-to-95: {m}")))
+        })
+        .transpose()?;
+    Ok(Command::Tune(TuneConfig {
+        common: experiment(a.common)?,
+        max_false_halt: a.max_false_halt,
+        max_time_to_95,
+    }))
+}
+
+fn run_command(a: RunArgs) -> Result<Command> {
+    check_threads(a.threads)?;
+    let overrides = common_overrides(a.seed, a.replications, &a.set)?;
+    Ok(Command::Run(RunConfig {
+        scenario: a.scenario,
+        overrides,
+        threads: a.threads,
+        out: a.out,
+        quiet: a.quiet,
+        format: a.format,
+        devices: a.devices,
+        trace_rows: if a.trace { a.trace_limit } else { 0 },
+        max_events: a.max_events,
+        shard: a.shard.as_deref().map(parse_shard).transpose()?,
+        report: !a.no_report,
+    }))
 }
 
 /// Parses `K/N` with 1 ≤ K ≤ N.
