@@ -413,18 +413,7 @@ pub fn metric_values(outcomes: &[Outcome], metric: &str) -> Vec<Option<f64>> {
 /// A statistic (`mean sd min p5 p50 p95 p99 max rate`) of the values that exist; `rate` is the
 /// mean of a yes/no metric.
 pub fn statistic(values: &[Option<f64>], stat: &str) -> Option<f64> {
-    let a = aggregate(values);
-    match stat {
-        "mean" | "rate" => a.mean,
-        "sd" => a.sd,
-        "min" => a.min,
-        "p5" => a.p5,
-        "p50" => a.p50,
-        "p95" => a.p95,
-        "p99" => a.p99,
-        "max" => a.max,
-        _ => None,
-    }
+    aggregate(values).stat(stat)
 }
 
 #[cfg(test)]

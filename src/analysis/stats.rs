@@ -90,6 +90,24 @@ pub struct Aggregate {
     pub missing: u64,
 }
 
+impl Aggregate {
+    /// A statistic by its `[[expect]]` name (`mean sd min p5 p50 p95 p99 max`; `rate` is the
+    /// mean of a yes/no metric); `None` for an unknown name or no value.
+    pub fn stat(&self, stat: &str) -> Option<f64> {
+        match stat {
+            "mean" | "rate" => self.mean,
+            "sd" => self.sd,
+            "min" => self.min,
+            "p5" => self.p5,
+            "p50" => self.p50,
+            "p95" => self.p95,
+            "p99" => self.p99,
+            "max" => self.max,
+            _ => None,
+        }
+    }
+}
+
 /// Aggregates values in replication order (missing values are `None`).
 pub fn aggregate(values: &[Option<f64>]) -> Aggregate {
     let mut xs: Vec<f64> = values.iter().flatten().copied().collect();

@@ -194,6 +194,17 @@ pub(crate) struct Output<'a> {
 }
 
 impl Output<'_> {
+    /// The output settings of `fleetsim merge` (its `RunConfig` carries them).
+    pub(crate) fn of_merge(cfg: &crate::cli::RunConfig) -> Output<'_> {
+        Output {
+            out: &cfg.out,
+            quiet: cfg.quiet,
+            format: cfg.format,
+            threads: cfg.threads,
+            report: cfg.report,
+        }
+    }
+
     fn of(cfg: &crate::cli::ExperimentConfig) -> Output<'_> {
         Output {
             out: &cfg.out,

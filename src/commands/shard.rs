@@ -216,13 +216,7 @@ pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) ->
                 &scenario.load()?,
                 points,
                 &objectives,
-                experiment::Output {
-                    out: &cfg.out,
-                    quiet: cfg.quiet,
-                    format: cfg.format,
-                    threads: cfg.threads,
-                    report: cfg.report,
-                },
+                experiment::Output::of_merge(cfg),
                 started,
                 0,
             )
@@ -245,13 +239,7 @@ pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) ->
                 points,
                 max_false_halt,
                 max_time_to_95,
-                experiment::Output {
-                    out: &cfg.out,
-                    quiet: cfg.quiet,
-                    format: cfg.format,
-                    threads: cfg.threads,
-                    report: cfg.report,
-                },
+                experiment::Output::of_merge(cfg),
                 started,
                 0,
             )

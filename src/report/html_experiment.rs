@@ -3,7 +3,7 @@
 
 use super::folder::{CompareDoc, SweepDoc, TuneDoc};
 use super::html::{esc, num, text, Cell, Page};
-use super::table::{human_signed, human_value, pct};
+use super::table::{compare_diff, compare_value, human_value, pct};
 use crate::engine::time::human_secs;
 
 /// Parameters by the last two segments of their path (`check[1].max = 0.005`), which tells the
@@ -241,21 +241,8 @@ fn compare_rows(d: &CompareDoc) -> Vec<(bool, Vec<Cell>)> {
     d.rows
         .iter()
         .map(|r| {
-            let is_rate = r.stat == "rate";
-            let f = |x: Option<f64>| {
-                if is_rate {
-                    x.map_or("-".into(), pct)
-                } else {
-                    human_value(&r.metric, x)
-                }
-            };
-            let d = |x: Option<f64>| {
-                if is_rate {
-                    x.map_or("-".into(), |v| format!("{:+.1} pp", v * 100.0))
-                } else {
-                    human_signed(&r.metric, x)
-                }
-            };
+            let f = |x| compare_value(&r.metric, &r.stat, x);
+            let d = |x| compare_diff(&r.metric, &r.stat, x);
             // The difference of the statistic itself (for a mean, the mean paired difference).
             let diff = d(r.candidate.zip(r.base).map(|(c, b)| c - b));
             let ci = r.diff_ci95.map_or(String::new(), |(lo, hi)| {

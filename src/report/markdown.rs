@@ -3,7 +3,7 @@
 
 use super::folder::{CompareDoc, SweepDoc, TuneDoc};
 use super::summary::SummaryFile;
-use super::table::{bound_human, human_signed, human_value, pct};
+use super::table::{bound_human, compare_diff, compare_value, human_value, pct};
 
 /// Escapes the characters that break a Markdown table cell.
 fn cell(s: &str) -> String {
@@ -171,20 +171,8 @@ pub fn compare(d: &CompareDoc) -> String {
         if d.regressed { "regressed" } else { "no regression" }
     );
     for r in d.rows.iter().filter(|r| r.guarded) {
-        let f = |x: Option<f64>| {
-            if r.stat == "rate" {
-                x.map_or("-".into(), pct)
-            } else {
-                human_value(&r.metric, x)
-            }
-        };
-        let d = |x: Option<f64>| {
-            if r.stat == "rate" {
-                x.map_or("-".into(), |v| format!("{:+.1} pp", v * 100.0))
-            } else {
-                human_signed(&r.metric, x)
-            }
-        };
+        let f = |x| compare_value(&r.metric, &r.stat, x);
+        let d = |x| compare_diff(&r.metric, &r.stat, x);
         out.push_str(&format!(
             "| {} {} | {} | {} | {} | {} | {} |\n",
             r.metric,

@@ -144,13 +144,8 @@ fn sweep_plot(dir: &Path, d: &folder::SweepDoc) -> Result<String> {
         .points
         .iter()
         .filter_map(|p| {
-            Some(TradePoint {
-                label: format!(" {}", p.point),
-                x: value(p, &ox)?,
-                y: value(p, &oy)?,
-                pareto: p.pareto,
-                recommended: false,
-            })
+            let (x, y) = (value(p, &ox)?, value(p, &oy)?);
+            Some(TradePoint::numbered(p.point, x, y, p.pareto, false))
         })
         .collect();
     let desc = |o: &crate::analysis::sweep::Objective| {
@@ -175,13 +170,14 @@ fn tune_plot(dir: &Path, d: &folder::TuneDoc) -> Result<String> {
         .points
         .iter()
         .filter_map(|p| {
-            Some(TradePoint {
-                label: format!(" {}", p.point),
-                x: p.harmed_mean?,
-                y: p.false_halt.rate,
-                pareto: p.pareto,
-                recommended: p.recommended,
-            })
+            let x = p.harmed_mean?;
+            Some(TradePoint::numbered(
+                p.point,
+                x,
+                p.false_halt.rate,
+                p.pareto,
+                p.recommended,
+            ))
         })
         .collect();
     let axes = TradeAxes {

@@ -35,17 +35,7 @@ impl SweepPoint {
         if let Some(r) = self.rates.get(&o.metric) {
             return Some(r.rate);
         }
-        let a = self.metrics.get(&o.metric)?;
-        match o.stat.as_str() {
-            "mean" | "rate" => a.mean,
-            "sd" => a.sd,
-            "min" => a.min,
-            "p5" => a.p5,
-            "p50" => a.p50,
-            "p95" => a.p95,
-            "p99" => a.p99,
-            _ => a.max,
-        }
+        self.metrics.get(&o.metric)?.stat(&o.stat)
     }
 }
 

@@ -228,6 +228,25 @@ pub fn human_signed(metric: &str, x: Option<f64>) -> String {
     }
 }
 
+/// A compared statistic as people read it: a rate as a percentage, else in the metric's units.
+pub fn compare_value(metric: &str, stat: &str, x: Option<f64>) -> String {
+    if stat == "rate" {
+        x.map_or("-".into(), pct)
+    } else {
+        human_value(metric, x)
+    }
+}
+
+/// A difference of a compared statistic, signed: percentage points for a rate, else the
+/// metric's units.
+pub fn compare_diff(metric: &str, stat: &str, x: Option<f64>) -> String {
+    if stat == "rate" {
+        x.map_or("-".into(), |v| format!("{:+.1} pp", v * 100.0))
+    } else {
+        human_signed(metric, x)
+    }
+}
+
 /// A count as people read it: whole numbers as they are, others to one decimal.
 pub fn count_text(x: f64) -> String {
     fmt(Some(x), Unit::Count)

@@ -123,6 +123,19 @@ pub fn scatter<DB: DrawingBackend>(
     draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
+impl TradePoint {
+    /// Sweep or tune point number `point` at `(x, y)`, labelled with its number.
+    pub fn numbered(point: usize, x: f64, y: f64, pareto: bool, recommended: bool) -> TradePoint {
+        TradePoint {
+            label: format!(" {point}"),
+            x,
+            y,
+            pareto,
+            recommended,
+        }
+    }
+}
+
 fn max_of(it: impl Iterator<Item = f64>) -> f64 {
     it.fold(f64::MIN, f64::max)
 }
