@@ -781,11 +781,7 @@ fn chaos_finds_shrinks_and_reproduces_violations() {
             "{file} differs across thread counts"
         );
     }
-    let reproducers: Vec<_> = std::fs::read_dir(a.join("violations"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(!reproducers.is_empty());
+    let reproducers = reproducers(&a);
     for r in &reproducers {
         let text = std::fs::read_to_string(r).unwrap();
         assert!(
@@ -1079,11 +1075,7 @@ fn chaos_reproducers_of_an_inventory_fleet_load_from_the_violations_folder() {
         1
     );
     let inventory = std::path::absolute(folder.join("devices.csv")).unwrap();
-    let reproducers: Vec<_> = std::fs::read_dir(out.join("violations"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert!(!reproducers.is_empty());
+    let reproducers = reproducers(&out);
     for r in &reproducers {
         let text = std::fs::read_to_string(r).unwrap();
         assert!(
@@ -1092,4 +1084,14 @@ fn chaos_reproducers_of_an_inventory_fleet_load_from_the_violations_folder() {
         );
         fleetsim().arg("check").arg(r).assert().code(1);
     }
+}
+
+/// The reproducer files a chaos campaign wrote into `out/violations/` (at least one).
+fn reproducers(out: &Path) -> Vec<std::path::PathBuf> {
+    let files: Vec<_> = std::fs::read_dir(out.join("violations"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(!files.is_empty(), "no reproducer in {}", out.display());
+    files
 }
