@@ -928,3 +928,45 @@ fn telemetry_drop_loses_crash_reports_but_not_the_truth() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regressions: answers that were silently wrong
+// ---------------------------------------------------------------------------------------------
+
+/// With half the result reports lost, each lost one used to leave its device in flight for
+/// ever (its time-out was taken for stale once the device moved on), so `max_in_flight = 100`
+/// filled up with ghosts and the rollout stalled near 100 / 2000 devices. Now the in-progress
+/// time-out ends the execution on the backend's side and frees the slot: every device updates.
+/// Derivation of the horizon: a slot is held ~91 s by a heard report and 6 h by a lost one;
+/// with half lost the mean hold is ≈ 3 h, so 100 slots pass ≈ 33 devices an hour and 2000
+/// devices need ≈ 60 h — the 10-day horizon leaves a wide margin. The control (no drop)
+/// finishes too; the time-outs are about half of the first reports (Binomial(2000, 0.5): SE
+/// 22, tolerance 150).
+#[test]
+fn regression_lost_result_reports_end_in_a_time_out() {
+    let drop =
+        "[[fault]]\nkind = \"telemetry-drop\"\nat = \"0s\"\nduration = \"10d\"\nprobability = 0.5";
+    let policy =
+        "max_in_flight = 100\ntimeout = \"6h\"\nretry = { attempts = 3, backoff = \"30m\" }";
+    let long = |s: String| s.replace("horizon = \"3d\"", "horizon = \"10d\"");
+    let lossy = outcomes(&long(world("", "", policy, ALL, drop)));
+    let control = outcomes(&long(world("", "", policy, ALL, "")));
+    for (l, c) in lossy.iter().zip(&control) {
+        assert_eq!(c.completion, Some(1.0));
+        assert!(
+            l.completion.unwrap() >= 0.99,
+            "lost reports stall the rollout: completion {:?}",
+            l.completion
+        );
+        assert!(
+            (l.observed_timed_out as f64 - 1000.0).abs() < 150.0,
+            "time-outs {}",
+            l.observed_timed_out
+        );
+        // Retried executions on devices already on the target report success, so the backend
+        // hears of most successes in the end (each retry loses half again: after 3 attempts
+        // about 1/8 of the devices are still unheard of).
+        assert!(l.observed_success > 1600, "{}", l.observed_success);
+        assert!(l.peak_in_flight <= 100);
+    }
+}

@@ -181,6 +181,9 @@ pub struct Device {
     pub battery_epoch: u16,
     /// The backend has received an A/B self-revert from this device.
     pub revert_reported: bool,
+    /// Executions started (wrapping): the backend's name for the attempt now in flight, so
+    /// that an in-progress time-out knows whether it still belongs to it.
+    pub execution: u8,
 }
 
 impl Device {

@@ -79,6 +79,10 @@ impl Sim<'_> {
         let target = self.sc.policy.target;
         let version = self.dev[d as usize].version;
         if version >= target {
+            if self.dev[d as usize].has(flag::STARTED) {
+                // Re-notified after a time-out whose result was lost: confirm the success.
+                return self.confirm_on_target(d);
+            }
             self.dev[d as usize].enter(Phase::Idle);
             return;
         }
@@ -210,6 +214,7 @@ impl Sim<'_> {
         let dv = &mut self.dev[d as usize];
         dv.installing = hop;
         dv.attempts = dv.attempts.saturating_add(1);
+        dv.execution = dv.execution.wrapping_add(1);
         // Whatever deferred it before, the device is past its preflight now.
         dv.clear(flag::DEFERRED);
         // A device whose last result never reached the backend is still counted in flight.
@@ -219,7 +224,7 @@ impl Sim<'_> {
         if dv.job == Job::Update {
             dv.set(flag::STARTED);
         }
-        let tag = attempt_tag(dv);
+        let tag = execution_tag(dv);
         self.in_flight += newly_in_flight as u64;
         self.c.peak_in_flight = self.c.peak_in_flight.max(self.in_flight);
         if first_start {
@@ -776,15 +781,21 @@ impl Sim<'_> {
     }
 
     /// The in-progress timeout of an attempt (AWS `inProgressTimeoutInMinutes`): the backend
-    /// marks the attempt timed out. A device still downloading or waiting abandons the attempt
-    /// and retries; one already installing finishes, and its later report replaces the time-out.
+    /// marks the execution timed out and frees its in-flight slot. A device still downloading or
+    /// waiting abandons the attempt and retries; one already installing finishes, and its later
+    /// report replaces the time-out. A device that finished the attempt but whose report was
+    /// lost (`telemetry-drop`) is retried by the backend like any timed-out execution (AWS
+    /// `TIMED_OUT` → `retry`); already on the target, it then reports success.
     pub(crate) fn on_timeout(&mut self, d: u32, tag: u32) {
         let dv = self.dev[d as usize];
-        if !dv.in_flight || attempt_tag(&dv) != tag {
+        // Only a new attempt changes the execution number; the device moving on by itself
+        // (its report lost) does not make the time-out stale.
+        if !dv.in_flight || tag as u8 != dv.execution {
             return;
         }
+        let update = tag >> 8 == Job::Update as u32;
         self.c.fail(Failure::Timeout);
-        if dv.job == Job::Update && !dv.has(flag::TIMED_OUT) {
+        if update && !dv.has(flag::TIMED_OUT) {
             self.dev[d as usize].set(flag::TIMED_OUT);
             self.ro.on_timed_out(dv.stage);
         }
@@ -792,7 +803,7 @@ impl Sim<'_> {
             self.end_segment(d);
         }
         self.leave_in_flight(d);
-        if dv.job == Job::Update {
+        if update {
             self.ro_record_result(d, Some(Failure::Timeout));
         }
         match dv.phase {
@@ -803,11 +814,46 @@ impl Sim<'_> {
                 self.dev[d as usize].downloaded_kbit = 0.0;
                 self.retry_or_fail(d, 0);
             }
+            Phase::Idle if update && dv.job == Job::None && !dv.has(flag::JOB_FAILED) => {
+                self.retry_lost_result(d)
+            }
             _ => {}
         }
-        if dv.job == Job::Update {
+        if update {
             self.after_result(d);
         }
+    }
+
+    /// The backend retries an execution whose result it never heard (the device had already
+    /// succeeded): the device is notified again after `backoff` while attempts remain.
+    fn retry_lost_result(&mut self, d: u32) {
+        let (attempts, backoff) = (self.sc.policy.attempts, self.sc.policy.backoff_ms);
+        let dv = &mut self.dev[d as usize];
+        if (dv.attempts as u32) < attempts && !self.ro.rolling_back() {
+            dv.job = Job::Update;
+            dv.enter(Phase::Pending);
+            self.schedule_check_in(d, self.now.plus(backoff.max(1)));
+        }
+    }
+
+    /// A retried execution on a device that already runs the target: it reports success at
+    /// once (through the same report path, so the report can be lost again).
+    fn confirm_on_target(&mut self, d: u32) {
+        if self.in_flight >= self.sc.policy.max_in_flight {
+            return self.defer(d, Reason::InFlightLimit, self.now);
+        }
+        let dv = &mut self.dev[d as usize];
+        dv.attempts = dv.attempts.saturating_add(1);
+        dv.execution = dv.execution.wrapping_add(1);
+        let newly_in_flight = !dv.in_flight;
+        dv.in_flight = true;
+        let tag = execution_tag(dv);
+        self.in_flight += newly_in_flight as u64;
+        self.c.peak_in_flight = self.c.peak_in_flight.max(self.in_flight);
+        if let Some(timeout) = self.sc.policy.timeout_ms {
+            self.schedule(self.now.plus(timeout), Kind::Timeout, d, tag);
+        }
+        self.await_report(d, None);
     }
 
     /// Battery level of device `d` at `t` (1.0 on mains).
@@ -868,9 +914,12 @@ impl Sim<'_> {
     }
 }
 
-/// Identifies one attempt, so a stale time-out is recognised.
-fn attempt_tag(d: &super::device::Device) -> u32 {
-    (d.installing as u32) << 16 | (d.attempts as u32) << 8 | d.job as u32
+/// Identifies the execution a time-out belongs to (the job in the high byte, the execution
+/// number in the low one). It changes only when a new attempt starts, not when the device moves
+/// on by itself: a device whose result report was lost still holds its execution, and its
+/// time-out still ends it on the backend's side.
+fn execution_tag(d: &super::device::Device) -> u32 {
+    (d.job as u32) << 8 | d.execution as u32
 }
 
 fn dv_stage(d: &super::device::Device) -> u8 {
