@@ -970,3 +970,25 @@ fn regression_lost_result_reports_end_in_a_time_out() {
         assert!(l.peak_in_flight <= 100);
     }
 }
+
+/// A CDN error used to be drawn once per attempt, so a device that erred once erred on every
+/// re-fetch until the fault ended. Each finished download is now a draw of its own: at
+/// `error_rate = 0.1` the interrupted downloads are ≈ 0.1 / 0.9 per device (geometric retries:
+/// 2000 · 0.111 = 222, SD ≈ 16; tolerance 80), and time to 95 % stays close to the no-fault
+/// control (a re-fetch costs one check-in, a minute) instead of the fault's whole day.
+#[test]
+fn regression_cdn_errors_are_drawn_per_download() {
+    let cdn = "[[fault]]\nkind = \"cdn-degradation\"\nat = \"0s\"\nduration = \"1d\"\nbandwidth_factor = 1.0\nerror_rate = 0.1";
+    let faulty = outcomes(&world("", "", "", ALL, cdn));
+    let control = outcomes(&world("", "", "", ALL, ""));
+    for (f, c) in faulty.iter().zip(&control) {
+        let interrupted = f.failures_by_reason["download_interrupted"] as f64;
+        assert!(
+            (interrupted - 2000.0 * 0.1 / 0.9).abs() < 80.0,
+            "interrupted downloads {interrupted}"
+        );
+        let (t_f, t_c) = (f.time_to_95.unwrap(), c.time_to_95.unwrap());
+        assert!(t_f < t_c + 600.0, "time_to_95 {t_f} s vs control {t_c} s");
+        assert_eq!(f.completion, Some(1.0));
+    }
+}

@@ -184,6 +184,9 @@ pub struct Device {
     /// Executions started (wrapping): the backend's name for the attempt now in flight, so
     /// that an in-progress time-out knows whether it still belongs to it.
     pub execution: u8,
+    /// Downloads finished (wrapping): keys the per-download draws (CDN errors, corruption), so
+    /// that every fetch of an image, a re-fetch included, is a draw of its own.
+    pub fetches: u16,
 }
 
 impl Device {

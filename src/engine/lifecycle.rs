@@ -356,7 +356,10 @@ impl Sim<'_> {
         self.end_segment(d);
         let dv = &mut self.dev[d as usize];
         dv.downloaded_kbit = 0.0;
-        let draw = (dv.installs as u64) << 8 | dv.attempts as u64;
+        // Each finished download is a draw of its own: a device that re-fetches after a CDN
+        // error meets the fault afresh instead of repeating its first draw.
+        dv.fetches = dv.fetches.wrapping_add(1);
+        let draw = dv.fetches as u64;
         self.c
             .download_times_ms
             .push(self.now.0 - dv.download_start);
