@@ -319,7 +319,7 @@ fn window_past_horizon(w: &mut Sink, sc: &Scenario) {
         return;
     }
     let secs = |t: crate::engine::time::SimTime| human_secs(t.as_secs_f64());
-    w.push("policy.window", format!("the rollout window closes at {} (start {} + window {}), after simulation.horizon {}: the simulation ends first, so nothing is ever cancelled or stranded at the window's close; shorten `window` or lengthen the horizon", secs(p.window_end), secs(p.start), human_secs(p.window_end.as_secs_f64() - p.start.as_secs_f64()), secs(sc.horizon)));
+    w.push("policy.window", format!("the rollout window closes at {} (start {} + window {}), after simulation.horizon {}: the simulation ends before the window closes, so what the plan does at its close (cancelling the devices not yet reached) never happens in a run; shorten `window` or lengthen the horizon", secs(p.window_end), secs(p.start), human_secs(p.window_end.as_secs_f64() - p.start.as_secs_f64()), secs(sc.horizon)));
 }
 
 #[cfg(test)]
