@@ -68,9 +68,12 @@ enum RawCommand {
         scenarios: Vec<PathBuf>,
         #[arg(long = "set", value_name = "PATH=VALUE")]
         set: Vec<String>,
-        /// Print nothing for valid files (errors still go to stderr).
+        /// Print nothing for valid files (errors and warnings still go to stderr).
         #[arg(long)]
         quiet: bool,
+        /// Treat warnings (a plan that validates but cannot work as meant) as errors: exit 2.
+        #[arg(long)]
+        deny_warnings: bool,
         /// What to print on stdout.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -418,6 +421,8 @@ pub enum Command {
         scenarios: Vec<PathBuf>,
         overrides: Vec<(String, String)>,
         quiet: bool,
+        /// Warnings are errors (exit 2).
+        deny_warnings: bool,
         format: Format,
     },
     Check(CheckConfig),
@@ -525,11 +530,13 @@ pub fn parse() -> Result<Command> {
             scenarios,
             set,
             quiet,
+            deny_warnings,
             format,
         } => Ok(Command::Validate {
             scenarios,
             overrides: parse_sets(&set)?,
             quiet,
+            deny_warnings,
             format,
         }),
         RawCommand::Check(a) => {

@@ -25,6 +25,7 @@ pub mod error;
 pub mod fault;
 pub mod fleet;
 pub mod metrics;
+pub mod out;
 pub mod policy;
 pub mod report;
 pub mod scenario;

@@ -167,7 +167,7 @@ impl Campaign<'_> {
 }
 
 pub(crate) fn chaos_command(cfg: &ChaosConfig) -> Result<i32> {
-    let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
+    let base = super::load(Some(&cfg.scenario), &cfg.overrides)?;
     if base.expects.is_empty() {
         return Err(Error::Usage(format!("{}: a chaos campaign looks for schedules that break [[expect]] assertions; the scenario has none", base.file)));
     }
@@ -210,11 +210,11 @@ pub(crate) fn chaos_command(cfg: &ChaosConfig) -> Result<i32> {
         (false, Format::Json) => {
             let json = std::fs::read_to_string(out.join("chaos.json"))
                 .map_err(|e| crate::error::Error::io("cannot read chaos.json back", e))?;
-            print!("{json}");
+            crate::out::text(&json)?;
         }
         (false, Format::Table) => {
-            print!("{}", table(&base, campaigns, c.campaign_seed, &found));
-            println!("\nreport: {}/", out.display());
+            crate::out::text(&table(&base, campaigns, c.campaign_seed, &found))?;
+            crate::out::line(&format!("\nreport: {}/", out.display()))?;
         }
     }
     Ok(if found.is_empty() { 0 } else { 1 })

@@ -9,14 +9,14 @@ use crate::cli::{CheckConfig, Format};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
 use crate::report::progress::Progress;
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
 use std::path::Path;
 
 pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
     let mut runs = Vec::new();
     let mut sources = Vec::new();
     for path in &cfg.scenarios {
-        let sc = scenario::load_file(path, &cfg.overrides)?;
+        let sc = super::load(Some(path), &cfg.overrides)?;
         let reps = match cfg.shard {
             Some((k, n)) => super::shard_range(sc.replications, k, n),
             None => 0..sc.replications,
@@ -45,10 +45,10 @@ pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
         });
         let out = ShardFile::new((k, n), Payload::Check { suites: sources }).write(&out)?;
         if !cfg.quiet {
-            println!(
+            crate::out::line(&format!(
                 "check shard {k}/{n} → {}/ (evaluate with `fleetsim merge`)",
                 out.display()
-            );
+            ))?;
         }
         return Ok(0);
     }
@@ -68,7 +68,7 @@ pub(crate) fn finish_check(
     for (sc, outcomes) in runs {
         let verdicts = expect::evaluate(&sc.expects, &outcomes);
         if format == Format::Table {
-            print_verdicts(&sc, &verdicts, outcomes.len(), quiet);
+            print_verdicts(&sc, &verdicts, outcomes.len(), quiet)?;
         }
         json.push(serde_json::json!({
             "scenario": sc.name, "file": sc.file, "seed": sc.seed,
@@ -89,26 +89,34 @@ pub(crate) fn finish_check(
         .count();
     let total: usize = suites.iter().map(|s| s.2.len()).sum();
     match format {
-        Format::Table => println!("{} passed, {} failed", total - violations, violations),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+        Format::Table => crate::out::line(&format!(
+            "{} passed, {} failed",
+            total - violations,
+            violations
+        ))?,
+        Format::Json => crate::out::line(
+            &serde_json::to_string_pretty(&serde_json::json!({
                 "scenarios": json, "passed": total - violations, "failed": violations,
             }))
-            .unwrap_or_default()
-        ),
+            .unwrap_or_default(),
+        )?,
     }
     Ok(if violations > 0 { 1 } else { 0 })
 }
 
-fn print_verdicts(sc: &Scenario, verdicts: &[expect::Verdict], replications: usize, quiet: bool) {
+fn print_verdicts(
+    sc: &Scenario,
+    verdicts: &[expect::Verdict],
+    replications: usize,
+    quiet: bool,
+) -> Result<()> {
     if !quiet {
-        println!(
+        crate::out::line(&format!(
             "{} ({}, {} replications, seed {})",
             sc.name, sc.file, replications, sc.seed
-        );
+        ))?;
         if verdicts.is_empty() {
-            println!("  (no [[expect]] entries)");
+            crate::out::line("  (no [[expect]] entries)")?;
         }
     }
     for v in verdicts.iter().filter(|v| !quiet || !v.passed) {
@@ -117,11 +125,12 @@ fn print_verdicts(sc: &Scenario, verdicts: &[expect::Verdict], replications: usi
             format!(" [95% CI {} – {}]", expect::fmt(lo), expect::fmt(hi))
         });
         let verdict = if v.passed { "pass" } else { "FAIL" };
-        println!(
+        crate::out::line(&format!(
             "  {verdict}  {:<40} observed {observed}{interval}",
             v.bound_text()
-        );
+        ))?;
     }
+    Ok(())
 }
 
 /// Under GitHub Actions: `::error` annotations for violations and a Markdown table appended
@@ -144,7 +153,7 @@ fn github_annotations(
                 let line = lines
                     .as_ref()
                     .map_or(String::new(), |l| format!(",line={}", l[i]));
-                println!(
+                crate::out::line(&format!(
                     "::error file={}{line},title={}::{}",
                     gh_property(file),
                     gh_property("fleetsim check"),
@@ -152,7 +161,7 @@ fn github_annotations(
                         "{name}: expected {}, observed {observed}",
                         v.bound_text()
                     ))
-                );
+                ))?;
             }
             md.push_str(&format!(
                 "| {name} | `{}` | {observed} | {} |\n",

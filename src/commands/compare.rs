@@ -12,7 +12,8 @@ use crate::report::{progress::Progress, table, Staging};
 use crate::scenario;
 
 pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
-    let base = scenario::load_file(&cfg.base, &cfg.overrides)?;
+    let (base, base_warnings) = scenario::load_file_warned(&cfg.base, &cfg.overrides)?;
+    super::validate::print_warnings(&base_warnings);
     // The candidate runs on the base's seed and replication count: common random numbers.
     let mut cand_overrides = cfg.overrides.clone();
     cand_overrides.extend(cfg.candidate_overrides.iter().cloned());
@@ -22,7 +23,13 @@ pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
         base.replications.to_string(),
     ));
     let candidate_path = cfg.candidate.as_deref().unwrap_or(&cfg.base);
-    let candidate = scenario::load_file(candidate_path, &cand_overrides)?;
+    let (candidate, cand_warnings) = scenario::load_file_warned(candidate_path, &cand_overrides)?;
+    // Warnings the candidate shares with the base (one file, other overrides) print once.
+    let new_warnings: Vec<_> = cand_warnings
+        .into_iter()
+        .filter(|w| !base_warnings.contains(w))
+        .collect();
+    super::validate::print_warnings(&new_warnings);
     let progress = Progress::new(2 * base.replications, cfg.quiet, "compare");
     let opts = RunOptions {
         threads: cfg.threads,
@@ -73,10 +80,10 @@ pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
     let out = staging.commit()?;
     if !cfg.quiet {
         match cfg.format {
-            Format::Json => print!("{json}"),
+            Format::Json => crate::out::text(&json)?,
             Format::Table => {
-                print!("{}", table::render_compare(&base, &doc.rows, cfg.tolerance));
-                print_report_path(&out, cfg.report);
+                crate::out::text(&table::render_compare(&base, &doc.rows, cfg.tolerance))?;
+                print_report_path(&out, cfg.report)?;
             }
         }
     }

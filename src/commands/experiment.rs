@@ -79,12 +79,13 @@ fn write_experiment(
 }
 
 /// Prints where the results went: the HTML report when one was written, else the folder.
-pub(crate) fn print_report_path(out: &Path, report: bool) {
+pub(crate) fn print_report_path(out: &Path, report: bool) -> Result<()> {
     if report {
-        println!("\nreport: {}", out.join("report.html").display());
+        crate::out::line(&format!("\nreport: {}", out.join("report.html").display()))?;
     } else {
-        println!("\nreport: {}/", out.display());
+        crate::out::line(&format!("\nreport: {}/", out.display()))?;
     }
+    Ok(())
 }
 
 fn csv_bytes(write: impl FnOnce(&Path) -> Result<()>) -> Result<Vec<u8>> {
@@ -135,7 +136,7 @@ fn objective_text(o: &Objective) -> String {
 
 pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
     let started = Instant::now();
-    let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
+    let base = super::load(Some(&cfg.scenario), &cfg.overrides)?;
     let mine = my_points(grid(&cfg.axes)?, cfg.shard);
     let progress = Progress::new(mine.len() as u64 * base.replications, cfg.quiet, "sweep");
     let opts = RunOptions {
@@ -168,7 +169,7 @@ pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
             &format!("-sweep-shard-{k}-of-{n}"),
         ))?;
         if !cfg.quiet {
-            println!("sweep shard {k}/{n} → {}/", out.display());
+            crate::out::line(&format!("sweep shard {k}/{n} → {}/", out.display()))?;
         }
         return Ok(0);
     }
@@ -258,10 +259,12 @@ pub(crate) fn finish_sweep(
     )?;
     match (output.quiet, output.format) {
         (true, _) => {}
-        (false, crate::cli::Format::Json) => print!("{}", String::from_utf8_lossy(&files[1].1)),
+        (false, crate::cli::Format::Json) => {
+            crate::out::text(&String::from_utf8_lossy(&files[1].1))?
+        }
         (false, crate::cli::Format::Table) => {
-            print!("{}", sweep_table(&points));
-            print_report_path(&out, output.report);
+            crate::out::text(&sweep_table(&points))?;
+            print_report_path(&out, output.report)?;
         }
     }
     Ok(0)
@@ -269,7 +272,7 @@ pub(crate) fn finish_sweep(
 
 pub(crate) fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
     let started = Instant::now();
-    let base = scenario::load_file(&cfg.scenario, &cfg.overrides)?;
+    let base = super::load(Some(&cfg.scenario), &cfg.overrides)?;
     if base.versions[base.policy.target as usize]
         .defects
         .iter()
@@ -314,7 +317,7 @@ pub(crate) fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
             &format!("-tune-shard-{k}-of-{n}"),
         ))?;
         if !cfg.quiet {
-            println!("tune shard {k}/{n} → {}/", out.display());
+            crate::out::line(&format!("tune shard {k}/{n} → {}/", out.display()))?;
         }
         return Ok(0);
     }
@@ -421,10 +424,12 @@ pub(crate) fn finish_tune(
     )?;
     match (output.quiet, output.format) {
         (true, _) => {}
-        (false, crate::cli::Format::Json) => print!("{}", String::from_utf8_lossy(&files[1].1)),
+        (false, crate::cli::Format::Json) => {
+            crate::out::text(&String::from_utf8_lossy(&files[1].1))?
+        }
         (false, crate::cli::Format::Table) => {
-            print!("{}", tune_table(&points, max_false_halt));
-            print_report_path(&out, output.report);
+            crate::out::text(&tune_table(&points, max_false_halt))?;
+            print_report_path(&out, output.report)?;
         }
     }
     Ok(0)

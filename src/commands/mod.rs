@@ -30,8 +30,9 @@ pub fn execute(cmd: Command) -> Result<i32> {
             scenarios,
             overrides,
             quiet,
+            deny_warnings,
             format,
-        } => validate::validate_command(&scenarios, &overrides, quiet, format),
+        } => validate::validate_command(&scenarios, &overrides, quiet, deny_warnings, format),
         Command::Check(cfg) => check::check_command(&cfg),
         Command::Compare(cfg) => compare::compare_command(&cfg),
         Command::Sweep(cfg) => experiment::sweep_command(&cfg),
@@ -41,16 +42,20 @@ pub fn execute(cmd: Command) -> Result<i32> {
     }
 }
 
+/// Loads the scenario a command runs (the built-in reference without a file) and prints its
+/// warnings on stderr, once.
 pub(crate) fn load(path: Option<&Path>, overrides: &[(String, String)]) -> Result<Scenario> {
-    match path {
-        Some(p) => scenario::load_file(p, overrides),
-        None => scenario::load_str(
+    let (sc, warnings) = match path {
+        Some(p) => scenario::load_file_warned(p, overrides)?,
+        None => scenario::load_str_warned(
             scenario::REFERENCE,
             scenario::REFERENCE_LABEL,
             Path::new("."),
             overrides,
-        ),
-    }
+        )?,
+    };
+    validate::print_warnings(&warnings);
+    Ok(sc)
 }
 
 /// A scenario name as a folder name.
@@ -72,11 +77,19 @@ pub(crate) fn sanitize(name: &str) -> String {
     }
 }
 
-/// Writes a single file through a temporary sibling and a rename.
+/// Writes a single file through a temporary sibling and a rename. A target that exists and is
+/// not a regular file (`/dev/stdout`, a pipe, `/dev/full`) is written in place: renaming over
+/// it would replace the device rather than write to it.
 pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::write(path, bytes)
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e));
+    }
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)
-        .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
+    std::fs::write(&tmp, bytes).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(format!("cannot write {}", path.display()), e)
+    })?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Error::io(format!("cannot write {}", path.display()), e)

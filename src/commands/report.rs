@@ -24,7 +24,7 @@ pub(crate) fn report_command(dir: &Path, quiet: bool) -> Result<i32> {
     crate::report::render::render(staging.dir())?;
     let out = staging.commit()?;
     if !quiet {
-        println!("report: {}", out.join("report.html").display());
+        crate::out::line(&format!("report: {}", out.join("report.html").display()))?;
     }
     Ok(0)
 }

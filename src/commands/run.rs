@@ -39,13 +39,13 @@ pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
         &format!("-shard-{k}-of-{n}"),
     ))?;
     if !cfg.quiet {
-        println!(
+        crate::out::line(&format!(
             "shard {k}/{n}: replications {}..{} of {} → {}/",
             reps.start,
             reps.end,
             sc.replications,
             out.display()
-        );
+        ))?;
     }
     Ok(())
 }
@@ -89,23 +89,22 @@ pub(crate) fn write_run_report(
     let out = staging.commit()?;
     match (cfg.quiet, cfg.format) {
         (true, _) => {}
-        (false, Format::Table) => print!(
-            "{}",
-            table::render(sc, &summary, result.outcomes.len() as u64)
-        ),
-        (false, Format::Json) => print!("{summary_json}"),
+        (false, Format::Table) => {
+            crate::out::text(&table::render(sc, &summary, result.outcomes.len() as u64))?
+        }
+        (false, Format::Json) => crate::out::text(&summary_json)?,
     }
     if !cfg.quiet && cfg.format == Format::Table {
-        super::experiment::print_report_path(&out, cfg.report);
+        super::experiment::print_report_path(&out, cfg.report)?;
     }
-    eprintln!(
+    crate::out::note(&format!(
         "{} replications, {} events in {:.2} s ({:.1} M events/s, {} threads)",
         perf.replications,
         perf.events,
         wall_ms as f64 / 1000.0,
         perf.events_per_sec / 1e6,
         perf.threads
-    );
+    ));
     Ok(())
 }
 

@@ -30,6 +30,13 @@ pub struct Staging {
 
 impl Staging {
     pub fn new(out: &Path) -> Result<Staging> {
+        // `commit` renames over `out`: never do that to a file or a device (`--out /dev/full`).
+        if std::fs::symlink_metadata(out).is_ok_and(|m| !m.is_dir()) {
+            return Err(Error::io(
+                format!("cannot write the report folder {}", out.display()),
+                std::io::Error::other("it exists and is not a folder; choose another --out"),
+            ));
+        }
         let parent = out
             .parent()
             .filter(|p| !p.as_os_str().is_empty())

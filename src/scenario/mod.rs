@@ -17,8 +17,11 @@ pub mod selector;
 pub mod validate;
 pub mod validate_chaos;
 pub mod validate_policy;
+pub mod warn_durations;
+pub mod warnings;
 
 pub use model::Scenario;
+pub use warnings::{warnings, Warning};
 
 use crate::error::{Error, InputError, Result};
 use std::path::Path;
@@ -29,6 +32,14 @@ pub const REFERENCE_LABEL: &str = "<built-in reference>";
 
 /// Reads, overrides and validates a scenario file.
 pub fn load_file(path: &Path, overrides: &[(String, String)]) -> Result<Scenario> {
+    load_file_warned(path, overrides).map(|(sc, _)| sc)
+}
+
+/// [`load_file`], with the warnings of the plan (SPEC §3) that validated.
+pub fn load_file_warned(
+    path: &Path,
+    overrides: &[(String, String)],
+) -> Result<(Scenario, Vec<Warning>)> {
     let label = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::Input(vec![InputError {
@@ -39,7 +50,7 @@ pub fn load_file(path: &Path, overrides: &[(String, String)]) -> Result<Scenario
         }])
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
-    load_str(&text, &label, base, overrides)
+    load_str_warned(&text, &label, base, overrides)
 }
 
 /// The scenario text with `--set` overrides applied: what a shard records so that `merge` can
@@ -69,6 +80,28 @@ pub fn load_str(
     base_dir: &Path,
     overrides: &[(String, String)],
 ) -> Result<Scenario> {
+    parse(text, label, base_dir, overrides).map(|(sc, _)| sc)
+}
+
+/// [`load_str`], with the warnings of the plan (SPEC §3) that validated.
+pub fn load_str_warned(
+    text: &str,
+    label: &str,
+    base_dir: &Path,
+    overrides: &[(String, String)],
+) -> Result<(Scenario, Vec<Warning>)> {
+    let (sc, text) = parse(text, label, base_dir, overrides)?;
+    let found = warnings(&sc, &text, label);
+    Ok((sc, found))
+}
+
+/// The validated scenario and the text it was validated from (overrides applied).
+fn parse(
+    text: &str,
+    label: &str,
+    base_dir: &Path,
+    overrides: &[(String, String)],
+) -> Result<(Scenario, String)> {
     let text = overrides::apply(text, label, overrides)?;
     let de = toml::Deserializer::new(&text);
     let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
@@ -82,7 +115,8 @@ pub fn load_str(
             message: friendly_serde_message(inner.message()),
         }])
     })?;
-    validate::validate(raw, &text, label, base_dir)
+    let sc = validate::validate(raw, &text, label, base_dir)?;
+    Ok((sc, text))
 }
 
 /// The dotted key path of a serde error, without the private field names through which `toml`
