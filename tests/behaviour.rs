@@ -992,3 +992,28 @@ fn regression_cdn_errors_are_drawn_per_download() {
         assert_eq!(f.completion, Some(1.0));
     }
 }
+
+/// A stage that takes every device of its populations leaves no control "of the same
+/// populations still on the old version": a `max_ratio_vs_control` check used to pass every
+/// time (0 halts with a ×5 crash defect). It is now insufficient, handled by `on_insufficient`:
+/// `fail` (the default) halts with `gate:all:insufficient`, `pass` passes and says so.
+#[test]
+fn regression_ratio_check_without_control_is_insufficient_not_a_pass() {
+    let defect = "[[release.defect]]\neffect = \"crash-rate\"\nprobability = 1.0\nfactor = 5.0\n";
+    let gate = |on_insufficient: &str| {
+        format!(
+            "[[policy.stage]]\nname = \"all\"\nselect = {{}}\npercent = 100\nbake = \"1d\"\non_insufficient = \"{on_insufficient}\"\n[policy.stage.gate]\nmin_devices = 20\ntest = \"point\"\non_fail = \"abort\"\n[[policy.stage.gate.check]]\nmetric = \"crash_rate\"\nmax_ratio_vs_control = 1.5\n"
+        )
+    };
+    let failed = outcomes(&world("crash_rate = 1.0", defect, "", &gate("fail"), ""));
+    let passed = outcomes(&world("crash_rate = 1.0", defect, "", &gate("pass"), ""));
+    for (f, p) in failed.iter().zip(&passed) {
+        assert_eq!(f.halt_reason.as_deref(), Some("gate:all:insufficient"));
+        let rec = f.gates.iter().find(|g| g.check == "crash_rate").unwrap();
+        assert_eq!(rec.decision, "insufficient:fail", "{rec:?}");
+        assert!(!rec.passed && rec.bound.is_none());
+        assert!(!p.halted);
+        let rec = p.gates.iter().find(|g| g.check == "crash_rate").unwrap();
+        assert_eq!(rec.decision, "insufficient:pass", "{rec:?}");
+    }
+}

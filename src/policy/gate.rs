@@ -8,6 +8,10 @@
 //!   ratio of two Poisson rates (counts over exposure).
 //! - A check with no data yet (empty denominator) passes: there is no evidence against the
 //!   release, and `min_devices` is what guards against judging on too little.
+//! - A `max_ratio_vs_control` check whose control group has no exposure (a stage that took
+//!   every device of its populations, or a control not heard from since the stage opened) has
+//!   nothing to compare with: it is *insufficient*, never a pass, and the stage's
+//!   `on_insufficient` decides what happens.
 
 use super::rollout::GateRecord;
 use crate::analysis::stats::{poisson_lower, rate_ratio_lower, wilson, z_quantile};
@@ -36,19 +40,43 @@ impl Ratio {
     }
 }
 
-/// Judges a gate now. Returns whether every check passed, and one record per check.
-pub fn evaluate(sim: &mut Sim, stage: usize, gate: &Gate) -> (bool, Vec<GateRecord>) {
+/// What a gate evaluation concluded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// A check proved the release past a threshold.
+    Fail,
+    /// No check failed, but at least one had nothing to judge against (see the module docs).
+    Insufficient,
+}
+
+/// The decision text of a check that had nothing to judge against.
+pub const INSUFFICIENT: &str = "insufficient";
+
+/// Judges a gate now. Returns the verdict, and one record per check.
+pub fn evaluate(sim: &mut Sim, stage: usize, gate: &Gate) -> (Verdict, Vec<GateRecord>) {
     let mut records = Vec::with_capacity(gate.checks.len());
     for check in &gate.checks {
         records.push(evaluate_check(sim, stage, gate, check));
     }
-    (records.iter().all(|r| r.passed), records)
+    let verdict = if records
+        .iter()
+        .any(|r| !r.passed && r.decision != INSUFFICIENT)
+    {
+        Verdict::Fail
+    } else if records.iter().any(|r| r.decision == INSUFFICIENT) {
+        Verdict::Insufficient
+    } else {
+        Verdict::Pass
+    };
+    (verdict, records)
 }
 
 fn evaluate_check(sim: &mut Sim, stage: usize, gate: &Gate, check: &Check) -> GateRecord {
     let cohort = observe(sim, stage, check, false);
     let z = z_quantile(gate.confidence);
     let wilson_test = gate.test == TestKind::Wilson;
+    let mut insufficient = false;
     let (observed, bound, threshold, passed) = match check.bound {
         Bound::Max(max) => {
             let bound = wilson_test
@@ -66,13 +94,14 @@ fn evaluate_check(sim: &mut Sim, stage: usize, gate: &Gate, check: &Check) -> Ga
         }
         Bound::MaxRatioVsControl(max) => {
             let control = observe(sim, stage, check, true);
+            insufficient = control.base <= 0.0;
             let ratio = match (cohort.value(), control.value()) {
                 (Some(a), Some(b)) if b > 0.0 => Some(a / b),
                 (Some(a), Some(_)) if a > 0.0 => Some(f64::INFINITY),
                 (Some(_), Some(_)) => Some(1.0),
                 _ => None,
             };
-            let bound = wilson_test.then(|| {
+            let bound = (wilson_test && !insufficient).then(|| {
                 rate_ratio_lower(
                     cohort.count as u64,
                     cohort.base,
@@ -82,8 +111,18 @@ fn evaluate_check(sim: &mut Sim, stage: usize, gate: &Gate, check: &Check) -> Ga
                 )
             });
             let judged = if wilson_test { bound } else { ratio };
-            (ratio, bound, max, judged.is_none_or(|v| v <= max))
+            (
+                ratio,
+                bound,
+                max,
+                !insufficient && judged.is_none_or(|v| v <= max),
+            )
         }
+    };
+    let decision = match (insufficient, passed) {
+        (true, _) => INSUFFICIENT,
+        (false, true) => "pass",
+        (false, false) => "fail",
     };
     GateRecord {
         stage: sim.sc.policy.stages[stage].name.clone(),
@@ -96,7 +135,7 @@ fn evaluate_check(sim: &mut Sim, stage: usize, gate: &Gate, check: &Check) -> Ga
         bound,
         threshold,
         passed,
-        decision: if passed { "pass" } else { "fail" }.into(),
+        decision: decision.into(),
     }
 }
 

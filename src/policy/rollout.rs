@@ -2,6 +2,7 @@
 //! exponential rate, gates judged after bake, continuous abort rules, and the actions pause /
 //! rollback / abort with the operator in the loop.
 
+use super::gate::Verdict;
 use crate::engine::device::{flag, Failure, Job, Phase, Reason, Reported};
 use crate::engine::queue::Kind;
 use crate::engine::rng::{Purpose, Stream};
@@ -498,28 +499,55 @@ impl Sim<'_> {
         let Some(gate) = &self.sc.policy.stages[i].gate else {
             return self.stage_passed(i);
         };
-        let (passed, records) = super::gate::evaluate(self, i, gate);
+        let (verdict, mut records) = super::gate::evaluate(self, i, gate);
         self.ro.stages[i].judged = true;
+        let on_insufficient = self.sc.policy.stages[i].on_insufficient;
+        mark_insufficient(&mut records, on_insufficient);
         self.ro.gate_log.extend(records);
-        if passed {
-            self.stage_passed(i);
-        } else {
-            let failed: Vec<String> = self
-                .ro
-                .gate_log
-                .iter()
-                .rev()
-                .take(gate.checks.len())
-                .filter(|r| !r.passed)
-                .map(|r| r.check.clone())
-                .collect();
-            let name = &self.sc.policy.stages[i].name;
-            self.act(
-                gate.on_fail,
-                format!("gate:{name}:{}", failed.join("+")),
-                PauseSource::Gate(i),
-            );
+        match (verdict, on_insufficient) {
+            (Verdict::Pass, _) | (Verdict::Insufficient, OnInsufficient::Pass) => {
+                self.stage_passed(i)
+            }
+            (Verdict::Insufficient, OnInsufficient::Extend) => {
+                // Judge again one bake (at least an hour) later: a control may appear.
+                self.ro.stages[i].judged = false;
+                let again = self.sc.policy.stages[i]
+                    .bake_ms
+                    .max(crate::engine::time::HOUR_MS);
+                self.schedule(self.now.plus(again), Kind::StageJudge, 0, i as u32);
+            }
+            (Verdict::Insufficient, OnInsufficient::Fail) => {
+                let name = &self.sc.policy.stages[i].name;
+                self.act(
+                    gate.on_fail,
+                    format!("gate:{name}:insufficient"),
+                    PauseSource::Gate(i),
+                );
+            }
+            (Verdict::Fail, _) => self.stage_failed(i),
         }
+    }
+
+    /// The stage's gate failed: its `on_fail` acts, naming the checks that failed.
+    fn stage_failed(&mut self, i: usize) {
+        let Some(gate) = &self.sc.policy.stages[i].gate else {
+            return;
+        };
+        let failed: Vec<String> = self
+            .ro
+            .gate_log
+            .iter()
+            .rev()
+            .take(gate.checks.len())
+            .filter(|r| r.decision == "fail")
+            .map(|r| r.check.clone())
+            .collect();
+        let name = &self.sc.policy.stages[i].name;
+        self.act(
+            gate.on_fail,
+            format!("gate:{name}:{}", failed.join("+")),
+            PauseSource::Gate(i),
+        );
     }
 
     /// Shadow gates follow the stage gate's schedule — ready once the cohort is notified and
@@ -547,7 +575,15 @@ impl Sim<'_> {
             return;
         }
         let g = &self.sc.policy.shadow_gates[k];
-        let (passed, mut records) = super::gate::evaluate(self, g.stage, &g.gate);
+        let (verdict, mut records) = super::gate::evaluate(self, g.stage, &g.gate);
+        let on_insufficient = self.sc.policy.stages[g.stage].on_insufficient;
+        mark_insufficient(&mut records, on_insufficient);
+        // A shadow gate is judged once: an insufficient check that would extend does not fire.
+        let passed = match verdict {
+            Verdict::Pass => true,
+            Verdict::Fail => false,
+            Verdict::Insufficient => on_insufficient != OnInsufficient::Fail,
+        };
         for r in &mut records {
             r.stage = format!("shadow:{}", g.name);
             if !r.passed {
@@ -802,6 +838,23 @@ impl Sim<'_> {
             stranded[reason as usize] += 1;
         }
         self.c.stranded = Some(stranded);
+    }
+}
+
+/// Gives the checks that had nothing to judge against the decision `on_insufficient` takes
+/// (`insufficient:fail`, `insufficient:pass`, `insufficient:extend`), as `min_devices` does.
+fn mark_insufficient(records: &mut [GateRecord], on_insufficient: OnInsufficient) {
+    let suffix = match on_insufficient {
+        OnInsufficient::Fail => "fail",
+        OnInsufficient::Pass => "pass",
+        OnInsufficient::Extend => "extend",
+    };
+    for r in records
+        .iter_mut()
+        .filter(|r| r.decision == super::gate::INSUFFICIENT)
+    {
+        r.decision = format!("{}:{suffix}", super::gate::INSUFFICIENT);
+        r.passed = on_insufficient == OnInsufficient::Pass;
     }
 }
 
