@@ -1017,3 +1017,47 @@ fn regression_ratio_check_without_control_is_insufficient_not_a_pass() {
         assert_eq!(rec.decision, "insufficient:pass", "{rec:?}");
     }
 }
+
+/// Devices whose rollback never completed were in neither `rolled_back` nor
+/// `rollback_refused`. Here the rollback image (500 MB) does not fit the free storage of about
+/// half the fleet (uniform 100–900 MB: P(< 500) = 0.5): those devices are `rollback_stranded`
+/// with reason `storage`, and `rolled_back + rollback_refused + rollback_stranded` equals the
+/// exposed devices that did not revert by themselves (counted from the device records). The
+/// storage share of the stranded is Binomial(n ≈ 400, 0.5): SE 0.025, tolerance 0.12 (~5 SE).
+#[test]
+fn regression_rollback_is_fully_accounted() {
+    let defect = "[[release.defect]]\neffect = \"boot-failure\"\nprobability = 0.2\n";
+    let gate = "min_devices = 20\ntest = \"point\"\non_fail = \"rollback\"\n[[policy.stage.gate.check]]\nmetric = \"update_failure_rate\"\nmax = 0.05\n";
+    let text = world(
+        "ab_slots = true\nstorage_free_mb = { dist = \"uniform\", min = 100, max = 900 }",
+        defect,
+        "rollback_to = \"1.0.0\"",
+        &canary(20, "1h", gate),
+        "",
+    )
+    .replacen("size_mb = 1\n", "size_mb = 500\n", 1);
+    let sc = scenario(&text);
+    for rep in 0..sc.replications {
+        let mut sim = Sim::new(&sc, rep, RunLimits::default()).unwrap();
+        sim.run().unwrap();
+        let o = sim.outcome();
+        assert!(o.halted && o.rolled_back > 0, "{:?}", o.halt_reason);
+        let had_to_go_back = sim
+            .dev
+            .iter()
+            .filter(|d| d.has(flag::EXPOSED) && !d.has(flag::REVERTED))
+            .count() as u64;
+        assert_eq!(
+            o.rolled_back + o.rollback_refused + o.rollback_stranded,
+            had_to_go_back,
+            "{o:?}"
+        );
+        assert_eq!(
+            o.rollback_stranded,
+            o.rollback_stranded_by_reason.values().sum::<u64>()
+        );
+        let storage = o.rollback_stranded_by_reason["storage"] as f64;
+        let share = storage / (o.rolled_back + storage as u64) as f64;
+        assert!((share - 0.5).abs() < 0.12, "storage-stranded share {share}");
+    }
+}

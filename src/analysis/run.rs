@@ -260,6 +260,9 @@ pub struct Summary {
     /// (battery, storage, bandwidth, metered, maintenance, API, in-flight limit …).
     #[serde(default)]
     pub deferrals_by_reason: BTreeMap<String, Aggregate>,
+    /// `rollback_stranded` by reason per replication.
+    #[serde(default)]
+    pub rollback_stranded_by_reason: BTreeMap<String, Aggregate>,
     pub halt_reasons: BTreeMap<String, u64>,
     pub final_stages: BTreeMap<String, u64>,
     /// Per shadow gate: how often and when it would have fired, and the harm by then.
@@ -293,6 +296,7 @@ pub fn numeric_metrics(o: &Outcome) -> Vec<(&'static str, Option<f64>)> {
         ("time_to_detect", o.time_to_detect),
         ("rolled_back", u(o.rolled_back)),
         ("rollback_refused", u(o.rollback_refused)),
+        ("rollback_stranded", u(o.rollback_stranded)),
         ("time_to_recover_95", o.time_to_recover_95),
         ("stranded", u(o.stranded)),
         ("security_violations", u(o.security_violations)),
@@ -381,6 +385,7 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
         stranded_by_reason: by(&|o| &o.stranded_by_reason),
         failures_by_reason: by(&|o| &o.failures_by_reason),
         deferrals_by_reason: by(&|o| &o.deferrals_by_reason),
+        rollback_stranded_by_reason: by(&|o| &o.rollback_stranded_by_reason),
         halt_reasons,
         final_stages,
     }

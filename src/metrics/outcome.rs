@@ -51,6 +51,16 @@ pub struct Outcome {
     pub false_halt: bool,
     pub rolled_back: u64,
     pub rollback_refused: u64,
+    /// Exposed devices that had to go back but whose rollback never completed (still on the
+    /// target at the end, not refused), so that `rolled_back + rollback_refused +
+    /// rollback_stranded` is every exposed device the rollback had to return.
+    #[serde(default)]
+    pub rollback_stranded: u64,
+    /// `rollback_stranded` by reason: `offline` (never came back online for it), a preflight
+    /// reason (`storage`, `battery`, …), `retries_exhausted`, `in_progress` (still under way
+    /// at the horizon), `not_notified` (the rollback's rate never reached it).
+    #[serde(default)]
+    pub rollback_stranded_by_reason: BTreeMap<String, u64>,
     /// Seconds from the rollback decision until 95 % of recoverable exposed devices ran
     /// their rollback version.
     pub time_to_recover_95: Option<f64>,
@@ -120,7 +130,7 @@ impl Sim<'_> {
             (Some(h), Some(d)) if d >= h => Some(secs(SimTime(d.0 - h.0))),
             _ => None,
         };
-        let (rolled_back_refused, time_to_recover_95) = self.rollback_outcome();
+        let rb = self.rollback_outcome();
         let final_stage = self
             .ro
             .halt_stage
@@ -146,8 +156,10 @@ impl Sim<'_> {
             time_to_detect,
             false_halt: halted && !defective,
             rolled_back: c.rolled_back,
-            rollback_refused: rolled_back_refused,
-            time_to_recover_95,
+            rollback_refused: rb.refused,
+            rollback_stranded: rb.stranded.values().sum(),
+            rollback_stranded_by_reason: rb.stranded,
+            time_to_recover_95: rb.time_to_recover_95,
             stranded: stranded.iter().sum(),
             stranded_by_reason: REASONS
                 .iter()
@@ -195,15 +207,24 @@ impl Sim<'_> {
         }
     }
 
-    /// `rollback_refused` and `time_to_recover_95`. Recoverable devices are the exposed ones
-    /// that are not bricked, not refused by an unsafe downgrade and still reachable; a device
-    /// already back on its rollback version when the rollback was decided (an A/B revert) counts
+    /// `rollback_refused`, `rollback_stranded` and `time_to_recover_95`. The devices the rollback
+    /// had to return are the exposed ones that did not leave the target by themselves (an A/B
+    /// revert). Refused: bricked, an unsafe downgrade, or never reachable again (no-reconnect).
+    /// Stranded: still on the target at the end for another reason. Recoverable devices are the
+    /// rest; a device already back on its rollback version when the rollback was decided counts
     /// as recovered at the decision.
-    fn rollback_outcome(&self) -> (u64, Option<f64>) {
-        let Some(decided) = self.ro.rollback_at else {
-            return (0, None);
+    fn rollback_outcome(&self) -> RollbackOutcome {
+        let mut out = RollbackOutcome {
+            stranded: ROLLBACK_STRANDED_REASONS
+                .iter()
+                .map(|r| (r.to_string(), 0))
+                .collect(),
+            ..RollbackOutcome::default()
         };
-        let mut refused = 0u64;
+        let Some(decided) = self.ro.rollback_at else {
+            return out;
+        };
+        let target = self.sc.policy.target;
         let mut recoverable = 0u64;
         let mut times: Vec<u64> = Vec::new();
         let recovered_at: std::collections::HashMap<u32, u64> =
@@ -216,29 +237,80 @@ impl Sim<'_> {
             let unreachable = self.overlay(d).up_after(self.now.0) == u64::MAX;
             if dv.has(flag::BRICKED)
                 || dv.has(flag::REFUSED)
-                || (unreachable && dv.version == self.sc.policy.target)
+                || (unreachable && dv.version == target)
             {
-                refused += 1;
+                out.refused += 1;
                 continue;
             }
-            if dv.version == self.sc.policy.target
-                && dv.phase == Phase::Pending
-                && dv.job == Job::Rollback
-            {
-                refused += 1;
+            if dv.version == target {
+                // The reasons are a fixed set (the columns of replications.csv).
+                if let Some(n) = out.stranded.get_mut(rollback_stranded_reason(dv)) {
+                    *n += 1;
+                }
                 continue;
             }
             recoverable += 1;
             if let Some(&t) = recovered_at.get(&d) {
                 times.push(t.max(decided.0));
-            } else if dv.version != self.sc.policy.target {
+            } else {
                 times.push(decided.0);
             }
         }
         times.sort_unstable();
+        // Stranded devices are recoverable in principle: they count in the 95 % they delay.
+        let recoverable = recoverable + out.stranded.values().sum::<u64>();
         let need = ((0.95 * recoverable as f64).ceil() as usize).max(1);
-        let t95 = (recoverable > 0 && times.len() >= need)
+        out.time_to_recover_95 = (recoverable > 0 && times.len() >= need)
             .then(|| (times[need - 1] - decided.0) as f64 / 1000.0);
-        (refused, t95)
+        out
+    }
+}
+
+/// What the rollback achieved (see [`Sim::rollback_outcome`]).
+#[derive(Default)]
+struct RollbackOutcome {
+    refused: u64,
+    stranded: BTreeMap<String, u64>,
+    time_to_recover_95: Option<f64>,
+}
+
+/// The reasons of `rollback_stranded_by_reason`, every one always present (a fixed set of
+/// columns in `replications.csv`).
+pub const ROLLBACK_STRANDED_REASONS: [&str; 12] = [
+    "offline",
+    "battery",
+    "storage",
+    "metered",
+    "maintenance",
+    "incompatible_api",
+    "bandwidth",
+    "in_flight_limit",
+    "retries_exhausted",
+    "in_progress",
+    "not_notified",
+    "cancelled",
+];
+
+/// Why a device that had to go back is still on the target at the end.
+fn rollback_stranded_reason(dv: &crate::engine::device::Device) -> &'static str {
+    use crate::engine::device::Reason;
+    let preflight = || {
+        REASONS
+            .iter()
+            .find(|(_, r)| *r == dv.reason)
+            .map_or("offline", |(n, _)| n)
+    };
+    match (dv.job, dv.phase) {
+        (Job::Rollback, Phase::Idle) if dv.has(flag::JOB_FAILED) => "retries_exhausted",
+        (Job::Rollback, Phase::Idle | Phase::Pending) if dv.has(flag::DEFERRED) => {
+            match dv.reason {
+                Reason::RetriesExhausted | Reason::BlockedMigration => "offline",
+                _ => preflight(),
+            }
+        }
+        (Job::Rollback, Phase::Pending | Phase::Interrupted | Phase::Parked) => "offline",
+        (Job::Rollback, _) => "in_progress",
+        (_, Phase::Idle) if dv.has(flag::JOB_FAILED) => "retries_exhausted",
+        _ => "not_notified",
     }
 }

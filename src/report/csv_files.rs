@@ -51,6 +51,12 @@ pub fn replications(path: &Path, outcomes: &[Outcome]) -> Result<()> {
             .keys()
             .map(|k| format!("deferrals_{k}")),
     );
+    header.extend(
+        first
+            .rollback_stranded_by_reason
+            .keys()
+            .map(|k| format!("rollback_stranded_{k}")),
+    );
     header.push("events".into());
     for g in &first.shadow_gates {
         for col in ["fired", "fired_at", "harmed_at_fire", "exposed_at_fire"] {
@@ -68,6 +74,11 @@ pub fn replications(path: &Path, outcomes: &[Outcome]) -> Result<()> {
         row.extend(o.stranded_by_reason.values().map(|v| v.to_string()));
         row.extend(o.failures_by_reason.values().map(|v| v.to_string()));
         row.extend(o.deferrals_by_reason.values().map(|v| v.to_string()));
+        row.extend(
+            o.rollback_stranded_by_reason
+                .values()
+                .map(|v| v.to_string()),
+        );
         row.push(o.events.to_string());
         for g in &o.shadow_gates {
             row.push(g.fired.to_string());

@@ -140,9 +140,11 @@ fn story(s: &SummaryFile) -> String {
     ));
     if mean(s, "rolled_back").is_some_and(|x| x > 0.0) {
         lines.push(format!(
-            "Rollback returned {} devices on average; {} could not go back.",
+            "Rollback returned {} devices on average; {} could not go back and the rollback of \
+             {} more never completed.",
             human_value("rolled_back", mean(s, "rolled_back")),
             human_value("rollback_refused", mean(s, "rollback_refused")),
+            human_value("rollback_stranded", mean(s, "rollback_stranded")),
         ));
     }
     let body: String = lines.iter().map(|l| format!("<p>{}</p>", esc(l))).collect();

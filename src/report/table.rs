@@ -14,7 +14,7 @@ enum Unit {
     Bytes,
 }
 
-const ROWS: [(&str, Unit); 17] = [
+const ROWS: [(&str, Unit); 18] = [
     ("targeted", Unit::Count),
     ("updated", Unit::Count),
     ("completion", Unit::Share),
@@ -27,6 +27,7 @@ const ROWS: [(&str, Unit); 17] = [
     ("time_to_detect", Unit::Duration),
     ("rolled_back", Unit::Count),
     ("rollback_refused", Unit::Count),
+    ("rollback_stranded", Unit::Count),
     ("time_to_recover_95", Unit::Duration),
     ("stranded", Unit::Count),
     ("peak_in_flight", Unit::Count),

@@ -32,7 +32,7 @@ pub const FAULT_KINDS: [&str; 9] = [
 ];
 
 /// Outcome metrics an `[[expect]]` may name (SPEC §2, plus the observed-view counters).
-pub const OUTCOME_METRICS: [&str; 28] = [
+pub const OUTCOME_METRICS: [&str; 29] = [
     "devices",
     "targeted",
     "updated",
@@ -48,6 +48,7 @@ pub const OUTCOME_METRICS: [&str; 28] = [
     "time_to_detect",
     "rolled_back",
     "rollback_refused",
+    "rollback_stranded",
     "time_to_recover_95",
     "stranded",
     "security_violations",
