@@ -30,7 +30,7 @@ fn run_point(
     ov.extend(params.iter().cloned());
     let mut sc = scenario::load_file(path, &ov)?;
     if healthy {
-        sc.versions.iter_mut().for_each(|v| v.defects.clear());
+        sc = sc.healthy();
     }
     Ok(run(&sc, 0..sc.replications, opts)?.outcomes)
 }

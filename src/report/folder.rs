@@ -112,6 +112,9 @@ pub struct CompareDoc {
     pub tolerance: f64,
     pub regressed: bool,
     pub rows: Vec<Row>,
+    /// Halt reasons of base and candidate per world (absent in files of older versions).
+    #[serde(default)]
+    pub halt_reasons: Vec<crate::analysis::compare::HaltReasons>,
 }
 
 /// What kind of results a folder holds, with its data.

@@ -3,7 +3,7 @@
 
 use super::folder::{CompareDoc, SweepDoc, TuneDoc};
 use super::html::{esc, num, text, Cell, Page};
-use super::table::{compare_diff, compare_value, human_value, pct};
+use super::table::{compare_diff, compare_value, halt_reasons_list, human_value, pct};
 use crate::engine::time::human_secs;
 
 /// Parameters by the last two segments of their path (`check[1].max = 0.005`), which tells the
@@ -212,7 +212,7 @@ pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
         .rows
         .iter()
         .filter(|r| r.regressed)
-        .map(|r| format!("{} {}", r.metric, r.stat))
+        .map(|r| r.label())
         .collect();
     p.para(&if regressed.is_empty() {
         "No guarded metric regressed past the tolerance (exit code 0).".to_string()
@@ -222,6 +222,14 @@ pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
             regressed.join(", ")
         )
     });
+    for h in &d.halt_reasons {
+        p.para(&format!(
+            "Halt reasons ({} world): base {}; candidate {}.",
+            h.world.name(),
+            halt_reasons_list(&h.base),
+            halt_reasons_list(&h.candidate)
+        ));
+    }
     p.figure(
         plot,
         "Guarded metrics: base and candidate; the error bar is base + the 95 % interval of the \
@@ -265,7 +273,7 @@ fn compare_rows(d: &CompareDoc) -> Vec<(bool, Vec<Cell>)> {
             (
                 r.regressed,
                 vec![
-                    text(format!("{} {}", r.metric, r.stat)),
+                    text(r.label()),
                     num(f(r.base)),
                     num(f(r.candidate)),
                     num(diff),

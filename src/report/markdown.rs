@@ -184,9 +184,8 @@ pub fn compare(d: &CompareDoc) -> String {
         let f = |x| compare_value(&r.metric, &r.stat, x);
         let d = |x| compare_diff(&r.metric, &r.stat, x);
         out.push_str(&format!(
-            "| {} {} | {} | {} | {} | {} | {} |\n",
-            r.metric,
-            r.stat,
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r.label(),
             f(r.base),
             f(r.candidate),
             d(r.candidate.zip(r.base).map(|(c, b)| c - b)),
