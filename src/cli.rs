@@ -172,9 +172,10 @@ struct CompareArgs {
     /// Allowed worsening of a guarded metric: relative to the base value, absolute for rates.
     #[arg(long, default_value_t = 0.05)]
     tolerance: f64,
-    /// A guarded metric as METRIC:STAT (repeatable; default harmed:p95, bricked:mean,
-    /// false_halt:rate, time_to_95:p50).
-    #[arg(long = "guard", value_name = "METRIC:STAT")]
+    /// A guarded metric as METRIC:STAT[@WORLD], WORLD `as-written` or `healthy` (repeatable;
+    /// default harmed:p95, bricked:mean as written, false_halt:rate, time_to_95:p50 healthy;
+    /// without @WORLD false_halt and time_to_* are judged healthy, the rest as written).
+    #[arg(long = "guard", value_name = "METRIC:STAT[@WORLD]")]
     guards: Vec<String>,
     /// Override `simulation.seed` (both scenarios).
     #[arg(long)]
@@ -443,6 +444,7 @@ pub enum Command {
 }
 
 fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard>> {
+    use crate::scenario::model::World;
     use crate::scenario::validate::{OUTCOME_METRICS, STATS};
     if guards.is_empty() {
         return Ok(crate::analysis::compare::default_guards());
@@ -450,9 +452,25 @@ fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard
     guards
         .iter()
         .map(|g| {
-            let (metric, stat) = g.split_once(':').ok_or_else(|| {
-                Error::Usage(format!("--guard `{g}`: write METRIC:STAT, e.g. harmed:p95"))
+            let (spec, world) = match g.split_once('@') {
+                Some((spec, w)) => (spec, Some(w)),
+                None => (g.as_str(), None),
+            };
+            let (metric, stat) = spec.split_once(':').ok_or_else(|| {
+                Error::Usage(format!(
+                    "--guard `{g}`: write METRIC:STAT or METRIC:STAT@WORLD, e.g. harmed:p95 or time_to_95:p50@healthy"
+                ))
             })?;
+            let world = match world {
+                None => crate::analysis::compare::default_world(metric),
+                Some(w) => World::parse(w).ok_or_else(|| {
+                    let hint = crate::scenario::did_you_mean(w, World::NAMES);
+                    Error::Usage(format!(
+                        "--guard `{g}`: unknown world `{w}`{hint}; valid: {}",
+                        World::NAMES.join(", ")
+                    ))
+                })?,
+            };
             if !OUTCOME_METRICS.contains(&metric) {
                 let hint = crate::scenario::did_you_mean(metric, OUTCOME_METRICS);
                 return Err(Error::Usage(format!(
@@ -469,6 +487,7 @@ fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard
             Ok(crate::analysis::compare::Guard {
                 metric: metric.into(),
                 stat: stat.into(),
+                world,
             })
         })
         .collect()

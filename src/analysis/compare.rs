@@ -3,19 +3,39 @@
 //! Both scenarios run on the base scenario's seed and replication count, so replication `r` of
 //! each sees the same world: the per-replication differences measure the policy, not the noise,
 //! and their confidence interval is far narrower than that of two independent runs.
+//!
+//! Each policy is judged in two worlds: the scenario as written (with its defective release,
+//! where blast radius is measured) and the same scenario with every release defect removed
+//! (where every halt is a false halt and time to 95 % has a value), both on the same seeds.
+//! A guard names its world; by default false halts and time to 50/95/99 % are judged in the
+//! healthy world and everything else as written.
 
-use super::run::{metric_values, numeric_metrics, statistic};
+use super::run::{halt_reason_counts, metric_values, numeric_metrics, statistic};
 use super::stats::aggregate;
 use crate::metrics::outcome::Outcome;
+use crate::scenario::model::World;
+use std::collections::BTreeMap;
 
-/// A metric and statistic that must not get worse.
+/// A metric and statistic that must not get worse, in one world.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Guard {
     pub metric: String,
     pub stat: String,
+    pub world: World,
 }
 
-/// The guards used when none are given: blast radius, bricks, false halts, time to 95 %.
+/// The world a guard is judged in when it does not name one: the healthy world for false halts
+/// and completion times (a defective release halting, or never reaching 95 %, is what the gates
+/// are for), the world as written for everything else (blast radius needs the defect).
+pub fn default_world(metric: &str) -> World {
+    match metric {
+        "false_halt" | "time_to_50" | "time_to_95" | "time_to_99" => World::Healthy,
+        _ => World::AsWritten,
+    }
+}
+
+/// The guards used when none are given: blast radius and bricks as written, false halts and
+/// time to 95 % in the healthy world.
 pub fn default_guards() -> Vec<Guard> {
     [
         ("harmed", "p95"),
@@ -27,8 +47,25 @@ pub fn default_guards() -> Vec<Guard> {
     .map(|(m, s)| Guard {
         metric: m.to_string(),
         stat: s.to_string(),
+        world: default_world(m),
     })
     .collect()
+}
+
+/// One policy's outcomes in both worlds, replication by replication on the same seeds. When the
+/// scenario has no defect, `healthy` is the as-written outcomes again (one run serves both).
+pub struct Worlds<'a> {
+    pub as_written: &'a [Outcome],
+    pub healthy: &'a [Outcome],
+}
+
+impl<'a> Worlds<'a> {
+    pub fn get(&self, world: World) -> &'a [Outcome] {
+        match world {
+            World::AsWritten => self.as_written,
+            World::Healthy => self.healthy,
+        }
+    }
 }
 
 /// Metrics where a larger value is better; for every other metric smaller is better.
@@ -52,64 +89,127 @@ pub struct Row {
     pub diff_ci95: Option<(f64, f64)>,
     pub guarded: bool,
     pub regressed: bool,
+    /// The world both sides were taken in (absent in files of older versions: as written).
+    #[serde(default)]
+    pub world: World,
 }
 
-/// Compares every metric's mean (and each guard's statistic). A guarded metric regresses when
-/// the candidate is worse than the base by more than `tolerance`, relative to the base value
-/// (absolute for rates, and when the base is 0).
-pub fn compare(
-    base: &[Outcome],
-    candidate: &[Outcome],
-    guards: &[Guard],
-    tolerance: f64,
-) -> Vec<Row> {
-    let mut wanted: Vec<(String, String)> = Vec::new();
-    if let Some(first) = base.first() {
+impl Row {
+    /// `harmed p95`, or `false_halt rate (healthy)` for the healthy world.
+    pub fn label(&self) -> String {
+        match self.world {
+            World::AsWritten => format!("{} {}", self.metric, self.stat),
+            World::Healthy => format!("{} {} (healthy)", self.metric, self.stat),
+        }
+    }
+}
+
+/// Compares every metric's mean as written (and each guard's statistic in its world). A
+/// guarded metric regresses when the candidate is worse than the base by more than
+/// `tolerance`, relative to the base value (absolute for rates, and when the base is 0).
+/// As-written rows come first, then the healthy world's guarded rows.
+pub fn compare(base: &Worlds, candidate: &Worlds, guards: &[Guard], tolerance: f64) -> Vec<Row> {
+    let mut wanted: Vec<(String, String, World)> = Vec::new();
+    if let Some(first) = base.as_written.first() {
         wanted.extend(
             numeric_metrics(first)
                 .iter()
-                .map(|(n, _)| (n.to_string(), "mean".to_string())),
+                .map(|(n, _)| (n.to_string(), "mean".to_string(), World::AsWritten)),
         );
     }
-    wanted.push(("halted".into(), "rate".into()));
-    wanted.push(("false_halt".into(), "rate".into()));
-    for g in guards {
-        if !wanted.iter().any(|(m, s)| *m == g.metric && *s == g.stat) {
-            wanted.push((g.metric.clone(), g.stat.clone()));
+    wanted.push(("halted".into(), "rate".into(), World::AsWritten));
+    wanted.push(("false_halt".into(), "rate".into(), World::AsWritten));
+    for world in [World::AsWritten, World::Healthy] {
+        for g in guards.iter().filter(|g| g.world == world) {
+            if !wanted
+                .iter()
+                .any(|(m, s, w)| *m == g.metric && *s == g.stat && *w == world)
+            {
+                wanted.push((g.metric.clone(), g.stat.clone(), world));
+            }
         }
     }
     wanted
         .into_iter()
-        .map(|(metric, st)| {
-            let (b, c) = (
-                metric_values(base, &metric),
-                metric_values(candidate, &metric),
-            );
-            let diffs: Vec<Option<f64>> = b
+        .map(|(metric, st, world)| {
+            let guarded = guards
                 .iter()
-                .zip(&c)
-                .map(|(x, y)| Some(y.as_ref()? - x.as_ref()?))
-                .collect();
-            let d = aggregate(&diffs);
-            let (bs, cs) = (statistic(&b, &st), statistic(&c, &st));
-            let guarded = guards.iter().any(|g| g.metric == metric && g.stat == st);
-            let regressed = guarded && is_worse(&metric, &st, bs, cs, tolerance);
-            // The paired interval is of the mean difference: shown for means and rates only.
-            let ci = if st == "mean" || st == "rate" {
-                d.ci95_low.zip(d.ci95_high)
-            } else {
-                None
-            };
-            Row {
+                .any(|g| g.metric == metric && g.stat == st && g.world == world);
+            row(
+                base.get(world),
+                candidate.get(world),
                 metric,
-                stat: st,
-                base: bs,
-                candidate: cs,
-                paired_diff: d.mean,
-                diff_ci95: ci,
+                st,
+                world,
                 guarded,
-                regressed,
-            }
+                tolerance,
+            )
+        })
+        .collect()
+}
+
+fn row(
+    base: &[Outcome],
+    candidate: &[Outcome],
+    metric: String,
+    st: String,
+    world: World,
+    guarded: bool,
+    tolerance: f64,
+) -> Row {
+    let (b, c) = (
+        metric_values(base, &metric),
+        metric_values(candidate, &metric),
+    );
+    let diffs: Vec<Option<f64>> = b
+        .iter()
+        .zip(&c)
+        .map(|(x, y)| Some(y.as_ref()? - x.as_ref()?))
+        .collect();
+    let d = aggregate(&diffs);
+    let (bs, cs) = (statistic(&b, &st), statistic(&c, &st));
+    let regressed = guarded && is_worse(&metric, &st, bs, cs, tolerance);
+    // The paired interval is of the mean difference: shown for means and rates only.
+    let ci = if st == "mean" || st == "rate" {
+        d.ci95_low.zip(d.ci95_high)
+    } else {
+        None
+    };
+    Row {
+        metric,
+        stat: st,
+        base: bs,
+        candidate: cs,
+        paired_diff: d.mean,
+        diff_ci95: ci,
+        guarded,
+        regressed,
+        world,
+    }
+}
+
+/// What halted the base's and the candidate's replications in one world: the reasons behind
+/// a false-halt or blast-radius verdict.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HaltReasons {
+    pub world: World,
+    pub base: BTreeMap<String, u64>,
+    pub candidate: BTreeMap<String, u64>,
+}
+
+/// Halt reasons of both policies as written and, when a guard is judged there, in the healthy
+/// world.
+pub fn halt_reasons(base: &Worlds, candidate: &Worlds, guards: &[Guard]) -> Vec<HaltReasons> {
+    let mut worlds = vec![World::AsWritten];
+    if guards.iter().any(|g| g.world == World::Healthy) {
+        worlds.push(World::Healthy);
+    }
+    worlds
+        .into_iter()
+        .map(|w| HaltReasons {
+            world: w,
+            base: halt_reason_counts(base.get(w)),
+            candidate: halt_reason_counts(candidate.get(w)),
         })
         .collect()
 }
@@ -144,6 +244,23 @@ fn is_worse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_guards_judge_false_halts_and_completion_in_the_healthy_world() {
+        let worlds: Vec<(String, World)> = default_guards()
+            .into_iter()
+            .map(|g| (g.metric, g.world))
+            .collect();
+        assert_eq!(
+            worlds,
+            [
+                ("harmed".to_string(), World::AsWritten),
+                ("bricked".to_string(), World::AsWritten),
+                ("false_halt".to_string(), World::Healthy),
+                ("time_to_95".to_string(), World::Healthy),
+            ]
+        );
+    }
 
     #[test]
     fn direction_and_tolerance() {

@@ -4,10 +4,11 @@
 //! how often that happens is its own metric (`false_halt`, `completion`) — and an expectation
 //! on a metric that has no value in any replication fails.
 
-use super::run::{metric_values, statistic};
+use super::run::{halt_reason_counts, metric_values, statistic};
 use super::stats::{aggregate, rate_summary};
 use crate::metrics::outcome::Outcome;
-use crate::scenario::model::Expect;
+use crate::scenario::model::{Expect, World};
+use std::collections::BTreeMap;
 
 /// The verdict on one expectation.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -22,6 +23,15 @@ pub struct Verdict {
     /// Wilson interval).
     pub interval: Option<(f64, f64)>,
     pub passed: bool,
+    /// The world the statistic was taken in (left out of `summary.json` when as written, so
+    /// that files of scenarios without `world` keep their bytes).
+    #[serde(default, skip_serializing_if = "World::is_as_written")]
+    pub world: World,
+    /// Replications of that world by halt reason: what stopped the rollouts behind the verdict.
+    /// Not part of `summary.json` (whose `halt_reasons` already has them); `check` prints and
+    /// exports it.
+    #[serde(skip)]
+    pub halt_reasons: BTreeMap<String, u64>,
 }
 
 impl Verdict {
@@ -34,6 +44,15 @@ impl Verdict {
             (Some(lo), None) => format!("{} {} ≥ {}", self.metric, self.stat, fmt(lo)),
             (None, Some(hi)) => format!("{} {} ≤ {}", self.metric, self.stat, fmt(hi)),
             (None, None) => format!("{} {}", self.metric, self.stat),
+        }
+    }
+
+    /// [`Verdict::bound_text`], marked `[healthy]` when judged in the healthy world (the
+    /// as-written world is the default and stays unmarked).
+    pub fn label(&self) -> String {
+        match self.world {
+            World::AsWritten => self.bound_text(),
+            World::Healthy => format!("{} [healthy]", self.bound_text()),
         }
     }
 }
@@ -56,8 +75,22 @@ fn yes_no(metric: &str) -> bool {
     metric == "halted" || metric == "false_halt"
 }
 
-pub fn evaluate(expects: &[Expect], outcomes: &[Outcome]) -> Vec<Verdict> {
-    expects.iter().map(|e| evaluate_one(e, outcomes)).collect()
+/// Judges each expectation on the outcomes of its world. `healthy` holds the healthy world's
+/// outcomes (the as-written ones again when the scenario has no defect); without it,
+/// healthy-world expectations are left out — `run` only has the world as written, `check`
+/// always passes both.
+pub fn evaluate(
+    expects: &[Expect],
+    as_written: &[Outcome],
+    healthy: Option<&[Outcome]>,
+) -> Vec<Verdict> {
+    expects
+        .iter()
+        .filter_map(|e| match e.world {
+            World::AsWritten => Some(evaluate_one(e, as_written)),
+            World::Healthy => healthy.map(|h| evaluate_one(e, h)),
+        })
+        .collect()
 }
 
 fn evaluate_one(e: &Expect, outcomes: &[Outcome]) -> Verdict {
@@ -84,6 +117,8 @@ fn evaluate_one(e: &Expect, outcomes: &[Outcome]) -> Verdict {
         observed,
         interval,
         passed,
+        world: e.world,
+        halt_reasons: halt_reason_counts(outcomes),
     }
 }
 

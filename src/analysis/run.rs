@@ -344,12 +344,9 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
             })
             .collect()
     };
-    let mut halt_reasons = BTreeMap::new();
+    let halt_reasons = halt_reason_counts(outcomes);
     let mut final_stages = BTreeMap::new();
     for o in outcomes {
-        if let Some(r) = &o.halt_reason {
-            *halt_reasons.entry(r.clone()).or_insert(0) += 1;
-        }
         *final_stages
             .entry(o.final_stage.clone().unwrap_or_else(|| "-".into()))
             .or_insert(0) += 1;
@@ -419,6 +416,15 @@ pub fn metric_values(outcomes: &[Outcome], metric: &str) -> Vec<Option<f64>> {
 /// mean of a yes/no metric.
 pub fn statistic(values: &[Option<f64>], stat: &str) -> Option<f64> {
     aggregate(values).stat(stat)
+}
+
+/// How many replications halted for each reason (`gate:canary:insufficient` → 50).
+pub fn halt_reason_counts(outcomes: &[Outcome]) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for r in outcomes.iter().filter_map(|o| o.halt_reason.as_ref()) {
+        *counts.entry(r.clone()).or_insert(0) += 1;
+    }
+    counts
 }
 
 #[cfg(test)]

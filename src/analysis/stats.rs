@@ -24,6 +24,57 @@ pub fn wilson(k: u64, n: u64, z: f64) -> (f64, f64) {
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
+/// Critical value of the two-sided 95 % intervals the summaries report (`rate_summary`).
+pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// Wilson upper bound at critical value `z` for an observed proportion `p` in `n` trials —
+/// [`wilson`]'s upper end with the proportion given directly, so that it can be asked of a
+/// replication count that has not been run.
+pub fn wilson_upper(p: f64, n: u64, z: f64) -> f64 {
+    if n == 0 {
+        return 1.0;
+    }
+    let (n, p, z2) = (n as f64, p.clamp(0.0, 1.0), z * z);
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    (centre + half).min(1.0)
+}
+
+/// Most replications [`replications_to_settle`] will name; beyond it the answer is "never in
+/// practice".
+pub const MAX_SETTLE_REPLICATIONS: u64 = 1_000_000_000;
+
+/// The smallest replication count `n` at which observing the proportion `p` again would put the
+/// Wilson upper bound (critical value `z`) at or below `limit`: how many runs would settle
+/// whether a rate is ≤ `limit`. `None` when `p ≥ limit` (no count settles it) or when more than
+/// [`MAX_SETTLE_REPLICATIONS`] are needed. For `p = 0` the bound is `z²/(n + z²)`, so
+/// `n = ⌈z²(1 − limit)/limit⌉` (381 for 1 % at z = 1.96).
+pub fn replications_to_settle(p: f64, limit: f64, z: f64) -> Option<u64> {
+    if p.is_nan() || p >= limit || limit <= 0.0 {
+        return None;
+    }
+    let fits = |n: u64| wilson_upper(p, n, z) <= limit;
+    // For a fixed proportion below the limit the bound falls towards `p` as `n` grows, so the
+    // counts that fit are an upward-closed range: double to bracket it, then bisect.
+    let mut hi = 1u64;
+    while !fits(hi) {
+        if hi >= MAX_SETTLE_REPLICATIONS {
+            return None;
+        }
+        hi *= 2;
+    }
+    let mut lo = hi / 2; // does not fit (or is 0)
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi)
+}
+
 /// One-sided Clopper–Pearson lower bound on a binomial proportion at `confidence`.
 pub fn binomial_lower(k: u64, n: u64, confidence: f64) -> f64 {
     if k == 0 || n == 0 {
@@ -167,7 +218,7 @@ pub struct RateSummary {
 pub fn rate_summary(flags: &[bool]) -> RateSummary {
     let n = flags.len() as u64;
     let count = flags.iter().filter(|f| **f).count() as u64;
-    let (lo, hi) = wilson(count, n, 1.959_963_984_540_054);
+    let (lo, hi) = wilson(count, n, Z95);
     RateSummary {
         n,
         count,
@@ -183,6 +234,23 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol
+    }
+
+    /// 0 events: the bound is z²/(n+z²) ≤ 0.01 ⇔ n ≥ 1.96²·0.99/0.01 = 380.3, so 381. A 5 %
+    /// proportion against a 10 % limit: the count is checked against its neighbour (n − 1 does
+    /// not fit) rather than a hand value, and pinned.
+    #[test]
+    fn replications_to_settle_known_values() {
+        assert_eq!(replications_to_settle(0.0, 0.01, Z95), Some(381));
+        assert!(wilson_upper(0.0, 381, Z95) <= 0.01 && wilson_upper(0.0, 380, Z95) > 0.01);
+        assert_eq!(replications_to_settle(0.0, 0.05, Z95), Some(73));
+        let n = replications_to_settle(0.05, 0.1, Z95).unwrap();
+        assert!(wilson_upper(0.05, n, Z95) <= 0.1 && wilson_upper(0.05, n - 1, Z95) > 0.1);
+        assert_eq!(n, 139, "5 % seen, 10 % limit");
+        assert_eq!(replications_to_settle(0.01, 0.01, Z95), None);
+        assert_eq!(replications_to_settle(0.2, 0.1, Z95), None);
+        // The proportion form agrees with the count form of the interval.
+        assert!((wilson_upper(5.0 / 20.0, 20, Z95) - wilson(5, 20, Z95).1).abs() < 1e-12);
     }
 
     /// Reference values: Wilson 95 % interval for 5/20 is (0.1119, 0.4687) and for 0/10 is

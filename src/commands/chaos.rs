@@ -93,7 +93,20 @@ impl Campaign<'_> {
         let outcomes = run(&sc, 0..sc.replications, &self.opts)
             .map_err(|e| with_schedule(e, k, self.campaign_seed, &text))?
             .outcomes;
-        let verdicts = expect::evaluate(&sc.expects, &outcomes);
+        // Healthy-world expectations are judged, as by `check`, on the same schedule with every
+        // release defect removed; that world runs only when one asks for it.
+        let healthy = match sc.needs_healthy_run() {
+            true => Some(
+                run(&sc.healthy(), 0..sc.replications, &self.opts)
+                    .map_err(|e| with_schedule(e, k, self.campaign_seed, &text))?
+                    .outcomes,
+            ),
+            false => None,
+        };
+        let healthy = healthy
+            .as_deref()
+            .or((!sc.has_defects()).then_some(&outcomes[..]));
+        let verdicts = expect::evaluate(&sc.expects, &outcomes, healthy);
         Ok(Trial {
             severity: severity(&verdicts),
             verdicts,

@@ -1,7 +1,7 @@
 //! `fleetsim check`: run scenarios and evaluate their `[[expect]]` assertions; JUnit XML and
 //! GitHub Actions annotations for CI.
 
-use super::shard::{Payload, ScenarioSource, ShardFile};
+use super::shard::{CheckSuite, Payload, ScenarioSource, ShardFile};
 use super::write_file_atomically;
 use crate::analysis::expect;
 use crate::analysis::run::{run, RunOptions};
@@ -9,8 +9,17 @@ use crate::cli::{CheckConfig, Format};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
 use crate::report::progress::Progress;
+use crate::report::table::halt_reasons_list;
 use crate::scenario::Scenario;
 use std::path::Path;
+
+/// One scenario's outcomes, ready to be judged: as written, and in the healthy world when an
+/// expectation asks for it and the scenario has a defect (otherwise both worlds are the same).
+pub(crate) struct CheckRun {
+    pub sc: Scenario,
+    pub outcomes: Vec<Outcome>,
+    pub healthy: Option<Vec<Outcome>>,
+}
 
 pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
     let mut runs = Vec::new();
@@ -21,22 +30,19 @@ pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
             Some((k, n)) => super::shard_range(sc.replications, k, n),
             None => 0..sc.replications,
         };
-        let progress = Progress::new(reps.end - reps.start, cfg.quiet, &sc.name);
-        let opts = RunOptions {
-            threads: cfg.threads,
-            progress: progress.callback(),
-            ..RunOptions::default()
-        };
-        let result = run(&sc, reps, &opts);
-        progress.finish();
-        let outcomes = result?.outcomes;
+        let (outcomes, healthy) = run_worlds(&sc, reps, cfg)?;
         if cfg.shard.is_some() {
-            sources.push((
-                ScenarioSource::new(Some(path), &cfg.overrides, &sc)?,
+            sources.push(CheckSuite {
+                scenario: ScenarioSource::new(Some(path), &cfg.overrides, &sc)?,
                 outcomes,
-            ));
+                healthy,
+            });
         } else {
-            runs.push((sc, outcomes));
+            runs.push(CheckRun {
+                sc,
+                outcomes,
+                healthy,
+            });
         }
     }
     if let Some((k, n)) = cfg.shard {
@@ -55,24 +61,58 @@ pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
     finish_check(runs, cfg.junit.as_deref(), cfg.quiet, cfg.format)
 }
 
-/// Evaluates every scenario's expectations on its outcomes, prints the verdicts, writes JUnit
-/// XML and GitHub annotations, and returns the exit code (1 on any violation).
+/// Runs the scenario's replications as written and, only when some expectation is judged in
+/// the healthy world and the scenario has a defect, the same replications of the healthy world
+/// (same seeds) — so scenarios without `world = "healthy"` cost what they always did.
+fn run_worlds(
+    sc: &Scenario,
+    reps: std::ops::Range<u64>,
+    cfg: &CheckConfig,
+) -> Result<(Vec<Outcome>, Option<Vec<Outcome>>)> {
+    let worlds = if sc.needs_healthy_run() { 2 } else { 1 };
+    let progress = Progress::new(worlds * (reps.end - reps.start), cfg.quiet, &sc.name);
+    let opts = RunOptions {
+        threads: cfg.threads,
+        progress: progress.callback(),
+        ..RunOptions::default()
+    };
+    let result = run(sc, reps.clone(), &opts).and_then(|r| {
+        let healthy = match sc.needs_healthy_run() {
+            true => Some(run(&sc.healthy(), reps, &opts)?.outcomes),
+            false => None,
+        };
+        Ok((r.outcomes, healthy))
+    });
+    progress.finish();
+    result
+}
+
+/// Evaluates every scenario's expectations on the outcomes of their worlds, prints the
+/// verdicts, writes JUnit XML and GitHub annotations, and returns the exit code (1 on any
+/// violation).
 pub(crate) fn finish_check(
-    runs: Vec<(Scenario, Vec<Outcome>)>,
+    runs: Vec<CheckRun>,
     junit: Option<&Path>,
     quiet: bool,
     format: Format,
 ) -> Result<i32> {
     let mut suites = Vec::new();
     let mut json = Vec::new();
-    for (sc, outcomes) in runs {
-        let verdicts = expect::evaluate(&sc.expects, &outcomes);
+    for r in runs {
+        let sc = &r.sc;
+        // Without a defect the scenario as written is the healthy world.
+        let healthy = r
+            .healthy
+            .as_deref()
+            .or((!sc.has_defects()).then_some(&r.outcomes[..]));
+        let verdicts = expect::evaluate(&sc.expects, &r.outcomes, healthy);
         if format == Format::Table {
-            print_verdicts(&sc, &verdicts, outcomes.len(), quiet)?;
+            print_verdicts(sc, &verdicts, r.outcomes.len(), r.healthy.is_some(), quiet)?;
         }
         json.push(serde_json::json!({
             "scenario": sc.name, "file": sc.file, "seed": sc.seed,
-            "replications": outcomes.len(), "verdicts": verdicts,
+            "replications": r.outcomes.len(), "healthy_world_run": r.healthy.is_some(),
+            "verdicts": verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
         }));
         suites.push((sc.name.clone(), sc.file.clone(), verdicts));
     }
@@ -104,15 +144,41 @@ pub(crate) fn finish_check(
     Ok(if violations > 0 { 1 } else { 0 })
 }
 
+/// A verdict in `check --format json`: its `summary.json` fields plus, always, the world it was
+/// judged in and the halt reasons of that world's replications.
+fn verdict_json(v: &expect::Verdict) -> serde_json::Value {
+    let mut value = serde_json::to_value(v).unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.insert("world".into(), v.world.name().into());
+        map.insert(
+            "halt_reasons".into(),
+            serde_json::to_value(&v.halt_reasons).unwrap_or_default(),
+        );
+    }
+    value
+}
+
+/// Whether a verdict's line is followed by the halt reasons behind it: when it failed, and for
+/// the halt metrics themselves, whose value the reasons explain.
+pub(crate) fn shows_halt_reasons(v: &expect::Verdict) -> bool {
+    !v.halt_reasons.is_empty() && (!v.passed || v.metric == "halted" || v.metric == "false_halt")
+}
+
 fn print_verdicts(
     sc: &Scenario,
     verdicts: &[expect::Verdict],
     replications: usize,
+    healthy_run: bool,
     quiet: bool,
 ) -> Result<()> {
     if !quiet {
+        let worlds = if healthy_run {
+            ", as written and healthy"
+        } else {
+            ""
+        };
         crate::out::line(&format!(
-            "{} ({}, {} replications, seed {})",
+            "{} ({}, {} replications{worlds}, seed {})",
             sc.name, sc.file, replications, sc.seed
         ))?;
         if verdicts.is_empty() {
@@ -127,8 +193,14 @@ fn print_verdicts(
         let verdict = if v.passed { "pass" } else { "FAIL" };
         crate::out::line(&format!(
             "  {verdict}  {:<40} observed {observed}{interval}",
-            v.bound_text()
+            v.label()
         ))?;
+        if shows_halt_reasons(v) {
+            crate::out::line(&format!(
+                "        halt reasons: {}",
+                halt_reasons_list(&v.halt_reasons)
+            ))?;
+        }
     }
     Ok(())
 }
@@ -158,14 +230,15 @@ fn github_annotations(
                     gh_property(file),
                     gh_property("fleetsim check"),
                     gh_data(&format!(
-                        "{name}: expected {}, observed {observed}",
-                        v.bound_text()
+                        "{name}: expected {}, observed {observed}{}",
+                        v.label(),
+                        halt_reasons_suffix(v)
                     ))
                 ))?;
             }
             md.push_str(&format!(
                 "| {name} | `{}` | {observed} | {} |\n",
-                v.bound_text(),
+                v.label(),
                 if v.passed { "✅" } else { "❌" }
             ));
         }
@@ -181,6 +254,15 @@ fn github_annotations(
             .map_err(|e| Error::io(format!("cannot write {path}"), e))?;
     }
     Ok(())
+}
+
+/// `; halt reasons: gate:canary:insufficient ×50` for a verdict whose halt reasons are shown.
+pub(crate) fn halt_reasons_suffix(v: &expect::Verdict) -> String {
+    if shows_halt_reasons(v) {
+        format!("; halt reasons: {}", halt_reasons_list(&v.halt_reasons))
+    } else {
+        String::new()
+    }
 }
 
 /// The 1-based line of each `[[expect]]` table in `file`, when the file can be read and holds

@@ -4,12 +4,12 @@
 use super::out_dir;
 use super::shard::{Payload, ScenarioSource, ShardFile};
 use crate::analysis::run::{metric_values, run, statistic, summarise, RunOptions};
-use crate::analysis::stats::rate_summary;
+use crate::analysis::stats::{rate_summary, replications_to_settle, Z95};
 use crate::analysis::sweep::{grid, pareto_front, Objective};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
 use crate::report::sweep_files::{
-    sweep_csv, sweep_table, tune_csv, tune_table, SweepPoint, TunePoint,
+    sweep_csv, sweep_table, tune_csv, tune_table, Recommendation, SweepPoint, TunePoint,
 };
 use crate::report::{perf::Perf, progress::Progress, Staging};
 use crate::scenario::{self, Scenario};
@@ -30,7 +30,7 @@ fn run_point(
     ov.extend(params.iter().cloned());
     let mut sc = scenario::load_file(path, &ov)?;
     if healthy {
-        sc.versions.iter_mut().for_each(|v| v.defects.clear());
+        sc = sc.healthy();
     }
     Ok(run(&sc, 0..sc.replications, opts)?.outcomes)
 }
@@ -354,9 +354,56 @@ fn tune_point(
     }
 }
 
-/// Marks the Pareto front (false halts vs blast radius), picks the recommendation — the smallest
-/// mean blast radius among settings within the false-halt (and time) limits — and writes the
-/// folder and table.
+/// The recommendation: the smallest mean blast radius among the settings whose false-halt rate
+/// is within the limit on its 95 % Wilson upper bound (and fast enough). When none qualifies on
+/// the interval but some would on the point estimate, the point-estimate pick "leads" and the
+/// replication count that would settle it is derived from its observed proportion.
+fn recommend(
+    points: &[TunePoint],
+    max_false_halt: f64,
+    max_time_to_95: Option<f64>,
+) -> Recommendation {
+    let fast =
+        |p: &TunePoint| max_time_to_95.is_none_or(|m| p.time_to_95_p50.is_some_and(|t| t <= m));
+    let key = |p: &TunePoint| {
+        (
+            p.harmed_mean.unwrap_or(f64::INFINITY),
+            p.false_halt.rate,
+            p.time_to_95_p50.unwrap_or(f64::INFINITY),
+        )
+    };
+    let best = |ok: &dyn Fn(&TunePoint) -> bool| {
+        points.iter().filter(|p| ok(p) && fast(p)).min_by(|a, b| {
+            key(a)
+                .partial_cmp(&key(b))
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then(a.point.cmp(&b.point))
+        })
+    };
+    if let Some(p) = best(&|p| p.false_halt.wilson95_high <= max_false_halt + 1e-12) {
+        return Recommendation {
+            recommended: Some(p.point),
+            recommended_on: Some("interval".into()),
+            evidence: "sufficient".into(),
+            ..Recommendation::default()
+        };
+    }
+    match best(&|p| p.false_halt.rate <= max_false_halt + 1e-12) {
+        Some(p) => Recommendation {
+            evidence: "too thin".into(),
+            leading: Some(p.point),
+            replications_needed: replications_to_settle(p.false_halt.rate, max_false_halt, Z95),
+            ..Recommendation::default()
+        },
+        None => Recommendation {
+            evidence: "none".into(),
+            ..Recommendation::default()
+        },
+    }
+}
+
+/// Marks the Pareto front (false halts vs blast radius), picks the recommendation and writes
+/// the folder and table.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn finish_tune(
     base: &Scenario,
@@ -375,35 +422,20 @@ pub(crate) fn finish_tune(
     for (p, front) in points.iter_mut().zip(pareto_front(&values)) {
         p.pareto = front;
     }
-    let eligible = |p: &&TunePoint| {
-        p.false_halt.rate <= max_false_halt + 1e-12
-            && max_time_to_95.is_none_or(|m| p.time_to_95_p50.is_some_and(|t| t <= m))
-    };
-    let key = |p: &TunePoint| {
-        (
-            p.harmed_mean.unwrap_or(f64::INFINITY),
-            p.false_halt.rate,
-            p.time_to_95_p50.unwrap_or(f64::INFINITY),
-        )
-    };
-    let best = points
-        .iter()
-        .filter(eligible)
-        .min_by(|a, b| {
-            key(a)
-                .partial_cmp(&key(b))
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then(a.point.cmp(&b.point))
-        })
-        .map(|p| p.point);
-    if let Some(b) = best.and_then(|b| points.iter().position(|p| p.point == b)) {
+    let rec = recommend(&points, max_false_halt, max_time_to_95);
+    if let Some(b) = rec
+        .recommended
+        .and_then(|b| points.iter().position(|p| p.point == b))
+    {
         points[b].recommended = true;
     }
     let json = serde_json::json!({
         "scenario": base.name, "file": base.file, "seed": base.seed, "replications": base.replications,
         "fleetsim_version": env!("CARGO_PKG_VERSION"),
         "max_false_halt": max_false_halt, "max_time_to_95": max_time_to_95,
-        "recommended": best, "points": points,
+        "recommended": rec.recommended, "recommended_on": rec.recommended_on,
+        "evidence": rec.evidence, "leading": rec.leading,
+        "replications_needed": rec.replications_needed, "points": points,
     });
     let files = [
         ("tune.csv", csv_bytes(|p| tune_csv(p, &points))?),
@@ -428,7 +460,7 @@ pub(crate) fn finish_tune(
             crate::out::text(&String::from_utf8_lossy(&files[1].1))?
         }
         (false, crate::cli::Format::Table) => {
-            crate::out::text(&tune_table(&points, max_false_halt))?;
+            crate::out::text(&tune_table(&points, &rec, max_false_halt))?;
             print_report_path(&out, output.report)?;
         }
     }

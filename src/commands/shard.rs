@@ -62,8 +62,19 @@ pub enum Payload {
         points: Vec<TunePoint>,
     },
     Check {
-        suites: Vec<(ScenarioSource, Vec<Outcome>)>,
+        suites: Vec<CheckSuite>,
     },
+}
+
+/// One scenario's share of a sharded `check`: its outcomes as written and, when an expectation
+/// is judged in the healthy world and the scenario has a defect, the healthy world's outcomes
+/// of the same replications.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct CheckSuite {
+    pub scenario: ScenarioSource,
+    pub outcomes: Vec<Outcome>,
+    #[serde(default)]
+    pub healthy: Option<Vec<Outcome>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -107,7 +118,7 @@ impl ShardFile {
             Payload::Run { scenario, .. }
             | Payload::Sweep { scenario, .. }
             | Payload::Tune { scenario, .. } => vec![scenario.clone()],
-            Payload::Check { suites } => suites.iter().map(|s| s.0.clone()).collect(),
+            Payload::Check { suites } => suites.iter().map(|s| s.scenario.clone()).collect(),
         };
         let extra = match &self.payload {
             Payload::Sweep { objectives, .. } => objectives.join(","),
@@ -247,14 +258,23 @@ pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) ->
         Some(Payload::Check { mut suites }) => {
             for p in shards {
                 if let Payload::Check { suites: more } = p {
-                    for (acc, (_, outcomes)) in suites.iter_mut().zip(more) {
-                        acc.1.extend(outcomes);
+                    for (acc, part) in suites.iter_mut().zip(more) {
+                        acc.outcomes.extend(part.outcomes);
+                        if let (Some(h), Some(more)) = (acc.healthy.as_mut(), part.healthy) {
+                            h.extend(more);
+                        }
                     }
                 }
             }
             let loaded = suites
                 .into_iter()
-                .map(|(src, outcomes)| Ok((src.load()?, outcomes)))
+                .map(|s| {
+                    Ok(check::CheckRun {
+                        sc: s.scenario.load()?,
+                        outcomes: s.outcomes,
+                        healthy: s.healthy,
+                    })
+                })
                 .collect::<Result<Vec<_>>>()?;
             check::finish_check(loaded, junit, cfg.quiet, cfg.format)
         }

@@ -86,6 +86,15 @@ pub struct TuneDoc {
     /// Seconds.
     pub max_time_to_95: Option<f64>,
     pub recommended: Option<usize>,
+    /// How the recommendation was made and how firmly (absent in folders of older versions).
+    #[serde(default)]
+    pub recommended_on: Option<String>,
+    #[serde(default)]
+    pub evidence: String,
+    #[serde(default)]
+    pub leading: Option<usize>,
+    #[serde(default)]
+    pub replications_needed: Option<u64>,
     pub points: Vec<TunePoint>,
 }
 
@@ -103,6 +112,9 @@ pub struct CompareDoc {
     pub tolerance: f64,
     pub regressed: bool,
     pub rows: Vec<Row>,
+    /// Halt reasons of base and candidate per world (absent in files of older versions).
+    #[serde(default)]
+    pub halt_reasons: Vec<crate::analysis::compare::HaltReasons>,
 }
 
 /// What kind of results a folder holds, with its data.

@@ -3,7 +3,7 @@
 
 use super::folder::{CompareDoc, SweepDoc, TuneDoc};
 use super::html::{esc, num, text, Cell, Page};
-use super::table::{compare_diff, compare_value, human_value, pct};
+use super::table::{compare_diff, compare_value, halt_reasons_list, human_value, pct};
 use crate::engine::time::human_secs;
 
 /// Parameters by the last two segments of their path (`check[1].max = 0.005`), which tells the
@@ -100,8 +100,9 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
     p.section("recommendation", "Recommendation");
     p.para(&recommendation(d));
     p.note(
-        "The width of the false-halt interval says how much the recommendation rests on: \
-         certifying a 1 % rate takes a few hundred replications.",
+        "A setting qualifies only when the 95 % Wilson upper bound of its false-halt rate is \
+         within the limit, so the recommendation holds on the evidence, not just on the point \
+         estimate: certifying a 1 % rate takes at least 381 replications.",
     );
     p.figure(
         plot,
@@ -168,7 +169,8 @@ fn recommendation(d: &TuneDoc) -> String {
     );
     match d.recommended.and_then(|r| d.points.iter().find(|p| p.point == r)) {
         Some(r) => format!(
-            "Recommended: {} — the smallest mean blast radius ({}) among the settings with a {limit}. \
+            "Recommended: {} — the smallest mean blast radius ({}) among the settings with a {limit} \
+             on the 95 % Wilson upper bound. \
              Its false-halt rate on the healthy release is {} (95 % Wilson interval {}–{}).",
             params_text(&r.params),
             human_value("harmed", r.harmed_mean),
@@ -176,9 +178,21 @@ fn recommendation(d: &TuneDoc) -> String {
             pct(r.false_halt.wilson95_low),
             pct(r.false_halt.wilson95_high)
         ),
-        None => format!(
-            "No setting meets a {limit}: widen the search or relax the limit."
-        ),
+        None => match d.leading.and_then(|r| d.points.iter().find(|p| p.point == r)) {
+            Some(l) => format!(
+                "No setting is shown to have a {limit}: the evidence is too thin. {} leads on the \
+                 point estimate ({} false halts in {} healthy runs, 95 % Wilson upper bound {}); {}.",
+                params_text(&l.params),
+                l.false_halt.count,
+                l.false_halt.n,
+                pct(l.false_halt.wilson95_high),
+                d.replications_needed.map_or(
+                    "no replication count settles it at that proportion".to_string(),
+                    |n| format!("{n} replications seeing the same proportion would settle it")
+                )
+            ),
+            None => format!("No setting meets a {limit}: widen the search or relax the limit."),
+        },
     }
 }
 
@@ -198,7 +212,7 @@ pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
         .rows
         .iter()
         .filter(|r| r.regressed)
-        .map(|r| format!("{} {}", r.metric, r.stat))
+        .map(|r| r.label())
         .collect();
     p.para(&if regressed.is_empty() {
         "No guarded metric regressed past the tolerance (exit code 0).".to_string()
@@ -208,6 +222,14 @@ pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
             regressed.join(", ")
         )
     });
+    for h in &d.halt_reasons {
+        p.para(&format!(
+            "Halt reasons ({} world): base {}; candidate {}.",
+            h.world.name(),
+            halt_reasons_list(&h.base),
+            halt_reasons_list(&h.candidate)
+        ));
+    }
     p.figure(
         plot,
         "Guarded metrics: base and candidate; the error bar is base + the 95 % interval of the \
@@ -251,7 +273,7 @@ fn compare_rows(d: &CompareDoc) -> Vec<(bool, Vec<Cell>)> {
             (
                 r.regressed,
                 vec![
-                    text(format!("{} {}", r.metric, r.stat)),
+                    text(r.label()),
                     num(f(r.base)),
                     num(f(r.candidate)),
                     num(diff),

@@ -1,6 +1,8 @@
 //! JUnit XML for `fleetsim check --junit FILE`: one test suite per scenario, one test case per
-//! expectation, so CI systems render each expectation as a test.
+//! expectation, so CI systems render each expectation as a test. A failure names the world the
+//! expectation was judged in and the halt reasons of its replications.
 
+use super::table::halt_reasons_list;
 use crate::analysis::expect::{fmt, Verdict};
 
 fn escape(s: &str) -> String {
@@ -31,16 +33,23 @@ pub fn render(suites: &[(String, String, Vec<Verdict>)]) -> String {
             out.push_str(&format!(
                 "    <testcase classname=\"{}\" name=\"{}\"",
                 escape(name),
-                escape(&v.bound_text())
+                escape(&v.label())
             ));
             if v.passed {
                 out.push_str("/>\n");
             } else {
                 let observed = v.observed.map_or("no value".to_string(), fmt);
+                let reasons = if v.halt_reasons.is_empty() {
+                    String::new()
+                } else {
+                    format!("; halt reasons: {}", halt_reasons_list(&v.halt_reasons))
+                };
                 out.push_str(&format!(
-                    ">\n      <failure message=\"{}\">observed {} = {observed}</failure>\n    </testcase>\n",
-                    escape(&format!("expected {}, observed {observed}", v.bound_text())),
-                    escape(&format!("{} {}", v.metric, v.stat))
+                    ">\n      <failure message=\"{}\">observed {} = {observed} in the {} world{}</failure>\n    </testcase>\n",
+                    escape(&format!("expected {}, observed {observed}{reasons}", v.label())),
+                    escape(&format!("{} {}", v.metric, v.stat)),
+                    v.world.name(),
+                    escape(&reasons)
                 ));
             }
         }

@@ -147,11 +147,21 @@ pub fn tune(d: &TuneDoc) -> String {
             human_value("time_to_detect", p.time_to_detect_mean),
             if p.recommended {
                 "★ recommended"
+            } else if d.leading == Some(p.point) {
+                "☆ leading (too thin)"
             } else if p.pareto {
                 "◆ front"
             } else {
                 ""
             }
+        ));
+    }
+    if d.evidence == "too thin" {
+        out.push_str(&format!(
+            "\nNo setting is shown to have false halts ≤ {} on the 95 % Wilson upper bound: the evidence is too thin{}.\n",
+            pct(d.max_false_halt),
+            d.replications_needed
+                .map_or(String::new(), |n| format!("; {n} replications would settle it"))
         ));
     }
     out
@@ -174,9 +184,8 @@ pub fn compare(d: &CompareDoc) -> String {
         let f = |x| compare_value(&r.metric, &r.stat, x);
         let d = |x| compare_diff(&r.metric, &r.stat, x);
         out.push_str(&format!(
-            "| {} {} | {} | {} | {} | {} | {} |\n",
-            r.metric,
-            r.stat,
+            "| {} | {} | {} | {} | {} | {} |\n",
+            r.label(),
             f(r.base),
             f(r.candidate),
             d(r.candidate.zip(r.base).map(|(c, b)| c - b)),

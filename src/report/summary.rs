@@ -109,7 +109,13 @@ pub fn summary_file(sc: &Scenario, summary: &Summary, outcomes: &[Outcome]) -> S
         stages: stage_decisions(sc, outcomes),
         rollback_at: aggregate(&outcomes.iter().map(|o| o.rollback_at).collect::<Vec<_>>()),
         expect: sc.expects.clone(),
-        expectations: evaluate(&sc.expects, outcomes),
+        // Healthy-world expectations are judged here only when the scenario has no defect (both
+        // worlds are then the same); `check` runs the healthy world for the others.
+        expectations: evaluate(
+            &sc.expects,
+            outcomes,
+            (!sc.has_defects()).then_some(outcomes),
+        ),
         glance: glance(sc),
     }
 }

@@ -98,6 +98,27 @@ pub struct TunePoint {
     pub recommended: bool,
 }
 
+/// What `tune` recommends and how firmly. A setting qualifies as "false halts ≤ the limit" only
+/// when the 95 % Wilson upper bound of its false-halt rate is at or below the limit: with 20
+/// healthy runs and none halted the rate could still be 16 %, and the point estimate alone
+/// would certify it.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Recommendation {
+    /// The smallest mean blast radius among the settings that qualify on the interval.
+    pub recommended: Option<usize>,
+    /// `"interval"` when a setting is recommended (the Wilson upper bound was compared).
+    pub recommended_on: Option<String>,
+    /// `"sufficient"` (a setting qualifies on the interval), `"too thin"` (none does, but some
+    /// would on the point estimate) or `"none"` (none would even on the point estimate).
+    pub evidence: String,
+    /// With thin evidence: the setting the point estimate would pick.
+    pub leading: Option<usize>,
+    /// With thin evidence: the replication count at which the leading setting's observed
+    /// false-halt proportion would put its Wilson upper bound at or below the limit (`None`
+    /// when no count up to a billion would).
+    pub replications_needed: Option<u64>,
+}
+
 pub fn tune_csv(path: &Path, points: &[TunePoint]) -> Result<()> {
     let mut w = csv::Writer::from_path(path).map_err(|e| io(path, e))?;
     let Some(first) = points.first() else {
@@ -179,7 +200,7 @@ pub fn sweep_table(points: &[SweepPoint]) -> String {
     out
 }
 
-pub fn tune_table(points: &[TunePoint], max_false_halt: f64) -> String {
+pub fn tune_table(points: &[TunePoint], rec: &Recommendation, max_false_halt: f64) -> String {
     let mut out = format!(
         "{:>5}  {:<40} {:>16} {:>10} {:>10} {:>13} {:>11}\n",
         "point", "params", "false halt", "harmed", "harmed p95", "detect", "time_to_95"
@@ -187,6 +208,8 @@ pub fn tune_table(points: &[TunePoint], max_false_halt: f64) -> String {
     for p in points {
         let mark = if p.recommended {
             "  ★ recommended"
+        } else if rec.leading == Some(p.point) {
+            "  ☆ leading (too thin)"
         } else if p.pareto {
             "  ◆ pareto"
         } else {
@@ -205,16 +228,42 @@ pub fn tune_table(points: &[TunePoint], max_false_halt: f64) -> String {
             h(p.time_to_95_p50),
         ));
     }
-    match points.iter().find(|p| p.recommended) {
-        Some(p) => out.push_str(&format!(
-            "\nrecommended: {} — the smallest blast radius with a false-halt rate ≤ {:.1} %\n",
-            params_text(&p.params),
-            max_false_halt * 100.0
-        )),
-        None => out.push_str(&format!(
-            "\nno setting meets a false-halt rate ≤ {:.1} %: widen the search or relax the limit\n",
-            max_false_halt * 100.0
-        )),
-    }
+    out.push('\n');
+    out.push_str(&recommendation_text(points, rec, max_false_halt));
     out
+}
+
+/// The recommendation as a sentence, or why there is none and what would settle it.
+pub fn recommendation_text(points: &[TunePoint], rec: &Recommendation, limit: f64) -> String {
+    let find = |i: Option<usize>| i.and_then(|i| points.iter().find(|p| p.point == i));
+    if let Some(p) = find(rec.recommended) {
+        return format!(
+            "recommended: {} — the smallest blast radius with a false-halt rate ≤ {:.1} % (95 % upper bound {:.1} %)\n",
+            params_text(&p.params),
+            limit * 100.0,
+            p.false_halt.wilson95_high * 100.0
+        );
+    }
+    let Some(p) = find(rec.leading) else {
+        return format!(
+            "no setting meets a false-halt rate ≤ {:.1} %: widen the search or relax the limit\n",
+            limit * 100.0
+        );
+    };
+    let settle = rec.replications_needed.map_or(
+        "no replication count settles it at that proportion".to_string(),
+        |n| {
+            format!(
+                "{n} replications seeing the same proportion would settle it (--replications {n})"
+            )
+        },
+    );
+    format!(
+        "no setting is shown to have a false-halt rate ≤ {:.1} %: the evidence is too thin. {} leads on the point estimate ({} false halts in {} healthy runs, 95 % upper bound {:.1} %); {settle}\n",
+        limit * 100.0,
+        params_text(&p.params),
+        p.false_halt.count,
+        p.false_halt.n,
+        p.false_halt.wilson95_high * 100.0
+    )
 }

@@ -140,16 +140,28 @@ pub fn render(sc: &Scenario, summary: &Summary, replications: u64) -> String {
         ));
     }
     if !summary.halt_reasons.is_empty() {
-        let mut hr: Vec<_> = summary.halt_reasons.iter().collect();
-        hr.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let top: Vec<String> = hr
-            .iter()
-            .take(3)
-            .map(|(k, v)| format!("{k} ×{v}"))
-            .collect();
-        out.push_str(&format!("halt reasons: {}\n", top.join(", ")));
+        out.push_str(&format!(
+            "halt reasons: {}\n",
+            halt_reasons_list(&summary.halt_reasons)
+        ));
     }
     out
+}
+
+/// The three most frequent halt reasons, `gate:canary:silent_rate ×26, abort:… ×11`, or `none`:
+/// the line of the run summary, also behind `check` verdicts and `compare` results.
+pub fn halt_reasons_list(counts: &std::collections::BTreeMap<String, u64>) -> String {
+    if counts.is_empty() {
+        return "none".into();
+    }
+    let mut hr: Vec<_> = counts.iter().collect();
+    hr.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let top: Vec<String> = hr
+        .iter()
+        .take(3)
+        .map(|(k, v)| format!("{k} ×{v}"))
+        .collect();
+    top.join(", ")
 }
 
 fn unit_of(metric: &str) -> Unit {
@@ -166,12 +178,14 @@ fn unit_of(metric: &str) -> Unit {
     )
 }
 
-/// The table of `fleetsim compare`: guarded metrics first, then every metric's mean.
+/// The table of `fleetsim compare`: guarded metrics first, then every metric's mean, then the
+/// halt reasons of each world.
 pub fn render_compare(
     sc: &Scenario,
-    rows: &[crate::analysis::compare::Row],
+    doc: &crate::report::folder::CompareDoc,
     tolerance: f64,
 ) -> String {
+    let rows = &doc.rows;
     let mut out = format!(
         "{} — paired on seed {}, {} replications (tolerance {})\n\n",
         sc.name, sc.seed, sc.replications, tolerance
@@ -211,11 +225,22 @@ pub fn render_compare(
         };
         out.push_str(&format!(
             "{:<26} {:>12} {:>12} {:>12}   {ci}{mark}\n",
-            format!("{} {}", r.metric, r.stat),
+            r.label(),
             fmt(r.base, unit),
             fmt(r.candidate, unit),
             fmt_diff(diff)
         ));
+    }
+    for h in &doc.halt_reasons {
+        out.push_str(&format!(
+            "\nhalt reasons ({} world): base {}; candidate {}",
+            h.world.name(),
+            halt_reasons_list(&h.base),
+            halt_reasons_list(&h.candidate)
+        ));
+    }
+    if !doc.halt_reasons.is_empty() {
+        out.push('\n');
     }
     out
 }

@@ -409,6 +409,44 @@ pub struct Expect {
     pub stat: String,
     pub min: Option<f64>,
     pub max: Option<f64>,
+    /// The world the expectation is judged in. Left out of `summary.json` when it is the
+    /// default, so that the files of scenarios without `world` keep their bytes.
+    #[serde(default, skip_serializing_if = "World::is_as_written")]
+    pub world: World,
+}
+
+/// Which world a statistic is taken in: the scenario as written, or the same scenario with
+/// every release defect removed (as `tune` builds its healthy world), on the same seeds.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum World {
+    #[default]
+    AsWritten,
+    Healthy,
+}
+
+impl World {
+    /// The spellings `world = "…"` accepts, in the order of the variants.
+    pub const NAMES: [&'static str; 2] = ["as-written", "healthy"];
+
+    pub fn is_as_written(&self) -> bool {
+        *self == World::AsWritten
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            World::AsWritten => "as-written",
+            World::Healthy => "healthy",
+        }
+    }
+    pub fn parse(text: &str) -> Option<World> {
+        match text {
+            "as-written" => Some(World::AsWritten),
+            "healthy" => Some(World::Healthy),
+            _ => None,
+        }
+    }
 }
 
 impl Scenario {
@@ -417,5 +455,19 @@ impl Scenario {
     }
     pub fn version_label(&self, v: u8) -> &str {
         &self.versions[v as usize].label
+    }
+    /// Whether any release carries a defect: without one, the healthy world is this scenario.
+    pub fn has_defects(&self) -> bool {
+        self.versions.iter().any(|v| !v.defects.is_empty())
+    }
+    /// The healthy world: this scenario with every release defect removed, same seeds.
+    pub fn healthy(&self) -> Scenario {
+        let mut sc = self.clone();
+        sc.versions.iter_mut().for_each(|v| v.defects.clear());
+        sc
+    }
+    /// Whether judging the expectations needs a separate healthy-world run.
+    pub fn needs_healthy_run(&self) -> bool {
+        self.has_defects() && self.expects.iter().any(|e| e.world == World::Healthy)
     }
 }

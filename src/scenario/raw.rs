@@ -615,4 +615,7 @@ pub struct RawExpect {
     pub min: Option<SValue>,
     #[serde(default)]
     pub max: Option<SValue>,
+    /// `"as-written"` (default) or `"healthy"`.
+    #[serde(default)]
+    pub world: Option<Spanned<String>>,
 }

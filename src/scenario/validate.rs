@@ -1239,14 +1239,36 @@ fn expects(cx: &mut Ctx, raw: &RawScenario) -> Vec<Expect> {
                 "an expectation needs `min`, `max` or both",
             );
         }
+        let world = expect_world(cx, &path, e.world.as_ref());
         out.push(Expect {
             metric: metric.clone(),
             stat: stat.clone(),
             min,
             max,
+            world,
         });
     }
     out
+}
+
+/// `expect[i].world`: `"as-written"` (the default) or `"healthy"`.
+fn expect_world(cx: &mut Ctx, path: &str, world: Option<&toml::Spanned<String>>) -> World {
+    let Some(w) = world else {
+        return World::AsWritten;
+    };
+    World::parse(w.get_ref()).unwrap_or_else(|| {
+        let hint = did_you_mean(w.get_ref(), World::NAMES);
+        cx.err(
+            format!("{path}.world"),
+            Some(w.span()),
+            format!(
+                "unknown world `{}`{hint}; valid: {} (the scenario as written, or with every release defect removed)",
+                w.get_ref(),
+                World::NAMES.join(", ")
+            ),
+        );
+        World::AsWritten
+    })
 }
 
 /// Converts days to milliseconds (used by limits in tests and docs).
