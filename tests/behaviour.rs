@@ -1061,3 +1061,46 @@ fn regression_rollback_is_fully_accounted() {
         assert!((share - 0.5).abs() < 0.12, "storage-stranded share {share}");
     }
 }
+
+/// SPEC §1.4b: a device that has downloaded before `window` closes and waits only for its
+/// maintenance window was reached: it installs at its next window, after the close, and is not
+/// stranded. Only when no window opens for it before the horizon is it stranded
+/// (`maintenance`). Time zero is 00:00 UTC, the window is 01:00–05:00; the rollout notifies 100
+/// devices a minute from t = 0 and closes after 15 minutes, so the first 1500 devices download
+/// (1 s) before the close and wait until 01:00, except those notified in the last minute whose
+/// next check-in (uniform over the 1-minute poll) falls after the close (≈ 100 · ½ = 50: they
+/// are `cancelled`, like the 500 never notified). With a 3-day horizon the waiting devices
+/// install at 01:00; with a 50-minute horizon no window opens for them and exactly the same
+/// devices (same seeds, same events until 50 min) are stranded for `maintenance`.
+#[test]
+fn regression_devices_waiting_for_their_window_install_after_the_close() {
+    let policy = "window = \"15m\"\nmaintenance = [{ from = \"01:00\", to = \"05:00\" }]";
+    let reached = outcomes(&world("", "", policy, ALL, ""));
+    let short =
+        outcomes(&world("", "", policy, ALL, "").replace("horizon = \"3d\"", "horizon = \"50m\""));
+    for (r, s) in reached.iter().zip(&short) {
+        assert!(
+            (1400..=1500).contains(&r.updated),
+            "updated {} of ~1450",
+            r.updated
+        );
+        assert_eq!(
+            r.stranded_by_reason["maintenance"], 0,
+            "{:?}",
+            r.stranded_by_reason
+        );
+        assert_eq!(
+            r.updated + r.stranded,
+            r.targeted,
+            "{:?}",
+            r.stranded_by_reason
+        );
+        assert_eq!(s.updated, 0);
+        assert_eq!(
+            s.stranded_by_reason["maintenance"], r.updated,
+            "{:?}",
+            s.stranded_by_reason
+        );
+        assert_eq!(s.stranded, s.targeted, "{:?}", s.stranded_by_reason);
+    }
+}

@@ -105,6 +105,23 @@ impl Sim<'_> {
         if self.c.stranded.is_none() {
             self.on_window_close();
         }
+        // SPEC §1.4b: a device that downloaded before the close and waits only for its
+        // maintenance window was reached and installs after the close; one still waiting at
+        // the horizon had no window open for it in time: it is stranded for `maintenance`.
+        let target = self.sc.policy.target;
+        let waiting = self
+            .dev
+            .iter()
+            .filter(|d| {
+                d.phase == Phase::WaitingWindow
+                    && d.job == Job::Update
+                    && d.has(flag::TARGETED)
+                    && d.version != target
+            })
+            .count() as u64;
+        if let Some(stranded) = self.c.stranded.as_mut() {
+            stranded[crate::engine::device::Reason::Maintenance as usize] += waiting;
+        }
     }
 
     pub fn outcome(&self) -> Outcome {
