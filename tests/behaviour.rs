@@ -84,11 +84,16 @@ fn scenario(text: &str) -> Scenario {
     load_str(text, "behaviour.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Every run here checks the simulator's invariants once a simulated day too (CI runs the suite
+/// in release builds, where they are otherwise checked only at the end).
+static CHECKED: std::sync::LazyLock<RunOptions> = std::sync::LazyLock::new(|| RunOptions {
+    daily_invariants: true,
+    ..RunOptions::default()
+});
+
 fn outcomes(text: &str) -> Vec<Outcome> {
     let sc = scenario(text);
-    run(&sc, 0..sc.replications, &RunOptions::default())
-        .unwrap()
-        .outcomes
+    run(&sc, 0..sc.replications, &CHECKED).unwrap().outcomes
 }
 
 /// The (single) evaluation of `check` by the canary gate.

@@ -59,11 +59,16 @@ percent = 100
     )
 }
 
+/// Every run here checks the simulator's invariants once a simulated day too (CI runs the suite
+/// in release builds, where they are otherwise checked only at the end).
+static CHECKED: std::sync::LazyLock<RunOptions> = std::sync::LazyLock::new(|| RunOptions {
+    daily_invariants: true,
+    ..RunOptions::default()
+});
+
 fn outcomes(text: &str) -> Vec<Outcome> {
     let sc = load_str(text, "faults.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
-    run(&sc, 0..sc.replications, &RunOptions::default())
-        .unwrap()
-        .outcomes
+    run(&sc, 0..sc.replications, &CHECKED).unwrap().outcomes
 }
 
 /// Every replication's outcome, plus replication 0's per-device rows and its first 100 000
@@ -73,6 +78,7 @@ fn traced(text: &str) -> RunResult {
     let opts = RunOptions {
         devices: true,
         trace_rows: 100_000,
+        daily_invariants: true,
         ..RunOptions::default()
     };
     let r = run(&sc, 0..sc.replications, &opts).unwrap();

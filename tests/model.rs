@@ -551,3 +551,31 @@ fn regression_devices_offline_at_the_halt_do_not_install_the_halted_release() {
         "the scenario must exercise devices returning after the halt"
     );
 }
+
+/// CI runs the suite in release builds, where the whole-state invariant checks otherwise run
+/// only at the end of a replication: here every fixture (and every test scenario) runs with the
+/// daily checks on, so a breach mid-run fails the build with the seed that reproduces it.
+#[test]
+fn every_fixture_passes_the_daily_invariant_checks() {
+    let opts = RunOptions {
+        daily_invariants: true,
+        ..RunOptions::default()
+    };
+    for dir in ["scenarios", "tests/data"] {
+        let mut paths: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let sc = fleetsim::scenario::load_file(&path, &[])
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            // A million devices once, the rest a few times.
+            let reps = if sc.device_count() > 100_000 { 1 } else { 3 };
+            if let Err(e) = run(&sc, 0..reps.min(sc.replications), &opts) {
+                panic!("{}: {e}", path.display());
+            }
+        }
+    }
+}

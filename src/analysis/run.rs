@@ -23,6 +23,8 @@ pub struct RunOptions {
     pub trace_rows: usize,
     pub max_events: Option<u64>,
     pub progress: Option<OnProgress>,
+    /// Check every invariant once a simulated day (always in debug builds).
+    pub daily_invariants: bool,
 }
 
 /// One device of replication 0 at the end, for `devices.csv`.
@@ -70,6 +72,7 @@ fn run_one(sc: &Scenario, rep: u64, opts: &RunOptions) -> Result<RepResult> {
     let limits = RunLimits {
         max_events: opts.max_events.unwrap_or(RunLimits::default().max_events),
         trace_rows: if rep == 0 { opts.trace_rows } else { 0 },
+        daily_invariants: opts.daily_invariants || RunLimits::default().daily_invariants,
     };
     let mut sim = Sim::new(sc, rep, limits)?;
     sim.run()?;

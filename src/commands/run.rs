@@ -25,6 +25,7 @@ pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
         trace_rows: cfg.trace_rows,
         max_events: cfg.max_events,
         progress: progress.callback(),
+        ..RunOptions::default()
     };
     let result = run(&sc, reps.clone(), &opts);
     progress.finish();

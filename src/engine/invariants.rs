@@ -10,8 +10,9 @@
 //!   it when the rollout halted (SPEC §1.5: in-flight devices finish).
 //!
 //! The rest are checked over the whole state by [`Sim::check_invariants`], at the end of every
-//! replication in every build and, in debug builds, once a simulated day too (at the hourly
-//! sample that opens the day):
+//! replication in every build and, with `RunLimits::daily_invariants` (debug builds, and the
+//! test suite in release builds), once a simulated day too (at the hourly sample that opens the
+//! day):
 //! - **every device is in exactly one state**: its phase, job, flags and download slot agree
 //!   (a device mid-job has a job; a slot is held exactly while downloading; a bricked device is
 //!   idle and harmed; started implies notified implies targeted; a device that has not joined
@@ -106,11 +107,11 @@ impl Sim<'_> {
         }
     }
 
-    /// The periodic check of debug builds, at the hourly sample that opens each simulated day:
-    /// a whole-state check costs a pass over the fleet, which at every hour would make a debug
-    /// run of a 20 000-device scenario some 25 times slower.
+    /// The periodic check (`RunLimits::daily_invariants`), at the hourly sample that opens each
+    /// simulated day: a whole-state check costs a pass over the fleet, which at every hour would
+    /// make a debug run of a 20 000-device scenario some 25 times slower.
     pub(crate) fn periodic_check(&mut self) {
-        if cfg!(debug_assertions) && self.now.0 % DAY_MS == 0 && self.breach.is_none() {
+        if self.limits.daily_invariants && self.now.0 % DAY_MS == 0 && self.breach.is_none() {
             if let Err(what) = self.check_invariants() {
                 self.record_breach(what);
             }
@@ -705,11 +706,12 @@ percent = 100
         }
     }
 
-    /// Debug builds check the whole state once a simulated day, not only at the end.
-    #[cfg(debug_assertions)]
+    /// With `daily_invariants` (debug builds, and the test suite in any build) the whole state
+    /// is checked once a simulated day, not only at the end.
     #[test]
     fn the_periodic_check_records_a_breach() {
         let mut sim = finished();
+        sim.limits.daily_invariants = true;
         assert_eq!(sim.now.0 % DAY_MS, 0, "the fixture's horizon is whole days");
         sim.periodic_check();
         assert!(sim.breach.is_none());

@@ -70,6 +70,10 @@ pub struct RunLimits {
     pub max_events: u64,
     /// Record up to this many trace rows (0: no trace).
     pub trace_rows: usize,
+    /// Check the whole state once a simulated day, not only at the end (`invariants`). On by
+    /// default in debug builds; the test suite turns it on in release builds too, so CI runs
+    /// the checks at release speed on every fixture.
+    pub daily_invariants: bool,
 }
 
 impl Default for RunLimits {
@@ -77,6 +81,7 @@ impl Default for RunLimits {
         RunLimits {
             max_events: 2_000_000_000,
             trace_rows: 0,
+            daily_invariants: cfg!(debug_assertions),
         }
     }
 }
