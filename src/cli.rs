@@ -50,6 +50,25 @@ enum RawCommand {
         #[arg(long)]
         no_report: bool,
     },
+    /// Write a commented starter scenario (a small fleet, a staged plan with gates, a defect to
+    /// rehearse) that validates and runs.
+    #[command(
+        after_help = "Examples:\n  fleetsim init                      # writes scenario.toml (5000 devices)\n  fleetsim init plan.toml --devices 20000\n  fleetsim init - | less             # print it instead"
+    )]
+    Init {
+        /// File to write (`-`: print to stdout).
+        #[arg(default_value = "scenario.toml")]
+        file: PathBuf,
+        /// Fleet size; stages and gate sample sizes scale with it (1000 to 10 000 000).
+        #[arg(long, default_value_t = crate::commands::init::DEFAULT_DEVICES)]
+        devices: u64,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+        /// Print nothing but errors.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Render the plots, report.html and summary.md of a results folder again from its data
     /// files, without simulating.
     Report {
@@ -441,6 +460,12 @@ pub enum Command {
         dir: PathBuf,
         quiet: bool,
     },
+    Init {
+        file: PathBuf,
+        devices: u64,
+        force: bool,
+        quiet: bool,
+    },
 }
 
 fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard>> {
@@ -626,6 +651,17 @@ pub fn parse() -> Result<Command> {
             },
         }),
         RawCommand::Report { dir, quiet } => Ok(Command::Report { dir, quiet }),
+        RawCommand::Init {
+            file,
+            devices,
+            force,
+            quiet,
+        } => Ok(Command::Init {
+            file,
+            devices,
+            force,
+            quiet,
+        }),
         RawCommand::Run(a) => run_command(a),
     }
 }

@@ -1301,3 +1301,56 @@ fn reproducers(out: &Path) -> Vec<std::path::PathBuf> {
     assert!(!files.is_empty(), "no reproducer in {}", out.display());
     files
 }
+
+/// `fleetsim init` writes a starter scenario that validates without warnings and whose
+/// `[[expect]]` entries hold (both worlds) at the smallest, the default and a large fleet size;
+/// it never replaces an existing file without `--force`, and `-` prints it.
+#[test]
+fn init_writes_a_starter_that_validates_and_passes_its_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    for devices in ["1000", "5000", "60000"] {
+        let file = dir.path().join(format!("starter-{devices}.toml"));
+        fleetsim()
+            .arg("init")
+            .arg(&file)
+            .args(["--devices", devices])
+            .assert()
+            .success()
+            .stdout(contains("next: fleetsim run"));
+        fleetsim()
+            .args(["validate", "--deny-warnings"])
+            .arg(&file)
+            .assert()
+            .success();
+        fleetsim()
+            .args(["check", "--replications", "10"])
+            .arg(&file)
+            .assert()
+            .success();
+    }
+    let file = dir.path().join("starter-1000.toml");
+    std::fs::write(&file, "mine").unwrap();
+    fleetsim()
+        .arg("init")
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(contains("--force"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+    fleetsim()
+        .arg("init")
+        .arg(&file)
+        .arg("--force")
+        .assert()
+        .success();
+    fleetsim()
+        .args(["init", "-", "--devices", "2000"])
+        .assert()
+        .success()
+        .stdout(contains("[simulation]"));
+    fleetsim()
+        .args(["init", "-", "--devices", "10"])
+        .assert()
+        .code(2)
+        .stderr(contains("1000"));
+}

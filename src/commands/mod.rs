@@ -5,6 +5,7 @@ mod chaos;
 mod check;
 mod compare;
 mod experiment;
+pub mod init;
 mod report;
 mod run;
 mod shard;
@@ -39,6 +40,12 @@ pub fn execute(cmd: Command) -> Result<i32> {
         Command::Tune(cfg) => experiment::tune_command(&cfg),
         Command::Chaos(cfg) => chaos::chaos_command(&cfg),
         Command::Report { dir, quiet } => report::report_command(&dir, quiet),
+        Command::Init {
+            file,
+            devices,
+            force,
+            quiet,
+        } => init::init_command(&file, devices, force, quiet),
     }
 }
 
