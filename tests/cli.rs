@@ -1354,3 +1354,22 @@ fn init_writes_a_starter_that_validates_and_passes_its_checks() {
         .code(2)
         .stderr(contains("1000"));
 }
+
+/// perf.json counts events by kind (they add up to `events`) and gives bytes per device.
+#[test]
+fn perf_json_counts_events_by_kind_and_bytes_per_device() {
+    let dir = tempfile::tempdir().unwrap();
+    run_to(
+        "scenarios/bad-release.toml",
+        dir.path(),
+        &["--replications", "2", "--no-report"],
+    )
+    .success();
+    let perf: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("perf.json")).unwrap()).unwrap();
+    let by_kind = perf["events_by_kind"].as_object().unwrap();
+    let sum: u64 = by_kind.values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(sum, perf["events"].as_u64().unwrap());
+    assert!(by_kind["check_in"].as_u64().unwrap() > 0);
+    assert!(perf["bytes_per_device"].as_f64().unwrap() > 0.0);
+}

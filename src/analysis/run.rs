@@ -58,11 +58,15 @@ pub struct RunResult {
     pub devices: Vec<DeviceRow>,
     pub trace: Vec<TraceRow>,
     pub events: u64,
+    /// Events by kind, summed over the replications (`engine::sim::KINDS` order).
+    #[serde(default)]
+    pub events_by_kind: Vec<u64>,
     pub threads: usize,
 }
 
 struct RepResult {
     outcome: Outcome,
+    events_by_kind: [u64; crate::engine::sim::KIND_COUNT],
     series: Vec<Vec<f64>>,
     devices: Vec<DeviceRow>,
     trace: Vec<TraceRow>,
@@ -83,6 +87,7 @@ fn run_one(sc: &Scenario, rep: u64, opts: &RunOptions) -> Result<RepResult> {
     };
     Ok(RepResult {
         outcome: sim.outcome(),
+        events_by_kind: sim.events_by_kind,
         series: std::mem::take(&mut sim.series.rows),
         devices,
         trace: std::mem::take(&mut sim.trace),
@@ -159,6 +164,7 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
     let mut devices = Vec::new();
     let mut trace = Vec::new();
     let mut events = 0;
+    let mut events_by_kind = vec![0u64; crate::engine::sim::KIND_COUNT];
     // Replications run in chunks so that memory stays bounded by the chunk, not the run; each
     // chunk is reduced in replication order.
     let chunk = (threads * 4) as u64;
@@ -174,6 +180,7 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
         for r in results {
             let r = r?;
             events += r.outcome.events;
+            add_counts(&mut events_by_kind, &r.events_by_kind);
             if series_sum.is_empty() {
                 series_sum = r.series;
             } else {
@@ -202,8 +209,19 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
         devices,
         trace,
         events,
+        events_by_kind,
         threads,
     })
+}
+
+/// Adds per-kind event counts into `acc` (which grows to fit).
+fn add_counts(acc: &mut Vec<u64>, counts: &[u64]) {
+    if acc.len() < counts.len() {
+        acc.resize(counts.len(), 0);
+    }
+    for (a, c) in acc.iter_mut().zip(counts) {
+        *a += c;
+    }
 }
 
 impl RunResult {
@@ -226,10 +244,12 @@ impl RunResult {
             devices: Vec::new(),
             trace: Vec::new(),
             events: 0,
+            events_by_kind: Vec::new(),
             threads: 0,
         };
         for p in parts {
             out.events += p.events;
+            add_counts(&mut out.events_by_kind, &p.events_by_kind);
             out.threads = out.threads.max(p.threads);
             if out.series_sum.is_empty() {
                 out.series_sum = p.series_sum;

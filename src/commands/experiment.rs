@@ -57,17 +57,10 @@ fn write_experiment(
         staging.write(name, bytes)?;
     }
     let wall_ms = started.elapsed().as_millis() as u64;
-    let perf = Perf {
-        wall_ms,
-        events,
-        events_per_sec: events as f64 / (wall_ms.max(1) as f64 / 1000.0),
-        replications: runs,
-        threads: output
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        devices: sc.device_count(),
-        peak_rss_bytes: crate::report::perf::peak_rss_bytes(),
-    };
+    let threads = output
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let perf = Perf::new(wall_ms, events, runs, threads, sc.device_count(), &[]);
     staging.write(
         "perf.json",
         (serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n").as_bytes(),

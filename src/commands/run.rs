@@ -73,15 +73,14 @@ pub(crate) fn write_run_report(
         csv_files::events(&staging.path("events.csv"), &result.trace)?;
     }
     let wall_ms = started.elapsed().as_millis() as u64;
-    let perf = Perf {
+    let perf = Perf::new(
         wall_ms,
-        events: result.events,
-        events_per_sec: result.events as f64 / (wall_ms.max(1) as f64 / 1000.0),
-        replications: result.outcomes.len() as u64,
-        threads: result.threads,
-        devices: sc.device_count(),
-        peak_rss_bytes: crate::report::perf::peak_rss_bytes(),
-    };
+        result.events,
+        result.outcomes.len() as u64,
+        result.threads,
+        sc.device_count(),
+        &result.events_by_kind,
+    );
     let perf_json = serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n";
     staging.write("perf.json", perf_json.as_bytes())?;
     if cfg.report {

@@ -125,7 +125,12 @@ pub struct Sim<'s> {
     pub arrived: Vec<bool>,
     /// The first invariant breach recorded while the replication runs (`invariants`).
     pub breach: Option<String>,
+    /// Events processed, by kind (index: `Kind as usize`), for `perf.json`.
+    pub events_by_kind: [u64; KIND_COUNT],
 }
+
+/// How many event kinds there are (`Kind::Arrival` is the last).
+pub const KIND_COUNT: usize = Kind::Arrival as usize + 1;
 
 impl<'s> Sim<'s> {
     /// Builds the fleet of replication `rep` in its state at time zero.
@@ -234,6 +239,7 @@ impl<'s> Sim<'s> {
             arrived: vec![false; arrivals.len()],
             arrivals,
             breach: None,
+            events_by_kind: [0; KIND_COUNT],
         };
         for i in 0..sim.dev.len() {
             let tl = sim.timeline(i as u32);
@@ -386,6 +392,7 @@ impl<'s> Sim<'s> {
             if self.trace.len() < self.limits.trace_rows {
                 self.trace_event(ev.kind, ev.device, ev.aux);
             }
+            self.events_by_kind[ev.kind as usize] += 1;
             self.dispatch(ev.kind, ev.device, ev.aux);
             if self.breach.is_some() {
                 return Err(self.breach_error());
@@ -454,6 +461,31 @@ impl<'s> Sim<'s> {
     }
 }
 
+/// Every event kind, in `Kind as usize` order (for per-kind counts).
+pub const KINDS: [Kind; KIND_COUNT] = [
+    Kind::CheckIn,
+    Kind::DownloadDone,
+    Kind::DownloadInterrupted,
+    Kind::InstallStart,
+    Kind::InstallDone,
+    Kind::BootDone,
+    Kind::Timeout,
+    Kind::HarmOnset,
+    Kind::Notify,
+    Kind::StageReadyCheck,
+    Kind::StageJudge,
+    Kind::StageMaxWait,
+    Kind::OperatorAct,
+    Kind::WindowClose,
+    Kind::Sample,
+    Kind::RolloutStart,
+    Kind::ShadowJudge,
+    Kind::ShadowMaxWait,
+    Kind::FaultStart,
+    Kind::ReportArrive,
+    Kind::Arrival,
+];
+
 pub fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::CheckIn => "check_in",
@@ -477,5 +509,15 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Kind::FaultStart => "fault_start",
         Kind::ReportArrive => "report_arrive",
         Kind::Arrival => "arrival",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn kinds_are_listed_in_their_index_order() {
+        for (i, k) in super::KINDS.iter().enumerate() {
+            assert_eq!(*k as usize, i, "{}", super::kind_name(*k));
+        }
     }
 }

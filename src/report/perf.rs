@@ -11,6 +11,46 @@ pub struct Perf {
     pub devices: u64,
     /// Peak resident memory of the process (Linux `VmHWM`), if known.
     pub peak_rss_bytes: Option<u64>,
+    /// `peak_rss_bytes / devices`: the memory cost of one device (with every replication
+    /// running at once and the process's fixed overhead, so an upper bound).
+    pub bytes_per_device: Option<f64>,
+    /// Events processed by kind (`check_in`, `notify`, …), summed over replications; empty
+    /// where the command does not count them.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub events_by_kind: std::collections::BTreeMap<String, u64>,
+}
+
+impl Perf {
+    /// The figures of a finished command: wall time since `wall_ms` ago, event counts, and
+    /// the process's peak memory now.
+    pub fn new(
+        wall_ms: u64,
+        events: u64,
+        replications: u64,
+        threads: usize,
+        devices: u64,
+        events_by_kind: &[u64],
+    ) -> Perf {
+        let peak_rss_bytes = peak_rss_bytes();
+        Perf {
+            wall_ms,
+            events,
+            events_per_sec: events as f64 / (wall_ms.max(1) as f64 / 1000.0),
+            replications,
+            threads,
+            devices,
+            peak_rss_bytes,
+            bytes_per_device: peak_rss_bytes
+                .filter(|_| devices > 0)
+                .map(|b| b as f64 / devices as f64),
+            events_by_kind: crate::engine::sim::KINDS
+                .iter()
+                .zip(events_by_kind)
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| (crate::engine::sim::kind_name(*k).to_string(), *n))
+                .collect(),
+        }
+    }
 }
 
 /// Peak resident set size of this process, from `/proc/self/status`.
