@@ -163,6 +163,14 @@ fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFile>> {
         .first()
         .ok_or_else(|| Error::Usage("merge needs at least one shard folder".into()))?;
     let (identity, n) = (first.identity(), first.shard.1);
+    // Every shard must be given, so more shards than folders is a missing shard: said before
+    // the table of seen shards is allocated (an N of 10^13 would exhaust memory).
+    if n > shards.len() as u64 {
+        return Err(Error::Usage(format!(
+            "the shards are of {n}, but {} shard folders were given: merge needs every shard",
+            shards.len()
+        )));
+    }
     let mut seen = vec![false; n as usize];
     for s in &shards {
         if s.identity() != identity {

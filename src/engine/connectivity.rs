@@ -418,4 +418,43 @@ mod tests {
             (b.period_start, b.period_end, b.flags)
         );
     }
+
+    /// Regression: a period draw that saturates `u64` milliseconds (a lognormal tail) made
+    /// `advance_to` wrap or loop forever, and a query far past the horizon (a backoff, an
+    /// outage or a recharge of 10^15 s) walked the timeline up to it. Periods ending after the
+    /// horizon now end at `NEVER` and nothing walks past the horizon.
+    #[test]
+    fn timeline_never_walks_past_the_horizon() {
+        let mut p = profile(3600.0, 600.0);
+        p.online = Dist::LogNormal {
+            mu: 21.0,
+            sigma: 5.0,
+        };
+        let horizon_ms = 30 * 86_400_000;
+        for dev in 0..2_000u64 {
+            let tl = Timeline {
+                profile: &p,
+                key: stream_key(5, 0, dev, Purpose::Connectivity),
+                telemetry_ms: 3_600_000,
+                horizon_ms,
+            };
+            let mut d = Device::default();
+            tl.init(&mut d);
+            tl.advance_to(&mut d, u64::MAX);
+            assert!(d.period_end > horizon_ms);
+            assert!(d.period_end == NEVER || d.period_end <= horizon_ms);
+            let mut fresh = Device::default();
+            tl.init(&mut fresh);
+            assert_eq!(
+                tl.next_check_in(&mut fresh, 1_000_000_000_000_000_000, &Overlay::NONE),
+                None
+            );
+            if let Some(t) = tl.next_check_in(&mut fresh, 0, &Overlay::NONE) {
+                assert!(t <= horizon_ms, "{t}");
+            }
+            let mut o = Overlay::NONE;
+            o.push_window(0, 1_000_000_000_000_000_000);
+            assert_eq!(tl.next_check_in(&mut fresh, 0, &o), None);
+        }
+    }
 }

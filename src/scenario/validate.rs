@@ -635,7 +635,7 @@ fn populations(
             "population",
             None,
             format!(
-                "the fleet has {} populations ([[population]] entries plus distinct inventory rows); the limit is {MAX_POPULATIONS}: group inventory rows by fewer columns (e.g. drop `id`-like columns that differ on every row)",
+                "the fleet has {} populations ([[population]] entries plus distinct inventory rows); the limit is {MAX_POPULATIONS}: each distinct combination of an inventory row's columns other than `id` is a population, so drop or coarsen the columns that differ on nearly every row",
                 out.len()
             ),
         );
@@ -651,12 +651,23 @@ fn populations(
             p.arrivals_per_day * horizon_days * 1.5 + 10.0 * (p.arrivals_per_day > 0.0) as u8 as f64
         })
         .sum();
-    let total: u64 = out.iter().map(|p| p.count).sum::<u64>() + arriving as u64;
+    // In f64: `arrivals_per_day = 1e300` saturates a u64 cast, and the sum then wrapped to a
+    // small fleet that passed this check.
+    let total_f = out.iter().map(|p| p.count as f64).sum::<f64>() + arriving;
+    let total = if total_f.is_finite() && total_f < u64::MAX as f64 {
+        total_f as u64
+    } else {
+        u64::MAX
+    };
     if total > MAX_DEVICES {
         cx.err(
             "population",
             None,
-            format!("the fleet has {total} devices; the limit is {MAX_DEVICES}"),
+            if total_f > 1e12 {
+                format!("the fleet has about {total_f:.3e} devices (arrivals included); the limit is {MAX_DEVICES}")
+            } else {
+                format!("the fleet has {total} devices; the limit is {MAX_DEVICES}")
+            },
         );
     }
     let mut names: Vec<&str> = out.iter().map(|p| p.name.as_str()).collect();
