@@ -175,7 +175,12 @@ fn shipped_fixtures_have_no_warnings() {
     for dir in ["scenarios", "tests/data"] {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "toml") {
+            // `canary-too-small.toml` is too small on purpose (it pins the insufficient-gate
+            // verdicts), so its `min_devices` warning is the point of it.
+            let deliberate = path
+                .file_name()
+                .is_some_and(|n| n == "canary-too-small.toml");
+            if path.extension().is_some_and(|e| e == "toml") && !deliberate {
                 cmd.arg(path);
             }
         }
