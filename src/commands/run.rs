@@ -109,6 +109,25 @@ pub(crate) fn write_run_report(
 }
 
 /// Work items of shard `k` (1-based) of `n`: contiguous blocks that differ by at most one.
+/// The products are taken in `u128`: `k · total` overflows `u64` for large `N` (a shard count
+/// of 10^13 with a million replications), which used to give an empty or wrong block.
 pub fn shard_range(total: u64, k: u64, n: u64) -> std::ops::Range<u64> {
-    (k - 1) * total / n..k * total / n
+    let bound = |i: u64| (i as u128 * total as u128 / n.max(1) as u128) as u64;
+    bound(k.saturating_sub(1))..bound(k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shard_range;
+
+    /// Regression: `--shard 18446744073710/18446744073710` overflowed `k · total` and ran
+    /// nothing (or the wrong block); the shards must tile `0..total` whatever N is.
+    #[test]
+    fn shard_range_does_not_overflow_for_huge_shard_counts() {
+        let n = 18_446_744_073_710;
+        assert_eq!(shard_range(1_000_000, n, n), 999_999..1_000_000);
+        assert_eq!(shard_range(u64::MAX, n, n).end, u64::MAX);
+        let (a, b) = (shard_range(10, 1, 3), shard_range(10, 3, 3));
+        assert_eq!((a.start, b.end), (0, 10));
+    }
 }

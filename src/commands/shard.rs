@@ -163,7 +163,8 @@ fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFile>> {
         .first()
         .ok_or_else(|| Error::Usage("merge needs at least one shard folder".into()))?;
     let (identity, n) = (first.identity(), first.shard.1);
-    let mut seen = vec![false; n as usize];
+    // A set of the shards seen, not a table of N flags: N may be 10^13.
+    let mut seen = std::collections::BTreeSet::new();
     for s in &shards {
         if s.identity() != identity {
             return Err(Error::Usage(
@@ -171,17 +172,17 @@ fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFile>> {
                     .into(),
             ));
         }
-        let k = s.shard.0 as usize;
-        if k == 0 || k > n as usize || std::mem::replace(&mut seen[k - 1], true) {
+        let k = s.shard.0;
+        if k == 0 || k > n || !seen.insert(k) {
             return Err(Error::Usage(format!(
                 "shard {k}/{n} is given twice or is out of range"
             )));
         }
     }
-    if let Some(missing) = seen.iter().position(|s| !s) {
+    // The first missing shard is at most one past the number given.
+    if let Some(missing) = (1..=n).find(|k| !seen.contains(k)) {
         return Err(Error::Usage(format!(
-            "shard {}/{n} is missing: merge needs every shard",
-            missing + 1
+            "shard {missing}/{n} is missing: merge needs every shard"
         )));
     }
     shards.sort_by_key(|s| s.shard.0);

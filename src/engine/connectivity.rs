@@ -7,6 +7,13 @@
 //! (the rest drawn as a residual time: a uniform fraction of a length-biased period). A device
 //! checks in when it comes online and every `check_in` after; one that is online at time zero
 //! has its next check-in at a uniform point of its poll interval.
+//!
+//! Nothing past the horizon is simulated, so the timeline never walks past it: a period that
+//! would end after the horizon lasts "forever" (its end is [`NEVER`]), and a query about a time
+//! past the horizon is answered as "not within the run". A heavy-tailed period draw (a lognormal
+//! whose sample saturates `u64` milliseconds) or a time far past the horizon (a retry backoff, an
+//! outage or a recharge period of 10^15 s) therefore costs no more than the periods inside the
+//! horizon, which the [`MIN_PERIOD_MS`] floor bounds.
 
 use super::device::{flag, Device};
 use super::rng::Stream;
@@ -126,15 +133,16 @@ impl Overlay {
     }
 }
 
+/// The end of a period that never ends within the run.
+pub const NEVER: u64 = u64::MAX;
+
 /// The connectivity process of one population, bound to a replication's key for a device.
 pub struct Timeline<'a> {
     pub profile: &'a ConnProfile,
     pub key: u64,
     pub telemetry_ms: u64,
-}
-
-fn period_ms(x_secs: f64) -> u64 {
-    crate::engine::time::secs_to_ms(x_secs).max(MIN_PERIOD_MS)
+    /// The scenario's horizon: periods that would end after it end at [`NEVER`].
+    pub horizon_ms: u64,
 }
 
 /// The last grid tick `anchor + k·step` (k ≥ 0) strictly before `end`, or `None`.
@@ -143,18 +151,29 @@ fn last_tick_before(anchor: u64, end: u64, step: u64) -> Option<u64> {
 }
 
 impl Timeline<'_> {
+    /// The end of a period of `x_secs` that starts at `start`: at least [`MIN_PERIOD_MS`] long,
+    /// and [`NEVER`] when it would end after the horizon (the sample is capped before it
+    /// becomes a time, so no addition can overflow).
+    fn period_end(&self, start: u64, x_secs: f64) -> u64 {
+        let len = crate::engine::time::secs_to_ms(x_secs).max(MIN_PERIOD_MS);
+        match start.checked_add(len) {
+            Some(end) if end <= self.horizon_ms => end,
+            _ => NEVER,
+        }
+    }
+
     /// Places the device in the stationary mix at time zero.
     pub fn init(&self, d: &mut Device) {
         let mut s = Stream::at(self.key, 0);
         let online = s.uniform() < self.profile.online_share;
         if online {
             let residual = s.uniform() * self.profile.online.sample_length_biased(&mut s);
-            d.period_end = period_ms(residual);
+            d.period_end = self.period_end(0, residual);
             d.period_start = (s.uniform() * self.profile.check_in_ms as f64) as u64;
             d.set(flag::ONLINE);
         } else {
             let residual = s.uniform() * self.profile.offline.sample_length_biased(&mut s);
-            d.period_end = period_ms(residual);
+            d.period_end = self.period_end(0, residual);
             d.period_start = 0;
             d.clear(flag::ONLINE);
         }
@@ -162,8 +181,11 @@ impl Timeline<'_> {
         d.conn_draws = s.counter() as u32;
     }
 
-    /// Generates periods until the current one contains `t`.
+    /// Generates periods until the current one contains `t` (or, for `t` past the horizon, the
+    /// one that contains the horizon: nothing later is ever observed). Terminates: every pass
+    /// moves `period_end` on by at least [`MIN_PERIOD_MS`] or to [`NEVER`].
     pub fn advance_to(&self, d: &mut Device, t: u64) {
+        let t = t.min(self.horizon_ms);
         if d.period_end > t {
             return;
         }
@@ -173,12 +195,12 @@ impl Timeline<'_> {
             if d.has(flag::ONLINE) {
                 d.last_contact = self.last_contact_in_session(d.period_start, start);
                 d.period_start = start;
-                d.period_end = start + period_ms(self.profile.offline.sample(&mut s));
+                d.period_end = self.period_end(start, self.profile.offline.sample(&mut s));
                 d.clear(flag::ONLINE);
             } else {
                 let len = self.profile.online.sample(&mut s);
                 d.period_start = start;
-                d.period_end = start + period_ms(len);
+                d.period_end = self.period_end(start, len);
                 d.set(flag::ONLINE);
             }
         }
@@ -197,9 +219,13 @@ impl Timeline<'_> {
         !o.down_at(t) && d.has(flag::ONLINE)
     }
 
-    /// The first check-in at or after `t`, or `None` if the device is never reachable again.
+    /// The first check-in at or after `t`, or `None` if the device is never reachable again
+    /// within the horizon.
     pub fn next_check_in(&self, d: &mut Device, t: u64, o: &Overlay) -> Option<u64> {
         let mut t = t;
+        if t > self.horizon_ms {
+            return None;
+        }
         // A tick that falls in a later down window does not happen: start over after it.
         for _ in 0..=MAX_WINDOWS + 1 {
             let tick = self.next_check_in_once(d, t, o)?;
@@ -207,7 +233,7 @@ impl Timeline<'_> {
                 return Some(tick);
             }
             t = o.up_after(tick);
-            if t == u64::MAX {
+            if t > self.horizon_ms {
                 return None;
             }
         }
@@ -217,7 +243,7 @@ impl Timeline<'_> {
     fn next_check_in_once(&self, d: &mut Device, t: u64, o: &Overlay) -> Option<u64> {
         let back_from_down = o.down_at(t);
         let t = if back_from_down { o.up_after(t) } else { t };
-        if t == u64::MAX {
+        if t > self.horizon_ms {
             return None;
         }
         self.advance_to(d, t);
@@ -230,7 +256,9 @@ impl Timeline<'_> {
             let tick = if t <= d.period_start {
                 d.period_start
             } else {
-                d.period_start + (t - d.period_start).div_ceil(ci) * ci
+                // Saturating: `t` and the poll interval are bounded, but a tick must never wrap.
+                d.period_start
+                    .saturating_add((t - d.period_start).div_ceil(ci).saturating_mul(ci))
             };
             if tick < d.period_end {
                 return Some(tick);
@@ -239,6 +267,9 @@ impl Timeline<'_> {
         }
         // Offline now: the next online period starts at the end of this one.
         let start = d.period_end;
+        if start > self.horizon_ms {
+            return None;
+        }
         self.advance_to(d, start);
         Some(start)
     }
@@ -254,6 +285,9 @@ impl Timeline<'_> {
         } else {
             t
         };
+        if t > self.horizon_ms {
+            return None;
+        }
         self.advance_to(d, t);
         let mut end = d.period_end;
         if d.has(flag::ONLINE) {
@@ -261,7 +295,7 @@ impl Timeline<'_> {
             end = d.period_end;
         }
         self.advance_to(d, end);
-        Some(end)
+        (end <= self.horizon_ms).then_some(end)
     }
 
     /// The device's last contact (check-in or health report) at or before `t`.
@@ -323,6 +357,7 @@ mod tests {
                     profile: &p,
                     key: stream_key(1, 0, dev, Purpose::Connectivity),
                     telemetry_ms: 3_600_000,
+                    horizon_ms: 365 * 86_400_000,
                 };
                 let mut d = Device::default();
                 tl.init(&mut d);
@@ -347,6 +382,7 @@ mod tests {
                 profile: &p,
                 key: stream_key(2, 0, dev, Purpose::Connectivity),
                 telemetry_ms: 3_600_000,
+                horizon_ms: 365 * 86_400_000,
             };
             let mut d = Device::default();
             tl.init(&mut d);
@@ -368,6 +404,7 @@ mod tests {
             profile: &p,
             key,
             telemetry_ms: 3_600_000,
+            horizon_ms: 365 * 86_400_000,
         };
         let (mut a, mut b) = (Device::default(), Device::default());
         tl.init(&mut a);
@@ -380,5 +417,44 @@ mod tests {
             (a.period_start, a.period_end, a.flags),
             (b.period_start, b.period_end, b.flags)
         );
+    }
+
+    /// Regression: a period draw that saturates `u64` milliseconds (a lognormal tail) made
+    /// `advance_to` wrap or loop forever, and a query far past the horizon (a backoff, an
+    /// outage or a recharge of 10^15 s) walked the timeline up to it. Periods ending after the
+    /// horizon now end at `NEVER` and nothing walks past the horizon.
+    #[test]
+    fn timeline_never_walks_past_the_horizon() {
+        let mut p = profile(3600.0, 600.0);
+        p.online = Dist::LogNormal {
+            mu: 21.0,
+            sigma: 5.0,
+        };
+        let horizon_ms = 30 * 86_400_000;
+        for dev in 0..2_000u64 {
+            let tl = Timeline {
+                profile: &p,
+                key: stream_key(5, 0, dev, Purpose::Connectivity),
+                telemetry_ms: 3_600_000,
+                horizon_ms,
+            };
+            let mut d = Device::default();
+            tl.init(&mut d);
+            tl.advance_to(&mut d, u64::MAX);
+            assert!(d.period_end > horizon_ms);
+            assert!(d.period_end == NEVER || d.period_end <= horizon_ms);
+            let mut fresh = Device::default();
+            tl.init(&mut fresh);
+            assert_eq!(
+                tl.next_check_in(&mut fresh, 1_000_000_000_000_000_000, &Overlay::NONE),
+                None
+            );
+            if let Some(t) = tl.next_check_in(&mut fresh, 0, &Overlay::NONE) {
+                assert!(t <= horizon_ms, "{t}");
+            }
+            let mut o = Overlay::NONE;
+            o.push_window(0, 1_000_000_000_000_000_000);
+            assert_eq!(tl.next_check_in(&mut fresh, 0, &o), None);
+        }
     }
 }

@@ -12,6 +12,11 @@ use crate::scenario::raw::{Effect, Metered, SkipMigrations};
 impl Sim<'_> {
     /// Schedules device `d`'s next check-in at or after `after` (none if it never comes back).
     pub(crate) fn schedule_check_in(&mut self, d: u32, after: SimTime) {
+        // A check-in after the horizon never happens: decide that before looking at the
+        // timeline (a backoff, recharge or API change far past the horizon must not walk it).
+        if after > self.sc.horizon {
+            return;
+        }
         let tl = self.timeline(d);
         let o = self.overlay(d);
         // Look ahead on a copy: the device's own timeline only advances to "now", so what the
@@ -768,7 +773,7 @@ impl Sim<'_> {
     /// the failure, `delay_ms` from now) while attempts remain, else the job has failed.
     fn retry_or_fail(&mut self, d: u32, delay_ms: u64) {
         let attempts = self.sc.policy.attempts;
-        let backoff = self.sc.policy.backoff_ms + delay_ms;
+        let backoff = self.sc.policy.backoff_ms.saturating_add(delay_ms);
         let dv = &mut self.dev[d as usize];
         if (dv.attempts as u32) < attempts {
             dv.enter(Phase::Pending);
@@ -913,7 +918,8 @@ impl Sim<'_> {
     fn next_recharge(&self, d: u32, t: SimTime) -> Option<SimTime> {
         let pw =
             &self.sc.power[self.sc.populations[self.dev[d as usize].population as usize].power];
-        pw.recharge_every_ms.map(|e| SimTime((t.0 / e + 1) * e))
+        pw.recharge_every_ms
+            .map(|e| SimTime((t.0 / e + 1).saturating_mul(e)))
     }
 }
 

@@ -145,11 +145,23 @@ impl<'s> Sim<'s> {
         dev.try_reserve_exact(n as usize)
             .map_err(|_| Error::Limit(format!("cannot allocate {n} device records")))?;
         let mut version_count = vec![0u64; sc.versions.len()];
+        // Validation caps populations at `MAX_POPULATIONS`; the checked conversion keeps a
+        // scenario built some other way from wrapping the index (devices would take another
+        // population's settings).
+        let pop_index = |p: usize| {
+            u16::try_from(p).map_err(|_| {
+                Error::Limit(format!(
+                    "population {p} does not fit the u16 population index (at most {} populations)",
+                    crate::scenario::validate::MAX_POPULATIONS
+                ))
+            })
+        };
         for (p, pop) in sc.populations.iter().enumerate() {
+            let population = pop_index(p)?;
             for _ in 0..pop.count {
                 let i = dev.len() as u64;
                 let mut d = Device {
-                    population: p as u16,
+                    population,
                     effects: NO_EFFECTS,
                     stage: super::device::NO_STAGE,
                     ..Device::default()
@@ -189,6 +201,15 @@ impl<'s> Sim<'s> {
                 if t >= sc.horizon.0 as f64 {
                     break;
                 }
+                // Validation bounds the expected arrivals by the device limit; a draw far in
+                // the Poisson tail still stops here rather than exhausting memory.
+                if dev.len() as u64 >= crate::scenario::validate::MAX_DEVICES {
+                    return Err(Error::Limit(format!(
+                        "arrivals of population `{}` take the fleet past {} devices",
+                        pop.name,
+                        crate::scenario::validate::MAX_DEVICES
+                    )));
+                }
                 let i = dev.len() as u64;
                 let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
                 let v = pop
@@ -197,7 +218,7 @@ impl<'s> Sim<'s> {
                     .find(|(_, c)| u <= *c)
                     .map_or(pop.firmware_mix.last().map_or(0, |x| x.0), |x| x.0);
                 dev.push(Device {
-                    population: p as u16,
+                    population: pop_index(p)?,
                     effects: NO_EFFECTS,
                     stage: super::device::NO_STAGE,
                     version: v,
@@ -283,6 +304,7 @@ impl<'s> Sim<'s> {
             profile: &self.sc.connectivity[pop.connectivity],
             key: self.key(d, Purpose::Connectivity),
             telemetry_ms: pop.telemetry_interval_ms,
+            horizon_ms: self.sc.horizon.0,
         }
     }
 

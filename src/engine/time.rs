@@ -41,6 +41,26 @@ impl SimTime {
     }
 }
 
+/// The longest duration a scenario may write: 36 600 days (about 100 years, ten times the
+/// longest horizon). Anything longer is a typo or a way of saying "never", and fleetsim would
+/// otherwise carry it into time arithmetic near the top of `u64` milliseconds; the message says
+/// how to write "never" instead (leave the key out).
+pub const MAX_DURATION_DAYS: u64 = 36_600;
+/// [`MAX_DURATION_DAYS`] in seconds.
+pub const MAX_DURATION_SECS: f64 = (MAX_DURATION_DAYS * 86_400) as f64;
+
+/// Checks that `secs` (already known finite) is within [`MAX_DURATION_SECS`]; the error names the
+/// limit and what to write instead.
+pub fn check_duration_limit(secs: f64, text: &str) -> Result<f64, String> {
+    if secs.abs() <= MAX_DURATION_SECS {
+        Ok(secs)
+    } else {
+        Err(format!(
+            "`{text}` is longer than the longest duration fleetsim accepts ({MAX_DURATION_DAYS}d, about 100 years, ten times the longest horizon); nothing after the horizon is simulated, so to say \"never\" leave the key out (or use a value beyond the horizon but within the limit)"
+        ))
+    }
+}
+
 /// Converts seconds to whole milliseconds, rounding, clamping negatives to zero and huge values
 /// to [`SimTime::NEVER`] so that a sampled duration can never wrap the clock.
 pub fn secs_to_ms(secs: f64) -> u64 {
@@ -62,7 +82,7 @@ pub fn parse_duration_secs(text: &str) -> Result<f64, String> {
         return check_secs(secs, text);
     }
     match humantime::parse_duration(trimmed) {
-        Ok(d) => Ok(d.as_secs_f64()),
+        Ok(d) => check_duration_limit(d.as_secs_f64(), text),
         Err(e) => Err(format!(
             "`{text}` is not a duration ({e}); write e.g. \"250ms\", \"30s\", \"15m\", \"6h\", \"2d\", \"1w\" or a number of seconds"
         )),
@@ -71,7 +91,7 @@ pub fn parse_duration_secs(text: &str) -> Result<f64, String> {
 
 fn check_secs(secs: f64, text: &str) -> Result<f64, String> {
     if secs.is_finite() && secs >= 0.0 {
-        Ok(secs)
+        check_duration_limit(secs, text)
     } else {
         Err(format!(
             "`{text}` is not a duration: it must be a finite number of seconds ≥ 0"
@@ -127,6 +147,17 @@ mod tests {
         assert_eq!(parse_duration_secs("90").unwrap(), 90.0);
         assert!(parse_duration_secs("5 parsecs").is_err());
         assert!(parse_duration_secs("-3").is_err());
+    }
+
+    /// Regression: `check_in = "1e308"` and `at = "10000y"` used to become `u64::MAX` ms (or
+    /// close to it) and overflow later arithmetic; they are refused with the limit named.
+    #[test]
+    fn durations_beyond_the_limit_are_refused_with_the_bound() {
+        for text in ["1e308", "1e15", "10000y"] {
+            let err = parse_duration_secs(text).unwrap_err();
+            assert!(err.contains("36600d"), "{text}: {err}");
+        }
+        assert_eq!(parse_duration_secs("36600d").unwrap(), MAX_DURATION_SECS);
     }
 
     #[test]

@@ -15,6 +15,11 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+/// A cell's number when it is one and finite.
+pub fn finite(cell: &str) -> Option<f64> {
+    cell.trim().parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
 impl Table {
     pub fn read(path: &Path) -> Result<Table> {
         let bad = |e: &dyn std::fmt::Display| {
@@ -44,13 +49,16 @@ impl Table {
         self.header.iter().position(|h| h == name)
     }
 
-    /// A column's numbers; empty cells (no value) and a missing column are `None`.
+    /// A column's numbers; empty cells (no value) and a missing column are `None`. fleetsim
+    /// writes "no value" as an empty cell and never a non-finite number, so `inf`, `NaN` or
+    /// `1e309` (an edited or damaged file) are read as no value too: a plot axis can then never
+    /// get non-finite bounds (plotters spun forever on them).
     pub fn column(&self, name: &str) -> Vec<Option<f64>> {
         match self.index(name) {
             Some(i) => self
                 .rows
                 .iter()
-                .map(|r| r.get(i).and_then(|v| v.parse::<f64>().ok()))
+                .map(|r| r.get(i).and_then(|v| finite(v)))
                 .collect(),
             None => vec![None; self.rows.len()],
         }

@@ -410,7 +410,7 @@ fn evaluations(p: &mut Page, s: &SummaryFile, stages: &Table) {
         return;
     }
     let f = |i: usize, c: &str| stages.cell(i, c).to_string();
-    let x = |i: usize, c: &str| stages.cell(i, c).parse::<f64>().ok();
+    let x = |i: usize, c: &str| crate::report::folder::finite(stages.cell(i, c));
     let rows = first
         .iter()
         .take(GATE_ROWS_MAX)

@@ -27,7 +27,10 @@ impl<'de> Deserialize<'de> for Dur {
         let secs = match Either::deserialize(d).map_err(|_| {
             serde::de::Error::custom("expected a duration such as \"30s\", \"15m\", \"6h\", \"2d\", \"1w\" or a number of seconds")
         })? {
-            Either::Num(n) if n.is_finite() && n >= 0.0 => n,
+            Either::Num(n) if n.is_finite() && n >= 0.0 => {
+                crate::engine::time::check_duration_limit(n, &n.to_string())
+                    .map_err(serde::de::Error::custom)?
+            }
             Either::Num(n) => return Err(serde::de::Error::custom(format!("a duration must be ≥ 0 seconds (got {n})"))),
             Either::Text(t) => crate::engine::time::parse_duration_secs(&t).map_err(serde::de::Error::custom)?,
         };

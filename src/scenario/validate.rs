@@ -17,6 +17,21 @@ pub const MAX_DEVICES: u64 = 20_000_000;
 pub const MAX_HORIZON_DAYS: u64 = 3_660;
 pub const MAX_REPLICATIONS: u64 = 1_000_000;
 pub const MAX_VERSIONS: usize = 250;
+/// A device's population is a `u16` index (the device record stays 96 bytes).
+pub const MAX_POPULATIONS: usize = 1 << 16;
+/// A device's stage is a `u8` index, 255 meaning "no stage".
+pub const MAX_STAGES: usize = 254;
+/// Fault indices are `u16`.
+pub const MAX_FAULTS: usize = u16::MAX as usize;
+/// Most crashes a day a population's devices may have (one a second): past that, a device does
+/// nothing but crash, and the crash hazard leaves the range the crash counter is exact in.
+pub const MAX_CRASH_RATE_PER_DAY: f64 = 86_400.0;
+/// Largest `factor` of a `crash-rate` or `battery-drain` defect.
+pub const MAX_DEFECT_FACTOR: f64 = 1.0e6;
+/// Defects per release: which ones hit a device is a 64-bit mask.
+pub const MAX_DEFECTS: usize = 64;
+/// Recharges within the horizon are counted in a `u16` per device (`battery_epoch`).
+pub const MAX_RECHARGES: u64 = u16::MAX as u64;
 
 /// Fault kinds of SPEC §1.7. Only `backend-api` is simulated by this build.
 pub const FAULT_KINDS: [&str; 9] = [
@@ -374,6 +389,17 @@ fn connectivity(cx: &mut Ctx, raw: &RawScenario) -> Vec<ConnProfile> {
                     "the poll interval must be more than 0",
                 );
             }
+            for (key, d, v) in [("online", &online, &c.online), ("offline", &offline, &c.offline)] {
+                // The means set the online share at time zero: an infinite one (a lognormal
+                // with a huge sigma, a Weibull with a tiny shape) would make it NaN.
+                if !d.mean().is_finite() {
+                    cx.err(
+                        format!("{p}.{key}"),
+                        Some(v.span()),
+                        format!("the mean of this distribution is {} (its tail is too heavy); fleetsim needs a finite mean for the share of devices online at time zero: lower `p95`/`sigma` or raise `shape`", d.mean()),
+                    );
+                }
+            }
             if online.mean().is_nan() || online.mean() <= 0.0 {
                 cx.err(
                     format!("{p}.online"),
@@ -422,6 +448,7 @@ impl From<Connectivity<'_>> for ConnProfile {
 }
 
 fn power(cx: &mut Ctx, raw: &RawScenario) -> Vec<PowerProfile> {
+    let horizon_ms = secs_to_ms(raw.simulation.horizon.get_ref().0);
     let mut out: Vec<PowerProfile> = raw
         .power
         .iter()
@@ -439,6 +466,8 @@ fn power(cx: &mut Ctx, raw: &RawScenario) -> Vec<PowerProfile> {
                     let every = secs_to_ms(r.every.get_ref().0);
                     if every == 0 {
                         cx.err(format!("{path}.recharge.every"), Some(r.every.span()), "the recharge period must be more than 0");
+                    } else if horizon_ms / every > MAX_RECHARGES {
+                        cx.err(format!("{path}.recharge.every"), Some(r.every.span()), format!("at most {MAX_RECHARGES} recharges fit in the horizon (a device counts them in 16 bits): the period must be at least horizon / {MAX_RECHARGES} = {:.3} s", horizon_ms as f64 / MAX_RECHARGES as f64 / 1000.0));
                     }
                     (Some(every.max(1)), cx.fraction(&format!("{path}.recharge.to"), &r.to))
                 }
@@ -601,6 +630,16 @@ fn populations(
             Err(m) => cx.err("fleet.inventory", Some(f.inventory.span()), m),
         }
     }
+    if out.len() > MAX_POPULATIONS {
+        cx.err(
+            "population",
+            None,
+            format!(
+                "the fleet has {} populations ([[population]] entries plus distinct inventory rows); the limit is {MAX_POPULATIONS}: each distinct combination of an inventory row's columns other than `id` is a population, so drop or coarsen the columns that differ on nearly every row",
+                out.len()
+            ),
+        );
+    }
     if out.is_empty() && cx.errors.is_empty() {
         cx.err("population", None, "the fleet is empty: add at least one [[population]] with a `count`, or `fleet.inventory`");
     }
@@ -612,12 +651,23 @@ fn populations(
             p.arrivals_per_day * horizon_days * 1.5 + 10.0 * (p.arrivals_per_day > 0.0) as u8 as f64
         })
         .sum();
-    let total: u64 = out.iter().map(|p| p.count).sum::<u64>() + arriving as u64;
+    // In f64: `arrivals_per_day = 1e300` saturates a u64 cast, and the sum then wrapped to a
+    // small fleet that passed this check.
+    let total_f = out.iter().map(|p| p.count as f64).sum::<f64>() + arriving;
+    let total = if total_f.is_finite() && total_f < u64::MAX as f64 {
+        total_f as u64
+    } else {
+        u64::MAX
+    };
     if total > MAX_DEVICES {
         cx.err(
             "population",
             None,
-            format!("the fleet has {total} devices; the limit is {MAX_DEVICES}"),
+            if total_f > 1e12 {
+                format!("the fleet has about {total_f:.3e} devices (arrivals included); the limit is {MAX_DEVICES}")
+            } else {
+                format!("the fleet has {total} devices; the limit is {MAX_DEVICES}")
+            },
         );
     }
     let mut names: Vec<&str> = out.iter().map(|p| p.name.as_str()).collect();
@@ -630,6 +680,21 @@ fn populations(
         );
     }
     out
+}
+
+/// `crash_rate` of a population: crashes per device-day, 0 to [`MAX_CRASH_RATE_PER_DAY`].
+fn crash_rate(cx: &mut Ctx, path: &str, p: &RawPopulation) -> f64 {
+    let Some(v) = &p.crash_rate else { return 0.0 };
+    let x = *v.get_ref();
+    if !(0.0..=MAX_CRASH_RATE_PER_DAY).contains(&x) {
+        cx.err(
+            format!("{path}.crash_rate"),
+            Some(v.span()),
+            format!("{x} is outside 0..{MAX_CRASH_RATE_PER_DAY}: `crash_rate` is crashes per device-day, at most one a second"),
+        );
+        return 0.0;
+    }
+    x
 }
 
 fn resolve_name<T>(
@@ -771,7 +836,7 @@ fn population(
             }),
         ab_slots: p.ab_slots.unwrap_or(true),
         install_failure: frac(cx, "install_failure", &p.install_failure),
-        crash_rate_per_day: nonneg(cx, "crash_rate", &p.crash_rate, 0.0),
+        crash_rate_per_day: crash_rate(cx, path, p),
         telemetry_interval_ms: telemetry_interval_ms.max(1),
         commands_per_day: nonneg(cx, "commands_per_day", &p.commands_per_day, 1.0),
         verifies_signatures: p.verifies_signatures.unwrap_or(true),
@@ -883,6 +948,16 @@ fn releases(cx: &mut Ctx, raw: &RawScenario, versions: &mut [Release], pops: &[P
         let reboot_time = r.reboot_time.as_ref().map_or(Dist::Constant(30.0), |d| {
             cx.dist(&format!("{path}.reboot_time"), d, Unit::Duration)
         });
+        if r.defect.len() > MAX_DEFECTS {
+            cx.err(
+                format!("{path}.defect"),
+                None,
+                format!(
+                    "{} defects; a release has at most {MAX_DEFECTS} (a device records which hit it in 64 bits)",
+                    r.defect.len()
+                ),
+            );
+        }
         let defects = r
             .defect
             .iter()
@@ -949,11 +1024,11 @@ fn defect(
     match d.effect {
         Effect::CrashRate | Effect::BatteryDrain => {
             factor = need(cx, "factor", &d.factor, "the multiplier, e.g. 3.0");
-            if !(factor >= 0.0 && factor.is_finite()) {
+            if !(0.0..=MAX_DEFECT_FACTOR).contains(&factor) {
                 cx.err(
                     format!("{path}.factor"),
                     d.factor.as_ref().map(|f| f.span()),
-                    "must be a finite number ≥ 0",
+                    format!("must be a number from 0 to {MAX_DEFECT_FACTOR:e} (got {factor})"),
                 );
             }
         }
@@ -1007,6 +1082,17 @@ fn faults(
     horizon: SimTime,
 ) -> Vec<Fault> {
     let mut out = Vec::new();
+    if raw.fault.len() > MAX_FAULTS {
+        cx.err(
+            "fault",
+            None,
+            format!(
+                "{} [[fault]] entries; the limit is {MAX_FAULTS}",
+                raw.fault.len()
+            ),
+        );
+        return out;
+    }
     for (i, f) in raw.fault.iter().enumerate() {
         let path = format!("fault[{i}]");
         let kind = f.kind.get_ref().as_str();

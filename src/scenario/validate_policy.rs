@@ -372,6 +372,17 @@ fn stages(
     versions: &[Release],
     pops: &[Population],
 ) -> Vec<Stage> {
+    if p.stage.len() > super::validate::MAX_STAGES {
+        pc.err(
+            "policy.stage",
+            None,
+            format!(
+                "{} stages; the limit is {}",
+                p.stage.len(),
+                super::validate::MAX_STAGES
+            ),
+        );
+    }
     if p.stage.is_empty() {
         pc.err("policy.stage", None, "a policy needs at least one [[policy.stage]]; for a single wave write one stage with `select = {}` and `percent = 100`");
     }

@@ -191,6 +191,23 @@ impl ValueAxis {
     }
 }
 
+/// An axis range plotters can draw: finite, non-empty, and well inside `f64` (its tick
+/// arithmetic on infinite or `f64::MAX`-sized bounds never ends). Every chart builds its axes
+/// through this, whatever the data files held.
+pub fn safe_range(range: std::ops::Range<f64>) -> std::ops::Range<f64> {
+    const LIMIT: f64 = 1e300;
+    let (lo, hi) = (range.start, range.end);
+    if !(lo.is_finite() && hi.is_finite()) {
+        return 0.0..1.0;
+    }
+    let (lo, hi) = (lo.clamp(-LIMIT, LIMIT), hi.clamp(-LIMIT, LIMIT));
+    if hi > lo {
+        lo..hi
+    } else {
+        lo - 0.5..lo + 0.5
+    }
+}
+
 /// A chart with two real-valued axes, as every plot here has.
 pub type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 

@@ -2,7 +2,7 @@
 //! completion time and detection time is, as histograms with the median and p95 marked.
 
 use super::timeline::tick;
-use super::{empty_note, s, ValueAxis, FONT, GREY, PALETTE};
+use super::{empty_note, s, safe_range, ValueAxis, FONT, GREY, PALETTE};
 use crate::report::folder::Table;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -77,7 +77,7 @@ fn histogram<DB: DrawingBackend>(
         .margin(10)
         .x_label_area_size(38)
         .y_label_area_size(46)
-        .build_cartesian_2d(lo..hi, 0.0..y_top)
+        .build_cartesian_2d(safe_range(lo..hi), safe_range(0.0..y_top))
         .map_err(s)?;
     chart
         .configure_mesh()

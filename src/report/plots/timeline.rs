@@ -3,7 +3,8 @@
 //! against the ground truth.
 
 use super::{
-    draw_legend, draw_markers, draw_mesh, empty_note, s, Marker, TimeAxis, FONT, GREY, PALETTE,
+    draw_legend, draw_markers, draw_mesh, empty_note, s, safe_range, Marker, TimeAxis, FONT, GREY,
+    PALETTE,
 };
 use crate::report::folder::Table;
 use plotters::coord::Shift;
@@ -45,7 +46,7 @@ pub fn active_range(
     let value = |i: usize, c: usize| -> f64 {
         ts.rows[i]
             .get(c)
-            .and_then(|v| v.parse().ok())
+            .and_then(|v| crate::report::folder::finite(v))
             .unwrap_or(0.0)
     };
     let scale: Vec<f64> = cols
@@ -103,7 +104,10 @@ pub fn composition<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(70)
-        .build_cartesian_2d(active_range(ts, &xs, axis, &["version_"]), 0.0..y_top)
+        .build_cartesian_2d(
+            safe_range(active_range(ts, &xs, axis, &["version_"])),
+            safe_range(0.0..y_top),
+        )
         .map_err(s)?;
     draw_mesh(&mut chart, axis.label, "devices")?;
     for (i, (label, lower, upper)) in bands.iter().enumerate() {
@@ -165,7 +169,7 @@ fn lines_chart<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(70)
-        .build_cartesian_2d(x_range, 0.0..y_top)
+        .build_cartesian_2d(safe_range(x_range), safe_range(0.0..y_top))
         .map_err(s)?;
     draw_mesh(&mut chart, axis.label, y_desc)?;
     for l in lines {

@@ -2,7 +2,7 @@
 //! recommended setting, and the base-versus-candidate chart of a comparison.
 
 use super::timeline::tick;
-use super::{draw_legend, draw_mesh, empty_note, s, ValueAxis, FONT, GREY, PALETTE};
+use super::{draw_legend, draw_mesh, empty_note, s, safe_range, ValueAxis, FONT, GREY, PALETTE};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -61,7 +61,7 @@ pub fn scatter<DB: DrawingBackend>(
         .margin(14)
         .x_label_area_size(44)
         .y_label_area_size(72)
-        .build_cartesian_2d(x_range, y_range)
+        .build_cartesian_2d(safe_range(x_range), safe_range(y_range))
         .map_err(s)?;
     draw_mesh(
         &mut chart,
@@ -186,7 +186,7 @@ fn compare_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, p: &CompareP
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(56)
-        .build_cartesian_2d(0.0..2.0, 0.0..y_top)
+        .build_cartesian_2d(0.0..2.0, safe_range(0.0..y_top))
         .map_err(s)?;
     chart
         .configure_mesh()
