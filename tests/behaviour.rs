@@ -1109,3 +1109,26 @@ fn regression_devices_waiting_for_their_window_install_after_the_close() {
         assert_eq!(s.stranded, s.targeted, "{:?}", s.stranded_by_reason);
     }
 }
+
+/// A ratio check with no control waits like a stage short of `min_devices`: with
+/// `max_wait = "2d"` it is judged again (`insufficient:wait`) until two days after the stage
+/// opened, and only then does `on_insufficient = "fail"` halt the rollout.
+#[test]
+fn a_ratio_check_without_control_waits_for_max_wait_before_it_halts() {
+    let gate = "[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\nbake = \"1h\"\nmax_wait = \"2d\"\n[policy.stage.gate]\nmin_devices = 20\ntest = \"point\"\non_fail = \"abort\"\n[[policy.stage.gate.check]]\nmetric = \"crash_rate\"\nmax_ratio_vs_control = 1.5\n";
+    for o in outcomes(&world("crash_rate = 1.0", "", "", gate, "")) {
+        assert_eq!(o.halt_reason.as_deref(), Some("gate:all:insufficient"));
+        let halted = o.halted_at.unwrap();
+        assert!(
+            (2.0 * 86_400.0..2.0 * 86_400.0 + 1.0).contains(&halted),
+            "halted at {halted} s, not at the 2-day max_wait"
+        );
+        let waits = o
+            .gates
+            .iter()
+            .filter(|g| g.decision == "insufficient:wait")
+            .count();
+        assert!(waits >= 10, "judged again hourly while waiting: {waits}");
+        assert!(o.gates.iter().any(|g| g.decision == "insufficient:fail"));
+    }
+}

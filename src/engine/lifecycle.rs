@@ -218,6 +218,22 @@ impl Sim<'_> {
     fn start_attempt(&mut self, d: u32, hop: u8) {
         let dv = &mut self.dev[d as usize];
         dv.installing = hop;
+        let first_start = dv.job == Job::Update && !dv.has(flag::STARTED);
+        if dv.job == Job::Update {
+            dv.set(flag::STARTED);
+        }
+        self.begin_execution(d);
+        if first_start {
+            self.c.updates_started += 1;
+            self.ro.on_started(d, dv_stage(&self.dev[d as usize]));
+        }
+        self.request_slot(d);
+    }
+
+    /// A new execution of the device's job begins on the backend: a new attempt number and
+    /// execution number, the device in flight, and its in-progress time-out armed.
+    fn begin_execution(&mut self, d: u32) {
+        let dv = &mut self.dev[d as usize];
         dv.attempts = dv.attempts.saturating_add(1);
         dv.execution = dv.execution.wrapping_add(1);
         // Whatever deferred it before, the device is past its preflight now.
@@ -225,21 +241,12 @@ impl Sim<'_> {
         // A device whose last result never reached the backend is still counted in flight.
         let newly_in_flight = !dv.in_flight;
         dv.in_flight = true;
-        let first_start = dv.job == Job::Update && !dv.has(flag::STARTED);
-        if dv.job == Job::Update {
-            dv.set(flag::STARTED);
-        }
         let tag = execution_tag(dv);
         self.in_flight += newly_in_flight as u64;
         self.c.peak_in_flight = self.c.peak_in_flight.max(self.in_flight);
-        if first_start {
-            self.c.updates_started += 1;
-            self.ro.on_started(d, dv_stage(&self.dev[d as usize]));
-        }
         if let Some(timeout) = self.sc.policy.timeout_ms {
             self.schedule(self.now.plus(timeout), Kind::Timeout, d, tag);
         }
-        self.request_slot(d);
     }
 
     fn request_slot(&mut self, d: u32) {
@@ -412,6 +419,8 @@ impl Sim<'_> {
     }
 
     fn start_install(&mut self, d: u32) {
+        // Whatever window it waited for, the device is past it now.
+        self.dev[d as usize].clear(flag::DEFERRED);
         let sc = self.sc;
         let dv = self.dev[d as usize];
         if dv.job == Job::Update && self.ro.mode != crate::policy::rollout::Mode::Running {
@@ -836,8 +845,9 @@ impl Sim<'_> {
     /// succeeded): the device is notified again after `backoff` while attempts remain.
     fn retry_lost_result(&mut self, d: u32) {
         let (attempts, backoff) = (self.sc.policy.attempts, self.sc.policy.backoff_ms);
+        let target = self.sc.policy.target;
         let dv = &mut self.dev[d as usize];
-        if (dv.attempts as u32) < attempts && !self.ro.rolling_back() {
+        if (dv.attempts as u32) < attempts && dv.version >= target && !self.ro.rolling_back() {
             dv.job = Job::Update;
             dv.enter(Phase::Pending);
             self.schedule_check_in(d, self.now.plus(backoff.max(1)));
@@ -850,17 +860,7 @@ impl Sim<'_> {
         if self.in_flight >= self.sc.policy.max_in_flight {
             return self.defer(d, Reason::InFlightLimit, self.now);
         }
-        let dv = &mut self.dev[d as usize];
-        dv.attempts = dv.attempts.saturating_add(1);
-        dv.execution = dv.execution.wrapping_add(1);
-        let newly_in_flight = !dv.in_flight;
-        dv.in_flight = true;
-        let tag = execution_tag(dv);
-        self.in_flight += newly_in_flight as u64;
-        self.c.peak_in_flight = self.c.peak_in_flight.max(self.in_flight);
-        if let Some(timeout) = self.sc.policy.timeout_ms {
-            self.schedule(self.now.plus(timeout), Kind::Timeout, d, tag);
-        }
+        self.begin_execution(d);
         self.await_report(d, None);
     }
 

@@ -119,8 +119,14 @@ impl Sim<'_> {
                     && d.version != target
             })
             .count() as u64;
+        // After a halt the device would be cancelled when its window opens, as at the close.
+        let reason = if self.ro.halted_at.is_some() {
+            crate::engine::device::Reason::Cancelled
+        } else {
+            crate::engine::device::Reason::Maintenance
+        };
         if let Some(stranded) = self.c.stranded.as_mut() {
-            stranded[crate::engine::device::Reason::Maintenance as usize] += waiting;
+            stranded[reason as usize] += waiting;
         }
     }
 
@@ -326,8 +332,12 @@ fn rollback_stranded_reason(dv: &crate::engine::device::Device) -> &'static str 
             }
         }
         (Job::Rollback, Phase::Pending | Phase::Interrupted | Phase::Parked) => "offline",
+        (Job::Rollback, Phase::WaitingWindow) => "maintenance",
         (Job::Rollback, _) => "in_progress",
         (_, Phase::Idle) if dv.has(flag::JOB_FAILED) => "retries_exhausted",
+        // Notified while mid-update: its rollback starts once it has reported, which it never
+        // did (offline).
+        _ if dv.has(flag::ROLLBACK_DUE) => "offline",
         _ => "not_notified",
     }
 }

@@ -47,6 +47,9 @@ pub struct StageState {
     pub ready_at: Option<SimTime>,
     /// The gate has been judged (or declared insufficient).
     pub judged: bool,
+    /// When the one live `StageJudge` event of this stage falls: an older event (scheduled
+    /// before a pause, or before an insufficient check asked to judge again) is stale.
+    pub judge_at: Option<SimTime>,
     /// The stage passed and waits only for approval or the next stage.
     pub passed: bool,
     pub obs: Obs,
@@ -385,6 +388,8 @@ impl Sim<'_> {
         }
         dv.job = Job::Rollback;
         dv.attempts = 0;
+        // A deferral of the update (a maintenance window it waited for) is not the rollback's.
+        dv.clear(flag::DEFERRED);
         dv.enter(Phase::Pending);
         self.schedule_check_in(d, self.now);
     }
@@ -488,35 +493,62 @@ impl Sim<'_> {
         }
         if st.obs.reported >= need || st.cohort.is_empty() && stage.gate.is_none() {
             self.ro.stages[i].ready_at = Some(self.now);
-            self.schedule(self.now.plus(stage.bake_ms), Kind::StageJudge, 0, i as u32);
+            self.schedule_judge(i, self.now.plus(stage.bake_ms));
         }
     }
 
+    /// Schedules the stage's gate judgement at `at`; it replaces any judgement pending.
+    fn schedule_judge(&mut self, i: usize, at: SimTime) {
+        self.ro.stages[i].judge_at = Some(at);
+        self.schedule(at, Kind::StageJudge, 0, i as u32);
+    }
+
     pub(crate) fn on_stage_judge(&mut self, i: usize) {
-        if self.ro.current != Some(i) || self.ro.mode != Mode::Running {
+        if self.ro.stages[i].judge_at != Some(self.now)
+            || self.ro.current != Some(i)
+            || self.ro.mode != Mode::Running
+        {
             return;
         }
+        self.ro.stages[i].judge_at = None;
         let Some(gate) = &self.sc.policy.stages[i].gate else {
             return self.stage_passed(i);
         };
         let (verdict, mut records) = super::gate::evaluate(self, i, gate);
         self.ro.stages[i].judged = true;
-        let on_insufficient = self.sc.policy.stages[i].on_insufficient;
+        let stage = &self.sc.policy.stages[i];
+        // A check with nothing to judge against waits, like a stage short of `min_devices`,
+        // until `max_wait` has passed since the stage opened; then `on_insufficient` decides.
+        let deadline = self.ro.stages[i]
+            .opened_at
+            .zip(stage.max_wait_ms)
+            .map(|(t, w)| t.plus(w));
+        let on_insufficient = match deadline {
+            Some(d) if d > self.now => Insufficient::Wait(d),
+            _ => Insufficient::Decide(stage.on_insufficient),
+        };
         mark_insufficient(&mut records, on_insufficient);
         self.ro.gate_log.extend(records);
         match (verdict, on_insufficient) {
-            (Verdict::Pass, _) | (Verdict::Insufficient, OnInsufficient::Pass) => {
+            (Verdict::Pass, _)
+            | (Verdict::Insufficient, Insufficient::Decide(OnInsufficient::Pass)) => {
                 self.stage_passed(i)
             }
-            (Verdict::Insufficient, OnInsufficient::Extend) => {
-                // Judge again one bake (at least an hour) later: a control may appear.
+            (Verdict::Insufficient, Insufficient::Wait(_))
+            | (Verdict::Insufficient, Insufficient::Decide(OnInsufficient::Extend)) => {
+                // Judge again one bake (at least an hour) later, or at the deadline: a control
+                // may be heard from by then.
                 self.ro.stages[i].judged = false;
-                let again = self.sc.policy.stages[i]
-                    .bake_ms
-                    .max(crate::engine::time::HOUR_MS);
-                self.schedule(self.now.plus(again), Kind::StageJudge, 0, i as u32);
+                let again = self
+                    .now
+                    .plus(stage.bake_ms.max(crate::engine::time::HOUR_MS));
+                let at = match on_insufficient {
+                    Insufficient::Wait(d) => again.min(d),
+                    Insufficient::Decide(_) => again,
+                };
+                self.schedule_judge(i, at);
             }
-            (Verdict::Insufficient, OnInsufficient::Fail) => {
+            (Verdict::Insufficient, Insufficient::Decide(OnInsufficient::Fail)) => {
                 let name = &self.sc.policy.stages[i].name;
                 self.act(
                     gate.on_fail,
@@ -577,17 +609,24 @@ impl Sim<'_> {
         let g = &self.sc.policy.shadow_gates[k];
         let (verdict, mut records) = super::gate::evaluate(self, g.stage, &g.gate);
         let on_insufficient = self.sc.policy.stages[g.stage].on_insufficient;
-        mark_insufficient(&mut records, on_insufficient);
-        // A shadow gate is judged once: an insufficient check that would extend does not fire.
+        mark_insufficient(&mut records, Insufficient::Decide(on_insufficient));
+        // A shadow gate is judged once: an insufficient check fires it only where the acting
+        // gate's `on_insufficient = "fail"` would have acted.
         let passed = match verdict {
             Verdict::Pass => true,
             Verdict::Fail => false,
             Verdict::Insufficient => on_insufficient != OnInsufficient::Fail,
         };
+        let action = action_name(g.gate.on_fail);
         for r in &mut records {
             r.stage = format!("shadow:{}", g.name);
-            if !r.passed {
-                r.decision = format!("would-{}", action_name(g.gate.on_fail));
+            if passed {
+                continue;
+            }
+            if r.decision == "fail" {
+                r.decision = format!("would-{action}");
+            } else if r.decision.starts_with(super::gate::INSUFFICIENT) && !r.passed {
+                r.decision = format!("would-{action}:insufficient");
             }
         }
         self.ro.gate_log.extend(records);
@@ -775,7 +814,7 @@ impl Sim<'_> {
         }
         if let (Some(ready), false) = (st.ready_at, st.judged) {
             let at = ready.plus(stage.bake_ms).max(self.now);
-            return self.schedule(at, Kind::StageJudge, 0, i as u32);
+            return self.schedule_judge(i, at);
         }
         self.check_stage_ready(i);
         let st = &self.ro.stages[i];
@@ -841,20 +880,31 @@ impl Sim<'_> {
     }
 }
 
-/// Gives the checks that had nothing to judge against the decision `on_insufficient` takes
-/// (`insufficient:fail`, `insufficient:pass`, `insufficient:extend`), as `min_devices` does.
-fn mark_insufficient(records: &mut [GateRecord], on_insufficient: OnInsufficient) {
-    let suffix = match on_insufficient {
-        OnInsufficient::Fail => "fail",
-        OnInsufficient::Pass => "pass",
-        OnInsufficient::Extend => "extend",
+/// What a gate does about a check with nothing to judge against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Insufficient {
+    /// Wait and judge again, at the latest at this deadline (`max_wait`).
+    Wait(SimTime),
+    /// The stage's `on_insufficient` decides now.
+    Decide(OnInsufficient),
+}
+
+/// Gives the checks that had nothing to judge against the decision taken
+/// (`insufficient:wait`, `insufficient:fail`, `insufficient:pass`, `insufficient:extend`), as
+/// `min_devices` does.
+fn mark_insufficient(records: &mut [GateRecord], what: Insufficient) {
+    let (suffix, passed) = match what {
+        Insufficient::Wait(_) => ("wait", false),
+        Insufficient::Decide(OnInsufficient::Fail) => ("fail", false),
+        Insufficient::Decide(OnInsufficient::Pass) => ("pass", true),
+        Insufficient::Decide(OnInsufficient::Extend) => ("extend", false),
     };
     for r in records
         .iter_mut()
         .filter(|r| r.decision == super::gate::INSUFFICIENT)
     {
         r.decision = format!("{}:{suffix}", super::gate::INSUFFICIENT);
-        r.passed = on_insufficient == OnInsufficient::Pass;
+        r.passed = passed;
     }
 }
 

@@ -8,6 +8,7 @@ use crate::analysis::expect::{evaluate, Verdict};
 use crate::analysis::run::Summary;
 use crate::analysis::stats::{aggregate, Aggregate};
 use crate::metrics::outcome::Outcome;
+use crate::policy::rollout::GateRecord;
 use crate::scenario::model::Expect;
 use crate::scenario::Scenario;
 use std::collections::BTreeMap;
@@ -83,9 +84,14 @@ pub fn stage_decisions(sc: &Scenario, outcomes: &[Outcome]) -> Vec<StageDecision
             if recs.iter().any(|r| r.decision.starts_with("insufficient")) {
                 d.insufficient += 1;
             }
-            if recs.iter().any(|r| !r.passed) {
+            // A check that waited to be judged again (`insufficient:wait` / `:extend`) is not a
+            // failure of the stage.
+            let failed = |r: &&&GateRecord| {
+                !r.passed && !r.decision.ends_with(":wait") && !r.decision.ends_with(":extend")
+            };
+            if recs.iter().any(|r| failed(&r)) {
                 d.failed += 1;
-                for r in recs.iter().filter(|r| !r.passed) {
+                for r in recs.iter().filter(failed) {
                     *d.failed_checks.entry(r.check.clone()).or_insert(0) += 1;
                 }
             } else {
