@@ -583,11 +583,11 @@ fn compare_reports_a_false_halt_regression_for_a_canary_smaller_than_min_devices
             .to_string()
     };
     assert!(
-        line("false_halt rate (healthy)").ends_with("REGRESSED"),
+        line("false_halt rate [healthy]").ends_with("REGRESSED"),
         "{stdout}"
     );
     assert!(
-        line("time_to_95 p50 (healthy)").ends_with("REGRESSED"),
+        line("time_to_95 p50 [healthy]").ends_with("REGRESSED"),
         "{stdout}"
     );
     assert!(!line("harmed p95").contains("REGRESSED"), "{stdout}");
@@ -745,7 +745,7 @@ fn tune_with_thin_evidence_does_not_claim_one_percent_false_halts() {
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("tune.json")).unwrap()).unwrap();
     assert!(v["recommended"].is_null());
-    assert_eq!(v["evidence"], "too thin");
+    assert_eq!(v["evidence"], "too_thin");
     assert_eq!(v["leading"], 0);
     assert_eq!(v["replications_needed"], 381);
     assert!(v["points"]

@@ -95,11 +95,11 @@ pub struct Row {
 }
 
 impl Row {
-    /// `harmed p95`, or `false_halt rate (healthy)` for the healthy world.
+    /// `harmed p95`, or `false_halt rate [healthy]` for the healthy world.
     pub fn label(&self) -> String {
         match self.world {
             World::AsWritten => format!("{} {}", self.metric, self.stat),
-            World::Healthy => format!("{} {} (healthy)", self.metric, self.stat),
+            World::Healthy => format!("{} {} [healthy]", self.metric, self.stat),
         }
     }
 }

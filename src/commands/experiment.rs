@@ -383,7 +383,7 @@ fn recommend(
     }
     match best(&|p| p.false_halt.rate <= max_false_halt + 1e-12) {
         Some(p) => Recommendation {
-            evidence: "too thin".into(),
+            evidence: "too_thin".into(),
             leading: Some(p.point),
             replications_needed: replications_to_settle(p.false_halt.rate, max_false_halt, Z95),
             ..Recommendation::default()

@@ -99,11 +99,22 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
     let mut p = Page::new(&format!("{} — gate tuning", d.scenario), meta);
     p.section("recommendation", "Recommendation");
     p.para(&recommendation(d));
-    p.note(
+    let needed = crate::analysis::stats::replications_to_settle(
+        0.0,
+        d.max_false_halt,
+        crate::analysis::stats::Z95,
+    )
+    .map_or(String::new(), |n| {
+        format!(
+            ": certifying a {} rate takes at least {n} replications",
+            super::table::pct(d.max_false_halt)
+        )
+    });
+    p.note(&format!(
         "A setting qualifies only when the 95 % Wilson upper bound of its false-halt rate is \
          within the limit, so the recommendation holds on the evidence, not just on the point \
-         estimate: certifying a 1 % rate takes at least 381 replications.",
-    );
+         estimate{needed}."
+    ));
     p.figure(
         plot,
         "False-halt rate on the healthy release against mean blast radius on the defective one.",

@@ -156,7 +156,7 @@ pub fn tune(d: &TuneDoc) -> String {
             }
         ));
     }
-    if d.evidence == "too thin" {
+    if d.evidence == "too_thin" {
         out.push_str(&format!(
             "\nNo setting is shown to have false halts ≤ {} on the 95 % Wilson upper bound: the evidence is too thin{}.\n",
             pct(d.max_false_halt),

@@ -108,7 +108,7 @@ pub struct Recommendation {
     pub recommended: Option<usize>,
     /// `"interval"` when a setting is recommended (the Wilson upper bound was compared).
     pub recommended_on: Option<String>,
-    /// `"sufficient"` (a setting qualifies on the interval), `"too thin"` (none does, but some
+    /// `"sufficient"` (a setting qualifies on the interval), `"too_thin"` (none does, but some
     /// would on the point estimate) or `"none"` (none would even on the point estimate).
     pub evidence: String,
     /// With thin evidence: the setting the point estimate would pick.

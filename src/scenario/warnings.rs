@@ -276,7 +276,7 @@ fn gate_warnings(
         let check_path = format!("{path}.check[{j}]");
         if let Bound::MaxRatioVsControl(_) = check.bound {
             if est.control_size < 0.5 && !est.grows {
-                w.push(&format!("{check_path}.max_ratio_vs_control"), format!("stage `{stage}` leaves no control devices: together with the stages before it, it takes every device of its populations that is not on the target, so no device of the same populations is still on the old version to compare with, and the check always passes; lower the stage's share, or compare with `max` instead"));
+                w.push(&format!("{check_path}.max_ratio_vs_control"), format!("stage `{stage}` leaves no control devices: together with the stages before it, it takes every device of its populations that is not on the target, so no device of the same populations is still on the old version to compare with: the check is insufficient at every judgement{}; lower the stage's share, or compare with `max` instead", insufficient_outcome(on_insufficient)));
             }
         }
         if let Some(why) = never_has_data(sc, check.metric) {
