@@ -49,6 +49,9 @@ enum RawCommand {
         /// Write only the data files: no plots, report.html or summary.md.
         #[arg(long)]
         no_report: bool,
+        /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+        #[arg(long)]
+        force: bool,
     },
     /// Render the plots, report.html and summary.md of a results folder again from its data
     /// files, without simulating.
@@ -124,6 +127,9 @@ struct RunArgs {
     /// Write only the data files: no plots, report.html or summary.md.
     #[arg(long)]
     no_report: bool,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -158,6 +164,9 @@ struct CheckArgs {
     /// Shard folder (with --shard; default reports/check-shard-K-of-N).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -200,6 +209,9 @@ struct CompareArgs {
     /// Write only the data files: no plots, report.html or summary.md.
     #[arg(long)]
     no_report: bool,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -232,6 +244,9 @@ struct ExperimentArgs {
     /// Write only the data files: no plots, report.html or summary.md.
     #[arg(long)]
     no_report: bool,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -268,6 +283,8 @@ pub struct ExperimentConfig {
     pub shard: Option<(u64, u64)>,
     /// Render plots, report.html and summary.md next to the data files.
     pub report: bool,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -314,6 +331,7 @@ fn experiment(a: ExperimentArgs) -> Result<ExperimentConfig> {
         format: a.format,
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
         report: !a.no_report,
+        force: a.force,
     })
 }
 
@@ -345,6 +363,9 @@ struct ChaosArgs {
     /// What to print on stdout (json: the folder's chaos.json).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 /// A validated `chaos` request.
@@ -359,6 +380,8 @@ pub struct ChaosConfig {
     pub out: Option<PathBuf>,
     pub quiet: bool,
     pub format: Format,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 /// A validated `compare` request.
@@ -376,6 +399,8 @@ pub struct CompareConfig {
     pub quiet: bool,
     /// Render plots, report.html and summary.md next to compare.json.
     pub report: bool,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 /// A validated `check` request.
@@ -389,6 +414,8 @@ pub struct CheckConfig {
     pub format: Format,
     pub shard: Option<(u64, u64)>,
     pub out: Option<PathBuf>,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -413,6 +440,8 @@ pub struct RunConfig {
     pub shard: Option<(u64, u64)>,
     /// Render plots, report.html and summary.md next to the data files.
     pub report: bool,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -569,6 +598,7 @@ pub fn parse() -> Result<Command> {
                 format: a.format,
                 shard: a.shard.as_deref().map(parse_shard).transpose()?,
                 out: a.out,
+                force: a.force,
             }))
         }
         RawCommand::Compare(a) => compare_command(a),
@@ -584,6 +614,7 @@ pub fn parse() -> Result<Command> {
                 out: a.out,
                 quiet: a.quiet,
                 format: a.format,
+                force: a.force,
             }))
         }
         RawCommand::Sweep(a) => {
@@ -608,6 +639,7 @@ pub fn parse() -> Result<Command> {
             format,
             junit,
             no_report,
+            force,
         } => Ok(Command::Merge {
             dirs,
             junit,
@@ -623,6 +655,7 @@ pub fn parse() -> Result<Command> {
                 max_events: None,
                 shard: None,
                 report: !no_report,
+                force,
             },
         }),
         RawCommand::Report { dir, quiet } => Ok(Command::Report { dir, quiet }),
@@ -662,6 +695,7 @@ fn compare_command(a: CompareArgs) -> Result<Command> {
         out: a.out,
         quiet: a.quiet,
         report: !a.no_report,
+        force: a.force,
     }))
 }
 
@@ -701,6 +735,7 @@ fn run_command(a: RunArgs) -> Result<Command> {
         max_events: a.max_events,
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
         report: !a.no_report,
+        force: a.force,
     }))
 }
 

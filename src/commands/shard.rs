@@ -95,8 +95,8 @@ impl ShardFile {
     }
 
     /// Writes the shard folder atomically.
-    pub fn write(&self, out: &Path) -> Result<PathBuf> {
-        let staging = Staging::new(out)?;
+    pub fn write(&self, out: &Path, force: bool) -> Result<PathBuf> {
+        let staging = Staging::new(out, force)?;
         let json = serde_json::to_string(self)
             .map_err(|e| Error::io("cannot encode the shard", std::io::Error::other(e)))?;
         staging.write("shard.json", json.as_bytes())?;
