@@ -49,6 +49,9 @@ enum RawCommand {
         /// Write only the data files: no plots, report.html or summary.md.
         #[arg(long)]
         no_report: bool,
+        /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+        #[arg(long)]
+        force: bool,
     },
     /// Write a commented starter scenario (a small fleet, a staged plan with gates, a defect to
     /// rehearse) that validates and runs.
@@ -143,6 +146,9 @@ struct RunArgs {
     /// Write only the data files: no plots, report.html or summary.md.
     #[arg(long)]
     no_report: bool,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -177,6 +183,9 @@ struct CheckArgs {
     /// Shard folder (with --shard; default reports/check-shard-K-of-N).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -219,6 +228,9 @@ struct CompareArgs {
     /// Write only the data files: no plots, report.html or summary.md.
     #[arg(long)]
     no_report: bool,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -251,6 +263,9 @@ struct ExperimentArgs {
     /// Write only the data files: no plots, report.html or summary.md.
     #[arg(long)]
     no_report: bool,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -287,6 +302,8 @@ pub struct ExperimentConfig {
     pub shard: Option<(u64, u64)>,
     /// Render plots, report.html and summary.md next to the data files.
     pub report: bool,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -333,6 +350,7 @@ fn experiment(a: ExperimentArgs) -> Result<ExperimentConfig> {
         format: a.format,
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
         report: !a.no_report,
+        force: a.force,
     })
 }
 
@@ -364,6 +382,9 @@ struct ChaosArgs {
     /// What to print on stdout (json: the folder's chaos.json).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 /// A validated `chaos` request.
@@ -378,6 +399,8 @@ pub struct ChaosConfig {
     pub out: Option<PathBuf>,
     pub quiet: bool,
     pub format: Format,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 /// A validated `compare` request.
@@ -395,6 +418,8 @@ pub struct CompareConfig {
     pub quiet: bool,
     /// Render plots, report.html and summary.md next to compare.json.
     pub report: bool,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 /// A validated `check` request.
@@ -408,6 +433,8 @@ pub struct CheckConfig {
     pub format: Format,
     pub shard: Option<(u64, u64)>,
     pub out: Option<PathBuf>,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -432,6 +459,8 @@ pub struct RunConfig {
     pub shard: Option<(u64, u64)>,
     /// Render plots, report.html and summary.md next to the data files.
     pub report: bool,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -594,6 +623,7 @@ pub fn parse() -> Result<Command> {
                 format: a.format,
                 shard: a.shard.as_deref().map(parse_shard).transpose()?,
                 out: a.out,
+                force: a.force,
             }))
         }
         RawCommand::Compare(a) => compare_command(a),
@@ -609,6 +639,7 @@ pub fn parse() -> Result<Command> {
                 out: a.out,
                 quiet: a.quiet,
                 format: a.format,
+                force: a.force,
             }))
         }
         RawCommand::Sweep(a) => {
@@ -633,6 +664,7 @@ pub fn parse() -> Result<Command> {
             format,
             junit,
             no_report,
+            force,
         } => Ok(Command::Merge {
             dirs,
             junit,
@@ -648,6 +680,7 @@ pub fn parse() -> Result<Command> {
                 max_events: None,
                 shard: None,
                 report: !no_report,
+                force,
             },
         }),
         RawCommand::Report { dir, quiet } => Ok(Command::Report { dir, quiet }),
@@ -698,6 +731,7 @@ fn compare_command(a: CompareArgs) -> Result<Command> {
         out: a.out,
         quiet: a.quiet,
         report: !a.no_report,
+        force: a.force,
     }))
 }
 
@@ -737,6 +771,7 @@ fn run_command(a: RunArgs) -> Result<Command> {
         max_events: a.max_events,
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
         report: !a.no_report,
+        force: a.force,
     }))
 }
 

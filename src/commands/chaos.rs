@@ -181,6 +181,7 @@ impl Campaign<'_> {
 
 pub(crate) fn chaos_command(cfg: &ChaosConfig) -> Result<i32> {
     let base = super::load(Some(&cfg.scenario), &cfg.overrides)?;
+    super::preflight(&out_dir(&cfg.out, &base, "-chaos"), cfg.force)?;
     if base.expects.is_empty() {
         return Err(Error::Usage(format!("{}: a chaos campaign looks for schedules that break [[expect]] assertions; the scenario has none", base.file)));
     }
@@ -264,7 +265,7 @@ fn write_campaign(
     found: &[(u64, Vec<DrawnFault>, Trial)],
 ) -> Result<std::path::PathBuf> {
     let seed = c.campaign_seed;
-    let staging = Staging::new(&out_dir(&cfg.out, base, "-chaos"))?;
+    let staging = Staging::new(&out_dir(&cfg.out, base, "-chaos"), cfg.force)?;
     let mut csv = String::from("campaign,faults,violated,severity\n");
     for (k, faults, sev) in rows {
         let text: Vec<String> = faults.iter().map(|f| f.describe()).collect();

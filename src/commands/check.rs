@@ -22,6 +22,14 @@ pub(crate) struct CheckRun {
 }
 
 pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
+    let shard_out = cfg.shard.map(|(k, n)| {
+        cfg.out.clone().unwrap_or_else(|| {
+            std::path::PathBuf::from("reports").join(format!("check-shard-{k}-of-{n}"))
+        })
+    });
+    if let Some(out) = &shard_out {
+        super::preflight(out, cfg.force)?;
+    }
     let mut runs = Vec::new();
     let mut sources = Vec::new();
     for path in &cfg.scenarios {
@@ -45,11 +53,9 @@ pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
             });
         }
     }
-    if let Some((k, n)) = cfg.shard {
-        let out = cfg.out.clone().unwrap_or_else(|| {
-            std::path::PathBuf::from("reports").join(format!("check-shard-{k}-of-{n}"))
-        });
-        let out = ShardFile::new((k, n), Payload::Check { suites: sources }).write(&out)?;
+    if let (Some((k, n)), Some(out)) = (cfg.shard, shard_out) {
+        let out =
+            ShardFile::new((k, n), Payload::Check { suites: sources }).write(&out, cfg.force)?;
         if !cfg.quiet {
             crate::out::line(&format!(
                 "check shard {k}/{n} → {}/ (evaluate with `fleetsim merge`)",
@@ -237,8 +243,9 @@ fn github_annotations(
                 ))?;
             }
             md.push_str(&format!(
-                "| {name} | `{}` | {observed} | {} |\n",
-                v.label(),
+                "| {} | {} | {observed} | {} |\n",
+                crate::report::markdown::text(name),
+                crate::report::markdown::code(&v.label()),
                 if v.passed { "✅" } else { "❌" }
             ));
         }

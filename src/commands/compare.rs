@@ -18,6 +18,7 @@ use crate::scenario::{self, Scenario};
 pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
     let (base, base_warnings) = scenario::load_file_warned(&cfg.base, &cfg.overrides)?;
     super::validate::print_warnings(&base_warnings);
+    super::preflight(&out_dir(&cfg.out, &base, "-compare"), cfg.force)?;
     // The candidate runs on the base's seed and replication count: common random numbers.
     let mut cand_overrides = cfg.overrides.clone();
     cand_overrides.extend(cfg.candidate_overrides.iter().cloned());
@@ -91,7 +92,7 @@ pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
         halt_reasons,
     };
     let json = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
-    let staging = Staging::new(&out_dir(&cfg.out, &base, "-compare"))?;
+    let staging = Staging::new(&out_dir(&cfg.out, &base, "-compare"), cfg.force)?;
     staging.write("compare.json", json.as_bytes())?;
     if cfg.report {
         crate::report::render::render(staging.dir())?;

@@ -52,7 +52,7 @@ fn write_experiment(
     sc: &Scenario,
     output: &Output,
 ) -> Result<PathBuf> {
-    let staging = Staging::new(out)?;
+    let staging = Staging::new(out, output.force)?;
     for (name, bytes) in files {
         staging.write(name, bytes)?;
     }
@@ -130,6 +130,8 @@ fn objective_text(o: &Objective) -> String {
 pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
     let started = Instant::now();
     let base = super::load(Some(&cfg.scenario), &cfg.overrides)?;
+    let out = out_dir(&cfg.out, &base, &super::suffix("-sweep", cfg.shard));
+    super::preflight(&out, cfg.force)?;
     let mine = my_points(grid(&cfg.axes)?, cfg.shard);
     let progress = Progress::new(mine.len() as u64 * base.replications, cfg.quiet, "sweep");
     let opts = RunOptions {
@@ -156,11 +158,10 @@ pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
                 points,
             },
         )
-        .write(&out_dir(
-            &cfg.out,
-            &base,
-            &format!("-sweep-shard-{k}-of-{n}"),
-        ))?;
+        .write(
+            &out_dir(&cfg.out, &base, &format!("-sweep-shard-{k}-of-{n}")),
+            cfg.force,
+        )?;
         if !cfg.quiet {
             crate::out::line(&format!("sweep shard {k}/{n} → {}/", out.display()))?;
         }
@@ -185,6 +186,8 @@ pub(crate) struct Output<'a> {
     pub threads: Option<usize>,
     /// Render plots, report.html and summary.md.
     pub report: bool,
+    /// Replace an --out folder fleetsim did not write.
+    pub force: bool,
 }
 
 impl Output<'_> {
@@ -196,6 +199,7 @@ impl Output<'_> {
             format: cfg.format,
             threads: cfg.threads,
             report: cfg.report,
+            force: cfg.force,
         }
     }
 
@@ -206,6 +210,7 @@ impl Output<'_> {
             format: cfg.format,
             threads: cfg.threads,
             report: cfg.report,
+            force: cfg.force,
         }
     }
 }
@@ -266,6 +271,8 @@ pub(crate) fn finish_sweep(
 pub(crate) fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
     let started = Instant::now();
     let base = super::load(Some(&cfg.scenario), &cfg.overrides)?;
+    let out = out_dir(&cfg.out, &base, &super::suffix("-tune", cfg.shard));
+    super::preflight(&out, cfg.force)?;
     if base.versions[base.policy.target as usize]
         .defects
         .iter()
@@ -304,11 +311,10 @@ pub(crate) fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
             max_time_to_95: cfg.max_time_to_95,
             points,
         };
-        let out = ShardFile::new((k, n), payload).write(&out_dir(
-            &cfg.out,
-            &base,
-            &format!("-tune-shard-{k}-of-{n}"),
-        ))?;
+        let out = ShardFile::new((k, n), payload).write(
+            &out_dir(&cfg.out, &base, &format!("-tune-shard-{k}-of-{n}")),
+            cfg.force,
+        )?;
         if !cfg.quiet {
             crate::out::line(&format!("tune shard {k}/{n} → {}/", out.display()))?;
         }

@@ -103,6 +103,19 @@ pub(crate) fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// The folder name suffix of a command's output: `-sweep`, or `-sweep-shard-K-of-N` for a shard.
+pub(crate) fn suffix(kind: &str, shard: Option<(u64, u64)>) -> String {
+    match shard {
+        Some((k, n)) => format!("{kind}-shard-{k}-of-{n}"),
+        None => kind.to_string(),
+    }
+}
+
+/// Refuses an `--out` that could not be replaced before the simulation runs, not after.
+pub(crate) fn preflight(out: &Path, force: bool) -> Result<()> {
+    crate::report::staging::check_out(out, force)
+}
+
 /// Where a command writes its folder: `--out`, or `reports/<scenario name><suffix>`.
 pub(crate) fn out_dir(out: &Option<PathBuf>, sc: &Scenario, suffix: &str) -> PathBuf {
     out.clone()

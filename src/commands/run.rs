@@ -14,6 +14,10 @@ use std::time::Instant;
 pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
     let started = Instant::now();
     let sc = load(cfg.scenario.as_deref(), &cfg.overrides)?;
+    super::preflight(
+        &out_dir(&cfg.out, &sc, &super::suffix("", cfg.shard)),
+        cfg.force,
+    )?;
     let reps = match cfg.shard {
         Some((k, n)) => shard_range(sc.replications, k, n),
         None => 0..sc.replications,
@@ -34,11 +38,10 @@ pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
         return write_run_report(&sc, &result, &out_dir(&cfg.out, &sc, ""), cfg, started);
     };
     let scenario = ScenarioSource::new(cfg.scenario.as_deref(), &cfg.overrides, &sc)?;
-    let out = ShardFile::new((k, n), Payload::Run { scenario, result }).write(&out_dir(
-        &cfg.out,
-        &sc,
-        &format!("-shard-{k}-of-{n}"),
-    ))?;
+    let out = ShardFile::new((k, n), Payload::Run { scenario, result }).write(
+        &out_dir(&cfg.out, &sc, &format!("-shard-{k}-of-{n}")),
+        cfg.force,
+    )?;
     if !cfg.quiet {
         crate::out::line(&format!(
             "shard {k}/{n}: replications {}..{} of {} → {}/",
@@ -60,7 +63,7 @@ pub(crate) fn write_run_report(
     started: Instant,
 ) -> Result<()> {
     let summary = summarise(&result.outcomes);
-    let staging = Staging::new(out)?;
+    let staging = Staging::new(out, cfg.force)?;
     let summary_json = summary::render(sc, &summary, &result.outcomes);
     staging.write("summary.json", summary_json.as_bytes())?;
     csv_files::replications(&staging.path("replications.csv"), &result.outcomes)?;

@@ -14,7 +14,9 @@ use crate::scenario::{self, Scenario};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// What `merge` needs to rebuild a scenario exactly: its text with `--set` overrides applied.
+/// What `merge` needs to rebuild a scenario exactly: its text with `--set` overrides applied,
+/// and the folder its relative paths resolve against — absolute, so that `merge` works from any
+/// working directory.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScenarioSource {
     pub text: String,
@@ -31,15 +33,25 @@ impl ScenarioSource {
         Ok(ScenarioSource {
             text: scenario::effective_text(path, overrides)?,
             file: sc.file.clone(),
-            base_dir: path
-                .and_then(|p| p.parent())
-                .map(|p| p.to_path_buf())
-                .unwrap_or_default(),
+            base_dir: path.map(absolute_base_dir).unwrap_or_default(),
         })
     }
     pub fn load(&self) -> Result<Scenario> {
         scenario::load_str(&self.text, &self.file, &self.base_dir, &[])
     }
+}
+
+/// The folder a scenario's relative paths resolve against, as an absolute path.
+fn absolute_base_dir(path: &Path) -> PathBuf {
+    let base = scenario::base_dir(path);
+    let base = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base
+    };
+    base.canonicalize()
+        .or_else(|_| std::path::absolute(&base))
+        .unwrap_or(base)
 }
 
 /// The share of a command's work one shard did.
@@ -95,8 +107,8 @@ impl ShardFile {
     }
 
     /// Writes the shard folder atomically.
-    pub fn write(&self, out: &Path) -> Result<PathBuf> {
-        let staging = Staging::new(out)?;
+    pub fn write(&self, out: &Path, force: bool) -> Result<PathBuf> {
+        let staging = Staging::new(out, force)?;
         let json = serde_json::to_string(self)
             .map_err(|e| Error::io("cannot encode the shard", std::io::Error::other(e)))?;
         staging.write("shard.json", json.as_bytes())?;

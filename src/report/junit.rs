@@ -5,12 +5,27 @@
 use super::table::halt_reasons_list;
 use crate::analysis::expect::{fmt, Verdict};
 
+/// Escapes text for XML 1.0 element content and attribute values. XML 1.0 cannot carry most
+/// control characters at all, not even as character references, so they (and the C1 controls,
+/// U+FFFE and U+FFFF) become U+FFFD; tab, new line and carriage return are written as
+/// references so that an attribute value keeps them instead of turning them into spaces.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `suites`: (scenario name, file, verdicts).
@@ -57,4 +72,21 @@ pub fn render(suites: &[(String, String, Vec<Verdict>)]) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn control_characters_never_reach_the_xml() {
+        assert_eq!(
+            escape("a\u{1}b\u{7f}\u{FFFF}"),
+            "a\u{FFFD}b\u{FFFD}\u{FFFD}"
+        );
+        assert_eq!(
+            escape("<x> & \"y\" 'z'\n"),
+            "&lt;x&gt; &amp; &quot;y&quot; &apos;z&apos;&#10;"
+        );
+    }
 }

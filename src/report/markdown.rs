@@ -5,9 +5,44 @@ use super::folder::{CompareDoc, SweepDoc, TuneDoc};
 use super::summary::SummaryFile;
 use super::table::{bound_human, compare_diff, compare_value, human_value, pct};
 
-/// Escapes the characters that break a Markdown table cell.
+/// User text (a scenario, stage or file name, a parameter value) as inline Markdown that reads
+/// as the text itself wherever it stands — a heading, a table cell, a paragraph: control
+/// characters (new lines among them) become spaces, so the text can neither end its line nor
+/// start a heading, list or table row; `& < >` become entities, so no HTML gets through; and the
+/// characters that start emphasis, links, code, tables, strike-through or math are
+/// backslash-escaped.
+pub(crate) fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '|' | '~' | '$' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// User text as a code span when it holds nothing a code span cannot carry safely (a back
+/// tick, a pipe, HTML or a control character), else as escaped [`text`].
+pub(crate) fn code(s: &str) -> String {
+    let plain = |c: char| !c.is_control() && !"`|<>&".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        format!("`{s}`")
+    } else {
+        text(s)
+    }
+}
+
+/// A table cell of user text (escaped by [`text`]: pipes included).
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    text(s)
 }
 
 /// The headline metrics of a run.
@@ -25,8 +60,12 @@ const HEADLINE: [&str; 9] = [
 
 pub fn run(s: &SummaryFile) -> String {
     let mut out = format!(
-        "### fleetsim: {}\n\n`{}` — {} devices, {} replications, seed {}\n\n",
-        s.scenario, s.file, s.devices, s.replications, s.seed
+        "### fleetsim: {}\n\n{} — {} devices, {} replications, seed {}\n\n",
+        text(&s.scenario),
+        code(&s.file),
+        s.devices,
+        s.replications,
+        s.seed
     );
     for (label, key) in [("halted", "halted"), ("false halts", "false_halt")] {
         if let Some(r) = s.summary.rates.get(key) {
@@ -75,7 +114,7 @@ pub fn run(s: &SummaryFile) -> String {
             .summary
             .halt_reasons
             .iter()
-            .map(|(r, n)| format!("`{r}` ×{n}"))
+            .map(|(r, n)| format!("{} ×{n}", code(r)))
             .collect();
         out.push_str(&format!("\nHalt reasons: {}\n", reasons.join(", ")));
     }
@@ -97,11 +136,11 @@ pub fn sweep(d: &SweepDoc) -> String {
         "### fleetsim sweep: {}\n\n{} points × {} replications (seed {}); objectives {}\n\n\
          | point | parameters | harmed mean | harmed p95 | time_to_95 p50 | false halts | |\n\
          |--:|---|--:|--:|--:|--:|---|\n",
-        d.scenario,
+        text(&d.scenario),
         d.points.len(),
         d.replications,
         d.seed,
-        d.objectives.join(", ")
+        text(&d.objectives.join(", "))
     );
     for p in &d.points {
         let m = |k: &str, f: fn(&crate::analysis::stats::Aggregate) -> Option<f64>| {
@@ -128,7 +167,7 @@ pub fn tune(d: &TuneDoc) -> String {
         "### fleetsim tune: {}\n\n{} settings × {} replications (seed {}); limit: false halts ≤ {}\n\n\
          | point | parameters | false halts (95% CI) | harmed mean | harmed p95 | detect | |\n\
          |--:|---|--:|--:|--:|--:|---|\n",
-        d.scenario,
+        text(&d.scenario),
         d.points.len(),
         d.replications,
         d.seed,
@@ -169,12 +208,12 @@ pub fn tune(d: &TuneDoc) -> String {
 
 pub fn compare(d: &CompareDoc) -> String {
     let mut out = format!(
-        "### fleetsim compare: {}\n\nbase `{}` vs candidate `{}`, paired on seed {} ({} replications), \
+        "### fleetsim compare: {}\n\nbase {} vs candidate {}, paired on seed {} ({} replications), \
          tolerance {}: **{}**\n\n| metric | base | candidate | difference | paired 95% CI | |\n\
          |---|--:|--:|--:|--:|---|\n",
-        d.scenario,
-        d.base,
-        d.candidate,
+        text(&d.scenario),
+        code(&d.base),
+        code(&d.candidate),
         d.seed,
         d.replications,
         d.tolerance,
@@ -185,7 +224,7 @@ pub fn compare(d: &CompareDoc) -> String {
         let d = |x| compare_diff(&r.metric, &r.stat, x);
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
-            r.label(),
+            cell(&r.label()),
             f(r.base),
             f(r.candidate),
             d(r.candidate.zip(r.base).map(|(c, b)| c - b)),
@@ -198,4 +237,21 @@ pub fn compare(d: &CompareDoc) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{code, text};
+
+    #[test]
+    fn user_text_stays_text() {
+        let evil = "a\n# pwned <img src=x onerror=alert(1)> | & \u{1}";
+        assert_eq!(
+            text(evil),
+            "a \\# pwned &lt;img src=x onerror=alert(1)&gt; \\| &amp;  "
+        );
+        assert_eq!(text("[x](y) *b* `c`"), "\\[x\\](y) \\*b\\* \\`c\\`");
+        assert_eq!(code("gate:canary:crash_rate"), "`gate:canary:crash_rate`");
+        assert_eq!(code("a|b"), "a\\|b");
+    }
 }

@@ -40,17 +40,51 @@ pub fn load_file_warned(
     path: &Path,
     overrides: &[(String, String)],
 ) -> Result<(Scenario, Vec<Warning>)> {
-    let label = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let (label, text) = read_source(path)?;
+    load_str_warned(&text, &label, &base_dir(path), overrides)
+}
+
+/// The label of the scenario read from standard input (`-` as the scenario path).
+pub const STDIN_LABEL: &str = "<stdin>";
+
+/// Standard input, read once: every command that reads the scenario again (a shard recording
+/// its text, each point of a sweep) gets the same text.
+static STDIN: std::sync::OnceLock<std::result::Result<String, String>> = std::sync::OnceLock::new();
+
+/// A scenario's label and text: the file at `path`, or standard input for `-`.
+pub fn read_source(path: &Path) -> Result<(String, String)> {
+    let unreadable = |label: &str, e: &dyn std::fmt::Display| {
         Error::Input(vec![InputError {
-            file: label.clone(),
+            file: label.to_string(),
             key_path: String::new(),
             position: None,
-            message: format!("cannot read the scenario file: {e}"),
+            message: format!("cannot read the scenario: {e}"),
         }])
-    })?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    load_str_warned(&text, &label, base, overrides)
+    };
+    if path == Path::new("-") {
+        let text = STDIN.get_or_init(|| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map(|_| text)
+                .map_err(|e| e.to_string())
+        });
+        return match text {
+            Ok(t) => Ok((STDIN_LABEL.to_string(), t.clone())),
+            Err(e) => Err(unreadable(STDIN_LABEL, e)),
+        };
+    }
+    let label = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable(&label, &e))?;
+    Ok((label, text))
+}
+
+/// The folder a scenario's relative paths (inventory, empirical files) resolve against: the
+/// scenario's own folder, or the working directory for standard input.
+pub fn base_dir(path: &Path) -> std::path::PathBuf {
+    if path == Path::new("-") {
+        return ".".into();
+    }
+    path.parent().unwrap_or(Path::new(".")).to_path_buf()
 }
 
 /// The scenario text with `--set` overrides applied: what a shard records so that `merge` can
@@ -59,15 +93,7 @@ pub fn effective_text(path: Option<&Path>, overrides: &[(String, String)]) -> Re
     match path {
         None => overrides::apply(REFERENCE, REFERENCE_LABEL, overrides),
         Some(p) => {
-            let label = p.display().to_string();
-            let text = std::fs::read_to_string(p).map_err(|e| {
-                Error::Input(vec![InputError {
-                    file: label.clone(),
-                    key_path: String::new(),
-                    position: None,
-                    message: format!("cannot read the scenario file: {e}"),
-                }])
-            })?;
+            let (label, text) = read_source(p)?;
             overrides::apply(&text, &label, overrides)
         }
     }
@@ -90,8 +116,14 @@ pub fn load_str_warned(
     base_dir: &Path,
     overrides: &[(String, String)],
 ) -> Result<(Scenario, Vec<Warning>)> {
-    let (sc, text) = parse(text, label, base_dir, overrides)?;
-    let found = warnings(&sc, &text, label);
+    let (sc, applied) = parse(text, label, base_dir, overrides)?;
+    let mut found = warnings(&sc, &applied, label);
+    if !overrides.is_empty() {
+        let lines = overrides::LineMap::new(text, &applied);
+        for w in &mut found {
+            w.position = w.position.and_then(|p| lines.original(p));
+        }
+    }
     Ok((sc, found))
 }
 
@@ -102,12 +134,23 @@ fn parse(
     base_dir: &Path,
     overrides: &[(String, String)],
 ) -> Result<(Scenario, String)> {
-    let text = overrides::apply(text, label, overrides)?;
-    let de = toml::Deserializer::new(&text);
+    let applied = overrides::apply(text, label, overrides)?;
+    let checked = parse_applied(&applied, label, base_dir);
+    match checked {
+        Err(Error::Input(errors)) if !overrides.is_empty() => Err(Error::Input(
+            overrides::attribute(errors, overrides, text, &applied),
+        )),
+        other => other.map(|sc| (sc, applied)),
+    }
+}
+
+/// Parses and validates scenario text that has its overrides applied.
+fn parse_applied(text: &str, label: &str, base_dir: &Path) -> Result<Scenario> {
+    let de = toml::Deserializer::new(text);
     let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = key_path(&e.path().to_string());
         let inner = e.into_inner();
-        let position = inner.span().map(|s| line_col(&text, s.start));
+        let position = inner.span().map(|s| line_col(text, s.start));
         Error::Input(vec![InputError {
             file: label.to_string(),
             key_path: if path == "." { String::new() } else { path },
@@ -115,8 +158,7 @@ fn parse(
             message: friendly_serde_message(inner.message()),
         }])
     })?;
-    let sc = validate::validate(raw, &text, label, base_dir)?;
-    Ok((sc, text))
+    validate::validate(raw, text, label, base_dir)
 }
 
 /// The dotted key path of a serde error, without the private field names through which `toml`
@@ -166,6 +208,18 @@ fn friendly_serde_message(message: &str) -> String {
                 expected.join(", ")
             };
             return format!("unknown {noun} `{word}`{hint}; valid: {valid}");
+        }
+    }
+    // Rust's type names mean nothing to the author of a scenario.
+    for (rust, plain) in [
+        ("expected f64", "expected a number"),
+        ("expected u64", "expected a whole number ≥ 0"),
+        ("expected u32", "expected a whole number ≥ 0"),
+        ("expected usize", "expected a whole number ≥ 0"),
+        ("expected i64", "expected a whole number"),
+    ] {
+        if let Some(head) = message.strip_suffix(rust) {
+            return format!("{head}{plain}");
         }
     }
     message.to_string()

@@ -35,6 +35,97 @@ pub fn apply(text: &str, label: &str, overrides: &[(String, String)]) -> Result<
     Ok(doc.to_string())
 }
 
+/// How an override reads in a message: the flag the user typed.
+fn flag_label(path: &str, value: &str) -> String {
+    match path {
+        "simulation.seed" => format!("--seed {value}"),
+        "simulation.replications" => format!("--replications {value}"),
+        _ => format!("--set {path}={value}"),
+    }
+}
+
+/// Points every error about an overridden value (or about something inside it) at the flag
+/// that set it, not at a line of the regenerated document; the other errors keep their place
+/// in the file as written (`LineMap`: an inserted key shifts the lines below it).
+pub fn attribute(
+    errors: Vec<InputError>,
+    overrides: &[(String, String)],
+    original: &str,
+    applied: &str,
+) -> Vec<InputError> {
+    let lines = LineMap::new(original, applied);
+    let covers = |path: &str, key: &str| {
+        key == path
+            || key
+                .strip_prefix(path)
+                .is_some_and(|rest| rest.starts_with(['.', '[']))
+    };
+    errors
+        .into_iter()
+        .map(|mut e| {
+            // The last override of a path is the one that counts.
+            match overrides.iter().rev().find(|(p, _)| covers(p, &e.key_path)) {
+                Some((path, value)) => {
+                    if e.key_path == *path {
+                        e.key_path.clear();
+                    }
+                    e.file = flag_label(path, value);
+                    e.position = None;
+                }
+                None => e.position = e.position.and_then(|p| lines.original(p)),
+            }
+            e
+        })
+        .collect()
+}
+
+/// For each line of the text with overrides applied, the line of the text as written it came
+/// from. Overrides change a value in place or insert a key line, and leave the rest of the
+/// text byte for byte, so a greedy alignment with a short look-ahead recovers it.
+pub struct LineMap {
+    /// 0-based: applied line → original line (`None` for an inserted line).
+    map: Vec<Option<usize>>,
+}
+
+impl LineMap {
+    const LOOK_AHEAD: usize = 16;
+
+    pub fn new(original: &str, applied: &str) -> LineMap {
+        let a: Vec<&str> = original.lines().collect();
+        let b: Vec<&str> = applied.lines().collect();
+        let mut map = vec![None; b.len()];
+        let (mut i, mut j) = (0, 0);
+        while j < b.len() {
+            let same_next = a.get(i + 1) == b.get(j + 1);
+            if i < a.len() && (a[i] == b[j] || same_next) {
+                // The same line, or one whose value an override changed.
+                map[j] = Some(i);
+                (i, j) = (i + 1, j + 1);
+                continue;
+            }
+            let inserted =
+                (1..Self::LOOK_AHEAD).find(|&d| i < a.len() && b.get(j + d) == Some(&a[i]));
+            let deleted = (1..Self::LOOK_AHEAD).find(|&d| a.get(i + d) == Some(&b[j]));
+            match (inserted, deleted) {
+                (Some(d), e) if e.is_none_or(|e| d <= e) => j += d,
+                (_, Some(d)) => i += d,
+                _ => {
+                    map[j] = (i < a.len()).then_some(i);
+                    (i, j) = (i + 1, j + 1);
+                }
+            }
+        }
+        LineMap { map }
+    }
+
+    /// The 1-based position in the text as written of a position in the applied text; `None`
+    /// for a line the overrides inserted.
+    pub fn original(&self, (line, col): (usize, usize)) -> Option<(usize, usize)> {
+        let l = self.map.get(line.checked_sub(1)?).copied().flatten()?;
+        Some((l + 1, col))
+    }
+}
+
 /// One step of a path: a key and an optional array index.
 fn steps(path: &str) -> Result<Vec<(String, Option<usize>)>, String> {
     path.split('.')
@@ -147,6 +238,24 @@ mod tests {
         assert_eq!(v["policy"]["rate"]["per_minute"].as_integer(), Some(60));
         assert_eq!(v["policy"]["stage"][1]["percent"].as_integer(), Some(50));
         assert_eq!(v["policy"]["window"].as_str(), Some("14d"));
+    }
+
+    #[test]
+    fn line_map_sees_through_inserted_and_changed_lines() {
+        let original = "[a]\nx = 1\n\n[b]\ny = 2\nz = 3\n";
+        let applied = apply(
+            original,
+            "t",
+            &[("a.w".into(), "5".into()), ("b.y".into(), "7".into())],
+        )
+        .unwrap();
+        let map = LineMap::new(original, &applied);
+        let line_of =
+            |needle: &str| applied.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
+        assert_eq!(map.original((line_of("z"), 1)), Some((6, 1)));
+        assert_eq!(map.original((line_of("y"), 5)), Some((5, 5)));
+        assert_eq!(map.original((line_of("[b]"), 1)), Some((4, 1)));
+        assert_eq!(map.original((line_of("w"), 1)), None);
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub struct RawScenario {
 #[serde(deny_unknown_fields)]
 pub struct RawSimulation {
     pub name: String,
-    #[serde(default = "default_seed")]
+    #[serde(default = "default_seed", deserialize_with = "seed")]
     pub seed: u64,
     pub horizon: Spanned<Dur>,
     #[serde(default = "default_replications")]
@@ -80,6 +80,33 @@ pub struct RawSimulation {
 
 fn default_seed() -> u64 {
     1
+}
+
+/// A seed: any u64. TOML integers stop at 2^63 − 1, so a larger seed is written as a string of
+/// digits (`seed = "18446744073709551615"`), which is also how `--seed` passes one through the
+/// scenario text.
+fn seed<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    struct Seed;
+    const WANT: &str = "a whole number from 0 to 18446744073709551615 (above 9223372036854775807 \
+                        written as a string: seed = \"18446744073709551615\")";
+    impl serde::de::Visitor<'_> for Seed {
+        type Value = u64;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str(WANT)
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u64, E> {
+            u64::try_from(v).map_err(|_| E::custom(format!("{v} is negative; a seed is {WANT}")))
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u64, E> {
+            Ok(v)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<u64, E> {
+            v.trim()
+                .parse()
+                .map_err(|_| E::custom(format!("`{v}` is not a seed; a seed is {WANT}")))
+        }
+    }
+    d.deserialize_any(Seed)
 }
 fn default_replications() -> Spanned<u64> {
     Spanned::new(0..0, 1)

@@ -109,6 +109,34 @@ pub(crate) fn table_offset(text: &str, key_path: &str) -> Option<usize> {
     None
 }
 
+/// Longest `simulation.name` in bytes. The name makes the default report folder
+/// `reports/<name><suffix>/` and its staging sibling `.<name><suffix>.tmp-<pid>`, and a file name
+/// holds at most 255 bytes: 200 leaves room for the longest suffix (`-sweep-shard-K-of-N`) and
+/// the staging decoration.
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// Refuses a name that cannot name the report folder, before anything runs.
+fn check_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("give the scenario a name: it names the report folder".into());
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(format!(
+            "the name is {} bytes long, more than {MAX_NAME_BYTES}: it names the report folder \
+             (reports/<name>/), and a file name holds at most 255 bytes; shorten it",
+            name.len()
+        ));
+    }
+    if name.contains(['/', '\\', '\0']) || name == "." || name == ".." {
+        return Err(format!(
+            "{name:?} cannot name the report folder reports/<name>/: it is `.` or `..`, or holds \
+             a path separator or NUL; write e.g. {:?}",
+            name.replace(['/', '\\', '\0'], "-").replace("..", "-")
+        ));
+    }
+    Ok(())
+}
+
 struct Ctx<'a> {
     text: &'a str,
     file: &'a str,
@@ -189,12 +217,8 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
         errors: Vec::new(),
     };
     let sim = &raw.simulation;
-    if sim.name.trim().is_empty() {
-        cx.err(
-            "simulation.name",
-            None,
-            "give the scenario a name: it names the report folder",
-        );
+    if let Err(m) = check_name(&sim.name) {
+        cx.err("simulation.name", None, m);
     }
     let horizon_s = sim.horizon.get_ref().0;
     if horizon_s <= 0.0 || horizon_s > (MAX_HORIZON_DAYS * 86_400) as f64 {
