@@ -14,6 +14,7 @@ use std::time::Instant;
 pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
     let started = Instant::now();
     let sc = load(cfg.scenario.as_deref(), &cfg.overrides)?;
+    check_shard(cfg.shard, sc.replications, "replications", &sc.file)?;
     let reps = match cfg.shard {
         Some((k, n)) => shard_range(sc.replications, k, n),
         None => 0..sc.replications,
@@ -108,7 +109,21 @@ pub(crate) fn write_run_report(
     Ok(())
 }
 
+/// Refuses `--shard K/N` when there are fewer than N work items (`what`: "replications",
+/// "points"), so that every shard does some of the work and N stays bounded by it.
+pub fn check_shard(shard: Option<(u64, u64)>, total: u64, what: &str, of: &str) -> Result<()> {
+    match shard {
+        Some((k, n)) if n > total => Err(crate::error::Error::Usage(format!(
+            "--shard {k}/{n}: {of} has {total} {what}, fewer than the {n} shards; N must be at \
+             most {total} (each shard does at least one)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Work items of shard `k` (1-based) of `n`: contiguous blocks that differ by at most one.
 pub fn shard_range(total: u64, k: u64, n: u64) -> std::ops::Range<u64> {
-    (k - 1) * total / n..k * total / n
+    // In u128, so that no K/N can overflow the product.
+    let at = |i: u64| (i as u128 * total as u128 / n.max(1) as u128) as u64;
+    at(k.saturating_sub(1))..at(k)
 }

@@ -133,37 +133,45 @@ impl ShardFile {
     }
 }
 
-fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFile>> {
-    let mut shards: Vec<ShardFile> = Vec::new();
-    for d in dirs {
-        let path = d.join("shard.json");
-        let bytes = std::fs::read(&path).map_err(|e| {
-            Error::io(
-                format!("cannot read {} (is it a shard folder?)", path.display()),
-                e,
-            )
-        })?;
-        let shard: ShardFile = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Usage(format!(
-                "{}: not a fleetsim shard file: {e}",
-                path.display()
-            ))
-        })?;
-        if shard.fleetsim_version != env!("CARGO_PKG_VERSION") {
-            return Err(Error::Usage(format!(
-                "{}: written by fleetsim {}, this is {}",
-                path.display(),
-                shard.fleetsim_version,
-                env!("CARGO_PKG_VERSION")
-            )));
-        }
-        shards.push(shard);
+fn read_shard(dir: &Path) -> Result<ShardFile> {
+    let path = dir.join("shard.json");
+    let shown = path.display();
+    let bytes = crate::input_files::read(&path, crate::input_files::RESULTS)
+        .map_err(|e| Error::Usage(format!("{e} (is {} a shard folder?)", dir.display())))?;
+    // serde's messages quote what they found; a file that is not a shard file is not echoed.
+    let shard: ShardFile = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Usage(format!(
+            "{shown}: not a fleetsim shard file: {}",
+            crate::input_files::json_error_text(&e)
+        ))
+    })?;
+    if shard.fleetsim_version != env!("CARGO_PKG_VERSION") {
+        let v = &shard.fleetsim_version;
+        let written = if v.len() <= 32 && semver::Version::parse(v).is_ok() {
+            format!("fleetsim {v}")
+        } else {
+            "another version of fleetsim".into()
+        };
+        return Err(Error::Usage(format!(
+            "{shown}: written by {written}, this is {}",
+            env!("CARGO_PKG_VERSION")
+        )));
     }
+    Ok(shard)
+}
+
+fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFile>> {
+    let mut shards = dirs
+        .iter()
+        .map(|d| read_shard(d))
+        .collect::<Result<Vec<_>>>()?;
     let first = shards
         .first()
         .ok_or_else(|| Error::Usage("merge needs at least one shard folder".into()))?;
     let (identity, n) = (first.identity(), first.shard.1);
-    let mut seen = vec![false; n as usize];
+    // Every shard is given once, so N shards are N folders; a larger N read from a file (even
+    // u64::MAX) names its first missing shard without a table of N entries.
+    let mut seen = std::collections::BTreeSet::new();
     for s in &shards {
         if s.identity() != identity {
             return Err(Error::Usage(
@@ -171,17 +179,16 @@ fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFile>> {
                     .into(),
             ));
         }
-        let k = s.shard.0 as usize;
-        if k == 0 || k > n as usize || std::mem::replace(&mut seen[k - 1], true) {
+        let k = s.shard.0;
+        if k == 0 || k > n || !seen.insert(k) {
             return Err(Error::Usage(format!(
                 "shard {k}/{n} is given twice or is out of range"
             )));
         }
     }
-    if let Some(missing) = seen.iter().position(|s| !s) {
+    if let Some(missing) = (1..=n).find(|k| !seen.contains(k)) {
         return Err(Error::Usage(format!(
-            "shard {}/{n} is missing: merge needs every shard",
-            missing + 1
+            "shard {missing}/{n} is missing: merge needs every shard"
         )));
     }
     shards.sort_by_key(|s| s.shard.0);
