@@ -341,7 +341,7 @@ fn an_empirical_file_never_echoes_its_contents() {
 }
 
 #[test]
-fn inventory_errors_name_line_and_column_but_never_a_cell() {
+fn inventory_parse_errors_name_line_and_column_but_never_a_cell() {
     let dir = tempfile::tempdir().unwrap();
     let sc = write(dir.path(), "inv.toml", &scenario("\"2m\"", INVENTORY_FLEET));
     let cases = [

@@ -19,7 +19,9 @@ fn sp<T>(v: T) -> Spanned<T> {
 
 /// Reads the inventory and returns one population per distinct row. Errors name the file, the
 /// line and the column and say what was expected; they never quote a cell (the path may name
-/// any file, and an inventory exported from a real fleet does not belong in a CI log).
+/// any file, and an inventory exported from a real fleet does not belong in a CI log). Values
+/// that parse are validated with the scenario's populations, whose messages name them as they
+/// would name the same value in the scenario.
 pub fn read(path: &Path, templates: &[RawPopulation]) -> Result<Vec<RawPopulation>, String> {
     let shown = path.display();
     let file = crate::input_files::open(path, crate::input_files::INVENTORY)?;
