@@ -14,6 +14,10 @@ use std::path::PathBuf;
 struct Cli {
     #[command(subcommand)]
     command: RawCommand,
+    /// Most memory a run may need (its up-front estimate), e.g. 16GiB or `unlimited`; default
+    /// $FLEETSIM_MAX_MEMORY, else the memory available.
+    #[arg(long, global = true, value_name = "SIZE")]
+    max_memory: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -348,7 +352,7 @@ fn experiment(a: ExperimentArgs) -> Result<ExperimentConfig> {
         out: a.out,
         quiet: a.quiet,
         format: a.format,
-        shard: a.shard.as_deref().map(parse_shard).transpose()?,
+        shard: a.shard.as_deref().map(parse_point_shard).transpose()?,
         report: !a.no_report,
         force: a.force,
     })
@@ -598,6 +602,9 @@ pub fn parse() -> Result<Command> {
         }
         Err(e) => return Err(Error::Usage(e.render().to_string().trim_end().to_string())),
     };
+    if let Some(m) = &cli.max_memory {
+        crate::memory::set_from_flag(m)?;
+    }
     match cli.command {
         RawCommand::Validate {
             scenarios,
@@ -775,8 +782,27 @@ fn run_command(a: RunArgs) -> Result<Command> {
     }))
 }
 
-/// Parses `K/N` with 1 ≤ K ≤ N.
+/// Parses a replication shard `K/N`: N is at most the replications a run can have.
 fn parse_shard(text: &str) -> Result<(u64, u64)> {
+    parse_shard_of(
+        text,
+        crate::scenario::validate::MAX_REPLICATIONS,
+        "replications a scenario can have",
+    )
+}
+
+/// Parses a sweep or tune shard `K/N`: N is at most the points a sweep can have.
+fn parse_point_shard(text: &str) -> Result<(u64, u64)> {
+    parse_shard_of(
+        text,
+        crate::analysis::sweep::MAX_POINTS as u64,
+        "points a sweep can have",
+    )
+}
+
+/// Parses `K/N` with 1 ≤ K ≤ N ≤ `max_n`. Each shard does at least one work item, so N is
+/// bounded by the work there is (checked again against the scenario once it is loaded).
+fn parse_shard_of(text: &str, max_n: u64, of: &str) -> Result<(u64, u64)> {
     let err = || {
         Error::Usage(format!(
             "--shard `{text}`: write K/N with 1 ≤ K ≤ N, e.g. --shard 3/10"
@@ -789,6 +815,12 @@ fn parse_shard(text: &str) -> Result<(u64, u64)> {
     );
     if k == 0 || n == 0 || k > n {
         return Err(err());
+    }
+    if n > max_n {
+        return Err(Error::Usage(format!(
+            "--shard `{text}`: {n} shards is more than the {max_n} {of}; N must be at most the \
+             work to share (each shard does at least one)"
+        )));
     }
     Ok((k, n))
 }

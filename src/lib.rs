@@ -24,6 +24,8 @@ pub mod engine;
 pub mod error;
 pub mod fault;
 pub mod fleet;
+pub mod input_files;
+pub mod memory;
 pub mod metrics;
 pub mod out;
 pub mod policy;

@@ -155,6 +155,13 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
     let threads = pool
         .as_ref()
         .map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+    // Each running replication holds its own fleet. Inside a shared pool (a chaos campaign)
+    // other runs use the other threads, so every thread counts.
+    let concurrent = match pool {
+        Some(_) => (threads as u64).min(reps.end.saturating_sub(reps.start)),
+        None => threads as u64,
+    };
+    crate::memory::check(sc.device_bound(), concurrent, threads)?;
     let in_pool = |f: &(dyn Fn() -> Vec<Result<RepResult>> + Sync)| match &pool {
         Some(p) => p.install(f),
         None => f(),

@@ -34,6 +34,7 @@ pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
     let mut sources = Vec::new();
     for path in &cfg.scenarios {
         let sc = super::load(Some(path), &cfg.overrides)?;
+        super::check_shard(cfg.shard, sc.replications, "replications", &sc.file)?;
         let reps = match cfg.shard {
             Some((k, n)) => super::shard_range(sc.replications, k, n),
             None => 0..sc.replications,

@@ -103,19 +103,24 @@ fn tempfile_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// A grid point: its index and its parameter values.
+type GridPoint = (usize, Vec<(String, String)>);
+
 /// The grid points this process runs: all, or the shard's contiguous block.
 fn my_points(
     grid: Vec<Vec<(String, String)>>,
     shard: Option<(u64, u64)>,
-) -> Vec<(usize, Vec<(String, String)>)> {
+) -> Result<Vec<GridPoint>> {
+    super::check_shard(shard, grid.len() as u64, "points", "the grid")?;
     let range = match shard {
         Some((k, n)) => super::shard_range(grid.len() as u64, k, n),
         None => 0..grid.len() as u64,
     };
-    grid.into_iter()
+    Ok(grid
+        .into_iter()
         .enumerate()
         .filter(|(i, _)| range.contains(&(*i as u64)))
-        .collect()
+        .collect())
 }
 
 fn objective_text(o: &Objective) -> String {
@@ -132,7 +137,7 @@ pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
     let base = super::load(Some(&cfg.scenario), &cfg.overrides)?;
     let out = out_dir(&cfg.out, &base, &super::suffix("-sweep", cfg.shard));
     super::preflight(&out, cfg.force)?;
-    let mine = my_points(grid(&cfg.axes)?, cfg.shard);
+    let mine = my_points(grid(&cfg.axes)?, cfg.shard)?;
     let progress = Progress::new(mine.len() as u64 * base.replications, cfg.quiet, "sweep");
     let opts = RunOptions {
         threads: cfg.threads,
@@ -283,7 +288,7 @@ pub(crate) fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
             base.file
         )));
     }
-    let mine = my_points(grid(&cfg.axes)?, cfg.shard);
+    let mine = my_points(grid(&cfg.axes)?, cfg.shard)?;
     let progress = Progress::new(2 * mine.len() as u64 * base.replications, cfg.quiet, "tune");
     let opts = RunOptions {
         threads: cfg.threads,

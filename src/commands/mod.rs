@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::scenario::{self, Scenario};
 use std::path::{Path, PathBuf};
 
-pub use run::shard_range;
+pub use run::{check_shard, shard_range};
 
 /// Runs a command; returns the process exit code for a "no" answer (0 when all is well).
 pub fn execute(cmd: Command) -> Result<i32> {

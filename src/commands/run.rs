@@ -18,6 +18,7 @@ pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
         &out_dir(&cfg.out, &sc, &super::suffix("", cfg.shard)),
         cfg.force,
     )?;
+    check_shard(cfg.shard, sc.replications, "replications", &sc.file)?;
     let reps = match cfg.shard {
         Some((k, n)) => shard_range(sc.replications, k, n),
         None => 0..sc.replications,
@@ -109,6 +110,18 @@ pub(crate) fn write_run_report(
         perf.threads
     ));
     Ok(())
+}
+
+/// Refuses `--shard K/N` when there are fewer than N work items (`what`: "replications",
+/// "points"), so that every shard does some of the work and N stays bounded by it.
+pub fn check_shard(shard: Option<(u64, u64)>, total: u64, what: &str, of: &str) -> Result<()> {
+    match shard {
+        Some((k, n)) if n > total => Err(crate::error::Error::Usage(format!(
+            "--shard {k}/{n}: {of} has {total} {what}, fewer than the {n} shards; N must be at \
+             most {total} (each shard does at least one)"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Work items of shard `k` (1-based) of `n`: contiguous blocks that differ by at most one.

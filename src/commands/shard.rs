@@ -145,32 +145,38 @@ impl ShardFile {
     }
 }
 
-fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFile>> {
-    let mut shards: Vec<ShardFile> = Vec::new();
-    for d in dirs {
-        let path = d.join("shard.json");
-        let bytes = std::fs::read(&path).map_err(|e| {
-            Error::io(
-                format!("cannot read {} (is it a shard folder?)", path.display()),
-                e,
-            )
-        })?;
-        let shard: ShardFile = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Usage(format!(
-                "{}: not a fleetsim shard file: {e}",
-                path.display()
-            ))
-        })?;
-        if shard.fleetsim_version != env!("CARGO_PKG_VERSION") {
-            return Err(Error::Usage(format!(
-                "{}: written by fleetsim {}, this is {}",
-                path.display(),
-                shard.fleetsim_version,
-                env!("CARGO_PKG_VERSION")
-            )));
-        }
-        shards.push(shard);
+fn read_shard(dir: &Path) -> Result<ShardFile> {
+    let path = dir.join("shard.json");
+    let shown = path.display();
+    let bytes = crate::input_files::read(&path, crate::input_files::RESULTS)
+        .map_err(|e| Error::Usage(format!("{e} (is {} a shard folder?)", dir.display())))?;
+    // serde's messages quote what they found; a file that is not a shard file is not echoed.
+    let shard: ShardFile = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Usage(format!(
+            "{shown}: not a fleetsim shard file: {}",
+            crate::input_files::json_error_text(&e)
+        ))
+    })?;
+    if shard.fleetsim_version != env!("CARGO_PKG_VERSION") {
+        let v = &shard.fleetsim_version;
+        let written = if v.len() <= 32 && semver::Version::parse(v).is_ok() {
+            format!("fleetsim {v}")
+        } else {
+            "another version of fleetsim".into()
+        };
+        return Err(Error::Usage(format!(
+            "{shown}: written by {written}, this is {}",
+            env!("CARGO_PKG_VERSION")
+        )));
     }
+    Ok(shard)
+}
+
+fn read_shards(dirs: &[PathBuf]) -> Result<Vec<ShardFile>> {
+    let mut shards = dirs
+        .iter()
+        .map(|d| read_shard(d))
+        .collect::<Result<Vec<_>>>()?;
     let first = shards
         .first()
         .ok_or_else(|| Error::Usage("merge needs at least one shard folder".into()))?;

@@ -211,6 +211,15 @@ impl<'s> Sim<'s> {
                     )));
                 }
                 let i = dev.len() as u64;
+                // Validation bounds the expected arrivals; this bounds the draw itself.
+                if i >= crate::scenario::validate::MAX_DEVICES {
+                    return Err(Error::Limit(format!(
+                        "population `{}`: the arrivals of replication {rep} bring the fleet past \
+                         {} devices; lower arrivals_per_day",
+                        pop.name,
+                        crate::scenario::validate::MAX_DEVICES
+                    )));
+                }
                 let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
                 let v = pop
                     .firmware_mix

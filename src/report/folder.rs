@@ -22,15 +22,13 @@ pub fn finite(cell: &str) -> Option<f64> {
 
 impl Table {
     pub fn read(path: &Path) -> Result<Table> {
+        // csv's messages give the record, line and byte, never a field's text.
         let bad = |e: &dyn std::fmt::Display| {
             Error::Usage(format!("{}: not a fleetsim CSV file: {e}", path.display()))
         };
-        let mut r = csv::Reader::from_path(path).map_err(|e| {
-            Error::io(
-                format!("cannot read {}", path.display()),
-                std::io::Error::other(e),
-            )
-        })?;
+        let file =
+            crate::input_files::open(path, crate::input_files::RESULTS).map_err(Error::Usage)?;
+        let mut r = csv::Reader::from_reader(file);
         let header = r
             .headers()
             .map_err(|e| bad(&e))?
@@ -140,11 +138,13 @@ pub enum Folder {
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let bytes =
-        std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+        crate::input_files::read(path, crate::input_files::RESULTS).map_err(Error::Usage)?;
+    // serde's messages quote what they found: a file that is not ours is not echoed.
     serde_json::from_slice(&bytes).map_err(|e| {
         Error::Usage(format!(
-            "{}: not a fleetsim results file (written by another version?): {e}",
-            path.display()
+            "{}: not a fleetsim results file (written by another version?): {}",
+            path.display(),
+            crate::input_files::json_error_text(&e)
         ))
     })
 }

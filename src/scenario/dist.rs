@@ -476,9 +476,27 @@ fn empirical(t: &toml::Table, unit: Unit, base_dir: &Path) -> Result<Dist, Strin
     Ok(Dist::Empirical { values, cumulative })
 }
 
+/// Reads the first column of an empirical values file. Errors name the file and the line and
+/// say what was expected, but never quote the line: the file may be anything a path names
+/// (`/etc/passwd`), and its contents do not belong in a message or a CI log.
 fn read_empirical_file(path: &Path, unit: Unit) -> Result<Vec<f64>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let bytes = crate::input_files::read(path, crate::input_files::EMPIRICAL)?;
+    let shown = path.display();
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        format!(
+            "{shown}: line {line}: not UTF-8 text; {} holds one value a line",
+            crate::input_files::EMPIRICAL.what
+        )
+    })?;
+    let expected = match unit {
+        Unit::Duration => "a duration (e.g. 90s, 5m, or a number of seconds)",
+        Unit::SignedDuration => "a signed duration (e.g. -5m, 90s, or a number of seconds)",
+        Unit::Number => "a number",
+    };
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let cell = line.split(',').next().unwrap_or("").trim();
@@ -486,15 +504,32 @@ fn read_empirical_file(path: &Path, unit: Unit) -> Result<Vec<f64>, String> {
             continue;
         }
         let parsed = match unit {
-            Unit::Duration | Unit::SignedDuration => crate::engine::time::parse_duration_secs(cell),
-            Unit::Number => cell.parse::<f64>().map_err(|e| e.to_string()),
+            Unit::Duration => crate::engine::time::parse_duration_secs(cell).ok(),
+            // As in the scenario itself (see `scalar`), a signed duration is `-` and a duration.
+            Unit::SignedDuration => match cell.strip_prefix('-') {
+                Some(rest) => crate::engine::time::parse_duration_secs(rest)
+                    .ok()
+                    .map(|x| -x),
+                None => crate::engine::time::parse_duration_secs(cell).ok(),
+            },
+            Unit::Number => cell.parse::<f64>().ok(),
         };
         match parsed {
-            Ok(v) if v.is_finite() => out.push(v),
+            Some(v) if v.is_finite() => out.push(v),
             // A non-numeric first line is a header.
             _ if i == 0 => continue,
-            Ok(v) => return Err(format!("{}:{}: {v} is not finite", path.display(), i + 1)),
-            Err(e) => return Err(format!("{}:{}: {e}", path.display(), i + 1)),
+            Some(_) => {
+                return Err(format!(
+                    "{shown}: line {}: the value is not finite; expected {expected}",
+                    i + 1
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "{shown}: line {}: expected {expected} in the first column",
+                    i + 1
+                ))
+            }
         }
     }
     Ok(out)

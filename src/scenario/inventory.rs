@@ -17,41 +17,36 @@ fn sp<T>(v: T) -> Spanned<T> {
     Spanned::new(0..0, v)
 }
 
-/// Reads the inventory and returns one population per distinct row.
+/// Reads the inventory and returns one population per distinct row. Errors name the file, the
+/// line and the column and say what was expected; they never quote a cell (the path may name
+/// any file, and an inventory exported from a real fleet does not belong in a CI log). Values
+/// that parse are validated with the scenario's populations, whose messages name them as they
+/// would name the same value in the scenario.
 pub fn read(path: &Path, templates: &[RawPopulation]) -> Result<Vec<RawPopulation>, String> {
-    let mut reader = csv::Reader::from_path(path)
-        .map_err(|e| format!("cannot read inventory `{}`: {e}", path.display()))?;
+    let shown = path.display();
+    let file = crate::input_files::open(path, crate::input_files::INVENTORY)?;
+    let mut reader = csv::Reader::from_reader(file);
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?
+        .map_err(|e| csv_error(path, &e))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    let mut groups: BTreeMap<Vec<String>, u64> = BTreeMap::new();
-    for (i, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| format!("{}: row {}: {e}", path.display(), i + 2))?;
-        let key: Vec<String> = headers
-            .iter()
-            .zip(row.iter())
-            .map(|(h, v)| {
-                if h == "id" {
-                    String::new()
-                } else {
-                    v.trim().to_string()
-                }
-            })
-            .collect();
-        *groups.entry(key).or_insert(0) += 1;
-        if groups.len() > 100_000 {
-            return Err(format!(
-                "{}: more than 100000 distinct device kinds; group devices into populations",
-                path.display()
-            ));
-        }
+    if !headers
+        .iter()
+        .any(|h| h == "population" || h == "connectivity")
+    {
+        return Err(format!(
+            "{shown}: line 1: the header has neither a `population` nor a `connectivity` column: \
+             every device needs a connectivity profile, named in a `connectivity` column or \
+             inherited from the [[population]] its `population` column names"
+        ));
     }
+    let groups = group_rows(path, &mut reader, &headers)?;
     let mut used_names: BTreeMap<String, u32> = BTreeMap::new();
     let mut out = Vec::new();
-    for (values, count) in groups {
+    for (values, (count, line)) in groups {
+        let at = format!("{shown}: line {line}");
         let cell = |name: &str| {
             headers
                 .iter()
@@ -65,9 +60,15 @@ pub fn read(path: &Path, templates: &[RawPopulation]) -> Result<Vec<RawPopulatio
                 .find(|p| p.name == t)
                 .cloned()
                 .ok_or_else(|| {
+                    let names: Vec<&str> = templates.iter().map(|p| p.name.as_str()).collect();
                     format!(
-                        "{}: no [[population]] named `{t}` to inherit from",
-                        path.display()
+                        "{at}: column `population`: no [[population]] of that name to inherit \
+                         from; defined: {}",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
                     )
                 })?,
             None => blank(),
@@ -85,11 +86,56 @@ pub fn read(path: &Path, templates: &[RawPopulation]) -> Result<Vec<RawPopulatio
             if v.is_empty() {
                 continue;
             }
-            apply(&mut pop, h, v).map_err(|e| format!("{}: column `{h}`: {e}", path.display()))?;
+            // Only recognised columns can fail, so the column named is one of fleetsim's.
+            apply(&mut pop, h, v).map_err(|e| format!("{at}: column `{h}`: {e}"))?;
         }
         out.push(pop);
     }
     Ok(out)
+}
+
+/// Groups identical rows: each distinct row with its device count and the line it first
+/// appears on (what an error points at).
+fn group_rows<R: std::io::Read>(
+    path: &Path,
+    reader: &mut csv::Reader<R>,
+    headers: &[String],
+) -> Result<BTreeMap<Vec<String>, (u64, u64)>, String> {
+    let mut groups: BTreeMap<Vec<String>, (u64, u64)> = BTreeMap::new();
+    for row in reader.records() {
+        let row = row.map_err(|e| csv_error(path, &e))?;
+        let line = row.position().map_or(0, |p| p.line());
+        let key: Vec<String> = headers
+            .iter()
+            .zip(row.iter())
+            .map(|(h, v)| {
+                if h == "id" {
+                    String::new()
+                } else {
+                    v.trim().to_string()
+                }
+            })
+            .collect();
+        groups.entry(key).or_insert((0, line)).0 += 1;
+        if groups.len() > 100_000 {
+            return Err(format!(
+                "{}: more than 100000 distinct device kinds; group devices into populations",
+                path.display()
+            ));
+        }
+    }
+    Ok(groups)
+}
+
+/// A CSV error: csv's messages give the record, line and byte, never a field's text; an I/O
+/// error (the size cap) already names the file.
+fn csv_error(path: &Path, e: &csv::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with(&path.display().to_string()) {
+        text
+    } else {
+        format!("{}: {text}", path.display())
+    }
 }
 
 fn blank() -> RawPopulation {
@@ -116,14 +162,14 @@ fn blank() -> RawPopulation {
 
 fn num(v: &str) -> Result<f64, String> {
     v.parse::<f64>()
-        .map_err(|_| format!("`{v}` is not a number"))
+        .map_err(|_| "expected a number".to_string())
 }
 
 fn boolean(v: &str) -> Result<bool, String> {
     match v.to_ascii_lowercase().as_str() {
         "true" | "yes" | "1" => Ok(true),
         "false" | "no" | "0" => Ok(false),
-        _ => Err(format!("`{v}` is not true/false")),
+        _ => Err("expected true or false (or yes/no, 1/0)".into()),
     }
 }
 
@@ -141,7 +187,9 @@ fn apply(pop: &mut RawPopulation, header: &str, v: &str) -> Result<(), String> {
         "install_failure" => pop.install_failure = Some(sp(num(v)?)),
         "crash_rate" => pop.crash_rate = Some(sp(num(v)?)),
         "telemetry_interval" => {
-            pop.telemetry_interval = Some(sp(Dur(crate::engine::time::parse_duration_secs(v)?)))
+            let secs = crate::engine::time::parse_duration_secs(v)
+                .map_err(|_| "expected a duration such as 1h or a number of seconds")?;
+            pop.telemetry_interval = Some(sp(Dur(secs)))
         }
         "commands_per_day" => pop.commands_per_day = Some(sp(num(v)?)),
         "verifies_signatures" => pop.verifies_signatures = Some(boolean(v)?),

@@ -667,33 +667,8 @@ fn populations(
     if out.is_empty() && cx.errors.is_empty() {
         cx.err("population", None, "the fleet is empty: add at least one [[population]] with a `count`, or `fleet.inventory`");
     }
-    let horizon_days = raw.simulation.horizon.get_ref().0 / 86_400.0;
-    // Arrivals are drawn per replication; the bound uses 1.5 times their expected number.
-    let arriving: f64 = out
-        .iter()
-        .map(|p| {
-            p.arrivals_per_day * horizon_days * 1.5 + 10.0 * (p.arrivals_per_day > 0.0) as u8 as f64
-        })
-        .sum();
-    // In f64: `arrivals_per_day = 1e300` saturates a u64 cast, and the sum then wrapped to a
-    // small fleet that passed this check.
-    let total_f = out.iter().map(|p| p.count as f64).sum::<f64>() + arriving;
-    let total = if total_f.is_finite() && total_f < u64::MAX as f64 {
-        total_f as u64
-    } else {
-        u64::MAX
-    };
-    if total > MAX_DEVICES {
-        cx.err(
-            "population",
-            None,
-            if total_f > 1e12 {
-                format!("the fleet has about {total_f:.3e} devices (arrivals included); the limit is {MAX_DEVICES}")
-            } else {
-                format!("the fleet has {total} devices; the limit is {MAX_DEVICES}")
-            },
-        );
-    }
+    let horizon_s = raw.simulation.horizon.get_ref().0;
+    check_device_limit(cx, &out, horizon_s);
     let mut names: Vec<&str> = out.iter().map(|p| p.name.as_str()).collect();
     names.sort_unstable();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
@@ -719,6 +694,72 @@ fn crash_rate(cx: &mut Ctx, path: &str, p: &RawPopulation) -> f64 {
         return 0.0;
     }
     x
+}
+
+/// Refuses a fleet of more than [`MAX_DEVICES`], counting the devices expected to arrive over
+/// the horizon. In floating point: `arrivals_per_day = 1e19` (or `inf`) gives a count past
+/// `u64`, which must be refused rather than wrapped into a small number.
+fn check_device_limit(cx: &mut Ctx, pops: &[Population], horizon_s: f64) {
+    let present: f64 = pops.iter().map(|p| p.count as f64).sum();
+    let arriving: Vec<(f64, &Population)> = pops
+        .iter()
+        // A non-finite rate is already an error of its own key.
+        .filter(|p| p.arrivals_per_day.is_finite())
+        .map(|p| (arrivals_bound(p.arrivals_per_day, horizon_s), p))
+        .collect();
+    let total = present + arriving.iter().map(|(a, _)| a).sum::<f64>();
+    // Written so that NaN fails too.
+    if total <= MAX_DEVICES as f64 {
+        return;
+    }
+    let most = arriving
+        .iter()
+        .filter(|(a, _)| *a > 0.0)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let why = match most {
+        None => String::new(),
+        Some((a, p)) => format!(
+            " ({present} present at the start and {} arriving over the horizon; population `{}` \
+             alone brings {}: arrivals_per_day {} × {} days, with a margin for the draw)",
+            count_text(total - present),
+            p.name,
+            count_text(*a),
+            if p.arrivals_per_day >= 1e15 {
+                format!("{:e}", p.arrivals_per_day)
+            } else {
+                p.arrivals_per_day.to_string()
+            },
+            horizon_s / 86_400.0
+        ),
+    };
+    cx.err(
+        "population",
+        None,
+        format!(
+            "the fleet has {} devices{why}; the limit is {MAX_DEVICES}",
+            count_text(total)
+        ),
+    );
+}
+
+/// The most devices a population's arrivals bring in one replication, as the simulator sizes
+/// them: 1.5 times the expected number (a Poisson count exceeds that with negligible
+/// probability at any rate that fits the limit) plus 10 for small rates.
+pub fn arrivals_bound(arrivals_per_day: f64, horizon_s: f64) -> f64 {
+    if arrivals_per_day > 0.0 {
+        arrivals_per_day * horizon_s / 86_400.0 * 1.5 + 10.0
+    } else {
+        0.0
+    }
+}
+
+/// A device count that may be too large for an integer: `1200`, `3e19`, `inf`.
+fn count_text(n: f64) -> String {
+    if n.is_finite() && n < 1e15 {
+        format!("{}", n.round() as u64)
+    } else {
+        format!("{n:e}")
+    }
 }
 
 fn resolve_name<T>(
