@@ -231,6 +231,24 @@ fn add_counts(acc: &mut Vec<u64>, counts: &[u64]) {
     }
 }
 
+/// Outcomes of the scenario as written and, when `healthy` is asked for and the scenario has a
+/// defect, of its healthy world (every release defect removed, same seeds), as `check`,
+/// `compare` and `chaos` judge them. Without a defect the as-written run is the healthy world
+/// too, so it is not run twice.
+pub fn run_worlds(
+    sc: &Scenario,
+    reps: std::ops::Range<u64>,
+    healthy: bool,
+    opts: &RunOptions,
+) -> Result<(Vec<Outcome>, Option<Vec<Outcome>>)> {
+    let as_written = run(sc, reps.clone(), opts)?.outcomes;
+    let healthy = match healthy && sc.has_defects() {
+        true => Some(run(&sc.healthy(), reps, opts)?.outcomes),
+        false => None,
+    };
+    Ok((as_written, healthy))
+}
+
 impl RunResult {
     /// Mean of each time-series column per hour across replications.
     pub fn series_mean(&self) -> Vec<Vec<f64>> {

@@ -5,7 +5,7 @@
 use super::out_dir;
 use crate::analysis::expect::{self, Verdict};
 use crate::analysis::run::OnProgress;
-use crate::analysis::run::{run, RunOptions};
+use crate::analysis::run::{run_worlds, RunOptions};
 use crate::cli::{ChaosConfig, Format};
 use crate::error::{Error, Result};
 use crate::fault::campaign::{default_chaos, draw, shrink_candidates, DrawnFault, Space};
@@ -90,19 +90,11 @@ impl Campaign<'_> {
     fn trial(&self, k: u64, faults: &[DrawnFault]) -> Result<Trial> {
         let text = self.text(faults);
         let sc = scenario::load_str(&text, &self.file, &self.base_dir, &[])?;
-        let outcomes = run(&sc, 0..sc.replications, &self.opts)
-            .map_err(|e| with_schedule(e, k, self.campaign_seed, &text))?
-            .outcomes;
         // Healthy-world expectations are judged, as by `check`, on the same schedule with every
         // release defect removed; that world runs only when one asks for it.
-        let healthy = match sc.needs_healthy_run() {
-            true => Some(
-                run(&sc.healthy(), 0..sc.replications, &self.opts)
-                    .map_err(|e| with_schedule(e, k, self.campaign_seed, &text))?
-                    .outcomes,
-            ),
-            false => None,
-        };
+        let (outcomes, healthy) =
+            run_worlds(&sc, 0..sc.replications, sc.needs_healthy_run(), &self.opts)
+                .map_err(|e| with_schedule(e, k, self.campaign_seed, &text))?;
         let healthy = healthy
             .as_deref()
             .or((!sc.has_defects()).then_some(&outcomes[..]));

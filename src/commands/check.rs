@@ -4,7 +4,7 @@
 use super::shard::{CheckSuite, Payload, ScenarioSource, ShardFile};
 use super::write_file_atomically;
 use crate::analysis::expect;
-use crate::analysis::run::{run, RunOptions};
+use crate::analysis::run::RunOptions;
 use crate::cli::{CheckConfig, Format};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
@@ -83,13 +83,7 @@ fn run_worlds(
         progress: progress.callback(),
         ..RunOptions::default()
     };
-    let result = run(sc, reps.clone(), &opts).and_then(|r| {
-        let healthy = match sc.needs_healthy_run() {
-            true => Some(run(&sc.healthy(), reps, &opts)?.outcomes),
-            false => None,
-        };
-        Ok((r.outcomes, healthy))
-    });
+    let result = crate::analysis::run::run_worlds(sc, reps, sc.needs_healthy_run(), &opts);
     progress.finish();
     result
 }

@@ -6,7 +6,7 @@
 use super::experiment::print_report_path;
 use super::out_dir;
 use crate::analysis::compare::Worlds;
-use crate::analysis::run::{run, RunOptions};
+use crate::analysis::run::RunOptions;
 use crate::cli::{CompareConfig, Format};
 use crate::error::Result;
 use crate::metrics::outcome::Outcome;
@@ -134,12 +134,8 @@ fn run_worlds(
     healthy_guarded: bool,
     opts: &RunOptions,
 ) -> Result<WorldRuns> {
-    let as_written = run(sc, 0..replications, opts)?.outcomes;
-    let healthy = if healthy_guarded && sc.has_defects() {
-        Some(run(&sc.healthy(), 0..replications, opts)?.outcomes)
-    } else {
-        None
-    };
+    let (as_written, healthy) =
+        crate::analysis::run::run_worlds(sc, 0..replications, healthy_guarded, opts)?;
     Ok(WorldRuns {
         as_written,
         healthy,
