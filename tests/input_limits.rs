@@ -210,11 +210,7 @@ fn an_inventory_of_dev_zero_a_fifo_a_directory_or_over_1_gib_fails_fast() {
     std::fs::create_dir(dir.path().join("folder")).unwrap();
     run("folder").stderr(contains("folder: is a directory"));
     let fifo = dir.path().join("pipe.csv");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    mkfifo(&fifo);
     run("pipe.csv").stderr(contains("pipe.csv: is a named pipe (FIFO)"));
     // A sparse file: 1 GiB + 1 byte long, no disk or memory behind it.
     let big = std::fs::File::create(dir.path().join("big.csv")).unwrap();
@@ -237,11 +233,7 @@ fn an_empirical_file_of_dev_zero_a_fifo_a_directory_or_over_64_mib_fails_fast() 
     ));
     run(".").stderr(contains(".: is a directory"));
     let fifo = dir.path().join("pipe.txt");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    mkfifo(&fifo);
     run("pipe.txt").stderr(contains("is a named pipe (FIFO)"));
     let big = std::fs::File::create(dir.path().join("big.txt")).unwrap();
     big.set_len((64 << 20) + 1).unwrap();
@@ -446,15 +438,20 @@ fn merge_refuses_a_shard_json_that_is_a_device_or_a_fifo() {
         .code(2)
         .stderr(contains("shard.json: is a device, not a file"));
     std::fs::remove_file(folder.join("shard.json")).unwrap();
-    assert!(std::process::Command::new("mkfifo")
-        .arg(folder.join("shard.json"))
-        .status()
-        .unwrap()
-        .success());
+    mkfifo(&folder.join("shard.json"));
     fleetsim()
         .arg("merge")
         .arg(&folder)
         .assert()
         .code(2)
         .stderr(contains("shard.json: is a named pipe (FIFO)"));
+}
+
+/// Makes a named pipe at `path` (nothing ever writes to it: a reader would block for ever).
+fn mkfifo(path: &std::path::Path) {
+    assert!(std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap()
+        .success());
 }

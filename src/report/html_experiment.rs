@@ -3,7 +3,7 @@
 
 use super::folder::{CompareDoc, SweepDoc, TuneDoc};
 use super::html::{esc, num, text, Cell, Page};
-use super::table::{compare_diff, compare_value, halt_reasons_list, human_value, pct};
+use super::table::{compare_diff, compare_value, human_value, pct};
 use crate::engine::time::human_secs;
 
 /// Parameters by the last two segments of their path (`check[1].max = 0.005`), which tells the
@@ -235,10 +235,8 @@ pub fn compare_page(d: &CompareDoc, plot: &str) -> String {
     });
     for h in &d.halt_reasons {
         p.para(&format!(
-            "Halt reasons ({} world): base {}; candidate {}.",
-            h.world.name(),
-            halt_reasons_list(&h.base),
-            halt_reasons_list(&h.candidate)
+            "Halt reasons {}.",
+            super::table::compare_halt_reasons(h)
         ));
     }
     p.figure(

@@ -232,12 +232,7 @@ pub fn render_compare(
         ));
     }
     for h in &doc.halt_reasons {
-        out.push_str(&format!(
-            "\nhalt reasons ({} world): base {}; candidate {}",
-            h.world.name(),
-            halt_reasons_list(&h.base),
-            halt_reasons_list(&h.candidate)
-        ));
+        out.push_str(&format!("\nhalt reasons {}", compare_halt_reasons(h)));
     }
     if !doc.halt_reasons.is_empty() {
         out.push('\n');
@@ -292,6 +287,17 @@ pub fn bound_human(metric: &str, stat: &str, min: Option<f64>, max: Option<f64>)
 }
 
 /// A fraction as a percentage with one decimal: `0.0123` → `1.2%`.
+/// `(healthy world): base none; candidate gate:canary:insufficient ×20` — one world's halt
+/// reasons of both policies of a comparison, for the terminal and the HTML page.
+pub fn compare_halt_reasons(h: &crate::analysis::compare::HaltReasons) -> String {
+    format!(
+        "({} world): base {}; candidate {}",
+        h.world.name(),
+        halt_reasons_list(&h.base),
+        halt_reasons_list(&h.candidate)
+    )
+}
+
 pub fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
