@@ -502,8 +502,8 @@ pub enum Command {
 }
 
 fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard>> {
+    use crate::scenario::catalog::{OUTCOME_METRICS, STATS};
     use crate::scenario::model::World;
-    use crate::scenario::validate::{OUTCOME_METRICS, STATS};
     if guards.is_empty() {
         return Ok(crate::analysis::compare::default_guards());
     }
@@ -786,7 +786,7 @@ fn run_command(a: RunArgs) -> Result<Command> {
 fn parse_shard(text: &str) -> Result<(u64, u64)> {
     parse_shard_of(
         text,
-        crate::scenario::validate::MAX_REPLICATIONS,
+        crate::scenario::limits::MAX_REPLICATIONS,
         "replications a scenario can have",
     )
 }

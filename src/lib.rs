@@ -23,7 +23,7 @@ pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod fault;
-pub mod fleet;
+
 pub mod input_files;
 pub mod memory;
 pub mod metrics;
@@ -31,3 +31,4 @@ pub mod out;
 pub mod policy;
 pub mod report;
 pub mod scenario;
+pub mod stats;

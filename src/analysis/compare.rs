@@ -11,9 +11,9 @@
 //! healthy world and everything else as written.
 
 use super::run::{halt_reason_counts, metric_values, numeric_metrics, statistic};
-use super::stats::aggregate;
 use crate::metrics::outcome::Outcome;
 use crate::scenario::model::World;
+use crate::stats::aggregate;
 use std::collections::BTreeMap;
 
 /// A metric and statistic that must not get worse, in one world.

@@ -5,9 +5,9 @@
 //! on a metric that has no value in any replication fails.
 
 use super::run::{halt_reason_counts, metric_values, statistic};
-use super::stats::{aggregate, rate_summary};
 use crate::metrics::outcome::Outcome;
 use crate::scenario::model::{Expect, World};
+use crate::stats::{aggregate, rate_summary};
 use std::collections::BTreeMap;
 
 /// The verdict on one expectation.

@@ -3,5 +3,4 @@
 pub mod compare;
 pub mod expect;
 pub mod run;
-pub mod stats;
 pub mod sweep;

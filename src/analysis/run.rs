@@ -1,12 +1,12 @@
 //! Running replications: in parallel on a rayon pool, reduced in replication order so that
 //! the results never depend on the number of threads.
 
-use super::stats::{aggregate, rate_summary, Aggregate, RateSummary};
 use crate::engine::device::{flag, Phase};
 use crate::engine::sim::{RunLimits, Sim, TraceRow};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
 use crate::scenario::Scenario;
+use crate::stats::{aggregate, rate_summary, Aggregate, RateSummary};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 

@@ -143,14 +143,14 @@ pub fn parse_objective(text: &str) -> Result<Objective> {
             )))
         }
     };
-    let known = crate::scenario::validate::OUTCOME_METRICS;
+    let known = crate::scenario::catalog::OUTCOME_METRICS;
     if !known.contains(&metric) {
         let hint = crate::scenario::did_you_mean(metric, known);
         return Err(Error::Usage(format!(
             "--objective `{text}`: unknown metric `{metric}`{hint}"
         )));
     }
-    if !crate::scenario::validate::STATS.contains(&stat) {
+    if !crate::scenario::catalog::STATS.contains(&stat) {
         return Err(Error::Usage(format!(
             "--objective `{text}`: unknown stat `{stat}`"
         )));

@@ -4,7 +4,6 @@
 use super::out_dir;
 use super::shard::{Payload, ScenarioSource, ShardFile};
 use crate::analysis::run::{metric_values, run, statistic, summarise, RunOptions};
-use crate::analysis::stats::{rate_summary, replications_to_settle, Z95};
 use crate::analysis::sweep::{grid, pareto_front, Objective};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
@@ -13,6 +12,7 @@ use crate::report::sweep_files::{
 };
 use crate::report::{perf::Perf, progress::Progress, Staging};
 use crate::scenario::{self, Scenario};
+use crate::stats::{rate_summary, replications_to_settle, Z95};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

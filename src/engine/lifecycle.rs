@@ -107,7 +107,7 @@ impl Sim<'_> {
             self.dev[d as usize].enter(Phase::Idle);
             return;
         }
-        if crate::fleet::versions::downgrade_refused(&self.sc.versions, dv.version, to) {
+        if crate::scenario::versions::downgrade_refused(&self.sc.versions, dv.version, to) {
             self.dev[d as usize].set(flag::REFUSED);
             self.dev[d as usize].job = Job::None;
             self.dev[d as usize].enter(Phase::Idle);

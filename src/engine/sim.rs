@@ -152,7 +152,7 @@ impl<'s> Sim<'s> {
             u16::try_from(p).map_err(|_| {
                 Error::Limit(format!(
                     "population {p} does not fit the u16 population index (at most {} populations)",
-                    crate::scenario::validate::MAX_POPULATIONS
+                    crate::scenario::limits::MAX_POPULATIONS
                 ))
             })
         };
@@ -203,21 +203,21 @@ impl<'s> Sim<'s> {
                 }
                 // Validation bounds the expected arrivals by the device limit; a draw far in
                 // the Poisson tail still stops here rather than exhausting memory.
-                if dev.len() as u64 >= crate::scenario::validate::MAX_DEVICES {
+                if dev.len() as u64 >= crate::scenario::limits::MAX_DEVICES {
                     return Err(Error::Limit(format!(
                         "arrivals of population `{}` take the fleet past {} devices",
                         pop.name,
-                        crate::scenario::validate::MAX_DEVICES
+                        crate::scenario::limits::MAX_DEVICES
                     )));
                 }
                 let i = dev.len() as u64;
                 // Validation bounds the expected arrivals; this bounds the draw itself.
-                if i >= crate::scenario::validate::MAX_DEVICES {
+                if i >= crate::scenario::limits::MAX_DEVICES {
                     return Err(Error::Limit(format!(
                         "population `{}`: the arrivals of replication {rep} bring the fleet past \
                          {} devices; lower arrivals_per_day",
                         pop.name,
-                        crate::scenario::validate::MAX_DEVICES
+                        crate::scenario::limits::MAX_DEVICES
                     )));
                 }
                 let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
@@ -241,7 +241,7 @@ impl<'s> Sim<'s> {
         let target = sc.policy.target;
         let first_hop = (0..sc.versions.len() as u8)
             .map(
-                |v| match crate::fleet::versions::upgrade_path(&sc.versions, v, target) {
+                |v| match crate::scenario::versions::upgrade_path(&sc.versions, v, target) {
                     Some(path) if !path.is_empty() => (path[0], path.len() as u8),
                     _ => (u8::MAX, 0),
                 },

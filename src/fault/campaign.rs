@@ -7,47 +7,14 @@
 //! `[[fault]]` tables appended to the scenario: the reproducer is exactly what ran.
 
 use crate::engine::rng::{stream_key, Purpose, Stream};
-use crate::engine::time::SimTime;
 use crate::scenario::model::{Chaos, ChaosScope};
 use crate::scenario::selector::Selector;
 use crate::scenario::Scenario;
 
-/// Fault kinds a campaign can draw (every kind of SPEC §1.7 but `backend-api`, which needs a
-/// backend version the campaign cannot invent).
-pub const DRAWABLE: [&str; 8] = [
-    "network-outage",
-    "power-outage",
-    "cdn-degradation",
-    "corrupt-artifact",
-    "tampered-artifact",
-    "telemetry-delay",
-    "telemetry-drop",
-    "clock-skew",
-];
-
-/// Faults per schedule and schedules per campaign when `[chaos]` does not say.
-pub const DEFAULT_MAX_FAULTS: u32 = 3;
-pub const DEFAULT_CAMPAIGNS: u32 = 50;
-/// Fault durations when `[chaos]` gives no `duration`: 10 minutes to 2 days, in seconds.
-pub const DEFAULT_DURATION_S: (f64, f64) = (600.0, 172_800.0);
-
-/// Fault start times when `[chaos]` gives no `at`: the first 90 % of the rollout window, so a
-/// fault has time to matter, in seconds since the scenario start.
-pub fn default_at_s(window_end: SimTime, horizon: SimTime) -> (f64, f64) {
-    (0.0, window_end.min(horizon).as_secs_f64() * 0.9)
-}
-
-/// The fault space of a scenario without a `[chaos]` table.
-pub fn default_chaos(sc: &Scenario) -> Chaos {
-    Chaos {
-        kinds: DRAWABLE.iter().map(|k| k.to_string()).collect(),
-        max_faults: DEFAULT_MAX_FAULTS,
-        campaigns: DEFAULT_CAMPAIGNS,
-        at_s: default_at_s(sc.policy.window_end, sc.horizon),
-        duration_s: DEFAULT_DURATION_S,
-        scopes: None,
-    }
-}
+pub use crate::scenario::chaos::{
+    default_at_s, default_chaos, DEFAULT_CAMPAIGNS, DEFAULT_DURATION_S, DEFAULT_MAX_FAULTS,
+    DRAWABLE,
+};
 
 /// One drawn fault, in the units of the scenario file.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

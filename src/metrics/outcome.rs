@@ -4,7 +4,7 @@
 use crate::engine::device::{flag, Job, Phase, FAILURES, REASONS};
 use crate::engine::sim::Sim;
 use crate::engine::time::SimTime;
-use crate::policy::rollout::GateRecord;
+use crate::metrics::gate_log::GateRecord;
 use std::collections::BTreeMap;
 
 /// Whether and when a shadow gate would have fired, and the true harm and exposure by then.
@@ -137,7 +137,7 @@ impl Sim<'_> {
         let mut dl: Vec<u64> = c.download_times_ms.clone();
         dl.sort_unstable();
         let pct = |q: f64| {
-            crate::analysis::stats::quantile_sorted(
+            crate::stats::quantile_sorted(
                 &dl.iter().map(|&x| x as f64 / 1000.0).collect::<Vec<_>>(),
                 q,
             )

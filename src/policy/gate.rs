@@ -14,13 +14,13 @@
 //!   `on_insufficient` decides what happens.
 
 use super::rollout::GateRecord;
-use crate::analysis::stats::{poisson_lower, rate_ratio_lower, wilson, z_quantile};
 use crate::engine::device::{flag, NO_EFFECTS};
 use crate::engine::rng::{Purpose, Stream};
 use crate::engine::sim::Sim;
 use crate::engine::time::DAY_MS;
 use crate::scenario::model::{Bound, Check, Gate};
 use crate::scenario::raw::{ObservedMetric, TestKind};
+use crate::stats::{poisson_lower, rate_ratio_lower, wilson, z_quantile};
 
 /// Crashes per day of a crash-looping device (one an hour).
 pub const CRASH_LOOP_PER_DAY: f64 = 24.0;

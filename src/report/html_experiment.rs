@@ -48,7 +48,7 @@ pub fn sweep_page(d: &SweepDoc, plot: &str) -> String {
         .points
         .iter()
         .map(|pt| {
-            let m = |k: &str, f: fn(&crate::analysis::stats::Aggregate) -> Option<f64>| {
+            let m = |k: &str, f: fn(&crate::stats::Aggregate) -> Option<f64>| {
                 human_value(k, pt.metrics.get(k).and_then(f))
             };
             (
@@ -99,17 +99,13 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
     let mut p = Page::new(&format!("{} — gate tuning", d.scenario), meta);
     p.section("recommendation", "Recommendation");
     p.para(&recommendation(d));
-    let needed = crate::analysis::stats::replications_to_settle(
-        0.0,
-        d.max_false_halt,
-        crate::analysis::stats::Z95,
-    )
-    .map_or(String::new(), |n| {
-        format!(
-            ": certifying a {} rate takes at least {n} replications",
-            super::table::pct(d.max_false_halt)
-        )
-    });
+    let needed = crate::stats::replications_to_settle(0.0, d.max_false_halt, crate::stats::Z95)
+        .map_or(String::new(), |n| {
+            format!(
+                ": certifying a {} rate takes at least {n} replications",
+                super::table::pct(d.max_false_halt)
+            )
+        });
     p.note(&format!(
         "A setting qualifies only when the 95 % Wilson upper bound of its false-halt rate is \
          within the limit, so the recommendation holds on the evidence, not just on the point \

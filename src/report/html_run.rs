@@ -6,8 +6,8 @@ use super::folder::Table;
 use super::html::{esc, num, text, verdict, Cell, Page};
 use super::summary::SummaryFile;
 use super::table::{bound_human, count_text, human_value, pct};
-use crate::analysis::stats::Aggregate;
 use crate::engine::time::human_secs;
+use crate::stats::Aggregate;
 
 /// The SVG text of a run's plots.
 pub struct RunPlots {

@@ -143,7 +143,7 @@ pub fn sweep(d: &SweepDoc) -> String {
         text(&d.objectives.join(", "))
     );
     for p in &d.points {
-        let m = |k: &str, f: fn(&crate::analysis::stats::Aggregate) -> Option<f64>| {
+        let m = |k: &str, f: fn(&crate::stats::Aggregate) -> Option<f64>| {
             human_value(k, p.metrics.get(k).and_then(f))
         };
         out.push_str(&format!(

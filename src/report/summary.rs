@@ -6,11 +6,11 @@
 use super::glance::{glance, Glance};
 use crate::analysis::expect::{evaluate, Verdict};
 use crate::analysis::run::Summary;
-use crate::analysis::stats::{aggregate, Aggregate};
+use crate::metrics::gate_log::GateRecord;
 use crate::metrics::outcome::Outcome;
-use crate::policy::rollout::GateRecord;
 use crate::scenario::model::Expect;
 use crate::scenario::Scenario;
+use crate::stats::{aggregate, Aggregate};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]

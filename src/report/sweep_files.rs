@@ -3,8 +3,8 @@
 
 use super::num;
 use crate::analysis::run::Summary;
-use crate::analysis::stats::{Aggregate, RateSummary};
 use crate::error::{Error, Result};
+use crate::stats::{Aggregate, RateSummary};
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -2,9 +2,9 @@
 //! rates read as percentages.
 
 use crate::analysis::run::Summary;
-use crate::analysis::stats::Aggregate;
 use crate::engine::time::human_secs;
 use crate::scenario::Scenario;
+use crate::stats::Aggregate;
 
 #[derive(Clone, Copy)]
 enum Unit {

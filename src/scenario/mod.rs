@@ -7,8 +7,12 @@
 //!                                   └──── InputError (file, key path, line:col, fix) ◄──┘
 //! ```
 
+pub mod catalog;
+pub mod chaos;
+pub mod collect;
 pub mod dist;
 pub mod inventory;
+pub mod limits;
 pub mod model;
 pub mod overrides;
 pub mod paths;
@@ -17,6 +21,7 @@ pub mod selector;
 pub mod validate;
 pub mod validate_chaos;
 pub mod validate_policy;
+pub mod versions;
 pub mod warn_durations;
 pub mod warnings;
 

@@ -454,15 +454,13 @@ impl Scenario {
         self.populations.iter().map(|p| p.count).sum()
     }
     /// The most devices one replication holds: the fleet at the start and the arrivals the
-    /// simulator allows for (see [`arrivals_bound`](super::validate::arrivals_bound)); what the
+    /// simulator allows for (see [`arrivals_bound`](super::limits::arrivals_bound)); what the
     /// memory estimate counts.
     pub fn device_bound(&self) -> u64 {
         let arriving: f64 = self
             .populations
             .iter()
-            .map(|p| {
-                super::validate::arrivals_bound(p.arrivals_per_day, self.horizon.0 as f64 / 1e3)
-            })
+            .map(|p| super::limits::arrivals_bound(p.arrivals_per_day, self.horizon.0 as f64 / 1e3))
             .sum();
         // Validation keeps this within the device limit; `as` saturates rather than wraps.
         self.device_count().saturating_add(arriving as u64)

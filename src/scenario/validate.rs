@@ -1,119 +1,19 @@
 //! Semantic validation: turns the raw file into a checked [`Scenario`], collecting every problem
 //! with its key path, position and a fix, instead of stopping at the first.
 
+use super::catalog::{FAULT_KINDS, OUTCOME_METRICS, STATS};
+use super::collect::{Ctx, PolicyCtx};
+use super::did_you_mean;
 use super::dist::{parse_dist, Dist, Unit};
+use super::limits::*;
 use super::model::*;
 use super::raw::*;
 use super::selector::Selector;
-use super::{did_you_mean, line_col};
+pub use super::versions::version_index;
 use crate::engine::time::{secs_to_ms, SimTime, DAY_MS, HOUR_MS};
-use crate::error::{Error, InputError, Result};
+use crate::error::{Error, Result};
 use std::ops::Range;
 use std::path::Path;
-
-/// Up-front limits, so that a typo such as `count = 10000000000` is refused with a message
-/// instead of exhausting memory.
-pub const MAX_DEVICES: u64 = 20_000_000;
-pub const MAX_HORIZON_DAYS: u64 = 3_660;
-pub const MAX_REPLICATIONS: u64 = 1_000_000;
-pub const MAX_VERSIONS: usize = 250;
-/// A device's population is a `u16` index (the device record stays 96 bytes).
-pub const MAX_POPULATIONS: usize = 1 << 16;
-/// A device's stage is a `u8` index, 255 meaning "no stage".
-pub const MAX_STAGES: usize = 254;
-/// Fault indices are `u16`.
-pub const MAX_FAULTS: usize = u16::MAX as usize;
-/// Most crashes a day a population's devices may have (one a second): past that, a device does
-/// nothing but crash, and the crash hazard leaves the range the crash counter is exact in.
-pub const MAX_CRASH_RATE_PER_DAY: f64 = 86_400.0;
-/// Largest `factor` of a `crash-rate` or `battery-drain` defect.
-pub const MAX_DEFECT_FACTOR: f64 = 1.0e6;
-/// Defects per release: which ones hit a device is a 64-bit mask.
-pub const MAX_DEFECTS: usize = 64;
-/// Recharges within the horizon are counted in a `u16` per device (`battery_epoch`).
-pub const MAX_RECHARGES: u64 = u16::MAX as u64;
-
-/// Fault kinds of SPEC §1.7. Only `backend-api` is simulated by this build.
-pub const FAULT_KINDS: [&str; 9] = [
-    "network-outage",
-    "power-outage",
-    "cdn-degradation",
-    "corrupt-artifact",
-    "tampered-artifact",
-    "telemetry-delay",
-    "telemetry-drop",
-    "backend-api",
-    "clock-skew",
-];
-
-/// Outcome metrics an `[[expect]]` may name (SPEC §2, plus the observed-view counters).
-pub const OUTCOME_METRICS: [&str; 29] = [
-    "devices",
-    "targeted",
-    "updated",
-    "completion",
-    "time_to_50",
-    "time_to_95",
-    "time_to_99",
-    "exposed",
-    "harmed",
-    "harmed_critical",
-    "bricked",
-    "halted_at",
-    "time_to_detect",
-    "rolled_back",
-    "rollback_refused",
-    "rollback_stranded",
-    "time_to_recover_95",
-    "stranded",
-    "security_violations",
-    "peak_in_flight",
-    "bytes_served",
-    "download_time_p50",
-    "download_time_p95",
-    "observed_success",
-    "observed_failure",
-    "observed_timed_out",
-    "observed_tickets",
-    "halted",
-    "false_halt",
-];
-pub const STATS: [&str; 9] = [
-    "mean", "sd", "min", "p5", "p50", "p95", "p99", "max", "rate",
-];
-
-/// Where the table that holds `key_path` starts in `text`, when it is written as a table
-/// header: `population[2].count` → the third `[[population]]`, `simulation.name` →
-/// `[simulation]`. `None` for keys of inline tables, of `--set` overrides and of whole sections.
-pub(crate) fn table_offset(text: &str, key_path: &str) -> Option<usize> {
-    let (header, nth) = match key_path.find('[') {
-        Some(open) => {
-            let close = open + key_path[open..].find(']')?;
-            let index: usize = key_path[open + 1..close].parse().ok()?;
-            (format!("[[{}]]", &key_path[..open]), index)
-        }
-        None => (format!("[{}]", key_path.rsplit_once('.')?.0), 0),
-    };
-    let mut offset = 0;
-    let mut seen = 0;
-    for line in text.split_inclusive('\n') {
-        let bare = line.split('#').next().unwrap_or("").trim();
-        if bare == header {
-            if seen == nth {
-                return Some(offset + line.len() - line.trim_start().len());
-            }
-            seen += 1;
-        }
-        offset += line.len();
-    }
-    None
-}
-
-/// Longest `simulation.name` in bytes. The name makes the default report folder
-/// `reports/<name><suffix>/` and its staging sibling `.<name><suffix>.tmp-<pid>`, and a file name
-/// holds at most 255 bytes: 200 leaves room for the longest suffix (`-sweep-shard-K-of-N`) and
-/// the staging decoration.
-pub const MAX_NAME_BYTES: usize = 200;
 
 /// Refuses a name that cannot name the report folder, before anything runs.
 fn check_name(name: &str) -> Result<(), String> {
@@ -135,78 +35,6 @@ fn check_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-struct Ctx<'a> {
-    text: &'a str,
-    file: &'a str,
-    base_dir: &'a Path,
-    errors: Vec<InputError>,
-}
-
-impl Ctx<'_> {
-    fn err(
-        &mut self,
-        path: impl Into<String>,
-        span: Option<Range<usize>>,
-        message: impl Into<String>,
-    ) {
-        let path = path.into();
-        // A missing key has no span of its own: point at the table it is missing from.
-        let position = span
-            .filter(|s| s.end > s.start)
-            .map(|s| s.start)
-            .or_else(|| table_offset(self.text, &path))
-            .map(|offset| line_col(self.text, offset));
-        self.errors.push(InputError {
-            file: self.file.to_string(),
-            key_path: path,
-            position,
-            message: message.into(),
-        });
-    }
-    fn dist(&mut self, path: &str, v: &SValue, unit: Unit) -> Dist {
-        match parse_dist(v.get_ref(), unit, self.base_dir) {
-            Ok(d) => d,
-            Err(m) => {
-                self.err(path, Some(v.span()), m);
-                Dist::Constant(0.0)
-            }
-        }
-    }
-    fn fraction(&mut self, path: &str, v: &toml::Spanned<f64>) -> f64 {
-        let x = *v.get_ref();
-        if !(0.0..=1.0).contains(&x) {
-            self.err(
-                path,
-                Some(v.span()),
-                format!("{x} is outside 0..1: write a fraction, e.g. 0.02 for 2 %"),
-            );
-        }
-        x
-    }
-    fn non_negative(&mut self, path: &str, v: &toml::Spanned<f64>) -> f64 {
-        let x = *v.get_ref();
-        if !(x >= 0.0 && x.is_finite()) {
-            self.err(
-                path,
-                Some(v.span()),
-                format!("{x} must be a finite number ≥ 0"),
-            );
-        }
-        x
-    }
-    fn selector(
-        &mut self,
-        path: &str,
-        t: &toml::Spanned<toml::Table>,
-        allow_from: bool,
-    ) -> Selector {
-        Selector::parse(t.get_ref(), allow_from).unwrap_or_else(|m| {
-            self.err(path, Some(t.span()), m);
-            Selector::default()
-        })
-    }
 }
 
 pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Result<Scenario> {
@@ -267,7 +95,7 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
         },
     };
     let policy = super::validate_policy::policy(
-        &mut PolicyCtx { cx: &mut cx },
+        &mut PolicyCtx::new(&mut cx),
         &raw,
         &versions,
         &populations,
@@ -275,7 +103,7 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
     );
     let faults = faults(&mut cx, &raw, &populations, &versions, horizon);
     let chaos = super::validate_chaos::chaos(
-        &mut PolicyCtx { cx: &mut cx },
+        &mut PolicyCtx::new(&mut cx),
         &raw,
         &super::validate_chaos::Context {
             populations: &populations,
@@ -307,40 +135,6 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
         chaos,
     };
     Ok(scenario)
-}
-
-/// Gives the policy and chaos validators (their own modules, for length) access to the error
-/// collector.
-pub struct PolicyCtx<'a, 'b> {
-    cx: &'a mut Ctx<'b>,
-}
-
-impl PolicyCtx<'_, '_> {
-    pub fn err(
-        &mut self,
-        path: impl Into<String>,
-        span: Option<Range<usize>>,
-        message: impl Into<String>,
-    ) {
-        self.cx.err(path, span, message)
-    }
-    pub fn dist(&mut self, path: &str, v: &SValue, unit: Unit) -> Dist {
-        self.cx.dist(path, v, unit)
-    }
-    pub fn fraction(&mut self, path: &str, v: &toml::Spanned<f64>) -> f64 {
-        self.cx.fraction(path, v)
-    }
-    pub fn selector(
-        &mut self,
-        path: &str,
-        t: &toml::Spanned<toml::Table>,
-        allow_from: bool,
-    ) -> Selector {
-        self.cx.selector(path, t, allow_from)
-    }
-    pub fn has_errors(&self) -> bool {
-        !self.cx.errors.is_empty()
-    }
 }
 
 fn backend(cx: &mut Ctx, raw: &RawScenario) -> Backend {
@@ -610,14 +404,6 @@ fn firmware_labels(p: &RawPopulation) -> Vec<String> {
     }
 }
 
-pub fn version_index(versions: &[Release], label: &str) -> Option<u8> {
-    let v = semver::Version::parse(label.trim()).ok()?;
-    versions
-        .iter()
-        .position(|r| r.version == v)
-        .map(|i| i as u8)
-}
-
 fn populations(
     cx: &mut Ctx,
     raw: &RawScenario,
@@ -740,17 +526,6 @@ fn check_device_limit(cx: &mut Ctx, pops: &[Population], horizon_s: f64) {
             count_text(total)
         ),
     );
-}
-
-/// The most devices a population's arrivals bring in one replication, as the simulator sizes
-/// them: 1.5 times the expected number (a Poisson count exceeds that with negligible
-/// probability at any rate that fits the limit) plus 10 for small rates.
-pub fn arrivals_bound(arrivals_per_day: f64, horizon_s: f64) -> f64 {
-    if arrivals_per_day > 0.0 {
-        arrivals_per_day * horizon_s / 86_400.0 * 1.5 + 10.0
-    } else {
-        0.0
-    }
 }
 
 /// A device count that may be too large for an integer: `1200`, `3e19`, `inf`.
@@ -1429,7 +1204,7 @@ pub fn days_ms(days: u64) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::table_offset;
+    use crate::scenario::collect::table_offset;
 
     #[test]
     fn missing_keys_point_at_their_table() {

@@ -3,13 +3,14 @@
 //! (`at`), durations (`duration`) and scopes (`scopes`) it draws them from. The table changes
 //! nothing in a single run.
 
+use super::chaos::{self as campaign, DRAWABLE};
+use super::collect::PolicyCtx;
 use super::did_you_mean;
+use super::limits::MAX_HORIZON_DAYS;
 use super::model::{Chaos, ChaosScope, Population, Release};
 use super::raw::{RawDurRange, RawScenario, SValue};
 use super::selector::Selector;
-use super::validate::{PolicyCtx, MAX_HORIZON_DAYS};
 use crate::engine::time::{human_secs, SimTime};
-use crate::fault::campaign::{self, DRAWABLE};
 use toml::Spanned;
 
 /// What `[chaos]` is checked against.

@@ -1,13 +1,14 @@
 //! Semantic validation of `[policy]`: stages, gates, checks, abort rules, and the version rules
 //! the target imposes on the fleet.
 
+use super::collect::PolicyCtx;
 use super::dist::{Dist, Unit};
 use super::model::*;
 use super::raw::*;
 use super::selector::Selector;
-use super::validate::{version_index, PolicyCtx};
+use super::versions::version_index;
 use crate::engine::time::{secs_to_ms, SimTime, HOUR_MS};
-use crate::fleet::versions::{downgrade_refused, upgrade_path};
+use crate::scenario::versions::{downgrade_refused, upgrade_path};
 
 /// Metrics a continuous abort rule can read: counters that change when a result arrives.
 const ABORT_METRICS: [ObservedMetric; 4] = [
@@ -372,14 +373,14 @@ fn stages(
     versions: &[Release],
     pops: &[Population],
 ) -> Vec<Stage> {
-    if p.stage.len() > super::validate::MAX_STAGES {
+    if p.stage.len() > super::limits::MAX_STAGES {
         pc.err(
             "policy.stage",
             None,
             format!(
                 "{} stages; the limit is {}",
                 p.stage.len(),
-                super::validate::MAX_STAGES
+                super::limits::MAX_STAGES
             ),
         );
     }

@@ -104,7 +104,7 @@ fn histogram<DB: DrawingBackend>(
     let mut sorted = scaled.clone();
     sorted.sort_by(f64::total_cmp);
     for (q, label) in [(0.5, "p50"), (0.95, "p95")] {
-        let Some(x) = crate::analysis::stats::quantile_sorted(&sorted, q) else {
+        let Some(x) = crate::stats::quantile_sorted(&sorted, q) else {
             continue;
         };
         chart

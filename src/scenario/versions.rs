@@ -35,6 +35,15 @@ pub fn downgrade_refused(versions: &[Release], from: u8, to: u8) -> bool {
     to < from && (to as usize + 1..=from as usize).any(|v| versions[v].downgrade_unsafe)
 }
 
+/// The index of the release labelled `label` (a semver version), if the scenario has it.
+pub fn version_index(versions: &[Release], label: &str) -> Option<u8> {
+    let v = semver::Version::parse(label.trim()).ok()?;
+    versions
+        .iter()
+        .position(|r| r.version == v)
+        .map(|i| i as u8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,3 +1,0 @@
-//! The fleet's release rules: upgrade paths and downgrades.
-
-pub mod versions;
