@@ -4,7 +4,7 @@
 //! `cargo bench --bench engine`; the README's performance section records the figures.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use fleetsim::engine::sim::{RunLimits, Sim};
+use fleetsim::replication::{RunLimits, Sim};
 use fleetsim::scenario::load_file;
 use std::path::Path;
 

@@ -23,12 +23,14 @@ pub mod commands;
 pub mod engine;
 pub mod error;
 pub mod fault;
-
+pub mod fleet;
 pub mod input_files;
+pub mod lifecycle;
 pub mod memory;
 pub mod metrics;
 pub mod out;
 pub mod policy;
+pub mod replication;
 pub mod report;
 pub mod scenario;
 pub mod stats;

@@ -3,10 +3,10 @@
 //! closed form; every statistical assertion states its tolerance and why.
 
 use fleetsim::analysis::run::{run, RunOptions};
-use fleetsim::engine::device::{flag, Device};
-use fleetsim::engine::sim::{RunLimits, Sim};
+use fleetsim::fleet::device::{flag, Device};
 use fleetsim::metrics::outcome::Outcome;
 use fleetsim::policy::rollout::GateRecord;
+use fleetsim::replication::{RunLimits, Sim};
 use fleetsim::scenario::{load_str, Scenario};
 use std::path::Path;
 

@@ -2,8 +2,8 @@
 //! fault must show its mechanism's effect, and faults on observation must leave the truth alone.
 
 use fleetsim::analysis::run::{run, DeviceRow, RunOptions, RunResult};
-use fleetsim::engine::sim::TraceRow;
 use fleetsim::metrics::outcome::Outcome;
+use fleetsim::replication::TraceRow;
 use fleetsim::scenario::load_str;
 use std::path::Path;
 

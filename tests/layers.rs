@@ -43,11 +43,11 @@ const ALLOWED: &[&str] = &[
     "cli commands commands::init",
     "commands -> cli",
     "commands::check commands::experiment commands::run commands::shard",
-    "engine -> fault",
-    "engine -> metrics",
-    "engine -> policy",
-    "engine -> scenario",
-    "engine::sim fault metrics::series policy::cohort policy::gate policy::rollout",
+    "fault -> replication",
+    "fault policy::cohort policy::gate policy::rollout replication",
+    "lifecycle -> policy",
+    "lifecycle -> replication",
+    "policy -> replication",
 ];
 
 type Module = Vec<String>;

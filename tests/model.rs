@@ -1,8 +1,8 @@
 //! Model tests against closed-form results. Each uses a fixed seed and states its tolerance.
 
 use fleetsim::analysis::run::{run, summarise, RunOptions};
-use fleetsim::engine::device::flag;
-use fleetsim::engine::sim::{RunLimits, Sim};
+use fleetsim::fleet::device::flag;
+use fleetsim::replication::{RunLimits, Sim};
 use fleetsim::scenario::{load_str, Scenario};
 use std::path::Path;
 
@@ -466,7 +466,7 @@ fn regression_a_freed_download_slot_goes_to_a_waiting_device() {
     let waiting = sim
         .dev
         .iter()
-        .filter(|d| d.phase == fleetsim::engine::device::Phase::QueuedForSlot)
+        .filter(|d| d.phase == fleetsim::fleet::device::Phase::QueuedForSlot)
         .count();
     assert!(
         waiting == 0 || sim.active_downloads == 3,

@@ -1,10 +1,10 @@
 //! Running replications: in parallel on a rayon pool, reduced in replication order so that
 //! the results never depend on the number of threads.
 
-use crate::engine::device::{flag, Phase};
-use crate::engine::sim::{RunLimits, Sim, TraceRow};
 use crate::error::{Error, Result};
+use crate::fleet::device::{flag, Phase};
 use crate::metrics::outcome::Outcome;
+use crate::replication::{RunLimits, Sim, TraceRow};
 use crate::scenario::Scenario;
 use crate::stats::{aggregate, rate_summary, Aggregate, RateSummary};
 use rayon::prelude::*;
@@ -58,7 +58,7 @@ pub struct RunResult {
     pub devices: Vec<DeviceRow>,
     pub trace: Vec<TraceRow>,
     pub events: u64,
-    /// Events by kind, summed over the replications (`engine::sim::KINDS` order).
+    /// Events by kind, summed over the replications (`replication::KINDS` order).
     #[serde(default)]
     pub events_by_kind: Vec<u64>,
     pub threads: usize,
@@ -66,7 +66,7 @@ pub struct RunResult {
 
 struct RepResult {
     outcome: Outcome,
-    events_by_kind: [u64; crate::engine::sim::KIND_COUNT],
+    events_by_kind: [u64; crate::replication::KIND_COUNT],
     series: Vec<Vec<f64>>,
     devices: Vec<DeviceRow>,
     trace: Vec<TraceRow>,
@@ -123,7 +123,7 @@ fn device_rows(sim: &Sim) -> Vec<DeviceRow> {
                 last_reason: if d.has(flag::DEFERRED)
                     || d.phase == Phase::Idle && !d.has(flag::EXPOSED)
                 {
-                    crate::engine::device::REASONS[d.reason as usize]
+                    crate::fleet::device::REASONS[d.reason as usize]
                         .0
                         .to_string()
                 } else {
@@ -171,7 +171,7 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
     let mut devices = Vec::new();
     let mut trace = Vec::new();
     let mut events = 0;
-    let mut events_by_kind = vec![0u64; crate::engine::sim::KIND_COUNT];
+    let mut events_by_kind = vec![0u64; crate::replication::KIND_COUNT];
     // Replications run in chunks so that memory stays bounded by the chunk, not the run; each
     // chunk is reduced in replication order.
     let chunk = (threads * 4) as u64;

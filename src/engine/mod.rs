@@ -1,11 +1,7 @@
-//! The discrete-event engine: simulated time, the event queue, keyed random streams, device
-//! records and connectivity, the event loop and the device lifecycle.
+//! The discrete-event engine, free of any domain: simulated time, the event queue and keyed
+//! random streams. It knows nothing of devices, stages or faults; the replication (`crate::
+//! replication`) runs its loop over these.
 
-pub mod connectivity;
-pub mod device;
-pub mod invariants;
-pub mod lifecycle;
 pub mod queue;
 pub mod rng;
-pub mod sim;
 pub mod time;

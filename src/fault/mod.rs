@@ -2,7 +2,7 @@
 //! special case of an outcome:
 //!
 //! - `network-outage` and `power-outage` make devices unreachable for the window (they join the
-//!   reachability overlay of `engine::connectivity`); when it ends, devices that are online check
+//!   reachability overlay of `fleet::connectivity`); when it ends, devices that are online check
 //!   in at once, so a reconnection storm meets the backend's slots and egress like any load. A
 //!   power outage also interrupts installs in progress (A/B revert, otherwise brick).
 //! - `cdn-degradation` scales a download's throughput and fails downloads at `error_rate`.
@@ -18,11 +18,11 @@
 
 pub mod campaign;
 
-use crate::engine::connectivity::Overlay;
-use crate::engine::device::{Failure, Phase};
 use crate::engine::rng::{Purpose, Stream};
-use crate::engine::sim::Sim;
 use crate::engine::time::{secs_to_ms, SimTime};
+use crate::fleet::connectivity::Overlay;
+use crate::fleet::device::{Failure, Phase};
+use crate::replication::Sim;
 use crate::scenario::model::FaultKind;
 use crate::scenario::Scenario;
 

@@ -1,6 +1,6 @@
 //! Ground-truth counters of one replication, updated where the state they count changes.
 
-use crate::engine::device::{Failure, Reason, REASONS};
+use super::reasons::{Failure, Reason, REASONS};
 use crate::engine::time::SimTime;
 use crate::scenario::Scenario;
 

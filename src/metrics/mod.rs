@@ -3,4 +3,5 @@
 pub mod counters;
 pub mod gate_log;
 pub mod outcome;
+pub mod reasons;
 pub mod series;

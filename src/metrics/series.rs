@@ -1,8 +1,7 @@
 //! The hourly time series of one replication (`timeseries.csv`): devices per version, load,
 //! failures by reason, and the observed view next to the truth.
 
-use crate::engine::device::FAILURES;
-use crate::engine::sim::Sim;
+use super::reasons::FAILURES;
 use crate::scenario::Scenario;
 
 /// Column names after `hour`; per-version columns come first as `version_<label>`.
@@ -47,29 +46,5 @@ impl Series {
         Series {
             rows: Vec::with_capacity(hours),
         }
-    }
-}
-
-impl Sim<'_> {
-    pub(crate) fn sample(&mut self) {
-        let g = self.ro.global;
-        let mut row: Vec<f64> = self.version_count.iter().map(|&c| c as f64).collect();
-        row.extend([
-            self.in_flight as f64,
-            self.active_downloads as f64,
-            g.notified as f64,
-            g.started as f64,
-            self.c.on_target as f64,
-            self.c.exposed as f64,
-            self.c.harmed as f64,
-            self.c.bricked as f64,
-            g.success as f64,
-            g.failure as f64,
-            g.timed_out as f64,
-            self.ro.tickets_by(None, self.now.0) as f64,
-            self.c.rolled_back as f64,
-        ]);
-        row.extend(self.c.failures.iter().map(|&f| f as f64));
-        self.series.rows.push(row);
     }
 }

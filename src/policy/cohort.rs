@@ -8,7 +8,7 @@
 //! snapshot; under `selection = "continuous"` the controller takes them as they arrive.
 
 use crate::engine::rng::{stream_key, Purpose, Stream};
-use crate::engine::sim::Sim;
+use crate::replication::Sim;
 use crate::scenario::model::Share;
 
 /// Returns the fleet order and each stage's cohort (in that order).

@@ -14,10 +14,10 @@
 //!   `on_insufficient` decides what happens.
 
 use super::rollout::GateRecord;
-use crate::engine::device::{flag, NO_EFFECTS};
 use crate::engine::rng::{Purpose, Stream};
-use crate::engine::sim::Sim;
 use crate::engine::time::DAY_MS;
+use crate::fleet::device::{flag, NO_EFFECTS};
+use crate::replication::Sim;
 use crate::scenario::model::{Bound, Check, Gate};
 use crate::scenario::raw::{ObservedMetric, TestKind};
 use crate::stats::{poisson_lower, rate_ratio_lower, wilson, z_quantile};
@@ -308,7 +308,7 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
     }
 }
 
-fn effect<'a>(sim: &'a Sim, d: u32) -> Option<&'a crate::engine::sim::Effects> {
+fn effect<'a>(sim: &'a Sim, d: u32) -> Option<&'a crate::replication::Effects> {
     let idx = sim.dev[d as usize].effects;
     (idx != NO_EFFECTS).then(|| &sim.effects[idx as usize])
 }

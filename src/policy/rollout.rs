@@ -3,11 +3,11 @@
 //! rollback / abort with the operator in the loop.
 
 use super::gate::Verdict;
-use crate::engine::device::{flag, Failure, Job, Phase, Reason, Reported};
 use crate::engine::queue::Kind;
 use crate::engine::rng::{Purpose, Stream};
-use crate::engine::sim::Sim;
 use crate::engine::time::{secs_to_ms, SimTime};
+use crate::fleet::device::{flag, Failure, Job, Phase, Reason, Reported};
+use crate::replication::Sim;
 use crate::scenario::model::Scenario;
 use crate::scenario::raw::{Action, Approval, ObservedMetric, OnInsufficient, OnPause};
 use std::collections::VecDeque;
@@ -827,7 +827,7 @@ impl Sim<'_> {
             return;
         }
         self.ro.window_closed = true;
-        let mut stranded = [0u64; crate::engine::device::REASONS.len()];
+        let mut stranded = [0u64; crate::fleet::device::REASONS.len()];
         let halted = self.ro.halted_at.is_some();
         let target = self.sc.policy.target;
         for dv in &self.dev {

@@ -3,9 +3,9 @@
 
 use super::num;
 use crate::analysis::run::{numeric_metrics, DeviceRow};
-use crate::engine::sim::TraceRow;
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
+use crate::replication::TraceRow;
 use crate::scenario::Scenario;
 use std::path::Path;
 

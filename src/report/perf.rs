@@ -43,11 +43,11 @@ impl Perf {
             bytes_per_device: peak_rss_bytes
                 .filter(|_| devices > 0)
                 .map(|b| b as f64 / devices as f64),
-            events_by_kind: crate::engine::sim::KINDS
+            events_by_kind: crate::replication::KINDS
                 .iter()
                 .zip(events_by_kind)
                 .filter(|(_, n)| **n > 0)
-                .map(|(k, n)| (crate::engine::sim::kind_name(*k).to_string(), *n))
+                .map(|(k, n)| (crate::replication::kind_name(*k).to_string(), *n))
                 .collect(),
         }
     }

@@ -2,11 +2,11 @@
 //! download through the backend's slots and shared egress, install, reboot, boot with the
 //! release's true defects, and reporting the result at the next check-in.
 
-use super::device::{flag, Failure, Job, Phase, Reason, NO_EFFECTS};
-use super::queue::Kind;
-use super::rng::{Purpose, Stream};
-use super::sim::Sim;
-use super::time::{secs_to_ms, SimTime, DAY_MS};
+use crate::engine::queue::Kind;
+use crate::engine::rng::{Purpose, Stream};
+use crate::engine::time::{secs_to_ms, SimTime, DAY_MS};
+use crate::fleet::device::{flag, Failure, Job, Phase, Reason, NO_EFFECTS};
+use crate::replication::Sim;
 use crate::scenario::raw::{Effect, Metered, SkipMigrations};
 
 impl Sim<'_> {
@@ -666,7 +666,9 @@ impl Sim<'_> {
         if targeted && v == target {
             self.c.target_delta(true, now, start);
         }
-        if fx_idx != super::device::NO_EFFECTS && self.effects[fx_idx as usize].version == old {
+        if fx_idx != crate::fleet::device::NO_EFFECTS
+            && self.effects[fx_idx as usize].version == old
+        {
             let fx = &mut self.effects[fx_idx as usize];
             fx.left_at = now.0;
             if fx.down_until == u64::MAX && fx.down_from > now.0 {
@@ -763,7 +765,9 @@ impl Sim<'_> {
         }
         let failure = match code & 0xff {
             0 => None,
-            f => super::device::FAILURES.get(f as usize - 1).map(|x| x.1),
+            f => crate::fleet::device::FAILURES
+                .get(f as usize - 1)
+                .map(|x| x.1),
         };
         self.ro_record_result(d, failure);
         self.after_result(d);
@@ -884,7 +888,7 @@ impl Sim<'_> {
         // not multiplied, and what it drained stays drained after the device leaves, until the
         // next recharge.
         let boosted_ms = match dv.effects {
-            super::device::NO_EFFECTS => 0.0,
+            crate::fleet::device::NO_EFFECTS => 0.0,
             i => {
                 let fx = &self.effects[i as usize];
                 fx.left_at
@@ -927,10 +931,10 @@ impl Sim<'_> {
 /// number in the low one). It changes only when a new attempt starts, not when the device moves
 /// on by itself: a device whose result report was lost still holds its execution, and its
 /// time-out still ends it on the backend's side.
-fn execution_tag(d: &super::device::Device) -> u32 {
+fn execution_tag(d: &crate::fleet::device::Device) -> u32 {
     (d.job as u32) << 8 | d.execution as u32
 }
 
-fn dv_stage(d: &super::device::Device) -> u8 {
+fn dv_stage(d: &crate::fleet::device::Device) -> u8 {
     d.stage
 }

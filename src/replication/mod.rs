@@ -10,12 +10,16 @@
 //! The loop pops events in `(time, sequence)` order and stops at the horizon. A run that would
 //! process more than `max_events` ends with [`Error::Limit`] instead of running away.
 
-use super::connectivity::{Overlay, Timeline};
-use super::device::{Device, NO_EFFECTS};
-use super::queue::{EventQueue, Kind};
-use super::rng::{stream_key, Purpose, Stream};
-use super::time::{SimTime, DAY_MS, HOUR_MS};
+pub mod invariants;
+mod outcome;
+mod sample;
+
+use crate::engine::queue::{EventQueue, Kind};
+use crate::engine::rng::{stream_key, Purpose, Stream};
+use crate::engine::time::{SimTime, DAY_MS, HOUR_MS};
 use crate::error::{Error, Result};
+use crate::fleet::connectivity::{Overlay, Timeline};
+use crate::fleet::device::{Device, NO_EFFECTS};
 use crate::metrics::counters::Counters;
 use crate::metrics::series::Series;
 use crate::policy::rollout::Rollout;
@@ -163,7 +167,7 @@ impl<'s> Sim<'s> {
                 let mut d = Device {
                     population,
                     effects: NO_EFFECTS,
-                    stage: super::device::NO_STAGE,
+                    stage: crate::fleet::device::NO_STAGE,
                     ..Device::default()
                 };
                 let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
@@ -188,13 +192,13 @@ impl<'s> Sim<'s> {
             .filter(|(_, p)| p.arrivals_per_day > 0.0)
         {
             // A Poisson process of joins over the horizon, from the population's own stream.
-            let mut s = Stream::new(super::rng::population_key(
+            let mut s = Stream::new(crate::engine::rng::population_key(
                 sc.seed,
                 rep,
                 p,
                 Purpose::Arrival,
             ));
-            let mean_gap_ms = super::time::DAY_MS as f64 / pop.arrivals_per_day;
+            let mean_gap_ms = crate::engine::time::DAY_MS as f64 / pop.arrivals_per_day;
             let mut t = 0.0;
             loop {
                 t += mean_gap_ms * s.exp1();
@@ -229,7 +233,7 @@ impl<'s> Sim<'s> {
                 dev.push(Device {
                     population: pop_index(p)?,
                     effects: NO_EFFECTS,
-                    stage: super::device::NO_STAGE,
+                    stage: crate::fleet::device::NO_STAGE,
                     version: v,
                     initial_version: v,
                     previous_version: v,

@@ -46,62 +46,7 @@ pub enum Reported {
     Failure,
 }
 
-/// Why a device could not start (or finish) the update. Index into per-reason counters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[repr(u8)]
-pub enum Reason {
-    #[default]
-    Offline,
-    Battery,
-    Storage,
-    Metered,
-    Maintenance,
-    BlockedMigration,
-    IncompatibleApi,
-    RetriesExhausted,
-    Cancelled,
-    Bandwidth,
-    InFlightLimit,
-}
-
-pub const REASONS: [(&str, Reason); 11] = [
-    ("offline", Reason::Offline),
-    ("battery", Reason::Battery),
-    ("storage", Reason::Storage),
-    ("metered", Reason::Metered),
-    ("maintenance", Reason::Maintenance),
-    ("blocked_migration", Reason::BlockedMigration),
-    ("incompatible_api", Reason::IncompatibleApi),
-    ("retries_exhausted", Reason::RetriesExhausted),
-    ("cancelled", Reason::Cancelled),
-    ("bandwidth", Reason::Bandwidth),
-    ("in_flight_limit", Reason::InFlightLimit),
-];
-
-/// Failure kinds of SPEC §2 `failures_by_reason`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Failure {
-    DownloadInterrupted,
-    Corrupt,
-    SignatureRejected,
-    InstallFailed,
-    BootReverted,
-    Bricked,
-    Timeout,
-    PowerLoss,
-}
-
-pub const FAILURES: [(&str, Failure); 8] = [
-    ("download_interrupted", Failure::DownloadInterrupted),
-    ("corrupt", Failure::Corrupt),
-    ("signature_rejected", Failure::SignatureRejected),
-    ("install_failed", Failure::InstallFailed),
-    ("boot_reverted", Failure::BootReverted),
-    ("bricked", Failure::Bricked),
-    ("timeout", Failure::Timeout),
-    ("power_loss", Failure::PowerLoss),
-];
+pub use crate::metrics::reasons::{Failure, Reason, FAILURES, REASONS};
 
 /// Flag bits of [`Device::flags`].
 pub mod flag {

@@ -26,12 +26,12 @@
 //!   devices that truly started; reported successes never exceed the devices exposed to the
 //!   target; support tickets never exceed harmed devices; stage counts sum to the global ones.
 
-use super::device::{flag, Device, Job, Phase, NO_STAGE};
-use super::queue::Kind;
-use super::sim::{kind_name, Sim};
-use super::time::{SimTime, DAY_MS};
+use crate::engine::queue::Kind;
+use crate::engine::time::{SimTime, DAY_MS};
 use crate::error::Error;
+use crate::fleet::device::{flag, Device, Job, Phase, NO_STAGE};
 use crate::policy::rollout::{Mode, Obs};
+use crate::replication::{kind_name, Sim};
 
 /// Devices counted by state, for comparison with the running counters.
 #[derive(Default)]
@@ -442,7 +442,7 @@ fn add(sum: &mut Obs, o: &Obs) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::sim::RunLimits;
+    use crate::replication::RunLimits;
     use crate::scenario::Scenario;
 
     /// A fleet without A/B slots and a release that fails to boot on 5 % of it: a run ends with

@@ -15,8 +15,8 @@
 //! outage or a recharge period of 10^15 s) therefore costs no more than the periods inside the
 //! horizon, which the [`MIN_PERIOD_MS`] floor bounds.
 
-use super::device::{flag, Device};
-use super::rng::Stream;
+use crate::engine::rng::Stream;
+use crate::fleet::device::{flag, Device};
 use crate::scenario::model::ConnProfile;
 
 /// Shortest period the timeline produces: a session shorter than a second carries no traffic,

@@ -1,0 +1,238 @@
+//! The outcome of a finished replication, computed from the final state of its fleet, backend
+//! and controller into the plain [`Outcome`] record (`crate::metrics::outcome`).
+
+use super::Sim;
+use crate::engine::time::SimTime;
+use crate::fleet::device::{flag, Job, Phase, FAILURES, REASONS};
+use crate::metrics::outcome::*;
+use std::collections::BTreeMap;
+
+fn secs(t: SimTime) -> f64 {
+    t.as_secs_f64()
+}
+
+impl Sim<'_> {
+    /// Computes the outcome at the end of the replication.
+    pub(crate) fn finish(&mut self) {
+        if self.c.stranded.is_none() {
+            self.on_window_close();
+        }
+        // SPEC §1.4b: a device that downloaded before the close and waits only for its
+        // maintenance window was reached and installs after the close; one still waiting at
+        // the horizon had no window open for it in time: it is stranded for `maintenance`.
+        let target = self.sc.policy.target;
+        let waiting = self
+            .dev
+            .iter()
+            .filter(|d| {
+                d.phase == Phase::WaitingWindow
+                    && d.job == Job::Update
+                    && d.has(flag::TARGETED)
+                    && d.version != target
+            })
+            .count() as u64;
+        // After a halt the device would be cancelled when its window opens, as at the close.
+        let reason = if self.ro.halted_at.is_some() {
+            crate::fleet::device::Reason::Cancelled
+        } else {
+            crate::fleet::device::Reason::Maintenance
+        };
+        if let Some(stranded) = self.c.stranded.as_mut() {
+            stranded[reason as usize] += waiting;
+        }
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        let sc = self.sc;
+        let c = &self.c;
+        let target = sc.policy.target;
+        let mut dl: Vec<u64> = c.download_times_ms.clone();
+        dl.sort_unstable();
+        let pct = |q: f64| {
+            crate::stats::quantile_sorted(
+                &dl.iter().map(|&x| x as f64 / 1000.0).collect::<Vec<_>>(),
+                q,
+            )
+        };
+        let stranded = c.stranded.unwrap_or_default();
+        let defective = sc.versions[target as usize]
+            .defects
+            .iter()
+            .any(|d| d.probability > 0.0);
+        let halted = self.ro.halted_at.is_some();
+        let time_to_detect = match (c.first_harm, self.ro.detect_at) {
+            // A gate that fails before any harm has not detected it.
+            (Some(h), Some(d)) if d >= h => Some(secs(SimTime(d.0 - h.0))),
+            _ => None,
+        };
+        let rb = self.rollback_outcome();
+        let final_stage = self
+            .ro
+            .halt_stage
+            .or(self.ro.current)
+            .map(|i| sc.policy.stages[i].name.clone());
+        Outcome {
+            replication: self.rep,
+            devices: self.dev.len() as u64,
+            targeted: c.targeted,
+            updated: c.on_target,
+            completion: (c.targeted > 0).then(|| c.on_target as f64 / c.targeted as f64),
+            time_to_50: c.adoption_at[0].map(secs),
+            time_to_95: c.adoption_at[1].map(secs),
+            time_to_99: c.adoption_at[2].map(secs),
+            exposed: c.exposed,
+            harmed: c.harmed,
+            harmed_critical: c.harmed_critical,
+            bricked: c.bricked,
+            halted,
+            halt_reason: self.ro.halt_reason.clone(),
+            halted_at: self.ro.halted_at.map(secs),
+            final_stage,
+            time_to_detect,
+            false_halt: halted && !defective,
+            rolled_back: c.rolled_back,
+            rollback_refused: rb.refused,
+            rollback_stranded: rb.stranded.values().sum(),
+            rollback_stranded_by_reason: rb.stranded,
+            time_to_recover_95: rb.time_to_recover_95,
+            stranded: stranded.iter().sum(),
+            stranded_by_reason: REASONS
+                .iter()
+                .map(|(n, r)| (n.to_string(), stranded[*r as usize]))
+                .collect(),
+            failures_by_reason: FAILURES
+                .iter()
+                .map(|(n, f)| (n.to_string(), c.failures[*f as usize]))
+                .collect(),
+            deferrals_by_reason: REASONS
+                .iter()
+                .map(|(n, r)| (n.to_string(), c.deferrals[*r as usize]))
+                .collect(),
+            security_violations: c.security_violations,
+            peak_in_flight: c.peak_in_flight,
+            bytes_served: c.bytes_served,
+            download_time_p50: pct(0.5),
+            download_time_p95: pct(0.95),
+            observed_success: self.ro.global.success,
+            observed_failure: self.ro.global.failure,
+            observed_timed_out: self.ro.global.timed_out,
+            observed_tickets: self.ro.tickets_by(None, self.now.0),
+            events: self.q.popped(),
+            shadow_gates: sc
+                .policy
+                .shadow_gates
+                .iter()
+                .zip(&self.ro.shadows)
+                .map(|(g, s)| ShadowOutcome {
+                    name: g.name.clone(),
+                    fired: s.fired_at.is_some(),
+                    fired_at: s.fired_at.map(secs),
+                    harmed_at_fire: s.fired_at.map(|_| s.harmed_at_fire),
+                    exposed_at_fire: s.fired_at.map(|_| s.exposed_at_fire),
+                })
+                .collect(),
+            gates: self.ro.gate_log.clone(),
+            stage_opened_at: self
+                .ro
+                .stages
+                .iter()
+                .map(|st| st.opened_at.map(secs))
+                .collect(),
+            rollback_at: self.ro.rollback_at.map(secs),
+        }
+    }
+
+    /// `rollback_refused`, `rollback_stranded` and `time_to_recover_95`. The devices the rollback
+    /// had to return are the exposed ones that did not leave the target by themselves (an A/B
+    /// revert). Refused: bricked, an unsafe downgrade, or never reachable again (no-reconnect).
+    /// Stranded: still on the target at the end for another reason. Recoverable devices are the
+    /// rest; a device already back on its rollback version when the rollback was decided counts
+    /// as recovered at the decision.
+    fn rollback_outcome(&self) -> RollbackOutcome {
+        let mut out = RollbackOutcome {
+            stranded: ROLLBACK_STRANDED_REASONS
+                .iter()
+                .map(|r| (r.to_string(), 0))
+                .collect(),
+            ..RollbackOutcome::default()
+        };
+        let Some(decided) = self.ro.rollback_at else {
+            return out;
+        };
+        let target = self.sc.policy.target;
+        let mut recoverable = 0u64;
+        let mut times: Vec<u64> = Vec::new();
+        let recovered_at: std::collections::HashMap<u32, u64> =
+            self.c.recovered.iter().copied().collect();
+        for (i, dv) in self.dev.iter().enumerate() {
+            if !dv.has(flag::EXPOSED) {
+                continue;
+            }
+            let d = i as u32;
+            let unreachable = self.overlay(d).up_after(self.now.0) == u64::MAX;
+            if dv.has(flag::BRICKED)
+                || dv.has(flag::REFUSED)
+                || (unreachable && dv.version == target)
+            {
+                out.refused += 1;
+                continue;
+            }
+            if dv.version == target {
+                // The reasons are a fixed set (the columns of replications.csv).
+                if let Some(n) = out.stranded.get_mut(rollback_stranded_reason(dv)) {
+                    *n += 1;
+                }
+                continue;
+            }
+            recoverable += 1;
+            if let Some(&t) = recovered_at.get(&d) {
+                times.push(t.max(decided.0));
+            } else {
+                times.push(decided.0);
+            }
+        }
+        times.sort_unstable();
+        // Stranded devices are recoverable in principle: they count in the 95 % they delay.
+        let recoverable = recoverable + out.stranded.values().sum::<u64>();
+        let need = ((0.95 * recoverable as f64).ceil() as usize).max(1);
+        out.time_to_recover_95 = (recoverable > 0 && times.len() >= need)
+            .then(|| (times[need - 1] - decided.0) as f64 / 1000.0);
+        out
+    }
+}
+
+/// What the rollback achieved (see [`Sim::rollback_outcome`]).
+#[derive(Default)]
+struct RollbackOutcome {
+    refused: u64,
+    stranded: BTreeMap<String, u64>,
+    time_to_recover_95: Option<f64>,
+}
+
+/// Why a device that had to go back is still on the target at the end.
+fn rollback_stranded_reason(dv: &crate::fleet::device::Device) -> &'static str {
+    use crate::fleet::device::Reason;
+    let preflight = || {
+        REASONS
+            .iter()
+            .find(|(_, r)| *r == dv.reason)
+            .map_or("offline", |(n, _)| n)
+    };
+    match (dv.job, dv.phase) {
+        (Job::Rollback, Phase::Idle) if dv.has(flag::JOB_FAILED) => "retries_exhausted",
+        (Job::Rollback, Phase::Idle | Phase::Pending) if dv.has(flag::DEFERRED) => {
+            match dv.reason {
+                Reason::RetriesExhausted | Reason::BlockedMigration => "offline",
+                _ => preflight(),
+            }
+        }
+        (Job::Rollback, Phase::Pending | Phase::Interrupted | Phase::Parked) => "offline",
+        (Job::Rollback, Phase::WaitingWindow) => "maintenance",
+        (Job::Rollback, _) => "in_progress",
+        (_, Phase::Idle) if dv.has(flag::JOB_FAILED) => "retries_exhausted",
+        // Notified while mid-update: its rollback starts once it has reported, which it never
+        // did (offline).
+        _ if dv.has(flag::ROLLBACK_DUE) => "offline",
+        _ => "not_notified",
+    }
+}
