@@ -21,7 +21,7 @@ pub mod campaign;
 use crate::engine::rng::{Purpose, Stream};
 use crate::engine::time::{secs_to_ms, SimTime};
 use crate::fleet::connectivity::Overlay;
-use crate::fleet::device::{Failure, Phase};
+use crate::fleet::device::Failure;
 use crate::replication::Sim;
 use crate::scenario::model::FaultKind;
 use crate::scenario::Scenario;
@@ -64,7 +64,7 @@ impl FaultIndex {
 impl Sim<'_> {
     /// The faults that apply to device `d` (its class matches; for a power outage, it is among
     /// the `fraction` that lose power).
-    fn faults_of(&self, d: u32) -> impl Iterator<Item = usize> + '_ {
+    pub(crate) fn faults_of(&self, d: u32) -> impl Iterator<Item = usize> + '_ {
         let dv = &self.dev[d as usize];
         self.fault_index
             .of(dv.population, dv.initial_version)
@@ -87,25 +87,6 @@ impl Sim<'_> {
                 FaultKind::NetworkOutage | FaultKind::PowerOutage { .. }
             ) {
                 o.push_window(f.from.0, f.to.0);
-            }
-        }
-    }
-
-    /// Power outages interrupt installs and reboots in progress when they start.
-    pub(crate) fn on_fault_start(&mut self, k: usize) {
-        if !matches!(self.sc.faults[k].kind, FaultKind::PowerOutage { .. }) {
-            return;
-        }
-        for d in 0..self.dev.len() as u32 {
-            let phase = self.dev[d as usize].phase;
-            if matches!(phase, Phase::Installing | Phase::Rebooting)
-                && self.faults_of(d).any(|j| j == k)
-            {
-                let dv = &mut self.dev[d as usize];
-                dv.pending_failure = Some(Failure::PowerLoss);
-                dv.enter(Phase::Installing);
-                let gen = dv.gen;
-                self.schedule(self.now, crate::engine::queue::Kind::InstallDone, d, gen);
             }
         }
     }

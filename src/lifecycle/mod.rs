@@ -2,12 +2,15 @@
 //! download through the backend's slots and shared egress, install, reboot, boot with the
 //! release's true defects, and reporting the result at the next check-in.
 
-use crate::engine::queue::Kind;
+pub mod event;
+mod power_loss;
+
 use crate::engine::rng::{Purpose, Stream};
 use crate::engine::time::{secs_to_ms, SimTime, DAY_MS};
 use crate::fleet::device::{flag, Failure, Job, Phase, Reason, NO_EFFECTS};
 use crate::replication::Sim;
 use crate::scenario::raw::{Effect, Metered, SkipMigrations};
+use event::DeviceEvent;
 
 impl Sim<'_> {
     /// Schedules device `d`'s next check-in at or after `after` (none if it never comes back).
@@ -24,7 +27,7 @@ impl Sim<'_> {
         let mut ahead = self.dev[d as usize];
         if let Some(t) = tl.next_check_in(&mut ahead, after.0, &o) {
             let gen = self.dev[d as usize].gen;
-            self.schedule(SimTime(t), Kind::CheckIn, d, gen);
+            self.schedule_device(SimTime(t), d, DeviceEvent::CheckIn { gen });
         }
     }
 
@@ -241,11 +244,19 @@ impl Sim<'_> {
         // A device whose last result never reached the backend is still counted in flight.
         let newly_in_flight = !dv.in_flight;
         dv.in_flight = true;
-        let tag = execution_tag(dv);
+        // The time-out belongs to this execution of this job. The execution number changes
+        // only when a new attempt starts, not when the device moves on by itself: a device
+        // whose result report was lost still holds its execution, and its time-out still
+        // ends it on the backend's side.
+        let (job, execution) = (dv.job, dv.execution);
         self.in_flight += newly_in_flight as u64;
         self.c.peak_in_flight = self.c.peak_in_flight.max(self.in_flight);
         if let Some(timeout) = self.sc.policy.timeout_ms {
-            self.schedule(self.now.plus(timeout), Kind::Timeout, d, tag);
+            self.schedule_device(
+                self.now.plus(timeout),
+                d,
+                DeviceEvent::Timeout { job, execution },
+            );
         }
     }
 
@@ -299,9 +310,13 @@ impl Sim<'_> {
         dv.enter(Phase::Downloading);
         let (gen, session_end) = (dv.gen, dv.period_end.min(down_at));
         if done.0 < session_end {
-            self.schedule(done, Kind::DownloadDone, d, gen);
+            self.schedule_device(done, d, DeviceEvent::DownloadDone { gen });
         } else {
-            self.schedule(SimTime(session_end), Kind::DownloadInterrupted, d, gen);
+            self.schedule_device(
+                SimTime(session_end),
+                d,
+                DeviceEvent::DownloadInterrupted { gen },
+            );
         }
     }
 
@@ -401,7 +416,7 @@ impl Sim<'_> {
                 dv.reason = Reason::Maintenance;
                 dv.enter(Phase::WaitingWindow);
                 let gen = dv.gen;
-                self.schedule(self.now.plus(wait), Kind::InstallStart, d, gen);
+                self.schedule_device(self.now.plus(wait), d, DeviceEvent::InstallStart { gen });
                 return;
             }
         }
@@ -458,7 +473,11 @@ impl Sim<'_> {
         dv.pending_failure = outcome;
         dv.enter(Phase::Installing);
         let gen = dv.gen;
-        self.schedule(self.now.plus(duration.max(1)), Kind::InstallDone, d, gen);
+        self.schedule_device(
+            self.now.plus(duration.max(1)),
+            d,
+            DeviceEvent::InstallDone { gen },
+        );
     }
 
     pub(crate) fn on_install_done(&mut self, d: u32, gen: u32) {
@@ -498,7 +517,11 @@ impl Sim<'_> {
                 let dv = &mut self.dev[d as usize];
                 dv.enter(Phase::Rebooting);
                 let gen = dv.gen;
-                self.schedule(self.now.plus(reboot.max(1)), Kind::BootDone, d, gen);
+                self.schedule_device(
+                    self.now.plus(reboot.max(1)),
+                    d,
+                    DeviceEvent::BootDone { gen },
+                );
             }
         }
     }
@@ -615,12 +638,16 @@ impl Sim<'_> {
         if first_onset <= now {
             self.harm(d);
         } else {
-            self.schedule(SimTime(first_onset), Kind::HarmOnset, d, hop as u32);
+            self.schedule_device(
+                SimTime(first_onset),
+                d,
+                DeviceEvent::HarmOnset { version: hop },
+            );
         }
     }
 
-    pub(crate) fn on_harm_onset(&mut self, d: u32, hop: u32) {
-        if self.dev[d as usize].version as u32 == hop {
+    pub(crate) fn on_harm_onset(&mut self, d: u32, version: u8) {
+        if self.dev[d as usize].version == version {
             self.harm(d);
         }
     }
@@ -707,11 +734,16 @@ impl Sim<'_> {
                 self.telemetry_delay_ms(d, self.now),
             )
         };
-        let code = (dv.job as u32) << 8 | failure.map_or(0, |f| f as u32 + 1);
         match (dropped, delay) {
             (true, _) => {}
-            (false, 0) => self.receive_report(d, code),
-            (false, _) => self.schedule(self.now.plus(delay), Kind::ReportArrive, d, code),
+            (false, 0) => self.receive_report(d, dv.job, failure),
+            (false, _) => {
+                let report = DeviceEvent::ReportArrive {
+                    job: dv.job,
+                    failure,
+                };
+                self.schedule_device(self.now.plus(delay), d, report)
+            }
         }
         match dv.job {
             Job::Update => {
@@ -752,23 +784,12 @@ impl Sim<'_> {
         }
     }
 
-    pub(crate) fn on_report_arrive(&mut self, d: u32, code: u32) {
-        self.receive_report(d, code);
-    }
-
-    /// The backend receives a result: `code` is the job in the high byte and the failure + 1
-    /// (0: success) in the low one.
-    fn receive_report(&mut self, d: u32, code: u32) {
+    /// The backend receives the result of device `d`'s `job` (`failure`: `None` for success).
+    pub(crate) fn receive_report(&mut self, d: u32, job: Job, failure: Option<Failure>) {
         self.leave_in_flight(d);
-        if code >> 8 != Job::Update as u32 {
+        if job != Job::Update {
             return;
         }
-        let failure = match code & 0xff {
-            0 => None,
-            f => crate::fleet::device::FAILURES
-                .get(f as usize - 1)
-                .map(|x| x.1),
-        };
         self.ro_record_result(d, failure);
         self.after_result(d);
     }
@@ -807,14 +828,14 @@ impl Sim<'_> {
     /// report replaces the time-out. A device that finished the attempt but whose report was
     /// lost (`telemetry-drop`) is retried by the backend like any timed-out execution (AWS
     /// `TIMED_OUT` → `retry`); already on the target, it then reports success.
-    pub(crate) fn on_timeout(&mut self, d: u32, tag: u32) {
+    pub(crate) fn on_timeout(&mut self, d: u32, job: Job, execution: u8) {
         let dv = self.dev[d as usize];
         // Only a new attempt changes the execution number; the device moving on by itself
         // (its report lost) does not make the time-out stale.
-        if !dv.in_flight || tag as u8 != dv.execution {
+        if !dv.in_flight || execution != dv.execution {
             return;
         }
-        let update = tag >> 8 == Job::Update as u32;
+        let update = job == Job::Update;
         self.c.fail(Failure::Timeout);
         if update && !dv.has(flag::TIMED_OUT) {
             self.dev[d as usize].set(flag::TIMED_OUT);
@@ -925,14 +946,6 @@ impl Sim<'_> {
         pw.recharge_every_ms
             .map(|e| SimTime((t.0 / e + 1).saturating_mul(e)))
     }
-}
-
-/// Identifies the execution a time-out belongs to (the job in the high byte, the execution
-/// number in the low one). It changes only when a new attempt starts, not when the device moves
-/// on by itself: a device whose result report was lost still holds its execution, and its
-/// time-out still ends it on the backend's side.
-fn execution_tag(d: &crate::fleet::device::Device) -> u32 {
-    (d.job as u32) << 8 | d.execution as u32
 }
 
 fn dv_stage(d: &crate::fleet::device::Device) -> u8 {

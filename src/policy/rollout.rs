@@ -2,8 +2,8 @@
 //! exponential rate, gates judged after bake, continuous abort rules, and the actions pause /
 //! rollback / abort with the operator in the loop.
 
+use super::event::{OperatorAct, PolicyEvent};
 use super::gate::Verdict;
-use crate::engine::queue::Kind;
 use crate::engine::rng::{Purpose, Stream};
 use crate::engine::time::{secs_to_ms, SimTime};
 use crate::fleet::device::{flag, Failure, Job, Phase, Reason, Reported};
@@ -74,9 +74,6 @@ pub struct ShadowState {
     pub harmed_at_fire: u64,
     pub exposed_at_fire: u64,
 }
-
-const OP_ON_PAUSE: u32 = 1 << 30;
-const OP_APPROVE: u32 = 1 << 29;
 
 pub struct Rollout {
     pub mode: Mode,
@@ -255,12 +252,16 @@ impl Sim<'_> {
         self.ro.queue.extend(st.cohort.iter().copied());
         let stage = &self.sc.policy.stages[i];
         if let (Some(_), Some(wait)) = (&stage.gate, stage.max_wait_ms) {
-            self.schedule(self.now.plus(wait), Kind::StageMaxWait, 0, i as u32);
+            self.schedule(
+                self.now.plus(wait),
+                PolicyEvent::StageMaxWait { stage: i as u32 },
+            );
         }
         if let Some(wait) = stage.max_wait_ms {
             for (k, g) in self.sc.policy.shadow_gates.iter().enumerate() {
                 if g.stage == i {
-                    self.schedule(self.now.plus(wait), Kind::ShadowMaxWait, 0, k as u32);
+                    let shadow = k as u32;
+                    self.schedule(self.now.plus(wait), PolicyEvent::ShadowMaxWait { shadow });
                 }
             }
         }
@@ -278,7 +279,7 @@ impl Sim<'_> {
             None => self.now,
         };
         self.ro.pump_pending = true;
-        self.schedule(at, Kind::Notify, 0, 0);
+        self.schedule(at, PolicyEvent::Notify);
     }
 
     fn current_rate(&self) -> f64 {
@@ -482,7 +483,7 @@ impl Sim<'_> {
     /// Schedules the stage's gate judgement at `at`; it replaces any judgement pending.
     fn schedule_judge(&mut self, i: usize, at: SimTime) {
         self.ro.stages[i].judge_at = Some(at);
-        self.schedule(at, Kind::StageJudge, 0, i as u32);
+        self.schedule(at, PolicyEvent::StageJudge { stage: i as u32 });
     }
 
     pub(crate) fn on_stage_judge(&mut self, i: usize) {
@@ -579,7 +580,8 @@ impl Sim<'_> {
         for (k, g) in self.sc.policy.shadow_gates.iter().enumerate() {
             if g.stage == i && !self.ro.shadows[k].scheduled && reported >= g.gate.min_devices {
                 self.ro.shadows[k].scheduled = true;
-                self.schedule(self.now.plus(bake), Kind::ShadowJudge, 0, k as u32);
+                let shadow = k as u32;
+                self.schedule(self.now.plus(bake), PolicyEvent::ShadowJudge { shadow });
             }
         }
     }
@@ -694,12 +696,8 @@ impl Sim<'_> {
         self.ro.stages[i].passed = true;
         if self.sc.policy.stages[i].approval == Approval::Operator {
             let delay = self.operator_delay();
-            self.schedule(
-                self.now.plus(delay),
-                Kind::OperatorAct,
-                0,
-                OP_APPROVE | i as u32,
-            );
+            let approve = OperatorAct::Approve { stage: i as u32 };
+            self.schedule(self.now.plus(delay), PolicyEvent::Operator(approve));
         } else {
             self.advance_stage(i);
         }
@@ -738,7 +736,10 @@ impl Sim<'_> {
                 self.ro.mode = Mode::Paused;
                 self.ro.pause_source = Some(source);
                 let delay = self.operator_delay();
-                self.schedule(self.now.plus(delay), Kind::OperatorAct, 0, OP_ON_PAUSE);
+                self.schedule(
+                    self.now.plus(delay),
+                    PolicyEvent::Operator(OperatorAct::OnPause),
+                );
             }
             Action::Rollback => self.start_rollback(),
             Action::Abort => {
@@ -748,9 +749,9 @@ impl Sim<'_> {
         }
     }
 
-    pub(crate) fn on_operator(&mut self, aux: u32) {
-        if aux & OP_APPROVE != 0 {
-            let i = (aux & !OP_APPROVE) as usize;
+    pub(crate) fn on_operator(&mut self, act: OperatorAct) {
+        if let OperatorAct::Approve { stage } = act {
+            let i = stage as usize;
             if self.ro.mode == Mode::Running && self.ro.current == Some(i) {
                 self.advance_stage(i);
             }

@@ -26,7 +26,6 @@
 //!   devices that truly started; reported successes never exceed the devices exposed to the
 //!   target; support tickets never exceed harmed devices; stage counts sum to the global ones.
 
-use crate::engine::queue::Kind;
 use crate::engine::time::{SimTime, DAY_MS};
 use crate::error::Error;
 use crate::fleet::device::{flag, Device, Job, Phase, NO_STAGE};
@@ -83,10 +82,11 @@ impl Sim<'_> {
     }
 
     #[cold]
-    pub(crate) fn scheduled_in_past(&mut self, t: SimTime, kind: Kind, d: u32) {
+    pub(crate) fn scheduled_in_past(&mut self, t: SimTime, event: super::Event) {
+        let d = event.device().unwrap_or(0);
         self.record_breach(format!(
             "event `{}` (device {d}) scheduled in the past, at {t}",
-            kind_name(kind)
+            kind_name(event.kind())
         ));
     }
 
@@ -442,6 +442,7 @@ fn add(sum: &mut Obs, o: &Obs) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lifecycle::event::DeviceEvent::CheckIn;
     use crate::replication::RunLimits;
     use crate::scenario::Scenario;
 
@@ -656,9 +657,9 @@ percent = 100
     fn an_event_scheduled_in_the_past_is_a_breach() {
         let mut sim = finished();
         assert!(sim.breach.is_none());
-        sim.schedule(sim.sc.horizon, Kind::CheckIn, 1, 0);
+        sim.schedule_device(sim.sc.horizon, 1, CheckIn { gen: 0 });
         assert!(sim.breach.is_none(), "the present is not the past");
-        sim.schedule(SimTime(5), Kind::CheckIn, 7, 0);
+        sim.schedule_device(SimTime(5), 7, CheckIn { gen: 0 });
         match sim.verify() {
             Err(Error::Invariant {
                 seed: 3,

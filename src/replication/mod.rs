@@ -10,20 +10,24 @@
 //! The loop pops events in `(time, sequence)` order and stops at the horizon. A run that would
 //! process more than `max_events` ends with [`Error::Limit`] instead of running away.
 
+pub mod event;
 pub mod invariants;
 mod outcome;
 mod sample;
 
-use crate::engine::queue::{EventQueue, Kind};
+use crate::engine::queue::EventQueue;
 use crate::engine::rng::{stream_key, Purpose, Stream};
 use crate::engine::time::{SimTime, DAY_MS, HOUR_MS};
 use crate::error::{Error, Result};
 use crate::fleet::connectivity::{Overlay, Timeline};
 use crate::fleet::device::{Device, NO_EFFECTS};
+use crate::lifecycle::event::DeviceEvent;
 use crate::metrics::counters::Counters;
 use crate::metrics::series::Series;
+use crate::policy::event::PolicyEvent;
 use crate::policy::rollout::Rollout;
 use crate::scenario::Scenario;
+pub use event::{kind_name, Event, Kind, KINDS, KIND_COUNT};
 use std::collections::VecDeque;
 
 /// Defect effects active on one device (a side table: few devices have any).
@@ -104,7 +108,7 @@ pub struct Sim<'s> {
     pub sc: &'s Scenario,
     pub rep: u64,
     pub now: SimTime,
-    pub q: EventQueue,
+    pub q: EventQueue<Event>,
     pub dev: Vec<Device>,
     pub effects: Vec<Effects>,
     /// Devices waiting for a backend download slot, with the generation they queued at.
@@ -132,9 +136,6 @@ pub struct Sim<'s> {
     /// Events processed, by kind (index: `Kind as usize`), for `perf.json`.
     pub events_by_kind: [u64; KIND_COUNT],
 }
-
-/// How many event kinds there are (`Kind::Arrival` is the last).
-pub const KIND_COUNT: usize = Kind::Arrival as usize + 1;
 
 impl<'s> Sim<'s> {
     /// Builds the fleet of replication `rep` in its state at time zero.
@@ -389,35 +390,39 @@ impl<'s> Sim<'s> {
     /// Schedules an event (none past the horizon). An event before the current time is an
     /// invariant breach: it is recorded, and the run stops with it after the current event.
     #[inline]
-    pub fn schedule(&mut self, t: SimTime, kind: Kind, device: u32, aux: u32) {
-        if t <= self.sc.horizon && !self.q.push(t, kind, device, aux) {
-            self.scheduled_in_past(t, kind, device);
+    pub fn schedule(&mut self, t: SimTime, event: impl Into<Event>) {
+        let event = event.into();
+        if t <= self.sc.horizon && !self.q.push(t, event) {
+            self.scheduled_in_past(t, event);
         }
+    }
+
+    /// Schedules `event` of device `d`.
+    #[inline]
+    pub fn schedule_device(&mut self, t: SimTime, d: u32, event: DeviceEvent) {
+        self.schedule(t, Event::Device { device: d, event });
     }
 
     /// Runs the replication to its horizon.
     pub fn run(&mut self) -> Result<()> {
-        self.schedule(self.sc.policy.start, Kind::RolloutStart, 0, 0);
+        self.schedule(self.sc.policy.start, PolicyEvent::RolloutStart);
         self.schedule(
             self.sc.policy.window_end.min(self.sc.horizon),
-            Kind::WindowClose,
-            0,
-            0,
+            PolicyEvent::WindowClose,
         );
-        self.schedule(SimTime::ZERO, Kind::Sample, 0, 0);
-        for (k, f) in self.sc.faults.iter().enumerate() {
-            self.schedule(f.from, Kind::FaultStart, 0, k as u32);
-        }
-        for k in 0..self.arrivals.len() {
+        self.schedule(SimTime::ZERO, Event::Sample);
+        for k in 0..self.sc.faults.len() {
             self.schedule(
-                SimTime(self.arrivals[k]),
-                Kind::Arrival,
-                self.base_devices + k as u32,
-                0,
+                self.sc.faults[k].from,
+                Event::FaultStart { fault: k as u32 },
             );
         }
-        while let Some(ev) = self.q.pop() {
-            self.now = ev.time;
+        for k in 0..self.arrivals.len() {
+            let device = self.base_devices + k as u32;
+            self.schedule(SimTime(self.arrivals[k]), Event::Arrival { device });
+        }
+        while let Some((time, event)) = self.q.pop() {
+            self.now = time;
             if self.q.popped() > self.limits.max_events {
                 return Err(Error::Limit(format!(
                     "replication {} processed more than {} events before {} of simulated time; raise the limit or shorten the horizon",
@@ -425,10 +430,10 @@ impl<'s> Sim<'s> {
                 )));
             }
             if self.trace.len() < self.limits.trace_rows {
-                self.trace_event(ev.kind, ev.device, ev.aux);
+                self.trace_event(event);
             }
-            self.events_by_kind[ev.kind as usize] += 1;
-            self.dispatch(ev.kind, ev.device, ev.aux);
+            self.events_by_kind[event.kind() as usize] += 1;
+            self.dispatch(event);
             if self.breach.is_some() {
                 return Err(self.breach_error());
             }
@@ -438,121 +443,57 @@ impl<'s> Sim<'s> {
         self.verify()
     }
 
-    fn dispatch(&mut self, kind: Kind, d: u32, aux: u32) {
-        match kind {
-            Kind::CheckIn => self.on_check_in(d, aux),
-            Kind::DownloadDone => self.on_download_done(d, aux),
-            Kind::DownloadInterrupted => self.on_download_interrupted(d, aux),
-            Kind::InstallStart => self.on_install_start(d, aux),
-            Kind::InstallDone => self.on_install_done(d, aux),
-            Kind::BootDone => self.on_boot_done(d, aux),
-            Kind::Timeout => self.on_timeout(d, aux),
-            Kind::HarmOnset => self.on_harm_onset(d, aux),
-            Kind::Notify => self.on_notify(),
-            Kind::StageReadyCheck => self.check_stage_ready(aux as usize),
-            Kind::StageJudge => self.on_stage_judge(aux as usize),
-            Kind::StageMaxWait => self.on_stage_max_wait(aux as usize),
-            Kind::OperatorAct => self.on_operator(aux),
-            Kind::WindowClose => self.on_window_close(),
-            Kind::Sample => {
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Device { device, event } => self.dispatch_device(device, event),
+            Event::Policy(p) => self.dispatch_policy(p),
+            Event::FaultStart { fault } => self.on_fault_start(fault as usize),
+            Event::Sample => {
                 self.sample();
-                self.schedule(self.now.plus(HOUR_MS), Kind::Sample, 0, 0);
+                self.schedule(self.now.plus(HOUR_MS), Event::Sample);
                 self.periodic_check();
             }
-            Kind::RolloutStart => self.start_rollout(),
-            Kind::ShadowJudge => self.on_shadow_judge(aux as usize),
-            Kind::ShadowMaxWait => self.on_shadow_max_wait(aux as usize),
-            Kind::FaultStart => self.on_fault_start(aux as usize),
-            Kind::ReportArrive => self.on_report_arrive(d, aux),
-            Kind::Arrival => self.on_arrival(d),
+            Event::Arrival { device } => self.on_arrival(device),
         }
     }
 
-    fn trace_event(&mut self, kind: Kind, d: u32, aux: u32) {
-        let device_event = !matches!(
-            kind,
-            Kind::Notify
-                | Kind::StageReadyCheck
-                | Kind::StageJudge
-                | Kind::StageMaxWait
-                | Kind::OperatorAct
-                | Kind::WindowClose
-                | Kind::Sample
-                | Kind::RolloutStart
-                | Kind::ShadowJudge
-                | Kind::ShadowMaxWait
-                | Kind::FaultStart
-        );
+    fn dispatch_device(&mut self, d: u32, event: DeviceEvent) {
+        match event {
+            DeviceEvent::CheckIn { gen } => self.on_check_in(d, gen),
+            DeviceEvent::DownloadDone { gen } => self.on_download_done(d, gen),
+            DeviceEvent::DownloadInterrupted { gen } => self.on_download_interrupted(d, gen),
+            DeviceEvent::InstallStart { gen } => self.on_install_start(d, gen),
+            DeviceEvent::InstallDone { gen } => self.on_install_done(d, gen),
+            DeviceEvent::BootDone { gen } => self.on_boot_done(d, gen),
+            DeviceEvent::Timeout { job, execution } => self.on_timeout(d, job, execution),
+            DeviceEvent::HarmOnset { version } => self.on_harm_onset(d, version),
+            DeviceEvent::ReportArrive { job, failure } => self.receive_report(d, job, failure),
+        }
+    }
+
+    fn dispatch_policy(&mut self, event: PolicyEvent) {
+        match event {
+            PolicyEvent::RolloutStart => self.start_rollout(),
+            PolicyEvent::Notify => self.on_notify(),
+            PolicyEvent::StageJudge { stage } => self.on_stage_judge(stage as usize),
+            PolicyEvent::StageMaxWait { stage } => self.on_stage_max_wait(stage as usize),
+            PolicyEvent::ShadowJudge { shadow } => self.on_shadow_judge(shadow as usize),
+            PolicyEvent::ShadowMaxWait { shadow } => self.on_shadow_max_wait(shadow as usize),
+            PolicyEvent::Operator(act) => self.on_operator(act),
+            PolicyEvent::WindowClose => self.on_window_close(),
+        }
+    }
+
+    fn trace_event(&mut self, event: Event) {
+        let device = event.device();
         self.trace.push(TraceRow {
             time_ms: self.now.0,
-            event: kind_name(kind).into(),
-            device: device_event.then_some(d),
-            detail: if device_event {
-                format!("{:?}", self.dev[d as usize].phase)
-            } else {
-                aux.to_string()
+            event: kind_name(event.kind()).into(),
+            device,
+            detail: match device {
+                Some(d) => format!("{:?}", self.dev[d as usize].phase),
+                None => event.trace_detail().to_string(),
             },
         });
-    }
-}
-
-/// Every event kind, in `Kind as usize` order (for per-kind counts).
-pub const KINDS: [Kind; KIND_COUNT] = [
-    Kind::CheckIn,
-    Kind::DownloadDone,
-    Kind::DownloadInterrupted,
-    Kind::InstallStart,
-    Kind::InstallDone,
-    Kind::BootDone,
-    Kind::Timeout,
-    Kind::HarmOnset,
-    Kind::Notify,
-    Kind::StageReadyCheck,
-    Kind::StageJudge,
-    Kind::StageMaxWait,
-    Kind::OperatorAct,
-    Kind::WindowClose,
-    Kind::Sample,
-    Kind::RolloutStart,
-    Kind::ShadowJudge,
-    Kind::ShadowMaxWait,
-    Kind::FaultStart,
-    Kind::ReportArrive,
-    Kind::Arrival,
-];
-
-pub fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::CheckIn => "check_in",
-        Kind::DownloadDone => "download_done",
-        Kind::DownloadInterrupted => "download_interrupted",
-        Kind::InstallStart => "install_start",
-        Kind::InstallDone => "install_done",
-        Kind::BootDone => "boot_done",
-        Kind::Timeout => "timeout",
-        Kind::HarmOnset => "harm_onset",
-        Kind::Notify => "notify",
-        Kind::StageReadyCheck => "stage_ready_check",
-        Kind::StageJudge => "stage_judge",
-        Kind::StageMaxWait => "stage_max_wait",
-        Kind::OperatorAct => "operator",
-        Kind::WindowClose => "window_close",
-        Kind::Sample => "sample",
-        Kind::RolloutStart => "rollout_start",
-        Kind::ShadowJudge => "shadow_judge",
-        Kind::ShadowMaxWait => "shadow_max_wait",
-        Kind::FaultStart => "fault_start",
-        Kind::ReportArrive => "report_arrive",
-        Kind::Arrival => "arrival",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn kinds_are_listed_in_their_index_order() {
-        for (i, k) in super::KINDS.iter().enumerate() {
-            assert_eq!(*k as usize, i, "{}", super::kind_name(*k));
-        }
     }
 }

@@ -1,0 +1,45 @@
+//! The device lifecycle's events: what can happen to one device next. Each carries what tells a
+//! live event from a stale one (the device's generation, the execution it times out) or what
+//! the handler needs (the release a delayed defect belongs to, the result a late report brings).
+
+use crate::fleet::device::Job;
+use crate::metrics::reasons::Failure;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceEvent {
+    /// The device checks in (stale unless `gen` is still the device's generation).
+    CheckIn {
+        gen: u32,
+    },
+    DownloadDone {
+        gen: u32,
+    },
+    /// The download's session ended (offline, outage) before it finished.
+    DownloadInterrupted {
+        gen: u32,
+    },
+    /// A maintenance window opened for a downloaded update.
+    InstallStart {
+        gen: u32,
+    },
+    InstallDone {
+        gen: u32,
+    },
+    BootDone {
+        gen: u32,
+    },
+    /// The in-progress time-out of execution `execution` of the device's `job`.
+    Timeout {
+        job: Job,
+        execution: u8,
+    },
+    /// A delayed defect strikes, if the device still runs `version`.
+    HarmOnset {
+        version: u8,
+    },
+    /// A result report reaches the backend late (`telemetry-delay`).
+    ReportArrive {
+        job: Job,
+        failure: Option<Failure>,
+    },
+}

@@ -1,0 +1,29 @@
+//! A power outage that starts while devices install or reboot interrupts them: each such
+//! device finishes its install at once with a power loss (an A/B device reverts, another is
+//! bricked; `on_install_done` decides).
+
+use super::event::DeviceEvent;
+use crate::fleet::device::{Failure, Phase};
+use crate::replication::Sim;
+use crate::scenario::model::FaultKind;
+
+impl Sim<'_> {
+    /// Power outages interrupt installs and reboots in progress when they start.
+    pub(crate) fn on_fault_start(&mut self, k: usize) {
+        if !matches!(self.sc.faults[k].kind, FaultKind::PowerOutage { .. }) {
+            return;
+        }
+        for d in 0..self.dev.len() as u32 {
+            let phase = self.dev[d as usize].phase;
+            if matches!(phase, Phase::Installing | Phase::Rebooting)
+                && self.faults_of(d).any(|j| j == k)
+            {
+                let dv = &mut self.dev[d as usize];
+                dv.pending_failure = Some(Failure::PowerLoss);
+                dv.enter(Phase::Installing);
+                let gen = dv.gen;
+                self.schedule_device(self.now, d, DeviceEvent::InstallDone { gen });
+            }
+        }
+    }
+}
