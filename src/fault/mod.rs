@@ -26,6 +26,17 @@ use crate::replication::Sim;
 use crate::scenario::model::FaultKind;
 use crate::scenario::Scenario;
 
+/// What verifying a finished download finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verification {
+    Passed,
+    /// The image fails: a CDN error (fetch again), a bad checksum or a bad signature.
+    Rejected(Failure),
+    /// A tampered image on a device that does not check signatures: it installs it (a
+    /// security violation).
+    TamperedAccepted,
+}
+
 /// Which faults can touch each class of device (population × initial version).
 #[derive(Clone, Debug, Default)]
 pub struct FaultIndex {
@@ -115,9 +126,9 @@ impl Sim<'_> {
         .map_or((1.0, 0.0), |(_, x)| x)
     }
 
-    /// What verification finds in a download finished at `t`: `Some(failure)` to reject it.
-    /// `draw` numbers the download, so each one gets its own (world-stable) draw.
-    pub(crate) fn verify_download(&mut self, d: u32, t: SimTime, draw: u64) -> Option<Failure> {
+    /// What verification finds in a download finished at `t`. `draw` numbers the download, so
+    /// each one gets its own (world-stable) draw. A query: the caller counts what it finds.
+    pub(crate) fn verify_download(&self, d: u32, t: SimTime, draw: u64) -> Verification {
         if let Some((k, (_, error_rate))) = self.active_fault(d, t, |k| match k {
             FaultKind::CdnDegradation {
                 bandwidth_factor,
@@ -128,7 +139,7 @@ impl Sim<'_> {
             if Stream::at(self.key(d, Purpose::CdnError), (k as u64) << 40 | draw)
                 .bernoulli(error_rate)
             {
-                return Some(Failure::DownloadInterrupted);
+                return Verification::Rejected(Failure::DownloadInterrupted);
             }
         }
         if let Some((k, p)) = self.active_fault(d, t, |k| match k {
@@ -136,7 +147,7 @@ impl Sim<'_> {
             _ => None,
         }) {
             if Stream::at(self.key(d, Purpose::Corrupt), (k as u64) << 40 | draw).bernoulli(p) {
-                return Some(Failure::Corrupt);
+                return Verification::Rejected(Failure::Corrupt);
             }
         }
         if self
@@ -146,11 +157,11 @@ impl Sim<'_> {
             .is_some()
         {
             if self.sc.populations[self.dev[d as usize].population as usize].verifies_signatures {
-                return Some(Failure::SignatureRejected);
+                return Verification::Rejected(Failure::SignatureRejected);
             }
-            self.c.security_violations += 1;
+            return Verification::TamperedAccepted;
         }
-        None
+        Verification::Passed
     }
 
     /// How late the backend hears what device `d` reports at `t` (0 without a delay fault).

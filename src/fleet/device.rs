@@ -72,7 +72,7 @@ pub const NO_EFFECTS: u32 = u32::MAX;
 pub const NO_STAGE: u8 = u8::MAX;
 
 /// One device's dynamic state. 96 bytes; see the README's memory budget.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Device {
     /// Current connectivity period `[period_start, period_end)`; for an online period,
     /// `period_start` anchors the check-in grid.

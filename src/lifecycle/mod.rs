@@ -7,6 +7,7 @@ mod power_loss;
 
 use crate::engine::rng::{Purpose, Stream};
 use crate::engine::time::{secs_to_ms, SimTime, DAY_MS};
+use crate::fault::Verification;
 use crate::fleet::device::{flag, Failure, Job, Phase, Reason, NO_EFFECTS};
 use crate::replication::Sim;
 use crate::scenario::raw::{Effect, Metered, SkipMigrations};
@@ -392,17 +393,18 @@ impl Sim<'_> {
             .push(self.now.0 - dv.download_start);
         if !self.sc.faults.is_empty() {
             match self.verify_download(d, self.now, draw) {
-                Some(Failure::DownloadInterrupted) => {
+                Verification::Rejected(Failure::DownloadInterrupted) => {
                     // A CDN error: the device fetches the image again at its next check-in.
                     self.c.fail(Failure::DownloadInterrupted);
                     self.dev[d as usize].enter(Phase::Interrupted);
                     return self.schedule_check_in(d, self.now.plus(1));
                 }
-                Some(f) => {
+                Verification::Rejected(f) => {
                     self.c.fail(f);
                     return self.await_report(d, Some(f));
                 }
-                None => {}
+                Verification::TamperedAccepted => self.c.security_violations += 1,
+                Verification::Passed => {}
             }
         }
         let windows = &self.sc.policy.maintenance;

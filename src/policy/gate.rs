@@ -1,5 +1,6 @@
 //! Gate evaluation: each check's observed metric over the stage cohort, as the backend sees it
-//! (only what devices have reported by now), and its test (SPEC §1.5).
+//! (only what devices have reported by now), and its test (SPEC §1.5). Evaluation is a pure
+//! function of the replication's state: it reads, and returns a verdict and its records.
 //!
 //! - `point` compares the observed ratio with the threshold.
 //! - `wilson` fails a check only when a one-sided bound at `confidence` proves the metric is
@@ -54,7 +55,7 @@ pub enum Verdict {
 pub const INSUFFICIENT: &str = "insufficient";
 
 /// Judges a gate now. Returns the verdict, and one record per check.
-pub fn evaluate(sim: &mut Sim, stage: usize, gate: &Gate) -> (Verdict, Vec<GateRecord>) {
+pub fn evaluate(sim: &Sim, stage: usize, gate: &Gate) -> (Verdict, Vec<GateRecord>) {
     let mut records = Vec::with_capacity(gate.checks.len());
     for check in &gate.checks {
         records.push(evaluate_check(sim, stage, gate, check));
@@ -72,7 +73,7 @@ pub fn evaluate(sim: &mut Sim, stage: usize, gate: &Gate) -> (Verdict, Vec<GateR
     (verdict, records)
 }
 
-fn evaluate_check(sim: &mut Sim, stage: usize, gate: &Gate, check: &Check) -> GateRecord {
+fn evaluate_check(sim: &Sim, stage: usize, gate: &Gate, check: &Check) -> GateRecord {
     let cohort = observe(sim, stage, check, false);
     let z = z_quantile(gate.confidence);
     let wilson_test = gate.test == TestKind::Wilson;
@@ -170,7 +171,7 @@ fn upper_bound(m: ObservedMetric, r: Ratio, z: f64) -> Option<f64> {
 
 /// The observed metric over the stage cohort, or (with `control`) over the devices of the same
 /// populations that have not started the update.
-fn observe(sim: &mut Sim, stage: usize, check: &Check, control: bool) -> Ratio {
+fn observe(sim: &Sim, stage: usize, check: &Check, control: bool) -> Ratio {
     let obs = sim.ro.stages[stage].obs;
     let count_ratio = |c: u64, b: u64| Ratio {
         count: c as f64,
@@ -192,23 +193,27 @@ fn observe(sim: &mut Sim, stage: usize, check: &Check, control: bool) -> Ratio {
             _ => {}
         }
     }
-    let devices = if control {
-        control_group(sim, stage)
-    } else {
-        sim.ro.stages[stage].cohort.clone()
-    };
     let window_start = sim.ro.stages[stage].opened_at.map_or(0, |t| t.0);
     let mut total = Ratio::default();
-    for d in devices {
+    let mut add = |d: u32| {
         let r = device_metric(sim, d, check, control, window_start);
         total.count += r.count;
         total.base += r.base;
+    };
+    if control {
+        control_group(sim, stage).for_each(&mut add);
+    } else {
+        sim.ro.stages[stage]
+            .cohort
+            .iter()
+            .copied()
+            .for_each(&mut add);
     }
     total
 }
 
 /// Devices of the cohort's populations that have not started the update, in fleet order.
-fn control_group(sim: &Sim, stage: usize) -> Vec<u32> {
+fn control_group<'a>(sim: &'a Sim, stage: usize) -> impl Iterator<Item = u32> + 'a {
     let mut pops = vec![false; sim.sc.populations.len()];
     for &d in &sim.ro.stages[stage].cohort {
         pops[sim.dev[d as usize].population as usize] = true;
@@ -218,7 +223,7 @@ fn control_group(sim: &Sim, stage: usize) -> Vec<u32> {
         .order
         .iter()
         .copied()
-        .filter(|&d| {
+        .filter(move |&d| {
             let dv = &sim.dev[d as usize];
             pops[dv.population as usize]
                 && !dv.has(flag::STARTED)
@@ -226,10 +231,9 @@ fn control_group(sim: &Sim, stage: usize) -> Vec<u32> {
                 && sim.present(d, sim.now)
         })
         .take(MAX_CONTROL)
-        .collect()
 }
 
-fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_start: u64) -> Ratio {
+fn device_metric(sim: &Sim, d: u32, check: &Check, control: bool, window_start: u64) -> Ratio {
     let now = sim.now.0;
     // Under a telemetry delay the backend has heard only what was sent `delay` ago.
     let heard_by = if sim.sc.faults.is_empty() {
@@ -239,15 +243,19 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
     };
     let (tl, o) = (sim.timeline(d), sim.overlay(d));
     let dv = sim.dev[d as usize];
+    // When the backend last heard from the device, walked on a copy of its record: judging a
+    // gate changes nothing in the world it judges.
+    let last_contact = || {
+        let mut ahead = dv;
+        tl.last_contact(&mut ahead, now, &o).min(heard_by)
+    };
     let updated = dv.version == sim.sc.policy.target && dv.has(flag::EXPOSED);
     match check.metric {
         ObservedMetric::SilentRate => {
             if !control && !dv.has(flag::STARTED) {
                 return Ratio::default();
             }
-            let contact = tl
-                .last_contact(&mut sim.dev[d as usize], now, &o)
-                .min(heard_by);
+            let contact = last_contact();
             let silent = now.saturating_sub(contact) >= check.silent_after_ms;
             Ratio {
                 count: silent as u64 as f64,
@@ -256,9 +264,7 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
         }
         _ if !control && !updated => Ratio::default(),
         ObservedMetric::CrashRate => {
-            let contact = tl
-                .last_contact(&mut sim.dev[d as usize], now, &o)
-                .min(heard_by);
+            let contact = last_contact();
             let from = if control { window_start } else { dv.boot_at };
             if contact <= from {
                 return Ratio::default();
@@ -274,9 +280,7 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
             }
         }
         ObservedMetric::TelemetryGapRate => {
-            let contact = tl
-                .last_contact(&mut sim.dev[d as usize], now, &o)
-                .min(heard_by);
+            let contact = last_contact();
             let from = if control { window_start } else { dv.boot_at };
             if contact <= from {
                 return Ratio::default();
@@ -290,9 +294,7 @@ fn device_metric(sim: &mut Sim, d: u32, check: &Check, control: bool, window_sta
             }
         }
         ObservedMetric::CommandFailureRate => {
-            let contact = tl
-                .last_contact(&mut sim.dev[d as usize], now, &o)
-                .min(heard_by);
+            let contact = last_contact();
             let from = if control { window_start } else { dv.boot_at };
             let r = command_results(sim, d, from, contact);
             // A lost report loses its command results, failed or not.
@@ -445,6 +447,167 @@ fn command_results(sim: &Sim, d: u32, from: u64, contact: u64) -> Ratio {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::rollout::Obs;
+    use crate::replication::RunLimits;
+    use crate::scenario::Scenario;
+
+    /// Ten always-online devices; one stage of `percent` of them, its gate's checks given.
+    fn ten_devices(percent: u32, test: &str, checks: &str) -> Scenario {
+        let text = format!(
+            r#"
+[simulation]
+name = "gate-unit"
+seed = 1
+horizon = "2d"
+
+[connectivity.lan]
+online = {{ dist = "constant", value = "100d" }}
+offline = {{ dist = "constant", value = "1m" }}
+check_in = "15m"
+bandwidth_kbps = 2000
+
+[[population]]
+name = "plc"
+count = 10
+model = "plc-1"
+region = "north"
+firmware = "1.0.0"
+connectivity = "lan"
+
+[[release]]
+version = "1.0.0"
+size_mb = 1
+
+[[release]]
+version = "1.1.0"
+size_mb = 1
+
+[policy]
+target = "1.1.0"
+rate = {{ per_minute = 10 }}
+
+[[policy.stage]]
+name = "canary"
+select = {{}}
+percent = {percent}
+bake = "1h"
+[policy.stage.gate]
+min_devices = 1
+test = "{test}"
+confidence = 0.95
+on_fail = "pause"
+{checks}
+"#
+        );
+        crate::scenario::load_str(&text, "gate-unit", std::path::Path::new("."), &[]).unwrap()
+    }
+
+    /// A replication of `sc` with its cohorts drawn and the backend's view of stage 0 set to
+    /// `obs`; nothing has run.
+    fn judged(sc: &Scenario, obs: Obs) -> (Verdict, Vec<GateRecord>) {
+        let mut sim = crate::replication::Sim::new(sc, 0, RunLimits::default()).unwrap();
+        sim.start_rollout();
+        sim.ro.stages[0].obs = obs;
+        let gate = sc.policy.stages[0].gate.as_ref().unwrap();
+        evaluate(&sim, 0, gate)
+    }
+
+    fn failures(failure: u64, reported: u64) -> Obs {
+        Obs {
+            reported,
+            failure,
+            success: reported - failure,
+            ..Obs::default()
+        }
+    }
+
+    const FAILURE_AT_MOST_20_PERCENT: &str =
+        "[[policy.stage.gate.check]]\nmetric = \"update_failure_rate\"\nmax = 0.2";
+
+    /// `point` compares the observed ratio itself: 2/10 = 0.2 is at the bound (passes), 3/10
+    /// is past it (fails), and the record carries the count, base and ratio.
+    #[test]
+    fn a_point_check_fails_exactly_past_its_threshold() {
+        let sc = ten_devices(100, "point", FAILURE_AT_MOST_20_PERCENT);
+        let (verdict, records) = judged(&sc, failures(2, 10));
+        assert_eq!(verdict, Verdict::Pass);
+        assert_eq!(records[0].decision, "pass");
+        let (verdict, records) = judged(&sc, failures(3, 10));
+        assert_eq!(verdict, Verdict::Fail);
+        let r = &records[0];
+        assert_eq!((r.count, r.base, r.observed), (3.0, 10.0, Some(0.3)));
+        assert_eq!(
+            (r.check.as_str(), r.test.as_str()),
+            ("update_failure_rate", "point")
+        );
+    }
+
+    /// `wilson` fails only when the lower confidence bound is past the threshold. 3/10 has a
+    /// one-sided 95 % Wilson lower bound of 0.127 (z = 1.645: centre (0.3 + z²/20)/(1 + z²/10)
+    /// = 0.343, half-width 0.216): not proof of a rate above 0.2, so it passes. 9/10 has a
+    /// lower bound of 0.65 and fails.
+    #[test]
+    fn a_wilson_check_needs_proof_past_its_threshold() {
+        let sc = ten_devices(100, "wilson", FAILURE_AT_MOST_20_PERCENT);
+        let (verdict, records) = judged(&sc, failures(3, 10));
+        assert_eq!(verdict, Verdict::Pass);
+        let bound = records[0].bound.unwrap();
+        assert!((bound - 0.127).abs() < 0.01, "{bound}");
+        let (verdict, records) = judged(&sc, failures(9, 10));
+        assert_eq!(verdict, Verdict::Fail);
+        assert!(records[0].bound.unwrap() > 0.6);
+    }
+
+    /// No reported result: nothing to judge, no evidence against the release (min_devices is
+    /// what guards against judging too early).
+    #[test]
+    fn a_check_without_data_passes() {
+        let sc = ten_devices(100, "point", FAILURE_AT_MOST_20_PERCENT);
+        let (verdict, records) = judged(&sc, Obs::default());
+        assert_eq!(verdict, Verdict::Pass);
+        assert_eq!(records[0].observed, None);
+    }
+
+    /// A stage that takes every device leaves no control group: a ratio-vs-control check is
+    /// insufficient, never a pass.
+    #[test]
+    fn a_ratio_check_without_a_control_is_insufficient() {
+        let checks =
+            "[[policy.stage.gate.check]]\nmetric = \"crash_rate\"\nmax_ratio_vs_control = 1.5";
+        let sc = ten_devices(100, "point", checks);
+        let mut sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
+        sim.start_rollout();
+        for d in 0..10 {
+            sim.dev[d].set(flag::STARTED);
+        }
+        let (verdict, records) = evaluate(&sim, 0, sc.policy.stages[0].gate.as_ref().unwrap());
+        assert_eq!(verdict, Verdict::Insufficient);
+        assert_eq!(records[0].decision, INSUFFICIENT);
+        assert!(!records[0].passed);
+    }
+
+    /// Judging reads the world and changes nothing in it: every device record is the same
+    /// before and after a silent-rate evaluation (which walks each device's timeline).
+    #[test]
+    fn judging_a_gate_changes_no_device() {
+        let checks =
+            "[[policy.stage.gate.check]]\nmetric = \"silent_rate\"\nsilent_after = \"1h\"\nmax = 0.5";
+        let sc = ten_devices(50, "point", checks);
+        let mut sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
+        sim.start_rollout();
+        for &d in &sim.ro.stages[0].cohort.clone() {
+            sim.dev[d as usize].set(flag::STARTED);
+        }
+        sim.now = crate::engine::time::SimTime(crate::engine::time::DAY_MS);
+        let before = sim.dev.clone();
+        let (verdict, records) = evaluate(&sim, 0, sc.policy.stages[0].gate.as_ref().unwrap());
+        assert_eq!(sim.dev, before);
+        // Always online and checking in every 15 minutes: nobody is silent for an hour.
+        assert_eq!(
+            (verdict, records[0].count, records[0].base),
+            (Verdict::Pass, 0.0, 5.0)
+        );
+    }
 
     /// The crash tree is a counting function: monotone in the hazard, and its mean is the
     /// hazard. Over 2 000 keys at h = 10^6 the mean count is within 0.1 % of 10^6 (the standard
