@@ -72,7 +72,7 @@ pub(crate) fn compare_command(cfg: &CompareConfig) -> Result<i32> {
         candidate: label(candidate_path, &candidate_overrides(cfg)),
     };
     let doc = compare_doc(cfg, &base, labels, &b.worlds(), &c.worlds());
-    finish(cfg, &base, &doc, started)
+    finish(cfg, &base, &candidate.file, &doc, started)
 }
 
 /// `compare --baseline DIR|NAME CANDIDATE`: the base's replications are read from the saved
@@ -132,7 +132,7 @@ fn baseline_compare(
         candidate: label(&cfg.base, &candidate_overrides(cfg)),
     };
     let doc = compare_doc(cfg, &candidate, labels, &base_worlds, &c.worlds());
-    finish(cfg, &candidate, &doc, started)
+    finish(cfg, &candidate, &candidate.file, &doc, started)
 }
 
 /// What `compare.json` calls the two sides.
@@ -188,10 +188,12 @@ fn compare_doc(
 }
 
 /// Writes the folder, prints the table (or `compare.json`), the JUnit XML and the GitHub
-/// Actions annotations; returns 1 when a guard regressed.
+/// Actions annotations (on `candidate_file`, where a fix would go); returns 1 when a guard
+/// regressed. `sc` is the base (the candidate with --baseline): the folder is named after it.
 fn finish(
     cfg: &CompareConfig,
     sc: &Scenario,
+    candidate_file: &str,
     doc: &CompareDoc,
     started: (Instant, SystemTime),
 ) -> Result<i32> {
@@ -205,7 +207,7 @@ fn finish(
     if let Some(path) = &cfg.junit {
         let xml = crate::report::junit::render_compare(
             &doc.scenario,
-            &sc.file,
+            candidate_file,
             &doc.rows,
             cfg.tolerance,
             started.1,
@@ -223,7 +225,7 @@ fn finish(
         }
     }
     // Workflow commands go to stdout, where they would break a JSON document.
-    super::check::github_compare(&sc.file, doc, cfg.format == Format::Table)?;
+    super::check::github_compare(candidate_file, doc, cfg.format == Format::Table)?;
     Ok(if doc.regressed { 1 } else { 0 })
 }
 
