@@ -685,10 +685,14 @@ where
     crate::out::set_json_errors(json_requested(&args));
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
+        // Help and version go to stdout (exit 0); `fleetsim` with no command prints the help
+        // on stderr (exit 2), as clap does, rather than the help text as an "error:".
         Err(e)
             if matches!(
                 e.kind(),
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+                clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             ) =>
         {
             e.exit()

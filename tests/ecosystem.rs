@@ -35,6 +35,16 @@ fn a_usage_error_says_error_once() {
     }
 }
 
+/// `fleetsim` alone shows the help on stderr with exit 2, not the help text as an error.
+#[test]
+fn no_command_prints_the_help() {
+    let o = fleetsim().output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr_of(&o);
+    assert!(!err.contains("error:"), "{err}");
+    assert!(err.contains("Usage: fleetsim [OPTIONS] <COMMAND>"), "{err}");
+}
+
 #[test]
 fn completions_for_every_shell_know_the_commands_and_flags() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
