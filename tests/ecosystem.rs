@@ -499,6 +499,19 @@ fn a_baseline_of_another_seed_or_world_is_refused() {
         .arg(dir.path().join("cmp"))
         .assert()
         .code(predicates::ord::lt(2));
+    // A baseline name is one folder name, and the folder is not chosen with --out as well.
+    fleetsim()
+        .args(["run", plan, "--save-baseline", "../up"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "--save-baseline `../up`: a baseline name is letters",
+        ));
+    fleetsim()
+        .args(["run", plan, "--save-baseline", "main", "--out", "x"])
+        .assert()
+        .code(2)
+        .stderr(contains("cannot be used with"));
     fleetsim()
         .args(["compare", "--baseline", "nothing-saved", plan])
         .assert()
