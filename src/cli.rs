@@ -1,15 +1,21 @@
 //! Command-line arguments. clap parses them into raw structs here, which are validated into the
-//! [`Command`] the rest of the program runs; nothing past this module sees clap.
+//! [`Command`] the rest of the program runs; nothing past this module sees clap. The flags the
+//! simulating commands share are declared once ([`SimArgs`], [`OutputArgs`]) and flattened into
+//! each command; where a command means something more specific by one, it rewords that flag's
+//! help with `mut_arg`. `docs` turns the same definitions into shell completions and man pages.
+
+mod docs;
 
 use crate::error::{Error, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "fleetsim",
     version,
-    about = "Rehearse over-the-air firmware rollouts against a simulated fleet before they touch production."
+    about = "Rehearse over-the-air firmware rollouts against a simulated fleet before they touch production.",
+    after_help = "Examples:\n  fleetsim init                                    # a starter scenario.toml\n  fleetsim run scenario.toml                       # simulate it, write reports/<name>/\n  fleetsim check scenarios/*.toml --junit junit.xml\n  fleetsim compare scenario.toml --set policy.rate.per_minute=60\n\nExit codes: 0 ok, 1 an expectation or guard failed (check, compare, chaos), 2 bad input or usage."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -20,22 +26,95 @@ struct Cli {
     max_memory: Option<String>,
 }
 
+/// The flags of every command that simulates (run, check, compare, sweep, tune, chaos).
+#[derive(Args, Debug)]
+struct SimArgs {
+    /// Seed of every random stream (overrides `simulation.seed`); the same seed gives the same
+    /// results.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Number of replications to run (overrides `simulation.replications`).
+    #[arg(long)]
+    replications: Option<u64>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    set: SetArgs,
+}
+
+/// `--set PATH=VALUE`: also on `validate`, which simulates nothing.
+#[derive(Args, Debug)]
+struct SetArgs {
+    /// Override any scenario value, e.g. --set policy.rate.per_minute=60 or --set
+    /// 'policy.stage[1].percent=5' (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+}
+
+/// What a command prints.
+#[derive(Args, Debug)]
+struct OutputArgs {
+    /// Print nothing but errors (the output folder is still written; the exit code still
+    /// tells the verdict).
+    #[arg(long)]
+    quiet: bool,
+    /// What to print on stdout: `table` for people, `json` for the document the command
+    /// writes to its folder. With `json`, errors on stderr are JSON too, one object a line.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+const QUIET: &str = "quiet";
+const FORMAT: &str = "format";
+
 #[derive(Subcommand, Debug)]
 enum RawCommand {
     /// Run a scenario (with no file, the built-in reference scenario) and write the report folder.
+    #[command(
+        mut_arg(QUIET, |a| a.help("Print only the report folder")),
+        after_help = "Examples:\n  fleetsim run                                     # the built-in reference scenario\n  fleetsim run scenario.toml --replications 200 --seed 7\n  fleetsim run scenario.toml --set policy.rate.per_minute=60 --out reports/fast\n  fleetsim run scenario.toml --save-baseline main  # keep it for `compare --baseline main`\n  fleetsim run big.toml --shard 3/10               # this machine's share; then `fleetsim merge`"
+    )]
     Run(RunArgs),
     /// Run scenarios and evaluate their `[[expect]]` assertions; exit 1 on a violation.
+    #[command(
+        mut_arg("seed", |a| a.help("Seed of every random stream in every scenario (overrides `simulation.seed`)")),
+        mut_arg("replications", |a| a.help("Number of replications of every scenario (overrides `simulation.replications`)")),
+        mut_arg(QUIET, |a| a.help("Print only violations")),
+        mut_arg(FORMAT, |a| a.help("What to print on stdout: `table` for people, `json` for one object per scenario with its verdicts. With `json`, errors on stderr are JSON too")),
+        after_help = "Examples:\n  fleetsim check scenarios/*.toml\n  fleetsim check scenarios/*.toml --junit junit.xml --quiet\n  fleetsim check plan.toml --replications 200 --format json\n\nUnder GitHub Actions (GITHUB_ACTIONS=true) it also prints ::error annotations and appends a\nMarkdown table to $GITHUB_STEP_SUMMARY."
+    )]
     Check(CheckArgs),
     /// Paired comparison of a candidate policy with a base on the same seeds; exit 1 when a
     /// guarded metric regresses past --tolerance.
+    #[command(
+        mut_arg("seed", |a| a.help("Seed of every random stream of both scenarios (overrides `simulation.seed`); with --baseline it must be the baseline's")),
+        mut_arg("replications", |a| a.help("Number of replications of both scenarios (overrides `simulation.replications`); with --baseline it must be the baseline's")),
+        mut_arg("set", |a| a.help("With one scenario: override a value of the candidate (the base runs as written). With two: override a value of both. With --baseline: override a value of the candidate (repeatable)")),
+        mut_arg(QUIET, |a| a.help("Print nothing: the exit code is the verdict (0 no regression, 1 regressed)")),
+        after_help = "Examples:\n  fleetsim compare plan.toml --set 'policy.stage[1].percent=10'\n  fleetsim compare base.toml candidate.toml --guard harmed:p95 --tolerance 0.1\n  fleetsim run plan.toml --save-baseline main            # once, on the main branch\n  fleetsim compare --baseline main plan.toml             # later: only the candidate runs\n  fleetsim compare --baseline reports/plan plan.toml --junit compare.xml\n\nUnder GitHub Actions (GITHUB_ACTIONS=true) it also prints ::error annotations for regressed\nguards and appends a Markdown table to $GITHUB_STEP_SUMMARY."
+    )]
     Compare(CompareArgs),
     /// Run every combination of parameter values × replications on common seeds; table, CSV,
     /// Pareto front.
+    #[command(
+        mut_arg("set", |a| a.help("Override any scenario value at every point (repeatable)")),
+        after_help = "Examples:\n  fleetsim sweep plan.toml --param 'policy.rate.per_minute=10,40' --param 'policy.stage[2].bake=1d..3d:1d'\n  fleetsim sweep plan.toml --param policy.rate.per_minute=10..100:10 --objective harmed.p95:min\n  fleetsim sweep plan.toml --param ... --shard 2/4   # a share of the points; then `fleetsim merge`"
+    )]
     Sweep(SweepArgs),
     /// For gate settings: false-halt rate on the healthy release vs blast radius on the
     /// defective one, with the Pareto front and a recommendation.
+    #[command(
+        mut_arg("set", |a| a.help("Override any scenario value at every point (repeatable)")),
+        after_help = "Examples:\n  fleetsim tune plan.toml --param 'policy.stage[1].gate.check[0].max=0.005,0.01,0.02'\n  fleetsim tune plan.toml --param 'policy.stage[1].gate.confidence=0.8,0.9,0.95' --max-false-halt 0.02 --max-time-to-95 7d"
+    )]
     Tune(TuneArgs),
-    /// Join `run --shard` folders into the result an unsharded run gives.
+    /// Join `--shard` folders (of run, sweep, tune or check) into the result the unsharded
+    /// command gives.
+    #[command(
+        mut_arg(QUIET, |a| a.help("Print nothing but errors (the folder, and --junit, are still written)")),
+        after_help = "Examples:\n  fleetsim merge reports/plan-shard-*-of-10\n  fleetsim merge reports/check-shard-* --junit junit.xml"
+    )]
     Merge {
         /// Shard folders.
         #[arg(required = true)]
@@ -43,10 +122,8 @@ enum RawCommand {
         /// Report folder (default: reports/<scenario name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        #[arg(long)]
-        quiet: bool,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[command(flatten)]
+        output: OutputArgs,
         /// For `check` shards: write JUnit XML to this file.
         #[arg(long)]
         junit: Option<PathBuf>,
@@ -78,59 +155,87 @@ enum RawCommand {
     },
     /// Render the plots, report.html and summary.md of a results folder again from its data
     /// files, without simulating.
+    #[command(after_help = "Examples:\n  fleetsim report reports/bad-release")]
     Report {
         /// A folder written by run, merge, sweep, tune or compare.
         dir: PathBuf,
+        /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
     },
     /// A randomised fault campaign: schedules that break `[[expect]]`, shrunk to minimal
     /// reproducers; exit 1 when one is found.
+    #[command(
+        mut_arg("replications", |a| a.help("Number of replications of every schedule (overrides `simulation.replications`)")),
+        mut_arg(QUIET, |a| a.help("Print nothing but errors: the exit code says whether a schedule broke an expectation")),
+        after_help = "Examples:\n  fleetsim chaos plan.toml\n  fleetsim chaos plan.toml --campaigns 200 --campaign-seed 3 --replications 5"
+    )]
     Chaos(ChaosArgs),
     /// Parse and check scenario files without running them.
+    #[command(
+        mut_arg(QUIET, |a| a.help("Print nothing for valid files (errors and warnings still go to stderr)")),
+        mut_arg(FORMAT, |a| a.help("What to print on stdout: `table` for people, `json` for one object per file with its verdict, errors and warnings. With `json`, errors on stderr are JSON too")),
+        after_help = "Examples:\n  fleetsim validate scenarios/*.toml\n  fleetsim validate plan.toml --deny-warnings\n  fleetsim validate plan.toml --set policy.stage[2].percent=120 --format json"
+    )]
     Validate {
-        /// Scenario files.
+        /// Scenario files (`-`: standard input).
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        set: Vec<String>,
-        /// Print nothing for valid files (errors and warnings still go to stderr).
-        #[arg(long)]
-        quiet: bool,
+        #[command(flatten)]
+        set: SetArgs,
+        #[command(flatten)]
+        output: OutputArgs,
         /// Treat warnings (a plan that validates but cannot work as meant) as errors: exit 2.
         #[arg(long)]
         deny_warnings: bool,
-        /// What to print on stdout.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
     },
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  fleetsim completions bash > ~/.local/share/bash-completion/completions/fleetsim\n  fleetsim completions zsh > ~/.zfunc/_fleetsim        # with fpath+=~/.zfunc before compinit\n  fleetsim completions fish > ~/.config/fish/completions/fleetsim.fish"
+    )]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a folder.
+    #[command(
+        after_help = "Examples:\n  fleetsim man | man -l -\n  mkdir -p ~/.local/share/man/man1 && fleetsim man --dir ~/.local/share/man/man1   # then `man fleetsim-run`"
+    )]
+    Man {
+        /// Write fleetsim.1 and fleetsim-<command>.1 for every command into this folder instead
+        /// of printing fleetsim.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// A shell `fleetsim completions` writes a script for.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    #[value(name = "powershell")]
+    PowerShell,
 }
 
 #[derive(Args, Debug)]
 struct RunArgs {
-    /// Scenario file; omit it to run the built-in reference scenario.
+    /// Scenario file (`-`: standard input); omit it to run the built-in reference scenario.
     scenario: Option<PathBuf>,
-    /// Override `simulation.seed`.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Override `simulation.replications`.
-    #[arg(long)]
-    replications: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
+    #[command(flatten)]
+    sim: SimArgs,
     /// Report folder (default: reports/<scenario name>/).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Override any scenario value, e.g. --set policy.rate.per_minute=60 (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    set: Vec<String>,
-    /// Print only the report folder.
-    #[arg(long)]
-    quiet: bool,
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Keep the results as baseline NAME for `compare --baseline NAME`: the folder is
+    /// reports/baselines/<scenario name>/NAME/ and also holds the healthy world's replications.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["out", "shard"])]
+    save_baseline: Option<String>,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Also write devices.csv (replication 0, one row per device).
     #[arg(long)]
     devices: bool,
@@ -160,27 +265,13 @@ struct CheckArgs {
     /// Scenario files.
     #[arg(required = true)]
     scenarios: Vec<PathBuf>,
-    /// Write JUnit XML (one test case per expectation) to this file.
+    /// Write JUnit XML (a test suite per scenario, a test case per expectation) to this file.
     #[arg(long)]
     junit: Option<PathBuf>,
-    /// Override `simulation.seed` in every scenario.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Override `simulation.replications` in every scenario.
-    #[arg(long)]
-    replications: Option<u64>,
-    /// Worker threads (default: all cores). Results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Override any scenario value (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    set: Vec<String>,
-    /// Print only violations.
-    #[arg(long)]
-    quiet: bool,
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[command(flatten)]
+    sim: SimArgs,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Run only shard K of N of each scenario's replications; `fleetsim merge` evaluates.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
@@ -194,10 +285,15 @@ struct CheckArgs {
 
 #[derive(Args, Debug)]
 struct CompareArgs {
-    /// The base scenario.
+    /// The base scenario (with --baseline: the candidate scenario).
     base: PathBuf,
-    /// The candidate scenario (default: the base with --candidate-set overrides).
+    /// The candidate scenario (default: the base with --set or --candidate-set overrides).
     candidate: Option<PathBuf>,
+    /// Compare the candidate with a saved results folder instead of simulating a base: a `run`
+    /// folder, or NAME saved with `run --save-baseline NAME`. It must have the candidate's
+    /// seed, replications and world (fleet, releases, faults).
+    #[arg(long, value_name = "DIR|NAME")]
+    baseline: Option<String>,
     /// Override a value of the candidate only (repeatable).
     #[arg(long = "candidate-set", value_name = "PATH=VALUE")]
     candidate_set: Vec<String>,
@@ -209,26 +305,16 @@ struct CompareArgs {
     /// without @WORLD false_halt and time_to_* are judged healthy, the rest as written).
     #[arg(long = "guard", value_name = "METRIC:STAT[@WORLD]")]
     guards: Vec<String>,
-    /// Override `simulation.seed` (both scenarios).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Override `simulation.replications` (both scenarios).
-    #[arg(long)]
-    replications: Option<u64>,
-    #[arg(long)]
-    threads: Option<usize>,
-    /// With one scenario: override a value of the candidate (the base runs as written). With
-    /// two: override a value of both (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    set: Vec<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[command(flatten)]
+    sim: SimArgs,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Report folder (default: reports/<scenario name>-compare/).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Print nothing but the verdict's exit code.
+    /// Write JUnit XML (one test case per guarded metric) to this file.
     #[arg(long)]
-    quiet: bool,
+    junit: Option<PathBuf>,
     /// Write only the data files: no plots, report.html or summary.md.
     #[arg(long)]
     no_report: bool,
@@ -244,23 +330,13 @@ struct ExperimentArgs {
     /// A parameter axis: PATH=V1,V2,… or PATH=FROM..TO:STEP (repeatable).
     #[arg(long = "param", value_name = "PATH=VALUES", required = true)]
     params: Vec<String>,
-    #[arg(long)]
-    seed: Option<u64>,
-    #[arg(long)]
-    replications: Option<u64>,
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Override any scenario value at every point (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    set: Vec<String>,
+    #[command(flatten)]
+    sim: SimArgs,
     /// Output folder (default: reports/<scenario name>-sweep or -tune).
     #[arg(long)]
     out: Option<PathBuf>,
-    #[arg(long)]
-    quiet: bool,
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    #[command(flatten)]
+    output: OutputArgs,
     /// Run only shard K of N of the points and write a shard folder for `fleetsim merge`.
     #[arg(long, value_name = "K/N")]
     shard: Option<String>,
@@ -291,6 +367,31 @@ struct TuneArgs {
     /// Longest acceptable median time to 95 % on the healthy release (e.g. 7d).
     #[arg(long)]
     max_time_to_95: Option<String>,
+}
+
+#[derive(Args, Debug)]
+struct ChaosArgs {
+    /// The scenario file (its `[chaos]` table is the fault space).
+    scenario: PathBuf,
+    /// Number of schedules to draw (default: `chaos.campaigns`).
+    #[arg(long)]
+    campaigns: Option<u32>,
+    /// Seed of the schedule draws (default: the scenario's seed).
+    #[arg(long)]
+    campaign_seed: Option<u64>,
+    #[command(flatten)]
+    sim: SimArgs,
+    /// Most runs spent shrinking one violating schedule.
+    #[arg(long, default_value_t = 40)]
+    max_trials: u32,
+    /// Output folder (default: reports/<scenario name>-chaos).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
+    #[arg(long)]
+    force: bool,
 }
 
 /// What `sweep` and `tune` share.
@@ -339,56 +440,23 @@ impl std::ops::Deref for TuneConfig {
 }
 
 fn experiment(a: ExperimentArgs) -> Result<ExperimentConfig> {
-    check_threads(a.threads)?;
+    check_threads(a.sim.threads)?;
     Ok(ExperimentConfig {
         axes: a
             .params
             .iter()
             .map(|p| crate::analysis::sweep::parse_axis(p))
             .collect::<Result<_>>()?,
-        overrides: common_overrides(a.seed, a.replications, &a.set)?,
+        overrides: sim_overrides(&a.sim, &a.sim.set.set)?,
         scenario: a.scenario,
-        threads: a.threads,
+        threads: a.sim.threads,
         out: a.out,
-        quiet: a.quiet,
-        format: a.format,
+        quiet: a.output.quiet,
+        format: a.output.format,
         shard: a.shard.as_deref().map(parse_point_shard).transpose()?,
         report: !a.no_report,
         force: a.force,
     })
-}
-
-#[derive(Args, Debug)]
-struct ChaosArgs {
-    /// The scenario file (its `[chaos]` table is the fault space).
-    scenario: PathBuf,
-    /// Number of schedules to draw (default: `chaos.campaigns`).
-    #[arg(long)]
-    campaigns: Option<u32>,
-    /// Seed of the schedule draws (default: the scenario's seed).
-    #[arg(long)]
-    campaign_seed: Option<u64>,
-    /// Override `simulation.replications` for every schedule.
-    #[arg(long)]
-    replications: Option<u64>,
-    #[arg(long)]
-    threads: Option<usize>,
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    set: Vec<String>,
-    /// Most runs spent shrinking one violating schedule.
-    #[arg(long, default_value_t = 40)]
-    max_trials: u32,
-    /// Output folder (default: reports/<scenario name>-chaos).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    #[arg(long)]
-    quiet: bool,
-    /// What to print on stdout (json: the folder's chaos.json).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
-    /// Replace the --out folder even when fleetsim did not write it (it holds other files).
-    #[arg(long)]
-    force: bool,
 }
 
 /// A validated `chaos` request.
@@ -420,6 +488,11 @@ pub struct CompareConfig {
     pub format: Format,
     pub out: Option<PathBuf>,
     pub quiet: bool,
+    /// `--baseline DIR|NAME`: the saved base (then `base` is the candidate's file and
+    /// `candidate` is `None`).
+    pub baseline: Option<String>,
+    /// Write JUnit XML (a test case per guard) to this file.
+    pub junit: Option<PathBuf>,
     /// Render plots, report.html and summary.md next to compare.json.
     pub report: bool,
     /// Replace an --out folder fleetsim did not write.
@@ -465,6 +538,9 @@ pub struct RunConfig {
     pub report: bool,
     /// Replace an --out folder fleetsim did not write.
     pub force: bool,
+    /// `--save-baseline NAME`: write to reports/baselines/<scenario>/NAME/ with the healthy
+    /// world's replications too.
+    pub save_baseline: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -498,6 +574,13 @@ pub enum Command {
         devices: u64,
         force: bool,
         quiet: bool,
+    },
+    /// A shell completion script, ready to print.
+    Completions(String),
+    /// Man pages: `(file name, roff)`; printed when `dir` is `None`, else written there.
+    Man {
+        pages: Vec<(String, Vec<u8>)>,
+        dir: Option<PathBuf>,
     },
 }
 
@@ -551,17 +634,14 @@ fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard
         .collect()
 }
 
-/// `--seed` and `--replications` are overrides of the scenario like any `--set`.
-fn common_overrides(
-    seed: Option<u64>,
-    replications: Option<u64>,
-    sets: &[String],
-) -> Result<Vec<(String, String)>> {
+/// `--seed` and `--replications` are overrides of the scenario like any `--set`; `sets` are
+/// the `--set` values that apply (compare's differ with the number of scenarios).
+fn sim_overrides(sim: &SimArgs, sets: &[String]) -> Result<Vec<(String, String)>> {
     let mut overrides = Vec::new();
-    if let Some(seed) = seed {
+    if let Some(seed) = sim.seed {
         overrides.push(("simulation.seed".to_string(), seed.to_string()));
     }
-    if let Some(r) = replications {
+    if let Some(r) = sim.replications {
         overrides.push(("simulation.replications".to_string(), r.to_string()));
     }
     overrides.extend(parse_sets(sets)?);
@@ -590,62 +670,84 @@ fn parse_sets(sets: &[String]) -> Result<Vec<(String, String)>> {
 
 /// Parses the process arguments. Help and version requests exit here, as clap does.
 pub fn parse() -> Result<Command> {
-    let cli = match Cli::try_parse() {
+    parse_from(std::env::args_os())
+}
+
+/// [`parse`] of any argument list (the first is the program name).
+pub fn parse_from<I, T>(args: I) -> Result<Command>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    // Errors are JSON as soon as `--format json` is asked for, even when the arguments
+    // around it do not parse (a usage error is an error like any other).
+    crate::out::set_json_errors(json_requested(&args));
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
+        // Help and version go to stdout (exit 0); `fleetsim` with no command prints the help
+        // on stderr (exit 2), as clap does, rather than the help text as an "error:".
         Err(e)
             if matches!(
                 e.kind(),
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+                clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             ) =>
         {
             e.exit()
         }
-        Err(e) => return Err(Error::Usage(e.render().to_string().trim_end().to_string())),
+        Err(e) => return Err(Error::Usage(clap_message(&e))),
     };
     if let Some(m) = &cli.max_memory {
         crate::memory::set_from_flag(m)?;
     }
-    match cli.command {
+    convert(cli.command)
+}
+
+/// Whether the arguments ask for `--format json` (as `--format json` or `--format=json`).
+fn json_requested(args: &[std::ffi::OsString]) -> bool {
+    args.windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "json")
+        || args.iter().any(|a| a == "--format=json")
+}
+
+/// clap's rendering of a usage error without its own `error: ` prefix: the binary prints
+/// `error:` once, for every kind of error.
+fn clap_message(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let text = text.trim_end();
+    text.strip_prefix("error: ").unwrap_or(text).to_string()
+}
+
+fn convert(command: RawCommand) -> Result<Command> {
+    match command {
         RawCommand::Validate {
             scenarios,
             set,
-            quiet,
+            output,
             deny_warnings,
-            format,
         } => Ok(Command::Validate {
             scenarios,
-            overrides: parse_sets(&set)?,
-            quiet,
+            overrides: parse_sets(&set.set)?,
+            quiet: output.quiet,
             deny_warnings,
-            format,
+            format: output.format,
         }),
-        RawCommand::Check(a) => {
-            check_threads(a.threads)?;
-            Ok(Command::Check(CheckConfig {
-                scenarios: a.scenarios,
-                junit: a.junit,
-                overrides: common_overrides(a.seed, a.replications, &a.set)?,
-                threads: a.threads,
-                quiet: a.quiet,
-                format: a.format,
-                shard: a.shard.as_deref().map(parse_shard).transpose()?,
-                out: a.out,
-                force: a.force,
-            }))
-        }
+        RawCommand::Check(a) => check_command(a),
         RawCommand::Compare(a) => compare_command(a),
         RawCommand::Chaos(a) => {
-            check_threads(a.threads)?;
+            check_threads(a.sim.threads)?;
             Ok(Command::Chaos(ChaosConfig {
-                overrides: common_overrides(None, a.replications, &a.set)?,
+                overrides: sim_overrides(&a.sim, &a.sim.set.set)?,
                 scenario: a.scenario,
                 campaigns: a.campaigns,
                 campaign_seed: a.campaign_seed,
-                threads: a.threads,
+                threads: a.sim.threads,
                 max_trials: a.max_trials,
                 out: a.out,
-                quiet: a.quiet,
-                format: a.format,
+                quiet: a.output.quiet,
+                format: a.output.format,
                 force: a.force,
             }))
         }
@@ -667,8 +769,7 @@ pub fn parse() -> Result<Command> {
         RawCommand::Merge {
             dirs,
             out,
-            quiet,
-            format,
+            output,
             junit,
             no_report,
             force,
@@ -680,14 +781,15 @@ pub fn parse() -> Result<Command> {
                 overrides: Vec::new(),
                 threads: None,
                 out,
-                quiet,
-                format,
+                quiet: output.quiet,
+                format: output.format,
                 devices: false,
                 trace_rows: 0,
                 max_events: None,
                 shard: None,
                 report: !no_report,
                 force,
+                save_baseline: None,
             },
         }),
         RawCommand::Report { dir, quiet } => Ok(Command::Report { dir, quiet }),
@@ -703,15 +805,48 @@ pub fn parse() -> Result<Command> {
             quiet,
         }),
         RawCommand::Run(a) => run_command(a),
+        RawCommand::Completions { shell } => Ok(Command::Completions(docs::completions(
+            Cli::command(),
+            shell,
+        ))),
+        RawCommand::Man { dir } => Ok(Command::Man {
+            pages: docs::man_pages(Cli::command(), dir.is_some())?,
+            dir,
+        }),
     }
 }
 
+fn check_command(a: CheckArgs) -> Result<Command> {
+    check_threads(a.sim.threads)?;
+    Ok(Command::Check(CheckConfig {
+        scenarios: a.scenarios,
+        junit: a.junit,
+        overrides: sim_overrides(&a.sim, &a.sim.set.set)?,
+        threads: a.sim.threads,
+        quiet: a.output.quiet,
+        format: a.output.format,
+        shard: a.shard.as_deref().map(parse_shard).transpose()?,
+        out: a.out,
+        force: a.force,
+    }))
+}
+
 fn compare_command(a: CompareArgs) -> Result<Command> {
-    check_threads(a.threads)?;
+    check_threads(a.sim.threads)?;
     if !(a.tolerance >= 0.0 && a.tolerance.is_finite()) {
         return Err(Error::Usage("--tolerance must be a number ≥ 0".into()));
     }
-    if a.candidate.is_none() && a.candidate_set.is_empty() && a.set.is_empty() {
+    let sets = &a.sim.set.set;
+    if a.baseline.is_some() && a.candidate.is_some() {
+        return Err(Error::Usage(
+            "with --baseline, give one scenario: the candidate (the baseline is the base)".into(),
+        ));
+    }
+    if a.baseline.is_none()
+        && a.candidate.is_none()
+        && a.candidate_set.is_empty()
+        && sets.is_empty()
+    {
         return Err(Error::Usage(
             "give a CANDIDATE scenario, or --set (or --candidate-set) overrides that \
              turn the base into the candidate"
@@ -719,24 +854,27 @@ fn compare_command(a: CompareArgs) -> Result<Command> {
         ));
     }
     // With one scenario file, `--set` describes the candidate (the base is the file as
-    // it is); with two, it applies to both, and `--candidate-set` to the candidate only.
-    let (both, mut candidate_only) = if a.candidate.is_none() {
-        (Vec::new(), parse_sets(&a.set)?)
+    // it is); with two, it applies to both, and `--candidate-set` to the candidate only. With
+    // --baseline the one file is the candidate and both kinds of override change it.
+    let (both, mut candidate_only) = if a.candidate.is_none() && a.baseline.is_none() {
+        (Vec::new(), parse_sets(sets)?)
     } else {
-        (a.set.clone(), Vec::new())
+        (sets.clone(), Vec::new())
     };
     candidate_only.extend(parse_sets(&a.candidate_set)?);
     Ok(Command::Compare(CompareConfig {
         base: a.base,
         candidate: a.candidate,
-        overrides: common_overrides(a.seed, a.replications, &both)?,
+        overrides: sim_overrides(&a.sim, &both)?,
         candidate_overrides: candidate_only,
         tolerance: a.tolerance,
         guards: parse_guards(&a.guards)?,
-        threads: a.threads,
-        format: a.format,
+        threads: a.sim.threads,
+        format: a.output.format,
         out: a.out,
-        quiet: a.quiet,
+        quiet: a.output.quiet,
+        baseline: a.baseline,
+        junit: a.junit,
         report: !a.no_report,
         force: a.force,
     }))
@@ -764,22 +902,44 @@ fn tune_command(a: TuneArgs) -> Result<Command> {
 }
 
 fn run_command(a: RunArgs) -> Result<Command> {
-    check_threads(a.threads)?;
-    let overrides = common_overrides(a.seed, a.replications, &a.set)?;
+    check_threads(a.sim.threads)?;
+    let overrides = sim_overrides(&a.sim, &a.sim.set.set)?;
+    if let Some(name) = &a.save_baseline {
+        check_baseline_name(name)?;
+    }
     Ok(Command::Run(RunConfig {
         scenario: a.scenario,
         overrides,
-        threads: a.threads,
+        threads: a.sim.threads,
         out: a.out,
-        quiet: a.quiet,
-        format: a.format,
+        quiet: a.output.quiet,
+        format: a.output.format,
         devices: a.devices,
         trace_rows: if a.trace { a.trace_limit } else { 0 },
         max_events: a.max_events,
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
         report: !a.no_report,
         force: a.force,
+        save_baseline: a.save_baseline,
     }))
+}
+
+/// A baseline name is one folder name: letters, digits, `-`, `_` and `.`, not starting with a
+/// dot (so it can never climb out of reports/baselines/).
+fn check_baseline_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "--save-baseline `{name}`: a baseline name is letters, digits, `-`, `_` and `.` \
+             (not starting with `.`), e.g. main or v2.3"
+        )))
+    }
 }
 
 /// Parses a replication shard `K/N`: N is at most the replications a run can have.

@@ -5,7 +5,7 @@ fn main() {
     let code = match fleetsim::cli::parse().and_then(fleetsim::commands::execute) {
         Ok(code) => code,
         Err(e) => {
-            fleetsim::out::note(&format!("error: {e:#}"));
+            fleetsim::out::error(&e);
             2
         }
     };

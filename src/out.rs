@@ -40,6 +40,36 @@ pub fn line(line: &str) -> Result<()> {
     text(&format!("{line}\n"))
 }
 
+/// Set when `--format json` was asked for: errors and warnings on stderr are then JSON, one
+/// object a line (an [`ErrorRecord`](crate::error::ErrorRecord)), so that an editor or a CI
+/// bot can place them; stdout keeps the command's document.
+static JSON_ERRORS: AtomicBool = AtomicBool::new(false);
+
+pub fn set_json_errors(on: bool) {
+    JSON_ERRORS.store(on, Ordering::Relaxed);
+}
+
+/// Prints an error on stderr: `error: …` (with its causes), or its JSON records.
+pub fn error(e: &Error) {
+    if JSON_ERRORS.load(Ordering::Relaxed) {
+        for r in e.records() {
+            note(&serde_json::to_string(&r).unwrap_or_default());
+        }
+    } else {
+        note(&format!("error: {e:#}"));
+    }
+}
+
+/// Prints a scenario warning on stderr: `warning: …`, or its JSON record.
+pub fn warning(w: &crate::error::InputError) {
+    if JSON_ERRORS.load(Ordering::Relaxed) {
+        let r = crate::error::ErrorRecord::input(w, "warning");
+        note(&serde_json::to_string(&r).unwrap_or_default());
+    } else {
+        note(&format!("warning: {w}"));
+    }
+}
+
 /// Prints `line` and a newline on stderr; a stderr that cannot be written loses it.
 pub fn note(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");

@@ -52,15 +52,45 @@ pub fn default_guards() -> Vec<Guard> {
     .collect()
 }
 
+/// The per-replication results of one world, in replication order: the outcomes of a run, or
+/// the `replications.csv` of a saved baseline folder read back (`compare --baseline`). A
+/// comparison needs only these, so both sides compare the same way.
+pub trait Replications {
+    /// The numeric metrics, in the order of `replications.csv`.
+    fn metric_names(&self) -> Vec<String>;
+    /// One value per replication (`None`: no value); `halted` and `false_halt` are 1 or 0. An
+    /// unknown metric has no values at all.
+    fn values(&self, metric: &str) -> Vec<Option<f64>>;
+    /// Replications by halt reason.
+    fn halt_reasons(&self) -> BTreeMap<String, u64>;
+}
+
+impl Replications for Vec<Outcome> {
+    fn metric_names(&self) -> Vec<String> {
+        self.first().map_or_else(Vec::new, |o| {
+            numeric_metrics(o)
+                .iter()
+                .map(|(n, _)| n.to_string())
+                .collect()
+        })
+    }
+    fn values(&self, metric: &str) -> Vec<Option<f64>> {
+        metric_values(self, metric)
+    }
+    fn halt_reasons(&self) -> BTreeMap<String, u64> {
+        halt_reason_counts(self)
+    }
+}
+
 /// One policy's outcomes in both worlds, replication by replication on the same seeds. When the
 /// scenario has no defect, `healthy` is the as-written outcomes again (one run serves both).
 pub struct Worlds<'a> {
-    pub as_written: &'a [Outcome],
-    pub healthy: &'a [Outcome],
+    pub as_written: &'a dyn Replications,
+    pub healthy: &'a dyn Replications,
 }
 
 impl<'a> Worlds<'a> {
-    pub fn get(&self, world: World) -> &'a [Outcome] {
+    pub fn get(&self, world: World) -> &'a dyn Replications {
         match world {
             World::AsWritten => self.as_written,
             World::Healthy => self.healthy,
@@ -109,14 +139,12 @@ impl Row {
 /// `tolerance`, relative to the base value (absolute for rates, and when the base is 0).
 /// As-written rows come first, then the healthy world's guarded rows.
 pub fn compare(base: &Worlds, candidate: &Worlds, guards: &[Guard], tolerance: f64) -> Vec<Row> {
-    let mut wanted: Vec<(String, String, World)> = Vec::new();
-    if let Some(first) = base.as_written.first() {
-        wanted.extend(
-            numeric_metrics(first)
-                .iter()
-                .map(|(n, _)| (n.to_string(), "mean".to_string(), World::AsWritten)),
-        );
-    }
+    let mut wanted: Vec<(String, String, World)> = base
+        .as_written
+        .metric_names()
+        .into_iter()
+        .map(|n| (n, "mean".to_string(), World::AsWritten))
+        .collect();
     wanted.push(("halted".into(), "rate".into(), World::AsWritten));
     wanted.push(("false_halt".into(), "rate".into(), World::AsWritten));
     for world in [World::AsWritten, World::Healthy] {
@@ -149,18 +177,15 @@ pub fn compare(base: &Worlds, candidate: &Worlds, guards: &[Guard], tolerance: f
 }
 
 fn row(
-    base: &[Outcome],
-    candidate: &[Outcome],
+    base: &dyn Replications,
+    candidate: &dyn Replications,
     metric: String,
     st: String,
     world: World,
     guarded: bool,
     tolerance: f64,
 ) -> Row {
-    let (b, c) = (
-        metric_values(base, &metric),
-        metric_values(candidate, &metric),
-    );
+    let (b, c) = (base.values(&metric), candidate.values(&metric));
     let diffs: Vec<Option<f64>> = b
         .iter()
         .zip(&c)
@@ -208,8 +233,8 @@ pub fn halt_reasons(base: &Worlds, candidate: &Worlds, guards: &[Guard]) -> Vec<
         .into_iter()
         .map(|w| HaltReasons {
             world: w,
-            base: halt_reason_counts(base.get(w)),
-            candidate: halt_reason_counts(candidate.get(w)),
+            base: base.get(w).halt_reasons(),
+            candidate: candidate.get(w).halt_reasons(),
         })
         .collect()
 }

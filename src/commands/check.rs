@@ -8,10 +8,12 @@ use crate::analysis::run::RunOptions;
 use crate::cli::{CheckConfig, Format};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
+use crate::report::junit::CheckSuite as JunitSuite;
 use crate::report::progress::Progress;
 use crate::report::table::halt_reasons_list;
 use crate::scenario::Scenario;
 use std::path::Path;
+use std::time::{Duration, Instant, SystemTime};
 
 /// One scenario's outcomes, ready to be judged: as written, and in the healthy world when an
 /// expectation asks for it and the scenario has a defect (otherwise both worlds are the same).
@@ -19,53 +21,85 @@ pub(crate) struct CheckRun {
     pub sc: Scenario,
     pub outcomes: Vec<Outcome>,
     pub healthy: Option<Vec<Outcome>>,
+    /// Time spent loading and simulating it (unknown for merged shards).
+    pub time: Option<Duration>,
+}
+
+/// A scenario that did not load: the file and the error (reported as an `error` test case in
+/// the JUnit XML, and as an error, exit 2, once the others have been judged).
+pub(crate) struct LoadFailure {
+    pub file: String,
+    pub error: Error,
 }
 
 pub(crate) fn check_command(cfg: &CheckConfig) -> Result<i32> {
-    let shard_out = cfg.shard.map(|(k, n)| {
-        cfg.out.clone().unwrap_or_else(|| {
-            std::path::PathBuf::from("reports").join(format!("check-shard-{k}-of-{n}"))
-        })
-    });
-    if let Some(out) = &shard_out {
-        super::preflight(out, cfg.force)?;
+    if cfg.shard.is_some() {
+        return check_shard_command(cfg);
     }
+    let started = crate::report::junit::timestamp();
     let mut runs = Vec::new();
+    let mut failed = Vec::new();
+    for path in &cfg.scenarios {
+        let began = Instant::now();
+        // A scenario that does not load is reported (and makes the exit code 2), but the
+        // others are still judged, so that CI shows every verdict it can.
+        let sc = match super::load(Some(path), &cfg.overrides) {
+            Ok(sc) => sc,
+            Err(error) => {
+                failed.push(LoadFailure {
+                    file: path.display().to_string(),
+                    error,
+                });
+                continue;
+            }
+        };
+        let (outcomes, healthy) = run_worlds(&sc, 0..sc.replications, cfg)?;
+        runs.push(CheckRun {
+            sc,
+            outcomes,
+            healthy,
+            time: Some(began.elapsed()),
+        });
+    }
+    finish_check(
+        runs,
+        failed,
+        cfg.junit.as_deref(),
+        cfg.quiet,
+        cfg.format,
+        started,
+    )
+}
+
+/// `check --shard K/N`: this shard's replications of every scenario, into a shard folder.
+fn check_shard_command(cfg: &CheckConfig) -> Result<i32> {
+    let Some((k, n)) = cfg.shard else {
+        return Ok(0);
+    };
+    let out = cfg.out.clone().unwrap_or_else(|| {
+        std::path::PathBuf::from("reports").join(format!("check-shard-{k}-of-{n}"))
+    });
+    super::preflight(&out, cfg.force)?;
     let mut sources = Vec::new();
     for path in &cfg.scenarios {
         let sc = super::load(Some(path), &cfg.overrides)?;
         super::check_shard(cfg.shard, sc.replications, "replications", &sc.file)?;
-        let reps = match cfg.shard {
-            Some((k, n)) => super::shard_range(sc.replications, k, n),
-            None => 0..sc.replications,
-        };
+        let reps = super::shard_range(sc.replications, k, n);
         let (outcomes, healthy) = run_worlds(&sc, reps, cfg)?;
-        if cfg.shard.is_some() {
-            sources.push(CheckSuite {
-                scenario: ScenarioSource::new(Some(path), &cfg.overrides, &sc)?,
-                outcomes,
-                healthy,
-            });
-        } else {
-            runs.push(CheckRun {
-                sc,
-                outcomes,
-                healthy,
-            });
-        }
+        sources.push(CheckSuite {
+            scenario: ScenarioSource::new(Some(path), &cfg.overrides, &sc)?,
+            outcomes,
+            healthy,
+        });
     }
-    if let (Some((k, n)), Some(out)) = (cfg.shard, shard_out) {
-        let out =
-            ShardFile::new((k, n), Payload::Check { suites: sources }).write(&out, cfg.force)?;
-        if !cfg.quiet {
-            crate::out::line(&format!(
-                "check shard {k}/{n} → {}/ (evaluate with `fleetsim merge`)",
-                out.display()
-            ))?;
-        }
-        return Ok(0);
+    let out = ShardFile::new((k, n), Payload::Check { suites: sources }).write(&out, cfg.force)?;
+    if !cfg.quiet {
+        crate::out::line(&format!(
+            "check shard {k}/{n} → {}/ (evaluate with `fleetsim merge`)",
+            out.display()
+        ))?;
     }
-    finish_check(runs, cfg.junit.as_deref(), cfg.quiet, cfg.format)
+    Ok(0)
 }
 
 /// Runs the scenario's replications as written and, only when some expectation is judged in
@@ -89,16 +123,19 @@ fn run_worlds(
 }
 
 /// Evaluates every scenario's expectations on the outcomes of their worlds, prints the
-/// verdicts, writes JUnit XML and GitHub annotations, and returns the exit code (1 on any
-/// violation).
+/// verdicts, writes JUnit XML (with an error case for each scenario in `failed`) and GitHub
+/// annotations, and returns the exit code: 1 on any violation, or the load errors (exit 2).
 pub(crate) fn finish_check(
     runs: Vec<CheckRun>,
+    failed: Vec<LoadFailure>,
     junit: Option<&Path>,
     quiet: bool,
     format: Format,
+    started: SystemTime,
 ) -> Result<i32> {
     let mut suites = Vec::new();
     let mut json = Vec::new();
+    let mut junit_suites = Vec::new();
     for r in runs {
         let sc = &r.sc;
         // Without a defect the scenario as written is the healthy world.
@@ -115,10 +152,23 @@ pub(crate) fn finish_check(
             "replications": r.outcomes.len(), "healthy_world_run": r.healthy.is_some(),
             "verdicts": verdicts.iter().map(verdict_json).collect::<Vec<_>>(),
         }));
+        junit_suites.push(JunitSuite {
+            name: sc.name.clone(),
+            file: sc.file.clone(),
+            outcome: Ok(verdicts.clone()),
+            time: r.time,
+        });
         suites.push((sc.name.clone(), sc.file.clone(), verdicts));
     }
+    junit_suites.extend(failed.iter().map(|f| JunitSuite {
+        name: f.file.clone(),
+        file: f.file.clone(),
+        outcome: Err(format!("{:#}", f.error)),
+        time: None,
+    }));
     if let Some(junit_path) = junit {
-        let xml = crate::report::junit::render(&suites);
+        let xml =
+            crate::report::junit::render_check(&junit_suites, started, known_time(&junit_suites))?;
         write_file_atomically(junit_path, xml.as_bytes())?;
     }
     // Workflow commands go to stdout, where they would break a JSON document.
@@ -131,9 +181,13 @@ pub(crate) fn finish_check(
     let total: usize = suites.iter().map(|s| s.2.len()).sum();
     match format {
         Format::Table => crate::out::line(&format!(
-            "{} passed, {} failed",
+            "{} passed, {} failed{}",
             total - violations,
-            violations
+            violations,
+            match failed.len() {
+                0 => String::new(),
+                n => format!(", {n} scenario(s) did not load"),
+            }
         ))?,
         Format::Json => crate::out::line(
             &serde_json::to_string_pretty(&serde_json::json!({
@@ -142,7 +196,38 @@ pub(crate) fn finish_check(
             .unwrap_or_default(),
         )?,
     }
+    if !failed.is_empty() {
+        return Err(join_errors(failed));
+    }
     Ok(if violations > 0 { 1 } else { 0 })
+}
+
+/// The time of the suites whose time is known, `None` when none is.
+fn known_time(suites: &[JunitSuite]) -> Option<Duration> {
+    let known: Vec<Duration> = suites.iter().filter_map(|s| s.time).collect();
+    (!known.is_empty()).then(|| known.iter().sum())
+}
+
+/// One error for all the scenarios that did not load: their problems together when they are
+/// all input errors, else the first error.
+fn join_errors(failed: Vec<LoadFailure>) -> Error {
+    if failed.iter().all(|f| matches!(f.error, Error::Input(_))) {
+        Error::Input(
+            failed
+                .into_iter()
+                .flat_map(|f| match f.error {
+                    Error::Input(e) => e,
+                    _ => Vec::new(),
+                })
+                .collect(),
+        )
+    } else {
+        failed
+            .into_iter()
+            .find(|f| !matches!(f.error, Error::Input(_)))
+            .map(|f| f.error)
+            .unwrap_or_else(|| Error::Usage("a scenario did not load".into()))
+    }
 }
 
 /// A verdict in `check --format json`: its `summary.json` fields plus, always, the world it was
@@ -245,6 +330,57 @@ fn github_annotations(
             ));
         }
     }
+    append_step_summary(&md)
+}
+
+/// Under GitHub Actions: an `::error` annotation for each guard of a `compare` that
+/// regressed (on the candidate's file) and a Markdown table of the guards appended to the job
+/// summary. `annotate` is false with `--format json`, whose stdout is the document.
+pub(crate) fn github_compare(
+    file: &str,
+    doc: &crate::report::folder::CompareDoc,
+    annotate: bool,
+) -> Result<()> {
+    if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
+        return Ok(());
+    }
+    let value = |x: Option<f64>| x.map_or("no value".to_string(), expect::fmt);
+    let mut md = format!(
+        "### fleetsim compare: {}\n\nseed {}, {} replications, tolerance {}\n\n\
+         | guard | base | candidate | paired diff | result |\n|---|---|---|---|---|\n",
+        crate::report::markdown::text(&doc.scenario),
+        doc.seed,
+        doc.replications,
+        doc.tolerance
+    );
+    for r in doc.rows.iter().filter(|r| r.guarded) {
+        if annotate && r.regressed {
+            crate::out::line(&format!(
+                "::error file={},title={}::{}",
+                gh_property(file),
+                gh_property("fleetsim compare"),
+                gh_data(&format!(
+                    "{}: {}",
+                    doc.scenario,
+                    crate::report::junit::compare_message(r, doc.tolerance)
+                ))
+            ))?;
+        }
+        md.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            crate::report::markdown::code(&r.label()),
+            value(r.base),
+            value(r.candidate),
+            r.paired_diff
+                .map_or("no value".to_string(), |d| format!("{d:+.4}")),
+            if r.regressed { "❌ regressed" } else { "✅" }
+        ));
+    }
+    append_step_summary(&md)
+}
+
+/// Appends Markdown to `$GITHUB_STEP_SUMMARY`, when it is set.
+fn append_step_summary(md: &str) -> Result<()> {
     if let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") {
         use std::io::Write;
         let mut f = std::fs::OpenOptions::new()

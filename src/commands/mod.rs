@@ -46,7 +46,23 @@ pub fn execute(cmd: Command) -> Result<i32> {
             force,
             quiet,
         } => init::init_command(&file, devices, force, quiet),
+        Command::Completions(script) => crate::out::text(&script).map(|_| 0),
+        Command::Man { pages, dir } => man_command(&pages, dir.as_deref()).map(|_| 0),
     }
+}
+
+/// Prints the man page, or writes every page into `dir` (each file atomically).
+fn man_command(pages: &[(String, Vec<u8>)], dir: Option<&Path>) -> Result<()> {
+    let Some(dir) = dir else {
+        let roff = pages.first().map(|p| &p.1[..]).unwrap_or_default();
+        return crate::out::text(&String::from_utf8_lossy(roff));
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    for (name, roff) in pages {
+        write_file_atomically(&dir.join(name), roff)?;
+    }
+    Ok(())
 }
 
 /// Loads the scenario a command runs (the built-in reference without a file) and prints its

@@ -14,8 +14,14 @@ use std::time::Instant;
 pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
     let started = Instant::now();
     let sc = load(cfg.scenario.as_deref(), &cfg.overrides)?;
+    // `--save-baseline NAME` is a run into the scenario's baseline folder that also keeps the
+    // healthy world's replications (compare's default guards judge false halts there).
+    let out = match &cfg.save_baseline {
+        Some(name) => Some(crate::report::baseline::saved_dir(&sc.name, name)),
+        None => cfg.out.clone(),
+    };
     super::preflight(
-        &out_dir(&cfg.out, &sc, &super::suffix("", cfg.shard)),
+        &out_dir(&out, &sc, &super::suffix("", cfg.shard)),
         cfg.force,
     )?;
     check_shard(cfg.shard, sc.replications, "replications", &sc.file)?;
@@ -23,7 +29,9 @@ pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
         Some((k, n)) => shard_range(sc.replications, k, n),
         None => 0..sc.replications,
     };
-    let progress = Progress::new(reps.end - reps.start, cfg.quiet, &sc.name);
+    let healthy_run = cfg.save_baseline.is_some() && sc.has_defects();
+    let worlds = if healthy_run { 2 } else { 1 };
+    let progress = Progress::new(worlds * (reps.end - reps.start), cfg.quiet, &sc.name);
     let opts = RunOptions {
         threads: cfg.threads,
         devices: cfg.devices,
@@ -32,11 +40,28 @@ pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
         progress: progress.callback(),
         ..RunOptions::default()
     };
-    let result = run(&sc, reps.clone(), &opts);
+    let result = run(&sc, reps.clone(), &opts).and_then(|r| {
+        let healthy_opts = RunOptions {
+            devices: false,
+            trace_rows: 0,
+            ..opts.clone()
+        };
+        let healthy = match healthy_run {
+            true => Some(run(&sc.healthy(), reps.clone(), &healthy_opts)?.outcomes),
+            false => None,
+        };
+        Ok((r, healthy))
+    });
     progress.finish();
-    let result = result?;
+    let (result, healthy) = result?;
+    let text = crate::scenario::effective_text(cfg.scenario.as_deref(), &cfg.overrides)?;
     let Some((k, n)) = cfg.shard else {
-        return write_run_report(&sc, &result, &out_dir(&cfg.out, &sc, ""), cfg, started);
+        let out = out_dir(&out, &sc, "");
+        let identity = Identity {
+            text: &text,
+            healthy: healthy.as_deref(),
+        };
+        return write_run_report(&sc, &result, &out, cfg, identity, started);
     };
     let scenario = ScenarioSource::new(cfg.scenario.as_deref(), &cfg.overrides, &sc)?;
     let out = ShardFile::new((k, n), Payload::Run { scenario, result }).write(
@@ -55,12 +80,20 @@ pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
     Ok(())
 }
 
+/// What `baseline.json` is made of besides the scenario: its text with the overrides applied,
+/// and the healthy world's outcomes when they were run (`--save-baseline`).
+pub(crate) struct Identity<'a> {
+    pub text: &'a str,
+    pub healthy: Option<&'a [crate::metrics::outcome::Outcome]>,
+}
+
 /// Writes the report folder of a run (or of merged shards) and prints its summary.
 pub(crate) fn write_run_report(
     sc: &Scenario,
     result: &RunResult,
     out: &Path,
     cfg: &RunConfig,
+    identity: Identity,
     started: Instant,
 ) -> Result<()> {
     let summary = summarise(&result.outcomes);
@@ -70,6 +103,13 @@ pub(crate) fn write_run_report(
     csv_files::replications(&staging.path("replications.csv"), &result.outcomes)?;
     csv_files::timeseries(&staging.path("timeseries.csv"), sc, &result.series_mean())?;
     csv_files::stages(&staging.path("stages.csv"), &result.outcomes)?;
+    crate::report::baseline::write(
+        &staging,
+        sc,
+        identity.text,
+        &result.outcomes,
+        identity.healthy,
+    )?;
     if !result.devices.is_empty() {
         csv_files::devices(&staging.path("devices.csv"), &result.devices)?;
     }

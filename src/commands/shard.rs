@@ -223,7 +223,11 @@ pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) ->
             }));
             let sc = scenario.load()?;
             let out = super::out_dir(&cfg.out, &sc, "");
-            run::write_run_report(&sc, &RunResult::merge(parts), &out, cfg, started)?;
+            let identity = run::Identity {
+                text: &scenario.text,
+                healthy: None,
+            };
+            run::write_run_report(&sc, &RunResult::merge(parts), &out, cfg, identity, started)?;
             Ok(0)
         }
         Some(Payload::Sweep {
@@ -292,10 +296,19 @@ pub fn merge_command(dirs: &[PathBuf], cfg: &RunConfig, junit: Option<&Path>) ->
                         sc: s.scenario.load()?,
                         outcomes: s.outcomes,
                         healthy: s.healthy,
+                        // The shards ran elsewhere: how long they took is not known here.
+                        time: None,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            check::finish_check(loaded, junit, cfg.quiet, cfg.format)
+            check::finish_check(
+                loaded,
+                Vec::new(),
+                junit,
+                cfg.quiet,
+                cfg.format,
+                crate::report::junit::timestamp(),
+            )
         }
         None => Err(Error::Usage("merge needs at least one shard folder".into())),
     }

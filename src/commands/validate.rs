@@ -115,6 +115,6 @@ fn invalid_file(p: &Path, errors: &[InputError]) -> FileVerdict {
 /// Prints warnings on stderr, one a line: `warning: FILE:LINE:COL: key: message`.
 pub(crate) fn print_warnings(warnings: &[Warning]) {
     for w in warnings {
-        out::note(&format!("warning: {w}"));
+        out::warning(&w.clone().into_error());
     }
 }

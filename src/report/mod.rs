@@ -4,6 +4,7 @@
 //! disk, so a failed, interrupted or killed run never leaves a half-written report in place of
 //! a good one, and fleetsim replaces only folders it wrote itself.
 
+pub mod baseline;
 pub mod csv_files;
 pub mod folder;
 pub mod glance;
