@@ -81,24 +81,7 @@ pub(crate) fn load(path: Option<&Path>, overrides: &[(String, String)]) -> Resul
     Ok(sc)
 }
 
-/// A scenario name as a folder name.
-pub(crate) fn sanitize(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if s.is_empty() || s.starts_with('.') {
-        format!("scenario{s}")
-    } else {
-        s
-    }
-}
+pub(crate) use crate::report::folder::sanitize;
 
 /// Writes a single file through a temporary sibling and a rename. A target that exists and is
 /// not a regular file (`/dev/stdout`, a pipe, `/dev/full`) is written in place: renaming over

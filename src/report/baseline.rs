@@ -239,7 +239,7 @@ pub fn resolve(spec: &str, scenario_name: &str) -> Result<PathBuf> {
 pub fn saved_dir(scenario_name: &str, name: &str) -> PathBuf {
     PathBuf::from("reports")
         .join("baselines")
-        .join(crate::commands::sanitize(scenario_name))
+        .join(super::folder::sanitize(scenario_name))
         .join(name)
 }
 
