@@ -6,7 +6,7 @@ use super::out_dir;
 use crate::analysis::expect::{self, Verdict};
 use crate::analysis::run::OnProgress;
 use crate::analysis::run::{run_worlds, RunOptions};
-use crate::cli::{ChaosConfig, Format};
+use crate::commands::config::{ChaosConfig, Format};
 use crate::error::{Error, Result};
 use crate::fault::campaign::{default_chaos, draw, shrink_candidates, DrawnFault, Space};
 use crate::report::{progress::Progress, Staging};

@@ -5,7 +5,7 @@ use super::shard::{CheckSuite, Payload, ScenarioSource, ShardFile};
 use super::write_file_atomically;
 use crate::analysis::expect;
 use crate::analysis::run::RunOptions;
-use crate::cli::{CheckConfig, Format};
+use crate::commands::config::{CheckConfig, Format};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
 use crate::report::junit::CheckSuite as JunitSuite;

@@ -9,7 +9,7 @@ use super::experiment::print_report_path;
 use super::out_dir;
 use crate::analysis::compare::{Replications, Worlds};
 use crate::analysis::run::RunOptions;
-use crate::cli::{CompareConfig, Format};
+use crate::commands::config::{CompareConfig, Format};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
 use crate::report::baseline::{self, BaselineFile};

@@ -132,7 +132,7 @@ fn objective_text(o: &Objective) -> String {
     )
 }
 
-pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
+pub(crate) fn sweep_command(cfg: &crate::commands::config::SweepConfig) -> Result<i32> {
     let started = Instant::now();
     let base = super::load(Some(&cfg.scenario), &cfg.overrides)?;
     let out = out_dir(&cfg.out, &base, &super::suffix("-sweep", cfg.shard));
@@ -186,7 +186,7 @@ pub(crate) fn sweep_command(cfg: &crate::cli::SweepConfig) -> Result<i32> {
 pub(crate) struct Output<'a> {
     pub out: &'a Option<PathBuf>,
     pub quiet: bool,
-    pub format: crate::cli::Format,
+    pub format: crate::commands::config::Format,
     /// Worker threads (for perf.json).
     pub threads: Option<usize>,
     /// Render plots, report.html and summary.md.
@@ -197,7 +197,7 @@ pub(crate) struct Output<'a> {
 
 impl Output<'_> {
     /// The output settings of `fleetsim merge` (its `RunConfig` carries them).
-    pub(crate) fn of_merge(cfg: &crate::cli::RunConfig) -> Output<'_> {
+    pub(crate) fn of_merge(cfg: &crate::commands::config::RunConfig) -> Output<'_> {
         Output {
             out: &cfg.out,
             quiet: cfg.quiet,
@@ -208,7 +208,7 @@ impl Output<'_> {
         }
     }
 
-    fn of(cfg: &crate::cli::ExperimentConfig) -> Output<'_> {
+    fn of(cfg: &crate::commands::config::ExperimentConfig) -> Output<'_> {
         Output {
             out: &cfg.out,
             quiet: cfg.quiet,
@@ -262,10 +262,10 @@ pub(crate) fn finish_sweep(
     )?;
     match (output.quiet, output.format) {
         (true, _) => {}
-        (false, crate::cli::Format::Json) => {
+        (false, crate::commands::config::Format::Json) => {
             crate::out::text(&String::from_utf8_lossy(&files[1].1))?
         }
-        (false, crate::cli::Format::Table) => {
+        (false, crate::commands::config::Format::Table) => {
             crate::out::text(&sweep_table(&points))?;
             print_report_path(&out, output.report)?;
         }
@@ -273,7 +273,7 @@ pub(crate) fn finish_sweep(
     Ok(0)
 }
 
-pub(crate) fn tune_command(cfg: &crate::cli::TuneConfig) -> Result<i32> {
+pub(crate) fn tune_command(cfg: &crate::commands::config::TuneConfig) -> Result<i32> {
     let started = Instant::now();
     let base = super::load(Some(&cfg.scenario), &cfg.overrides)?;
     let out = out_dir(&cfg.out, &base, &super::suffix("-tune", cfg.shard));
@@ -460,10 +460,10 @@ pub(crate) fn finish_tune(
     )?;
     match (output.quiet, output.format) {
         (true, _) => {}
-        (false, crate::cli::Format::Json) => {
+        (false, crate::commands::config::Format::Json) => {
             crate::out::text(&String::from_utf8_lossy(&files[1].1))?
         }
-        (false, crate::cli::Format::Table) => {
+        (false, crate::commands::config::Format::Table) => {
             crate::out::text(&tune_table(&points, &rec, max_false_halt))?;
             print_report_path(&out, output.report)?;
         }

@@ -4,14 +4,16 @@
 mod chaos;
 mod check;
 mod compare;
+pub mod config;
 mod experiment;
 pub mod init;
+mod merge;
 mod report;
 mod run;
 mod shard;
 mod validate;
 
-use crate::cli::Command;
+use crate::commands::config::Command;
 use crate::error::{Error, Result};
 use crate::scenario::{self, Scenario};
 use std::path::{Path, PathBuf};
@@ -26,7 +28,7 @@ pub fn execute(cmd: Command) -> Result<i32> {
             dirs,
             output,
             junit,
-        } => shard::merge_command(&dirs, &output, junit.as_deref()),
+        } => merge::merge_command(&dirs, &output, junit.as_deref()),
         Command::Validate {
             scenarios,
             overrides,

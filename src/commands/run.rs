@@ -4,7 +4,7 @@
 use super::shard::{Payload, ScenarioSource, ShardFile};
 use super::{load, out_dir};
 use crate::analysis::run::{run, summarise, RunOptions, RunResult};
-use crate::cli::{Format, RunConfig};
+use crate::commands::config::{Format, RunConfig};
 use crate::error::Result;
 use crate::report::{csv_files, perf::Perf, progress::Progress, summary, table, Staging};
 use crate::scenario::Scenario;

@@ -1,7 +1,7 @@
 //! `fleetsim validate`: parse and check scenario files without running them, and warn about
 //! plans that validate but cannot work as meant (`--deny-warnings` makes those errors).
 
-use crate::cli::Format;
+use crate::commands::config::Format;
 use crate::error::{Error, InputError, Result};
 use crate::out;
 use crate::scenario::{self, Scenario, Warning};
