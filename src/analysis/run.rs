@@ -88,7 +88,7 @@ fn run_one(sc: &Scenario, rep: u64, opts: &RunOptions) -> Result<RepResult> {
     Ok(RepResult {
         outcome: sim.outcome(),
         events_by_kind: sim.events_by_kind,
-        series: std::mem::take(&mut sim.series.rows),
+        series: sim.series.take_rows(),
         devices,
         trace: std::mem::take(&mut sim.trace),
     })

@@ -34,17 +34,37 @@ pub fn columns(sc: &Scenario) -> Vec<String> {
     cols
 }
 
-/// Rows of the series, one per simulated hour from time zero.
+/// The series, one row per simulated hour from time zero, in one buffer sized for the whole
+/// horizon when the replication starts: sampling an hour allocates nothing.
 #[derive(Clone, Debug, Default)]
 pub struct Series {
-    pub rows: Vec<Vec<f64>>,
+    width: usize,
+    values: Vec<f64>,
 }
 
 impl Series {
     pub fn new(sc: &Scenario) -> Series {
         let hours = (sc.horizon.0 / crate::engine::time::HOUR_MS + 1) as usize;
+        let width = columns(sc).len();
         Series {
-            rows: Vec::with_capacity(hours),
+            width,
+            values: Vec::with_capacity(hours * width),
         }
+    }
+
+    /// Records one hour's row (as wide as [`columns`]).
+    pub fn push_row(&mut self, row: impl IntoIterator<Item = f64>) {
+        let start = self.values.len();
+        self.values.extend(row);
+        debug_assert_eq!(self.values.len() - start, self.width);
+    }
+
+    /// The rows recorded so far, leaving the series empty.
+    pub fn take_rows(&mut self) -> Vec<Vec<f64>> {
+        let values = std::mem::take(&mut self.values);
+        values
+            .chunks(self.width.max(1))
+            .map(<[f64]>::to_vec)
+            .collect()
     }
 }

@@ -6,8 +6,8 @@ use super::Sim;
 impl Sim<'_> {
     pub(crate) fn sample(&mut self) {
         let g = self.ro.global;
-        let mut row: Vec<f64> = self.version_count.iter().map(|&c| c as f64).collect();
-        row.extend([
+        let versions = self.version_count.iter().map(|&c| c as f64);
+        let totals = [
             self.in_flight as f64,
             self.active_downloads as f64,
             g.notified as f64,
@@ -21,8 +21,8 @@ impl Sim<'_> {
             g.timed_out as f64,
             self.ro.tickets_by(None, self.now.0) as f64,
             self.c.rolled_back as f64,
-        ]);
-        row.extend(self.c.failures.iter().map(|&f| f as f64));
-        self.series.rows.push(row);
+        ];
+        let failures = self.c.failures.iter().map(|&f| f as f64);
+        self.series.push_row(versions.chain(totals).chain(failures));
     }
 }
