@@ -93,9 +93,45 @@ fn run_writes_a_self_contained_report_with_valid_plots() {
         "sn-10",        // a model in the fleet table
         "boot-failure", // the ground-truth defect
         "silent_rate",  // a gate check
+        "What to do next",
+        "Harm and failures by model, region and stage",
+        "cancelled by the halt",
+        "policy.timeout", // every policy knob
+        "factor ×3",      // every defect parameter
+        "What the gates read",
     ] {
         assert!(html.contains(section), "report.html lacks `{section}`");
     }
+    // A halted release's devices that the halt stopped are cancelled, not "stranded" in the
+    // story; the cards lead with what a halt is judged by.
+    let story = &html[html.find("class=\"story\"").unwrap()..html.find("class=\"cards\"").unwrap()];
+    assert!(story.contains("cancelled by the halt"), "{story}");
+    let cards = &html[html.find("class=\"cards\"").unwrap()..];
+    let at = |label: &str| {
+        cards
+            .find(label)
+            .unwrap_or_else(|| panic!("no card `{label}`"))
+    };
+    assert!(
+        at("time to detect") < at("time to 95 %"),
+        "halt cards first"
+    );
+    // The next step names the check that fired and a command that answers the next question.
+    let next = &html[html.find("id=\"next\"").unwrap()..];
+    assert!(
+        next.contains("fleetsim tune scenarios/bad-release.toml --param"),
+        "{next:.2000}"
+    );
+    let breakdown = std::fs::read_to_string(out.join("breakdown.csv")).unwrap();
+    assert!(
+        breakdown
+            .starts_with("population,model,region,stage,devices,targeted,updated,exposed,harmed"),
+        "{breakdown}"
+    );
+    assert!(
+        breakdown.contains("sensors,sn-10,eu-west,canary,"),
+        "{breakdown}"
+    );
     assert_eq!(html.matches("<svg").count(), RUN_PLOTS.len());
     for plot in RUN_PLOTS {
         assert_valid_svg(&out.join(format!("plots/{plot}.svg")));

@@ -130,6 +130,8 @@ pub enum Folder {
         replications: Table,
         timeseries: Table,
         stages: Table,
+        /// `breakdown.csv` (absent in folders of older versions).
+        breakdown: Option<Table>,
     },
     Sweep(SweepDoc),
     Tune(TuneDoc),
@@ -158,6 +160,10 @@ pub fn load(dir: &Path) -> Result<Folder> {
             replications: Table::read(&dir.join("replications.csv"))?,
             timeseries: Table::read(&dir.join("timeseries.csv"))?,
             stages: Table::read(&dir.join("stages.csv"))?,
+            breakdown: match has("breakdown.csv") {
+                true => Some(Table::read(&dir.join("breakdown.csv"))?),
+                false => None,
+            },
         });
     }
     if has("sweep.json") {
