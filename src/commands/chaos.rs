@@ -235,8 +235,8 @@ fn reproducer(c: &Campaign, base: &Scenario, k: u64, faults: &[DrawnFault], t: &
         .map(|v| {
             format!(
                 "{} (observed {})",
-                v.bound_text(),
-                v.observed.map_or("no value".into(), expect::fmt)
+                crate::report::table::verdict_label(v),
+                crate::report::table::verdict_observed(v)
             )
         })
         .collect();
@@ -302,8 +302,8 @@ fn table(
             .map(|v| {
                 format!(
                     "{} (observed {})",
-                    v.bound_text(),
-                    v.observed.map_or("no value".into(), expect::fmt)
+                    crate::report::table::verdict_label(v),
+                    crate::report::table::verdict_observed(v)
                 )
             })
             .collect();

@@ -9,7 +9,7 @@ use crate::cli::{CheckConfig, Format};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
 use crate::report::progress::Progress;
-use crate::report::table::halt_reasons_list;
+use crate::report::table::{halt_reasons_list, verdict_label, verdict_observed};
 use crate::scenario::Scenario;
 use std::path::Path;
 
@@ -187,14 +187,11 @@ fn print_verdicts(
         }
     }
     for v in verdicts.iter().filter(|v| !quiet || !v.passed) {
-        let observed = v.observed.map_or("no value".to_string(), expect::fmt);
-        let interval = v.interval.map_or(String::new(), |(lo, hi)| {
-            format!(" [95% CI {} – {}]", expect::fmt(lo), expect::fmt(hi))
-        });
         let verdict = if v.passed { "pass" } else { "FAIL" };
         crate::out::line(&format!(
-            "  {verdict}  {:<40} observed {observed}{interval}",
-            v.label()
+            "  {verdict}  {:<40} observed {}",
+            verdict_label(v),
+            verdict_observed(v)
         ))?;
         if shows_halt_reasons(v) {
             crate::out::line(&format!(
@@ -221,7 +218,7 @@ fn github_annotations(
     for (name, file, verdicts) in suites {
         let lines = expect_lines(file, verdicts.len());
         for (i, v) in verdicts.iter().enumerate() {
-            let observed = v.observed.map_or("no value".to_string(), expect::fmt);
+            let observed = verdict_observed(v);
             if annotate && !v.passed {
                 let line = lines
                     .as_ref()
@@ -232,7 +229,7 @@ fn github_annotations(
                     gh_property("fleetsim check"),
                     gh_data(&format!(
                         "{name}: expected {}, observed {observed}{}",
-                        v.label(),
+                        verdict_label(v),
                         halt_reasons_suffix(v)
                     ))
                 ))?;
@@ -240,7 +237,7 @@ fn github_annotations(
             md.push_str(&format!(
                 "| {} | {} | {observed} | {} |\n",
                 crate::report::markdown::text(name),
-                crate::report::markdown::code(&v.label()),
+                crate::report::markdown::code(&verdict_label(v)),
                 if v.passed { "✅" } else { "❌" }
             ));
         }

@@ -116,7 +116,7 @@ fn fired(s: &SummaryFile, stages: &Table) -> Vec<Advice> {
         text.push_str(if defective(s) {
             " Would a tighter threshold detect sooner without halting healthy releases? Tune it:"
         } else {
-            " Tune it against the false-halt rate:"
+            " Sweep it and read the false-halt column:"
         });
     }
     vec![Advice { text, command }]
@@ -173,8 +173,13 @@ fn min_devices_command(s: &SummaryFile, reason: &str) -> Option<String> {
             .parse()
             .ok()
     })?;
+    let (command, limit) = if defective(s) {
+        ("tune", " --max-false-halt 0.01")
+    } else {
+        ("sweep", "")
+    };
     Some(format!(
-        "fleetsim tune {} --param 'policy.stage[{i}].gate.min_devices={},{},{min}' --max-false-halt 0.01",
+        "fleetsim {command} {} --param 'policy.stage[{i}].gate.min_devices={},{},{min}'{limit}",
         scenario_arg(s),
         (min / 4).max(1),
         (min / 2).max(1)
@@ -254,10 +259,18 @@ fn tune_command(s: &SummaryFile, stages: &Table, reason: &str, tighten: bool) ->
         })
         .collect();
     let values = values.join(",");
-    Some(format!(
-        "fleetsim tune {} --param '{path}={values}' --max-false-halt 0.01",
-        scenario_arg(s)
-    ))
+    // `tune` needs a defective world; a healthy scenario's false halts are a sweep's question.
+    Some(if tighten {
+        format!(
+            "fleetsim tune {} --param '{path}={values}' --max-false-halt 0.01",
+            scenario_arg(s)
+        )
+    } else {
+        format!(
+            "fleetsim sweep {} --param '{path}={values}'",
+            scenario_arg(s)
+        )
+    })
 }
 
 /// A threshold as a short decimal: `0.005`, `2.5`.

@@ -6,18 +6,30 @@ use super::html::{esc, num, text, Cell, Page};
 use super::table::{compare_diff, compare_value, human_value, pct};
 use crate::engine::time::human_secs;
 
-/// Parameters by the last two segments of their path (`check[1].max = 0.005`), which tells the
-/// settings of one experiment apart and keeps the tables narrow; the full paths are in the CSV.
+/// Parameters by their full paths (`policy.stage[canary].gate.check[1].max = 0.005`), one per
+/// line, with a line-break opportunity after each dot so that a long path wraps inside its
+/// cell instead of widening the table past the page.
+fn params_cell(params: &[(String, String)]) -> Cell {
+    Cell::Html(
+        params
+            .iter()
+            .map(|(p, v)| {
+                format!(
+                    "<code>{}</code> = {}",
+                    esc(p).replace('.', ".<wbr>"),
+                    esc(v)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("<br>"),
+    )
+}
+
+/// The same as plain text, for sentences.
 fn params_text(params: &[(String, String)]) -> String {
     params
         .iter()
-        .map(|(p, v)| {
-            let short: Vec<&str> = p.rsplitn(3, '.').take(2).collect();
-            format!(
-                "{} = {v}",
-                short.into_iter().rev().collect::<Vec<_>>().join(".")
-            )
-        })
+        .map(|(p, v)| format!("{p} = {v}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -55,7 +67,7 @@ pub fn sweep_page(d: &SweepDoc, plot: &str) -> String {
                 false,
                 vec![
                     num(pt.point.to_string()),
-                    text(params_text(&pt.params)),
+                    params_cell(&pt.params),
                     num(m("harmed", |a| a.mean)),
                     num(m("harmed", |a| a.p95)),
                     num(m("time_to_95", |a| a.p50)),
@@ -129,7 +141,7 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
                 false,
                 vec![
                     num(pt.point.to_string()),
-                    text(params_text(&pt.params)),
+                    params_cell(&pt.params),
                     num(format!(
                         "{} ({}–{})",
                         pct(pt.false_halt.rate),

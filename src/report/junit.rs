@@ -3,7 +3,7 @@
 //! expectation was judged in and the halt reasons of its replications.
 
 use super::table::halt_reasons_list;
-use crate::analysis::expect::{fmt, Verdict};
+use crate::analysis::expect::Verdict;
 
 /// Escapes text for XML 1.0 element content and attribute values. XML 1.0 cannot carry most
 /// control characters at all, not even as character references, so they (and the C1 controls,
@@ -53,7 +53,9 @@ pub fn render(suites: &[(String, String, Vec<Verdict>)]) -> String {
             if v.passed {
                 out.push_str("/>\n");
             } else {
-                let observed = v.observed.map_or("no value".to_string(), fmt);
+                // The test name stays the raw bound (CI tracks tests by name); the message is
+                // in people units.
+                let observed = crate::report::table::verdict_observed(v);
                 let reasons = if v.halt_reasons.is_empty() {
                     String::new()
                 } else {
@@ -61,7 +63,10 @@ pub fn render(suites: &[(String, String, Vec<Verdict>)]) -> String {
                 };
                 out.push_str(&format!(
                     ">\n      <failure message=\"{}\">observed {} = {observed} in the {} world{}</failure>\n    </testcase>\n",
-                    escape(&format!("expected {}, observed {observed}{reasons}", v.label())),
+                    escape(&format!(
+                        "expected {}, observed {observed}{reasons}",
+                        crate::report::table::verdict_label(v)
+                    )),
                     escape(&format!("{} {}", v.metric, v.stat)),
                     v.world.name(),
                     escape(&reasons)
