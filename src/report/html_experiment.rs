@@ -6,23 +6,28 @@ use super::html::{esc, num, text, Cell, Page};
 use super::table::{compare_diff, compare_value, human_value, pct};
 use crate::engine::time::human_secs;
 
-/// Parameters by their full paths (`policy.stage[canary].gate.check[1].max = 0.005`), one per
-/// line, with a line-break opportunity after each dot so that a long path wraps inside its
-/// cell instead of widening the table past the page.
-fn params_cell(params: &[(String, String)]) -> Cell {
-    Cell::Html(
-        params
-            .iter()
-            .map(|(p, v)| {
-                format!(
-                    "<code>{}</code> = {}",
-                    esc(p).replace('.', ".<wbr>"),
-                    esc(v)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("<br>"),
-    )
+/// One column per parameter, headed by its full path (`policy.stage[canary].gate.check[1].max`)
+/// with a zero-width space after each dot so that a long path wraps inside its header instead
+/// of widening the table past the page; the cells hold only the values.
+fn param_headers(params: Option<&Vec<(String, String)>>) -> Vec<String> {
+    params.map_or(Vec::new(), |ps| {
+        ps.iter()
+            .map(|(p, _)| p.replace('.', ".\u{200B}"))
+            .collect()
+    })
+}
+
+fn param_cells(params: &[(String, String)]) -> Vec<Cell> {
+    params.iter().map(|(_, v)| num(v.clone())).collect()
+}
+
+/// A table whose columns are `point`, the parameters, then `rest`; numeric columns align right.
+fn points_table(p: &mut Page, params: &[String], rest: &[&str], rows: Vec<(bool, Vec<Cell>)>) {
+    let mut headers: Vec<&str> = vec!["point"];
+    headers.extend(params.iter().map(String::as_str));
+    headers.extend(rest);
+    let numeric: Vec<usize> = (0..headers.len() - 1).collect();
+    p.table(&headers, &numeric, rows);
 }
 
 /// The same as plain text, for sentences.
@@ -63,28 +68,26 @@ pub fn sweep_page(d: &SweepDoc, plot: &str) -> String {
             let m = |k: &str, f: fn(&crate::analysis::stats::Aggregate) -> Option<f64>| {
                 human_value(k, pt.metrics.get(k).and_then(f))
             };
-            (
-                false,
-                vec![
-                    num(pt.point.to_string()),
-                    params_cell(&pt.params),
-                    num(m("harmed", |a| a.mean)),
-                    num(m("harmed", |a| a.p95)),
-                    num(m("time_to_95", |a| a.p50)),
-                    num(m("completion", |a| a.mean)),
-                    num(pt
-                        .rates
-                        .get("false_halt")
-                        .map_or("-".into(), |r| pct(r.rate))),
-                    text(if pt.pareto { "◆ front" } else { "" }),
-                ],
-            )
+            let mut cells = vec![num(pt.point.to_string())];
+            cells.extend(param_cells(&pt.params));
+            cells.extend([
+                num(m("harmed", |a| a.mean)),
+                num(m("harmed", |a| a.p95)),
+                num(m("time_to_95", |a| a.p50)),
+                num(m("completion", |a| a.mean)),
+                num(pt
+                    .rates
+                    .get("false_halt")
+                    .map_or("-".into(), |r| pct(r.rate))),
+                text(if pt.pareto { "◆ front" } else { "" }),
+            ]);
+            (false, cells)
         })
         .collect();
-    p.table(
+    points_table(
+        &mut p,
+        &param_headers(d.points.first().map(|pt| &pt.params)),
         &[
-            "point",
-            "parameters",
             "harmed mean",
             "harmed p95",
             "time to 95 % p50",
@@ -92,7 +95,6 @@ pub fn sweep_page(d: &SweepDoc, plot: &str) -> String {
             "false halts",
             "",
         ],
-        &[0, 2, 3, 4, 5, 6],
         rows,
     );
     p.note("Every metric's mean, p50, p95 and confidence interval is in sweep.csv.");
@@ -137,36 +139,34 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
         .points
         .iter()
         .map(|pt| {
-            (
-                false,
-                vec![
-                    num(pt.point.to_string()),
-                    params_cell(&pt.params),
-                    num(format!(
-                        "{} ({}–{})",
-                        pct(pt.false_halt.rate),
-                        pct(pt.false_halt.wilson95_low),
-                        pct(pt.false_halt.wilson95_high)
-                    )),
-                    num(human_value("harmed", pt.harmed_mean)),
-                    num(human_value("harmed", pt.harmed_p95)),
-                    num(human_value("time_to_detect", pt.time_to_detect_mean)),
-                    num(human_value("time_to_95", pt.time_to_95_p50)),
-                    text(if pt.recommended {
-                        "★ recommended"
-                    } else if pt.pareto {
-                        "◆ front"
-                    } else {
-                        ""
-                    }),
-                ],
-            )
+            let mut cells = vec![num(pt.point.to_string())];
+            cells.extend(param_cells(&pt.params));
+            cells.extend([
+                num(format!(
+                    "{} ({}–{})",
+                    pct(pt.false_halt.rate),
+                    pct(pt.false_halt.wilson95_low),
+                    pct(pt.false_halt.wilson95_high)
+                )),
+                num(human_value("harmed", pt.harmed_mean)),
+                num(human_value("harmed", pt.harmed_p95)),
+                num(human_value("time_to_detect", pt.time_to_detect_mean)),
+                num(human_value("time_to_95", pt.time_to_95_p50)),
+                text(if pt.recommended {
+                    "★ recommended"
+                } else if pt.pareto {
+                    "◆ front"
+                } else {
+                    ""
+                }),
+            ]);
+            (false, cells)
         })
         .collect();
-    p.table(
+    points_table(
+        &mut p,
+        &param_headers(d.points.first().map(|pt| &pt.params)),
         &[
-            "point",
-            "parameters",
             "false halts (95% CI)",
             "harmed mean",
             "harmed p95",
@@ -174,7 +174,6 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
             "time to 95 % (p50, healthy)",
             "",
         ],
-        &[0, 2, 3, 4, 5, 6],
         rows,
     );
     p.finish()
