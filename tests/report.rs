@@ -356,6 +356,18 @@ fn report_renders_in_headless_chromium() {
         dom_text.contains("What happened"),
         "the page did not load: {dom_text:.300}"
     );
+    // The sections that lead to a decision are in the page as the browser parsed it.
+    for section in [
+        "What to do next",
+        "Harm and failures by model, region and stage",
+        "By model",
+        "By region",
+        "By stage",
+        "cancelled by the halt",
+        "policy.preflight",
+    ] {
+        assert!(dom_text.contains(section), "the rendered page lacks `{section}`");
+    }
     assert_eq!(dom_text.matches("<svg").count(), RUN_PLOTS.len());
     let stderr = String::from_utf8_lossy(&dom.stderr);
     assert!(

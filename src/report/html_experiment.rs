@@ -79,7 +79,7 @@ pub fn sweep_page(d: &SweepDoc, plot: &str) -> String {
                     .rates
                     .get("false_halt")
                     .map_or("-".into(), |r| pct(r.rate))),
-                text(if pt.pareto { "◆ front" } else { "" }),
+                text(if pt.pareto { "◆\u{a0}front" } else { "" }),
             ]);
             (false, cells)
         })
@@ -153,9 +153,9 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
                 num(human_value("time_to_detect", pt.time_to_detect_mean)),
                 num(human_value("time_to_95", pt.time_to_95_p50)),
                 text(if pt.recommended {
-                    "★ recommended"
+                    "★\u{a0}recommended"
                 } else if pt.pareto {
-                    "◆ front"
+                    "◆\u{a0}front"
                 } else {
                     ""
                 }),

@@ -186,6 +186,10 @@ fn gate_readings(s: &SummaryFile, stages: &Table) -> Vec<Reading> {
         .filter_map(|i| {
             let f = |c: &str| folder::finite(stages.cell(i, c));
             let (stage, check) = (stages.cell(i, "stage"), stages.cell(i, "check"));
+            // Too few reports is not a health reading.
+            if check == "min_devices" {
+                return None;
+            }
             let value = f("bound").or(f("observed"))?;
             let threshold = f("threshold").filter(|t| *t > 0.0)?;
             let ratio = if min_check(stage, check) {
@@ -215,6 +219,17 @@ fn sweep_plot(dir: &Path, d: &folder::SweepDoc) -> Result<String> {
         .filter_map(|o| parse_objective(o).ok())
         .filter(|o| d.points.iter().any(|p| p.objective(o).is_some()))
         .collect();
+    // An objective that is the same at every point (no harm in a healthy sweep) would pile
+    // every point onto one line: the ones that vary are drawn, against the point number if
+    // only one does.
+    let varies = |o: &&crate::analysis::sweep::Objective| {
+        let v: Vec<f64> = d.points.iter().filter_map(|p| p.objective(o)).collect();
+        v.iter().any(|x| (x - v[0]).abs() > 1e-9 * v[0].abs().max(1.0))
+    };
+    let objectives: Vec<_> = match objectives.iter().filter(varies).count() {
+        0 => objectives,
+        _ => objectives.iter().filter(varies).cloned().collect(),
+    };
     let point_axis = crate::analysis::sweep::Objective {
         metric: "point".into(),
         stat: "mean".into(),
