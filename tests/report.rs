@@ -366,7 +366,10 @@ fn report_renders_in_headless_chromium() {
         "cancelled by the halt",
         "policy.preflight",
     ] {
-        assert!(dom_text.contains(section), "the rendered page lacks `{section}`");
+        assert!(
+            dom_text.contains(section),
+            "the rendered page lacks `{section}`"
+        );
     }
     assert_eq!(dom_text.matches("<svg").count(), RUN_PLOTS.len());
     let stderr = String::from_utf8_lossy(&dom.stderr);
@@ -416,4 +419,39 @@ fn report_command_rejects_damaged_data_files_with_exit_2() {
         .code(2)
         .stderr(contains("timeseries.csv"));
     assert!(!out.join("report.html").exists(), "nothing half-written");
+}
+
+/// `chaos` writes its campaign's page (it used to print a report path and write no page): the
+/// schedules that broke an expectation with their reproducers, and every schedule drawn;
+/// `fleetsim report` renders the same bytes from chaos.json and campaigns.csv.
+#[test]
+fn chaos_writes_a_report_page_for_its_campaign() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c");
+    fleetsim()
+        .args(["chaos", "tests/data/fragile.toml", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(contains(format!(
+            "report: {}",
+            out.join("report.html").display()
+        )));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    for section in [
+        "Schedules that break an expectation",
+        "Every schedule drawn",
+        "violations/campaign-",
+        "breaks",
+    ] {
+        assert!(html.contains(section), "the chaos page lacks `{section}`");
+    }
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.starts_with("### fleetsim chaos: "), "{md}");
+    fleetsim().arg("report").arg(&out).assert().success();
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.html")).unwrap(),
+        html
+    );
 }

@@ -310,3 +310,111 @@ fn compare_rows(d: &CompareDoc) -> Vec<(bool, Vec<Cell>)> {
         })
         .collect()
 }
+
+/// Every schedule listed on the chaos page at most (the rest are in campaigns.csv).
+const CHAOS_ROWS_MAX: usize = 500;
+
+/// The page of a chaos campaign: the schedules that broke an expectation (shrunk, with their
+/// reproducers), then every schedule drawn.
+pub fn chaos_page(d: &super::folder::ChaosDoc) -> String {
+    let meta = format!(
+        "chaos campaign · {} fault schedules · campaign seed {}",
+        d.campaigns, d.campaign_seed
+    );
+    let mut p = Page::new(&format!("{} — chaos", d.scenario), meta);
+    p.section("violations", "Schedules that break an expectation");
+    if d.violations.is_empty() {
+        p.para(&format!(
+            "None of the {} schedules broke an [[expect]] assertion.",
+            d.campaigns
+        ));
+    } else {
+        p.para(&format!(
+            "{} of {} schedules broke an [[expect]] assertion. Each is shrunk to the fewest, \
+             shortest faults that still break it; fleetsim check on its reproducer exits 1.",
+            d.violations.len(),
+            d.campaigns
+        ));
+        let rows = d
+            .violations
+            .iter()
+            .map(|v| {
+                let faults = v
+                    .faults
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} at {} for {}",
+                            f.kind,
+                            human_secs(f.at),
+                            human_secs(f.duration)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                let broken = v
+                    .verdicts
+                    .iter()
+                    .filter(|x| !x.passed)
+                    .map(|x| {
+                        format!(
+                            "{} (observed {})",
+                            super::table::verdict_label(x),
+                            super::table::verdict_observed(x)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                (
+                    true,
+                    vec![
+                        num(v.campaign.to_string()),
+                        num(format!("{:.3}", v.severity)),
+                        text(faults),
+                        text(broken),
+                        Cell::Html(format!("<code>{}</code>", esc(&v.reproducer))),
+                    ],
+                )
+            })
+            .collect();
+        p.table(
+            &[
+                "campaign",
+                "severity",
+                "shrunk schedule",
+                "breaks",
+                "reproducer",
+            ],
+            &[0, 1],
+            rows,
+        );
+    }
+    p.section("schedules", "Every schedule drawn");
+    let t = &d.schedules;
+    let rows = (0..t.rows.len().min(CHAOS_ROWS_MAX))
+        .map(|i| {
+            let violated = t.cell(i, "violated") == "true";
+            (
+                violated,
+                vec![
+                    num(t.cell(i, "campaign").to_string()),
+                    text(t.cell(i, "faults").to_string()),
+                    text(if violated { "breaks" } else { "holds" }),
+                    num(t.cell(i, "severity").to_string()),
+                ],
+            )
+        })
+        .collect();
+    p.table(
+        &["campaign", "faults", "expectations", "severity"],
+        &[0, 3],
+        rows,
+    );
+    if t.rows.len() > CHAOS_ROWS_MAX {
+        p.note(&format!(
+            "{} more schedules are in campaigns.csv.",
+            t.rows.len() - CHAOS_ROWS_MAX
+        ));
+    }
+    p.finish()
+}

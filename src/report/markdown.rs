@@ -273,6 +273,37 @@ pub fn compare(d: &CompareDoc) -> String {
     out
 }
 
+/// `summary.md` of a chaos campaign: how many schedules broke an expectation, and the worst.
+pub fn chaos(d: &super::folder::ChaosDoc) -> String {
+    let mut out = format!(
+        "### fleetsim chaos: {}\n\n{} fault schedules (campaign seed {}): {} break an expectation\n",
+        text(&d.scenario),
+        d.campaigns,
+        d.campaign_seed,
+        d.violations.len()
+    );
+    if !d.violations.is_empty() {
+        out.push_str("\n| campaign | severity | breaks | reproducer |\n|--:|--:|---|---|\n");
+        for v in d.violations.iter().take(20) {
+            let broken: Vec<String> = v
+                .verdicts
+                .iter()
+                .filter(|x| !x.passed)
+                .map(super::table::verdict_label)
+                .collect();
+            out.push_str(&format!(
+                "| {} | {:.3} | {} | {} |\n",
+                v.campaign,
+                v.severity,
+                cell(&broken.join("; ")),
+                code(&v.reproducer)
+            ));
+        }
+    }
+    out.push_str("\nThe full report is `report.html` in the same folder.\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::{code, text};

@@ -54,6 +54,7 @@ pub fn render(dir: &Path) -> Result<()> {
             let svg = tune_plot(&plots, &d)?;
             (html_experiment::tune_page(&d, &svg), markdown::tune(&d))
         }
+        Folder::Chaos(d) => (html_experiment::chaos_page(&d), markdown::chaos(&d)),
         Folder::Compare(d) => {
             let svg = compare_plot(&plots, &d)?;
             (
@@ -224,7 +225,8 @@ fn sweep_plot(dir: &Path, d: &folder::SweepDoc) -> Result<String> {
     // only one does.
     let varies = |o: &&crate::analysis::sweep::Objective| {
         let v: Vec<f64> = d.points.iter().filter_map(|p| p.objective(o)).collect();
-        v.iter().any(|x| (x - v[0]).abs() > 1e-9 * v[0].abs().max(1.0))
+        v.iter()
+            .any(|x| (x - v[0]).abs() > 1e-9 * v[0].abs().max(1.0))
     };
     let objectives: Vec<_> = match objectives.iter().filter(varies).count() {
         0 => objectives,
