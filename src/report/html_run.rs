@@ -47,15 +47,21 @@ pub fn page(f: &RunFiles, plots: &RunPlots) -> String {
     p.section("plots", "Plots");
     p.figure(
         &plots.composition,
-        "Devices per firmware version over time, mean over replications. Dashed lines mark the \
+        "Devices per firmware version over time, mean over replications; below, on its own \
+         scale, the devices that moved off their starting version. Dashed lines mark the \
          median time (across the replications where it happened) at which each stage opened, \
-         the rollout halted and the rollback began; (k/n) says in how many runs.",
+         the rollout halted and the rollback began; (k/n) says in how many runs. Every time \
+         plot shares one time range.",
         "composition.svg",
     );
     p.figure(
         &plots.observed,
-        "Solid lines are the ground truth; dashed lines are what the backend — and every gate — \
-         had heard by then. The distance between them is the detection lag.",
+        "Above: solid lines are the ground truth; dashed lines are what the backend — and every \
+         gate — had heard by then (support tickets included). Below: every gate and abort \
+         evaluation of every replication, its value (or confidence bound) ÷ its threshold; a \
+         filled point failed. The health signals the gates read — crash rate, silent devices, \
+         telemetry gaps — exist only when a gate judges them, so they are points, not lines. \
+         The distance from the first harm to the first point above 1 is the detection lag.",
         "observed.svg",
     );
     p.figure(
