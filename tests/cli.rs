@@ -539,7 +539,7 @@ fn check_fails_a_canary_smaller_than_min_devices_in_the_healthy_world() {
         .arg(&junit)
         .assert()
         .code(1)
-        .stdout(contains("FAIL  false_halt rate ≤ 0.0500 [healthy]"))
+        .stdout(contains("FAIL  false_halt rate ≤ 5.0% [healthy]"))
         .stdout(contains("halt reasons: gate:canary:insufficient ×20"))
         .stdout(contains("1 passed, 1 failed"));
     let xml = std::fs::read_to_string(&junit).unwrap();
@@ -668,7 +668,12 @@ fn sweep_runs_every_point_on_common_seeds() {
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 1 + 6, "2 × 3 points");
-    assert!(lines[0].starts_with("point,policy.rate.per_minute,policy.stage[0].bake,"));
+    // Parameters are named by their full path with the stage's name, not its index.
+    assert!(
+        lines[0].starts_with("point,policy.rate.per_minute,policy.stage[ten-percent].bake,"),
+        "{}",
+        lines[0]
+    );
     assert!(lines[1].starts_with("0,20,43200,"));
     assert!(
         lines.iter().skip(1).any(|l| l.ends_with(",true")),
@@ -701,10 +706,17 @@ fn tune_orders_thresholds_and_recommends_one() {
         .arg(&out)
         .assert()
         .success()
-        .stdout(contains("recommended:"));
+        .stdout(contains(
+            "recommended: policy.stage[canary].gate.check[1].max=",
+        ))
+        .stdout(contains("  p1  policy.stage[canary].gate.check[1].max\n"));
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("tune.json")).unwrap()).unwrap();
     let points = v["points"].as_array().unwrap();
+    assert_eq!(
+        points[0]["params"][0][0], "policy.stage[canary].gate.check[1].max",
+        "tune.json names the stage"
+    );
     let fh: Vec<f64> = points
         .iter()
         .map(|p| p["false_halt"]["rate"].as_f64().unwrap())
@@ -1391,4 +1403,81 @@ fn perf_json_counts_events_by_kind_and_bytes_per_device() {
     assert_eq!(sum, perf["events"].as_u64().unwrap());
     assert!(by_kind["check_in"].as_u64().unwrap() > 0);
     assert!(perf["bytes_per_device"].as_f64().unwrap() > 0.0);
+}
+
+/// `check` prints bounds and observed values in people units: durations as `3d 4h`, rates and
+/// shares as percentages (issue 16.5), while `--format json` keeps the raw numbers.
+#[test]
+fn check_prints_durations_and_percentages() {
+    fleetsim()
+        .args(["check", "scenarios/seed-staged-rollout.toml"])
+        .assert()
+        .success()
+        .stdout(contains("time_to_95 p95 ≤ 21d 0h"))
+        .stdout(contains("completion p50 ≥ 95.0%"))
+        .stdout(contains("false_halt rate ≤ 10.0%"))
+        .stdout(
+            predicates::str::is_match(r"time_to_95 p95 ≤ 21d 0h +observed \d+d \d+h\n").unwrap(),
+        );
+    let o = fleetsim()
+        .args(["check", "scenarios/seed-staged-rollout.toml"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let t95 = v["scenarios"][0]["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["metric"] == "time_to_95")
+        .unwrap();
+    assert_eq!(t95["max"], 1_814_400.0, "JSON keeps seconds");
+}
+
+/// `compare` prints differences in people units (percentage points, `-24m 55s`, one decimal)
+/// and clips each paired interval to the differences that can happen: a count cannot fall by
+/// more than its base.
+#[test]
+fn compare_prints_people_units_and_clips_intervals_to_the_metric_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c");
+    fleetsim()
+        .args([
+            "compare",
+            "scenarios/bad-release.toml",
+            "--set",
+            "policy.stage[1].percent=10",
+            "--replications",
+            "6",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "false_halt rate [healthy]          0.0%         0.0%      +0.0 pp",
+        ))
+        .stdout(
+            predicates::str::is_match(r"time_to_95 p50 \[healthy\] +3d 0h +2d 23h +-\d+m \d+s")
+                .unwrap(),
+        );
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
+    for r in v["rows"].as_array().unwrap() {
+        let (Some(base), Some(ci)) = (r["base"].as_f64(), r["diff_ci95"].as_array()) else {
+            continue;
+        };
+        if r["metric"] == "bricked" || r["metric"] == "harmed" || r["stat"] == "rate" {
+            let lo = ci[0].as_f64().unwrap();
+            assert!(
+                lo >= -base - 1e-9,
+                "{} {}: {lo} < -{base}",
+                r["metric"],
+                r["stat"]
+            );
+            if r["stat"] == "rate" {
+                assert!(ci[1].as_f64().unwrap() <= 1.0 - base + 1e-9);
+            }
+        }
+    }
 }

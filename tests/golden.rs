@@ -1,6 +1,6 @@
 //! Golden hashes of every fixture's data files: a refactoring must leave the bytes of
-//! `summary.json`, `replications.csv`, `timeseries.csv`, `stages.csv`, `devices.csv` and
-//! `events.csv` unchanged, at one and at two threads.
+//! `summary.json`, `replications.csv`, `timeseries.csv`, `stages.csv`, `devices.csv`,
+//! `events.csv` and `breakdown.csv` unchanged, at one and at two threads.
 //!
 //! The hashes live in `tests/golden/hashes.txt`. A change that is meant to alter outputs (a bug
 //! fix, a model change) regenerates them with `FLEETSIM_UPDATE_GOLDEN=1 cargo test --release
@@ -21,13 +21,14 @@ const FIXTURES: [(&str, u32); 6] = [
     ("reference", 3),
 ];
 
-const DATA_FILES: [&str; 6] = [
+const DATA_FILES: [&str; 7] = [
     "summary.json",
     "replications.csv",
     "timeseries.csv",
     "stages.csv",
     "devices.csv",
     "events.csv",
+    "breakdown.csv",
 ];
 
 const GOLDEN: &str = "tests/golden/hashes.txt";

@@ -93,9 +93,45 @@ fn run_writes_a_self_contained_report_with_valid_plots() {
         "sn-10",        // a model in the fleet table
         "boot-failure", // the ground-truth defect
         "silent_rate",  // a gate check
+        "What to do next",
+        "Harm and failures by model, region and stage",
+        "cancelled by the halt",
+        "policy.timeout", // every policy knob
+        "factor ×3",      // every defect parameter
+        "What the gates read",
     ] {
         assert!(html.contains(section), "report.html lacks `{section}`");
     }
+    // A halted release's devices that the halt stopped are cancelled, not "stranded" in the
+    // story; the cards lead with what a halt is judged by.
+    let story = &html[html.find("class=\"story\"").unwrap()..html.find("class=\"cards\"").unwrap()];
+    assert!(story.contains("cancelled by the halt"), "{story}");
+    let cards = &html[html.find("class=\"cards\"").unwrap()..];
+    let at = |label: &str| {
+        cards
+            .find(label)
+            .unwrap_or_else(|| panic!("no card `{label}`"))
+    };
+    assert!(
+        at("time to detect") < at("time to 95 %"),
+        "halt cards first"
+    );
+    // The next step names the check that fired and a command that answers the next question.
+    let next = &html[html.find("id=\"next\"").unwrap()..];
+    assert!(
+        next.contains("fleetsim tune scenarios/bad-release.toml --param"),
+        "{next:.2000}"
+    );
+    let breakdown = std::fs::read_to_string(out.join("breakdown.csv")).unwrap();
+    assert!(
+        breakdown
+            .starts_with("population,model,region,stage,devices,targeted,updated,exposed,harmed"),
+        "{breakdown}"
+    );
+    assert!(
+        breakdown.contains("sensors,sn-10,eu-west,canary,"),
+        "{breakdown}"
+    );
     assert_eq!(html.matches("<svg").count(), RUN_PLOTS.len());
     for plot in RUN_PLOTS {
         assert_valid_svg(&out.join(format!("plots/{plot}.svg")));
@@ -320,6 +356,21 @@ fn report_renders_in_headless_chromium() {
         dom_text.contains("What happened"),
         "the page did not load: {dom_text:.300}"
     );
+    // The sections that lead to a decision are in the page as the browser parsed it.
+    for section in [
+        "What to do next",
+        "Harm and failures by model, region and stage",
+        "By model",
+        "By region",
+        "By stage",
+        "cancelled by the halt",
+        "policy.preflight",
+    ] {
+        assert!(
+            dom_text.contains(section),
+            "the rendered page lacks `{section}`"
+        );
+    }
     assert_eq!(dom_text.matches("<svg").count(), RUN_PLOTS.len());
     let stderr = String::from_utf8_lossy(&dom.stderr);
     assert!(
@@ -368,4 +419,39 @@ fn report_command_rejects_damaged_data_files_with_exit_2() {
         .code(2)
         .stderr(contains("timeseries.csv"));
     assert!(!out.join("report.html").exists(), "nothing half-written");
+}
+
+/// `chaos` writes its campaign's page (it used to print a report path and write no page): the
+/// schedules that broke an expectation with their reproducers, and every schedule drawn;
+/// `fleetsim report` renders the same bytes from chaos.json and campaigns.csv.
+#[test]
+fn chaos_writes_a_report_page_for_its_campaign() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c");
+    fleetsim()
+        .args(["chaos", "tests/data/fragile.toml", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(contains(format!(
+            "report: {}",
+            out.join("report.html").display()
+        )));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert_self_contained(&html);
+    for section in [
+        "Schedules that break an expectation",
+        "Every schedule drawn",
+        "violations/campaign-",
+        "breaks",
+    ] {
+        assert!(html.contains(section), "the chaos page lacks `{section}`");
+    }
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.starts_with("### fleetsim chaos: "), "{md}");
+    fleetsim().arg("report").arg(&out).assert().success();
+    assert_eq!(
+        std::fs::read_to_string(out.join("report.html")).unwrap(),
+        html
+    );
 }

@@ -176,6 +176,31 @@ pub fn compare(base: &Worlds, candidate: &Worlds, guards: &[Guard], tolerance: f
         .collect()
 }
 
+/// Clips a paired interval to the differences that can happen: every metric is ≥ 0, so the
+/// mean difference over the pairs is at least −(the base's mean over them), and a share or a
+/// rate is ≤ 1, so it is at most 1 − that mean. The t interval of a skewed metric over few runs
+/// otherwise reads "−39.7" for a base of 33.3 bricked devices.
+fn clip_to_range(
+    (lo, hi): (f64, f64),
+    base: &[Option<f64>],
+    candidate: &[Option<f64>],
+    metric: &str,
+    stat: &str,
+) -> (f64, f64) {
+    let pairs: Vec<f64> = base
+        .iter()
+        .zip(candidate)
+        .filter_map(|(b, c)| c.and(*b))
+        .collect();
+    if pairs.is_empty() {
+        return (lo, hi);
+    }
+    let base_mean = pairs.iter().sum::<f64>() / pairs.len() as f64;
+    let share = stat == "rate" || matches!(metric, "completion" | "halted" | "false_halt");
+    let hi = if share { hi.min(1.0 - base_mean) } else { hi };
+    (lo.max(-base_mean), hi)
+}
+
 fn row(
     base: &dyn Replications,
     candidate: &dyn Replications,
@@ -196,7 +221,9 @@ fn row(
     let regressed = guarded && is_worse(&metric, &st, bs, cs, tolerance);
     // The paired interval is of the mean difference: shown for means and rates only.
     let ci = if st == "mean" || st == "rate" {
-        d.ci95_low.zip(d.ci95_high)
+        d.ci95_low
+            .zip(d.ci95_high)
+            .map(|ci| clip_to_range(ci, &b, &c, &metric, &st))
     } else {
         None
     };

@@ -56,6 +56,10 @@ pub struct RunResult {
     /// into exactly the sums of an unsharded run.
     pub series_sum: Vec<Vec<f64>>,
     pub devices: Vec<DeviceRow>,
+    /// Per (population, stage) group, the [`BREAKDOWN`] counts summed over the replications
+    /// (see [`breakdown`]); empty in shard files of older versions.
+    #[serde(default)]
+    pub breakdown_sum: Vec<u64>,
     pub trace: Vec<TraceRow>,
     pub events: u64,
     /// Events by kind, summed over the replications (`replication::KINDS` order).
@@ -69,7 +73,58 @@ struct RepResult {
     events_by_kind: [u64; crate::replication::KIND_COUNT],
     series: Vec<Vec<f64>>,
     devices: Vec<DeviceRow>,
+    breakdown: Vec<u64>,
     trace: Vec<TraceRow>,
+}
+
+/// The device counts `breakdown.csv` has per group, in column order.
+pub const BREAKDOWN: [&str; 8] = [
+    "devices",
+    "targeted",
+    "updated",
+    "exposed",
+    "harmed",
+    "bricked",
+    "rolled_back",
+    "failed",
+];
+
+/// Devices at the end of a replication per (population, stage) group, stage `stages.len()`
+/// holding the devices no stage targeted: row-major `[group][BREAKDOWN column]`. `failed`
+/// counts devices whose update (or rollback) job gave up (`retries_exhausted`). One pass over
+/// the fleet, so that the report can break harm and failures down by model, region and stage.
+pub fn breakdown(sim: &Sim) -> Vec<u64> {
+    let stages = sim.sc.policy.stages.len() + 1;
+    let mut out = vec![0u64; sim.sc.populations.len() * stages * BREAKDOWN.len()];
+    let target = sim.sc.policy.target;
+    for d in &sim.dev {
+        let stage = (d.stage as usize).min(stages - 1);
+        let row = (d.population as usize * stages + stage) * BREAKDOWN.len();
+        let counts = [
+            true,
+            d.has(flag::TARGETED),
+            d.has(flag::TARGETED) && d.version == target,
+            d.has(flag::EXPOSED),
+            d.has(flag::HARMED),
+            d.has(flag::BRICKED),
+            d.has(flag::ROLLED_BACK),
+            d.has(flag::JOB_FAILED),
+        ];
+        for (k, c) in counts.into_iter().enumerate() {
+            out[row + k] += c as u64;
+        }
+    }
+    out
+}
+
+/// Adds `counts` into `acc` element by element (`acc` grows to fit).
+pub fn add_into(acc: &mut Vec<u64>, counts: &[u64]) {
+    if acc.len() < counts.len() {
+        acc.resize(counts.len(), 0);
+    }
+    for (a, c) in acc.iter_mut().zip(counts) {
+        *a += c;
+    }
 }
 
 fn run_one(sc: &Scenario, rep: u64, opts: &RunOptions) -> Result<RepResult> {
@@ -90,6 +145,7 @@ fn run_one(sc: &Scenario, rep: u64, opts: &RunOptions) -> Result<RepResult> {
         events_by_kind: sim.events_by_kind,
         series: sim.series.take_rows(),
         devices,
+        breakdown: breakdown(&sim),
         trace: std::mem::take(&mut sim.trace),
     })
 }
@@ -169,6 +225,7 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
     let mut outcomes = Vec::new();
     let mut series_sum: Vec<Vec<f64>> = Vec::new();
     let mut devices = Vec::new();
+    let mut breakdown_sum = Vec::new();
     let mut trace = Vec::new();
     let mut events = 0;
     let mut events_by_kind = vec![0u64; crate::replication::KIND_COUNT];
@@ -188,6 +245,7 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
             let r = r?;
             events += r.outcome.events;
             add_counts(&mut events_by_kind, &r.events_by_kind);
+            add_into(&mut breakdown_sum, &r.breakdown);
             if series_sum.is_empty() {
                 series_sum = r.series;
             } else {
@@ -214,6 +272,7 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
         outcomes,
         series_sum,
         devices,
+        breakdown_sum,
         trace,
         events,
         events_by_kind,
@@ -267,6 +326,7 @@ impl RunResult {
             outcomes: Vec::new(),
             series_sum: Vec::new(),
             devices: Vec::new(),
+            breakdown_sum: Vec::new(),
             trace: Vec::new(),
             events: 0,
             events_by_kind: Vec::new(),
@@ -275,6 +335,7 @@ impl RunResult {
         for p in parts {
             out.events += p.events;
             add_counts(&mut out.events_by_kind, &p.events_by_kind);
+            add_into(&mut out.breakdown_sum, &p.breakdown_sum);
             out.threads = out.threads.max(p.threads);
             if out.series_sum.is_empty() {
                 out.series_sum = p.series_sum;

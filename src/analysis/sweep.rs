@@ -15,6 +15,54 @@ pub struct Axis {
     pub values: Vec<String>,
 }
 
+/// A parameter path as people read it: every index of a named table replaced by its name
+/// (`policy.stage[1].gate.check[0].max` → `policy.stage[canary].gate.check[0].max`; also
+/// `population[i]`, `release[i]` (its version) and `policy.shadow_gate[i]`). An index that is
+/// out of range, or a name that would not read back as one (it holds brackets, dots, quotes or
+/// spaces), is left as written; so is every other segment.
+pub fn named_path(sc: &crate::scenario::Scenario, path: &str) -> String {
+    let name_of = |table: &str, i: usize| -> Option<String> {
+        match table {
+            "policy.stage" => sc.policy.stages.get(i).map(|s| s.name.clone()),
+            "policy.shadow_gate" => sc.policy.shadow_gates.get(i).map(|g| g.name.clone()),
+            _ => None,
+        }
+    };
+    let plain =
+        |n: &str| !n.is_empty() && !n.contains(|c: char| "[].\"'` ".contains(c) || c.is_control());
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find(']').map(|c| open + c) else {
+            break;
+        };
+        let table = format!("{out}{}", &rest[..open]);
+        let name = rest[open + 1..close]
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| name_of(&table, i))
+            .filter(|n| plain(n));
+        out.push_str(&rest[..open]);
+        out.push('[');
+        out.push_str(name.as_deref().unwrap_or(&rest[open + 1..close]));
+        out.push(']');
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// [`named_path`] of every parameter of a point.
+pub fn named_params(
+    sc: &crate::scenario::Scenario,
+    params: &[(String, String)],
+) -> Vec<(String, String)> {
+    params
+        .iter()
+        .map(|(p, v)| (named_path(sc, p), v.clone()))
+        .collect()
+}
+
 /// Parses `PATH=V1,V2,…` or `PATH=FROM..TO:STEP` (numbers or durations; durations become seconds).
 pub fn parse_axis(text: &str) -> Result<Axis> {
     let usage = || {
@@ -221,5 +269,38 @@ mod tests {
             vec![None, Some(0.0)],
         ];
         assert_eq!(pareto_front(&v), vec![true, true, false, true]);
+    }
+}
+
+#[cfg(test)]
+mod named_tests {
+    use super::named_path;
+
+    #[test]
+    fn indices_of_named_tables_read_as_their_names() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/bad-release.toml");
+        let sc = crate::scenario::load_file(&path, &[]).unwrap();
+        assert_eq!(
+            named_path(&sc, "policy.stage[1].gate.check[1].max"),
+            "policy.stage[canary].gate.check[1].max"
+        );
+        assert_eq!(
+            named_path(&sc, "policy.rate.per_minute"),
+            "policy.rate.per_minute"
+        );
+        assert_eq!(
+            named_path(&sc, "population[0].count"),
+            "population[0].count"
+        );
+        // Out of range, or already a name: as written.
+        assert_eq!(
+            named_path(&sc, "policy.stage[99].bake"),
+            "policy.stage[99].bake"
+        );
+        assert_eq!(
+            named_path(&sc, "policy.stage[canary].bake"),
+            "policy.stage[canary].bake"
+        );
     }
 }

@@ -220,7 +220,7 @@ pub(crate) fn chaos_command(cfg: &ChaosConfig) -> Result<i32> {
         }
         (false, Format::Table) => {
             crate::out::text(&table(&base, campaigns, c.campaign_seed, &found))?;
-            crate::out::line(&format!("\nreport: {}/", out.display()))?;
+            crate::out::line(&format!("\nreport: {}", out.join("report.html").display()))?;
         }
     }
     Ok(if found.is_empty() { 0 } else { 1 })
@@ -235,8 +235,8 @@ fn reproducer(c: &Campaign, base: &Scenario, k: u64, faults: &[DrawnFault], t: &
         .map(|v| {
             format!(
                 "{} (observed {})",
-                v.bound_text(),
-                v.observed.map_or("no value".into(), expect::fmt)
+                crate::report::table::verdict_label(v),
+                crate::report::table::verdict_observed(v)
             )
         })
         .collect();
@@ -280,6 +280,8 @@ fn write_campaign(
         "chaos.json",
         (serde_json::to_string_pretty(&json).unwrap_or_default() + "\n").as_bytes(),
     )?;
+    // The campaign's page, from chaos.json and campaigns.csv alone (as `fleetsim report`).
+    crate::report::render::render(staging.dir())?;
     staging.commit()
 }
 
@@ -302,8 +304,8 @@ fn table(
             .map(|v| {
                 format!(
                     "{} (observed {})",
-                    v.bound_text(),
-                    v.observed.map_or("no value".into(), expect::fmt)
+                    crate::report::table::verdict_label(v),
+                    crate::report::table::verdict_observed(v)
                 )
             })
             .collect();

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
 use crate::report::junit::CheckSuite as JunitSuite;
 use crate::report::progress::Progress;
-use crate::report::table::halt_reasons_list;
+use crate::report::table::{halt_reasons_list, verdict_label, verdict_observed};
 use crate::scenario::Scenario;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
@@ -272,14 +272,11 @@ fn print_verdicts(
         }
     }
     for v in verdicts.iter().filter(|v| !quiet || !v.passed) {
-        let observed = v.observed.map_or("no value".to_string(), expect::fmt);
-        let interval = v.interval.map_or(String::new(), |(lo, hi)| {
-            format!(" [95% CI {} – {}]", expect::fmt(lo), expect::fmt(hi))
-        });
         let verdict = if v.passed { "pass" } else { "FAIL" };
         crate::out::line(&format!(
-            "  {verdict}  {:<40} observed {observed}{interval}",
-            v.label()
+            "  {verdict}  {:<40} observed {}",
+            verdict_label(v),
+            verdict_observed(v)
         ))?;
         if shows_halt_reasons(v) {
             crate::out::line(&format!(
@@ -306,7 +303,7 @@ fn github_annotations(
     for (name, file, verdicts) in suites {
         let lines = expect_lines(file, verdicts.len());
         for (i, v) in verdicts.iter().enumerate() {
-            let observed = v.observed.map_or("no value".to_string(), expect::fmt);
+            let observed = verdict_observed(v);
             if annotate && !v.passed {
                 let line = lines
                     .as_ref()
@@ -317,7 +314,7 @@ fn github_annotations(
                     gh_property("fleetsim check"),
                     gh_data(&format!(
                         "{name}: expected {}, observed {observed}{}",
-                        v.label(),
+                        verdict_label(v),
                         halt_reasons_suffix(v)
                     ))
                 ))?;
@@ -325,7 +322,7 @@ fn github_annotations(
             md.push_str(&format!(
                 "| {} | {} | {observed} | {} |\n",
                 crate::report::markdown::text(name),
-                crate::report::markdown::code(&v.label()),
+                crate::report::markdown::code(&verdict_label(v)),
                 if v.passed { "✅" } else { "❌" }
             ));
         }

@@ -149,7 +149,8 @@ pub(crate) fn sweep_command(cfg: &crate::commands::config::SweepConfig) -> Resul
     for (i, params) in mine {
         let outcomes = run_point(&cfg.scenario, &cfg.overrides, &params, false, &opts)?;
         events += outcomes.iter().map(|o| o.events).sum::<u64>();
-        points.push(SweepPoint::new(i, params, &summarise(&outcomes)));
+        let named = crate::analysis::sweep::named_params(&base, &params);
+        points.push(SweepPoint::new(i, named, &summarise(&outcomes)));
     }
     progress.finish();
     if let Some((k, n)) = cfg.shard {
@@ -305,7 +306,8 @@ pub(crate) fn tune_command(cfg: &crate::commands::config::TuneConfig) -> Result<
             .chain(&defective)
             .map(|o| o.events)
             .sum::<u64>();
-        points.push(tune_point(i, params, &healthy, &defective));
+        let named = crate::analysis::sweep::named_params(&base, &params);
+        points.push(tune_point(i, named, &healthy, &defective));
     }
     progress.finish();
     if let Some((k, n)) = cfg.shard {

@@ -13,7 +13,7 @@ const RENDERED: [&str; 3] = ["summary.md", "plots", "report.html"];
 pub(crate) fn report_command(dir: &Path, quiet: bool) -> Result<i32> {
     if !dir.is_dir() {
         return Err(Error::Usage(format!(
-            "{}: no such folder (give a folder written by run, merge, sweep, tune or compare)",
+            "{}: no such folder (give a folder written by run, merge, sweep, tune, compare or chaos)",
             dir.display()
         )));
     }

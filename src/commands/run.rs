@@ -103,6 +103,14 @@ pub(crate) fn write_run_report(
     csv_files::replications(&staging.path("replications.csv"), &result.outcomes)?;
     csv_files::timeseries(&staging.path("timeseries.csv"), sc, &result.series_mean())?;
     csv_files::stages(&staging.path("stages.csv"), &result.outcomes)?;
+    if !result.breakdown_sum.is_empty() {
+        csv_files::breakdown(
+            &staging.path("breakdown.csv"),
+            sc,
+            &result.breakdown_sum,
+            result.outcomes.len(),
+        )?;
+    }
     crate::report::baseline::write(
         &staging,
         sc,

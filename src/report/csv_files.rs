@@ -167,3 +167,37 @@ pub fn events(path: &Path, rows: &[TraceRow]) -> Result<()> {
     }
     w.flush().map_err(|e| io(path, e))
 }
+
+/// `breakdown.csv`: per population and stage (`not targeted` for devices no stage took), the
+/// mean over replications of the [`BREAKDOWN`](crate::analysis::run::BREAKDOWN) device counts
+/// at the end of the run. Groups with no device are left out. The report rolls the rows up by
+/// model, region and stage.
+pub fn breakdown(path: &Path, sc: &Scenario, sums: &[u64], replications: usize) -> Result<()> {
+    use crate::analysis::run::BREAKDOWN;
+    let mut w = writer(path)?;
+    let mut header: Vec<&str> = vec!["population", "model", "region", "stage"];
+    header.extend(BREAKDOWN);
+    w.write_record(&header).map_err(|e| io(path, e))?;
+    let stages = sc.policy.stages.len() + 1;
+    let n = replications.max(1) as f64;
+    for (g, counts) in sums.chunks(BREAKDOWN.len()).enumerate() {
+        let (pop, stage) = (&sc.populations[g / stages], g % stages);
+        if counts[0] == 0 {
+            continue;
+        }
+        let stage = sc
+            .policy
+            .stages
+            .get(stage)
+            .map_or("not targeted", |s| s.name.as_str());
+        let mut row = vec![
+            pop.name.clone(),
+            pop.model.clone(),
+            pop.region.clone(),
+            stage.to_string(),
+        ];
+        row.extend(counts.iter().map(|&c| num(Some(c as f64 / n))));
+        w.write_record(&row).map_err(|e| io(path, e))?;
+    }
+    w.flush().map_err(|e| io(path, e))
+}

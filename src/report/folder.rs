@@ -123,6 +123,45 @@ pub struct CompareDoc {
     pub halt_reasons: Vec<crate::analysis::compare::HaltReasons>,
 }
 
+/// One schedule of a chaos campaign that broke an expectation, in `chaos.json`.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct ChaosViolation {
+    pub campaign: u64,
+    pub severity: f64,
+    /// The shrunk schedule (kind, at and duration in seconds, scope, parameters).
+    pub faults: Vec<ChaosFault>,
+    pub verdicts: Vec<crate::analysis::expect::Verdict>,
+    /// The reproducer scenario, relative to the folder.
+    pub reproducer: String,
+}
+
+/// A fault of a shrunk schedule as `chaos.json` records it.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct ChaosFault {
+    pub kind: String,
+    pub at: f64,
+    pub duration: f64,
+}
+
+/// `chaos.json` and `campaigns.csv`, written by `fleetsim chaos`.
+#[derive(Clone, Debug)]
+pub struct ChaosDoc {
+    pub scenario: String,
+    pub campaign_seed: u64,
+    pub campaigns: u64,
+    pub violations: Vec<ChaosViolation>,
+    /// `campaigns.csv`: every drawn schedule, whether it broke an expectation, its severity.
+    pub schedules: Table,
+}
+
+#[derive(serde::Deserialize)]
+struct ChaosJson {
+    scenario: String,
+    campaign_seed: u64,
+    campaigns: u64,
+    violations: Vec<ChaosViolation>,
+}
+
 /// What kind of results a folder holds, with its data.
 pub enum Folder {
     Run {
@@ -130,10 +169,13 @@ pub enum Folder {
         replications: Table,
         timeseries: Table,
         stages: Table,
+        /// `breakdown.csv` (absent in folders of older versions).
+        breakdown: Option<Table>,
     },
     Sweep(SweepDoc),
     Tune(TuneDoc),
     Compare(CompareDoc),
+    Chaos(ChaosDoc),
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
@@ -158,6 +200,10 @@ pub fn load(dir: &Path) -> Result<Folder> {
             replications: Table::read(&dir.join("replications.csv"))?,
             timeseries: Table::read(&dir.join("timeseries.csv"))?,
             stages: Table::read(&dir.join("stages.csv"))?,
+            breakdown: match has("breakdown.csv") {
+                true => Some(Table::read(&dir.join("breakdown.csv"))?),
+                false => None,
+            },
         });
     }
     if has("sweep.json") {
@@ -169,9 +215,19 @@ pub fn load(dir: &Path) -> Result<Folder> {
     if has("compare.json") {
         return Ok(Folder::Compare(read_json(&dir.join("compare.json"))?));
     }
+    if has("chaos.json") {
+        let j: ChaosJson = read_json(&dir.join("chaos.json"))?;
+        return Ok(Folder::Chaos(ChaosDoc {
+            scenario: j.scenario,
+            campaign_seed: j.campaign_seed,
+            campaigns: j.campaigns,
+            violations: j.violations,
+            schedules: Table::read(&dir.join("campaigns.csv"))?,
+        }));
+    }
     Err(Error::Usage(format!(
-        "{}: not a fleetsim results folder (it has no summary.json, sweep.json, tune.json or \
-         compare.json; a shard folder is joined with `fleetsim merge` first)",
+        "{}: not a fleetsim results folder (it has no summary.json, sweep.json, tune.json, \
+         compare.json or chaos.json; a shard folder is joined with `fleetsim merge` first)",
         dir.display()
     )))
 }

@@ -14,7 +14,7 @@ pub struct PopulationRow {
     pub model: String,
     pub region: String,
     pub utc_offset: String,
-    /// `2.3.0 90%, 2.1.0 10%`.
+    /// The starting mix as written, largest share first: `2.3.0 90%, 2.1.0 10%`.
     pub firmware: String,
     pub ab_slots: bool,
     pub connectivity: String,
@@ -41,6 +41,12 @@ pub struct StageRow {
     /// Seconds.
     pub bake: f64,
     pub approval: String,
+    /// `max_wait` in seconds (`None`: wait as long as the window allows).
+    #[serde(default)]
+    pub max_wait: Option<f64>,
+    /// `on_insufficient` as written (`fail`, `pass`, `wait`, `extend`).
+    #[serde(default)]
+    pub on_insufficient: String,
     /// `wilson 90%, min 200, on fail rollback`, or empty without a gate.
     pub gate: String,
     pub checks: Vec<String>,
@@ -55,12 +61,19 @@ pub struct Glance {
     /// Seconds since the scenario start.
     pub window_start: f64,
     pub window_end: f64,
+    /// Every policy knob that is not a stage: (key path as written in the scenario, value in
+    /// words), e.g. `("policy.timeout", "6h")`.
+    #[serde(default)]
+    pub knobs: Vec<(String, String)>,
     pub populations: Vec<PopulationRow>,
     pub releases: Vec<ReleaseRow>,
     pub stages: Vec<StageRow>,
     pub aborts: Vec<String>,
     pub shadow_gates: Vec<String>,
     pub faults: Vec<String>,
+    /// What `validate` warns about the plan (`key path: message`).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 pub fn glance(sc: &Scenario) -> Glance {
@@ -75,6 +88,7 @@ pub fn glance(sc: &Scenario) -> Glance {
         rate: rate_text(sc),
         window_start: p.start.as_secs_f64(),
         window_end: p.window_end.min(sc.horizon).as_secs_f64(),
+        knobs: knobs(sc),
         populations: sc
             .populations
             .iter()
@@ -125,6 +139,7 @@ pub fn glance(sc: &Scenario) -> Glance {
                 )
             }))
             .collect(),
+        warnings: sc.warnings.clone(),
     }
 }
 
@@ -143,9 +158,10 @@ fn release(r: &crate::scenario::model::Release) -> ReleaseRow {
                     format!(" where {scope}")
                 };
                 format!(
-                    "{} p={}{scope}",
+                    "{} p={}{scope}{}",
                     kebab(&format!("{:?}", d.effect)),
-                    d.probability
+                    d.probability,
+                    defect_params(d)
                 )
             })
             .collect(),
@@ -162,6 +178,8 @@ fn stage(s: &crate::scenario::model::Stage) -> StageRow {
         },
         bake: s.bake_ms as f64 / 1000.0,
         approval: format!("{:?}", s.approval).to_lowercase(),
+        max_wait: s.max_wait_ms.map(|ms| ms as f64 / 1000.0),
+        on_insufficient: kebab(&format!("{:?}", s.on_insufficient)),
         gate: s.gate.as_ref().map_or(String::new(), gate_text),
         checks: s.gate.as_ref().map_or(Vec::new(), checks_text),
     }
@@ -188,12 +206,7 @@ fn population(sc: &Scenario, pop: &crate::scenario::model::Population) -> Popula
             off.abs() / 3600,
             off.abs() / 60 % 60
         ),
-        firmware: pop
-            .firmware_mix
-            .iter()
-            .map(|(v, w)| format!("{} {}%", sc.version_label(*v), round2(w * 100.0)))
-            .collect::<Vec<_>>()
-            .join(", "),
+        firmware: firmware_text(sc, &pop.firmware_mix),
         ab_slots: pop.ab_slots,
         connectivity: sc
             .connectivity
@@ -205,6 +218,186 @@ fn population(sc: &Scenario, pop: &crate::scenario::model::Population) -> Popula
             .map_or(String::new(), |p| p.name.clone()),
         arrivals_per_day: pop.arrivals_per_day,
     }
+}
+
+/// The mix as the user wrote it. `firmware_mix` holds *cumulative* weights (for the draw), so
+/// each version's share is its weight less the one before; shown largest first.
+fn firmware_text(sc: &Scenario, mix: &[(u8, f64)]) -> String {
+    let mut prev = 0.0;
+    let mut shares: Vec<(u8, f64)> = mix
+        .iter()
+        .map(|&(v, cumulative)| {
+            let share = cumulative - prev;
+            prev = cumulative;
+            (v, share)
+        })
+        .filter(|(_, share)| *share > 0.0)
+        .collect();
+    if shares.len() == 1 {
+        return sc.version_label(shares[0].0).to_string();
+    }
+    shares.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    shares
+        .iter()
+        .map(|(v, w)| format!("{} {}%", sc.version_label(*v), round2(w * 100.0)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The defect's parameters besides its effect and probability: when it strikes (`after`) and
+/// how hard (`factor`, `availability`, `rate`), each only where its effect reads it.
+fn defect_params(d: &crate::scenario::model::Defect) -> String {
+    use crate::scenario::raw::Effect;
+    let mut out = Vec::new();
+    if let Some(after) = &d.after {
+        out.push(format!("after {}", dist_text(after, true)));
+    }
+    match d.effect {
+        Effect::CrashRate | Effect::BatteryDrain => out.push(format!("factor ×{}", d.factor)),
+        Effect::CrashLoop => out.push(format!("availability {}%", round2(d.availability * 100.0))),
+        Effect::CommandFailure => out.push(format!("rate {}%", round2(d.rate * 100.0))),
+        _ => {}
+    }
+    if out.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", out.join(", "))
+    }
+}
+
+/// A distribution in words, durations as `3d 4h`: `lognormal median 2d 0h, p95 5d 0h`.
+pub fn dist_text(d: &crate::scenario::dist::Dist, duration: bool) -> String {
+    use crate::scenario::dist::{Dist, Z95};
+    let v = |x: f64| {
+        if duration {
+            human_secs(x)
+        } else {
+            format!("{}", round2(x))
+        }
+    };
+    match d {
+        Dist::Constant(x) => v(*x),
+        Dist::Uniform { min, max } => format!("uniform {} – {}", v(*min), v(*max)),
+        Dist::Normal { mean, sd, .. } => format!("normal mean {}, sd {}", v(*mean), v(*sd)),
+        Dist::Exponential { mean } => format!("exponential mean {}", v(*mean)),
+        Dist::LogNormal { mu, sigma } => format!(
+            "lognormal median {}, p95 {}",
+            v(mu.exp()),
+            v((mu + Z95 * sigma).exp())
+        ),
+        Dist::Weibull { shape, scale } => {
+            format!("weibull shape {}, scale {}", round2(*shape), v(*scale))
+        }
+        Dist::Beta { a, b } => format!("beta a {a}, b {b}"),
+        Dist::Empirical { values, .. } => {
+            format!("empirical ({} values, mean {})", values.len(), v(d.mean()))
+        }
+    }
+}
+
+/// `01:00–05:00`.
+fn window_text(w: &crate::scenario::model::DailyWindow) -> String {
+    let hm = |s: u32| format!("{:02}:{:02}", s / 3600, s / 60 % 60);
+    format!("{}–{}", hm(w.from_s), hm(w.to_s))
+}
+
+/// The device-side checks that are set, or that there are none.
+fn preflight_text(f: &crate::scenario::model::Preflight) -> String {
+    use crate::scenario::raw::Metered;
+    let mut checks = Vec::new();
+    if f.min_battery > 0.0 {
+        checks.push(format!("battery ≥ {}%", round2(f.min_battery * 100.0)));
+    }
+    if f.min_storage_mb > 0.0 {
+        checks.push(format!("free storage ≥ {} MB", f.min_storage_mb));
+    }
+    if f.min_bandwidth_kbps > 0.0 {
+        checks.push(format!("bandwidth ≥ {} kbps", f.min_bandwidth_kbps));
+    }
+    match f.metered {
+        Metered::Allow => {}
+        Metered::OffPeak => checks.push(format!(
+            "metered links only off-peak ({} local time)",
+            window_text(&f.off_peak)
+        )),
+        Metered::Deny => checks.push("never over a metered link".into()),
+    }
+    if checks.is_empty() {
+        "no checks: a notified device downloads at once".into()
+    } else {
+        checks.join(", ")
+    }
+}
+
+/// Every policy knob that is not a stage, keyed by its path in the scenario file.
+fn knobs(sc: &Scenario) -> Vec<(String, String)> {
+    let p = &sc.policy;
+    let lower = |x: String| kebab(&x);
+    let mut out: Vec<(&str, String)> = vec![
+        ("policy.rate", rate_text(sc)),
+        ("policy.selection", lower(format!("{:?}", p.selection))),
+        (
+            "policy.max_in_flight",
+            if p.max_in_flight == u64::MAX {
+                "no limit".into()
+            } else {
+                p.max_in_flight.to_string()
+            },
+        ),
+        (
+            "policy.timeout",
+            p.timeout_ms.map_or(
+                "none (a device may take as long as it needs)".into(),
+                |ms| human_secs(ms as f64 / 1000.0),
+            ),
+        ),
+        (
+            "policy.retry",
+            format!(
+                "{} attempt{} per device, {} apart",
+                p.attempts,
+                if p.attempts == 1 { "" } else { "s" },
+                human_secs(p.backoff_ms as f64 / 1000.0)
+            ),
+        ),
+    ];
+    out.push(("policy.preflight", preflight_text(&p.preflight)));
+    out.push((
+        "policy.maintenance",
+        if p.maintenance.is_empty() {
+            "none: installs may start at any hour".into()
+        } else {
+            format!(
+                "installs start only in {} (device local time)",
+                p.maintenance
+                    .iter()
+                    .map(window_text)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+    ));
+    out.push((
+        "policy.start, policy.window",
+        format!(
+            "opens at {}, closes at {}",
+            human_secs(p.start.as_secs_f64()),
+            human_secs(p.window_end.min(sc.horizon).as_secs_f64())
+        ),
+    ));
+    out.push((
+        "policy.skip_migrations",
+        lower(format!("{:?}", p.skip_migrations)),
+    ));
+    out.push((
+        "policy.operator",
+        format!(
+            "responds after {}; on a pause: {}",
+            dist_text(&p.operator.response, true),
+            lower(format!("{:?}", p.operator.on_pause))
+        ),
+    ));
+    out.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
 fn round2(x: f64) -> f64 {
@@ -314,4 +507,68 @@ fn kebab(name: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(name);
+        crate::scenario::load_file(&path, &[]).unwrap()
+    }
+
+    /// Regression: the mix was shown from its cumulative weights (`{ "4.1.0" = 0.9, "4.0.2" =
+    /// 0.1 }` read "4.0.2 10%, 4.1.0 100%").
+    #[test]
+    fn firmware_mix_is_shown_as_written_not_cumulative() {
+        let g = glance(&fixture("scale-1m.toml"));
+        assert_eq!(g.populations[0].firmware, "4.1.0 90%, 4.0.2 10%");
+        let g = glance(&fixture("migration-chain.toml"));
+        let mixed = g
+            .populations
+            .iter()
+            .find(|p| p.firmware.contains(','))
+            .unwrap();
+        assert_eq!(mixed.firmware, "2.9.1 60%, 2.7.0 30%, 2.2.0 10%");
+    }
+
+    #[test]
+    fn every_policy_knob_and_defect_parameter_is_shown() {
+        let g = glance(&fixture("bad-release.toml"));
+        let keys: Vec<&str> = g.knobs.iter().map(|(k, _)| k.as_str()).collect();
+        for k in [
+            "policy.rate",
+            "policy.timeout",
+            "policy.retry",
+            "policy.preflight",
+            "policy.maintenance",
+            "policy.operator",
+        ] {
+            assert!(keys.contains(&k), "{k} missing from {keys:?}");
+        }
+        let value = |k: &str| &g.knobs.iter().find(|(key, _)| key == k).unwrap().1;
+        assert_eq!(value("policy.timeout"), "6h 0m");
+        assert!(
+            value("policy.preflight").contains("battery ≥ 30%"),
+            "{}",
+            value("policy.preflight")
+        );
+        let defects = g
+            .releases
+            .iter()
+            .flat_map(|r| &r.defects)
+            .cloned()
+            .collect::<Vec<_>>();
+        let crash = defects
+            .iter()
+            .find(|d| d.starts_with("crash-rate"))
+            .unwrap();
+        assert!(
+            crash.contains("factor ×3") && crash.contains("after exponential mean 2d 0h"),
+            "{crash}"
+        );
+    }
 }

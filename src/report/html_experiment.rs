@@ -6,18 +6,35 @@ use super::html::{esc, num, text, Cell, Page};
 use super::table::{compare_diff, compare_value, human_value, pct};
 use crate::engine::time::human_secs;
 
-/// Parameters by the last two segments of their path (`check[1].max = 0.005`), which tells the
-/// settings of one experiment apart and keeps the tables narrow; the full paths are in the CSV.
+/// One column per parameter, headed by its full path (`policy.stage[canary].gate.check[1].max`)
+/// with a zero-width space after each dot so that a long path wraps inside its header instead
+/// of widening the table past the page; the cells hold only the values.
+fn param_headers(params: Option<&Vec<(String, String)>>) -> Vec<String> {
+    params.map_or(Vec::new(), |ps| {
+        ps.iter()
+            .map(|(p, _)| p.replace('.', ".\u{200B}"))
+            .collect()
+    })
+}
+
+fn param_cells(params: &[(String, String)]) -> Vec<Cell> {
+    params.iter().map(|(_, v)| num(v.clone())).collect()
+}
+
+/// A table whose columns are `point`, the parameters, then `rest`; numeric columns align right.
+fn points_table(p: &mut Page, params: &[String], rest: &[&str], rows: Vec<(bool, Vec<Cell>)>) {
+    let mut headers: Vec<&str> = vec!["point"];
+    headers.extend(params.iter().map(String::as_str));
+    headers.extend(rest);
+    let numeric: Vec<usize> = (0..headers.len() - 1).collect();
+    p.table(&headers, &numeric, rows);
+}
+
+/// The same as plain text, for sentences.
 fn params_text(params: &[(String, String)]) -> String {
     params
         .iter()
-        .map(|(p, v)| {
-            let short: Vec<&str> = p.rsplitn(3, '.').take(2).collect();
-            format!(
-                "{} = {v}",
-                short.into_iter().rev().collect::<Vec<_>>().join(".")
-            )
-        })
+        .map(|(p, v)| format!("{p} = {v}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -51,28 +68,26 @@ pub fn sweep_page(d: &SweepDoc, plot: &str) -> String {
             let m = |k: &str, f: fn(&crate::stats::Aggregate) -> Option<f64>| {
                 human_value(k, pt.metrics.get(k).and_then(f))
             };
-            (
-                false,
-                vec![
-                    num(pt.point.to_string()),
-                    text(params_text(&pt.params)),
-                    num(m("harmed", |a| a.mean)),
-                    num(m("harmed", |a| a.p95)),
-                    num(m("time_to_95", |a| a.p50)),
-                    num(m("completion", |a| a.mean)),
-                    num(pt
-                        .rates
-                        .get("false_halt")
-                        .map_or("-".into(), |r| pct(r.rate))),
-                    text(if pt.pareto { "◆ front" } else { "" }),
-                ],
-            )
+            let mut cells = vec![num(pt.point.to_string())];
+            cells.extend(param_cells(&pt.params));
+            cells.extend([
+                num(m("harmed", |a| a.mean)),
+                num(m("harmed", |a| a.p95)),
+                num(m("time_to_95", |a| a.p50)),
+                num(m("completion", |a| a.mean)),
+                num(pt
+                    .rates
+                    .get("false_halt")
+                    .map_or("-".into(), |r| pct(r.rate))),
+                text(if pt.pareto { "◆\u{a0}front" } else { "" }),
+            ]);
+            (false, cells)
         })
         .collect();
-    p.table(
+    points_table(
+        &mut p,
+        &param_headers(d.points.first().map(|pt| &pt.params)),
         &[
-            "point",
-            "parameters",
             "harmed mean",
             "harmed p95",
             "time to 95 % p50",
@@ -80,7 +95,6 @@ pub fn sweep_page(d: &SweepDoc, plot: &str) -> String {
             "false halts",
             "",
         ],
-        &[0, 2, 3, 4, 5, 6],
         rows,
     );
     p.note("Every metric's mean, p50, p95 and confidence interval is in sweep.csv.");
@@ -121,36 +135,34 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
         .points
         .iter()
         .map(|pt| {
-            (
-                false,
-                vec![
-                    num(pt.point.to_string()),
-                    text(params_text(&pt.params)),
-                    num(format!(
-                        "{} ({}–{})",
-                        pct(pt.false_halt.rate),
-                        pct(pt.false_halt.wilson95_low),
-                        pct(pt.false_halt.wilson95_high)
-                    )),
-                    num(human_value("harmed", pt.harmed_mean)),
-                    num(human_value("harmed", pt.harmed_p95)),
-                    num(human_value("time_to_detect", pt.time_to_detect_mean)),
-                    num(human_value("time_to_95", pt.time_to_95_p50)),
-                    text(if pt.recommended {
-                        "★ recommended"
-                    } else if pt.pareto {
-                        "◆ front"
-                    } else {
-                        ""
-                    }),
-                ],
-            )
+            let mut cells = vec![num(pt.point.to_string())];
+            cells.extend(param_cells(&pt.params));
+            cells.extend([
+                num(format!(
+                    "{} ({}–{})",
+                    pct(pt.false_halt.rate),
+                    pct(pt.false_halt.wilson95_low),
+                    pct(pt.false_halt.wilson95_high)
+                )),
+                num(human_value("harmed", pt.harmed_mean)),
+                num(human_value("harmed", pt.harmed_p95)),
+                num(human_value("time_to_detect", pt.time_to_detect_mean)),
+                num(human_value("time_to_95", pt.time_to_95_p50)),
+                text(if pt.recommended {
+                    "★\u{a0}recommended"
+                } else if pt.pareto {
+                    "◆\u{a0}front"
+                } else {
+                    ""
+                }),
+            ]);
+            (false, cells)
         })
         .collect();
-    p.table(
+    points_table(
+        &mut p,
+        &param_headers(d.points.first().map(|pt| &pt.params)),
         &[
-            "point",
-            "parameters",
             "false halts (95% CI)",
             "harmed mean",
             "harmed p95",
@@ -158,7 +170,6 @@ pub fn tune_page(d: &TuneDoc, plot: &str) -> String {
             "time to 95 % (p50, healthy)",
             "",
         ],
-        &[0, 2, 3, 4, 5, 6],
         rows,
     );
     p.finish()
@@ -294,4 +305,112 @@ fn compare_rows(d: &CompareDoc) -> Vec<(bool, Vec<Cell>)> {
             )
         })
         .collect()
+}
+
+/// Every schedule listed on the chaos page at most (the rest are in campaigns.csv).
+const CHAOS_ROWS_MAX: usize = 500;
+
+/// The page of a chaos campaign: the schedules that broke an expectation (shrunk, with their
+/// reproducers), then every schedule drawn.
+pub fn chaos_page(d: &super::folder::ChaosDoc) -> String {
+    let meta = format!(
+        "chaos campaign · {} fault schedules · campaign seed {}",
+        d.campaigns, d.campaign_seed
+    );
+    let mut p = Page::new(&format!("{} — chaos", d.scenario), meta);
+    p.section("violations", "Schedules that break an expectation");
+    if d.violations.is_empty() {
+        p.para(&format!(
+            "None of the {} schedules broke an [[expect]] assertion.",
+            d.campaigns
+        ));
+    } else {
+        p.para(&format!(
+            "{} of {} schedules broke an [[expect]] assertion. Each is shrunk to the fewest, \
+             shortest faults that still break it; fleetsim check on its reproducer exits 1.",
+            d.violations.len(),
+            d.campaigns
+        ));
+        let rows = d
+            .violations
+            .iter()
+            .map(|v| {
+                let faults = v
+                    .faults
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{} at {} for {}",
+                            f.kind,
+                            human_secs(f.at),
+                            human_secs(f.duration)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                let broken = v
+                    .verdicts
+                    .iter()
+                    .filter(|x| !x.passed)
+                    .map(|x| {
+                        format!(
+                            "{} (observed {})",
+                            super::table::verdict_label(x),
+                            super::table::verdict_observed(x)
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                (
+                    true,
+                    vec![
+                        num(v.campaign.to_string()),
+                        num(format!("{:.3}", v.severity)),
+                        text(faults),
+                        text(broken),
+                        Cell::Html(format!("<code>{}</code>", esc(&v.reproducer))),
+                    ],
+                )
+            })
+            .collect();
+        p.table(
+            &[
+                "campaign",
+                "severity",
+                "shrunk schedule",
+                "breaks",
+                "reproducer",
+            ],
+            &[0, 1],
+            rows,
+        );
+    }
+    p.section("schedules", "Every schedule drawn");
+    let t = &d.schedules;
+    let rows = (0..t.rows.len().min(CHAOS_ROWS_MAX))
+        .map(|i| {
+            let violated = t.cell(i, "violated") == "true";
+            (
+                violated,
+                vec![
+                    num(t.cell(i, "campaign").to_string()),
+                    text(t.cell(i, "faults").to_string()),
+                    text(if violated { "breaks" } else { "holds" }),
+                    num(t.cell(i, "severity").to_string()),
+                ],
+            )
+        })
+        .collect();
+    p.table(
+        &["campaign", "faults", "expectations", "severity"],
+        &[0, 3],
+        rows,
+    );
+    if t.rows.len() > CHAOS_ROWS_MAX {
+        p.note(&format!(
+            "{} more schedules are in campaigns.csv.",
+            t.rows.len() - CHAOS_ROWS_MAX
+        ));
+    }
+    p.finish()
 }

@@ -20,7 +20,17 @@ pub struct RunPlots {
 /// Gate evaluations listed in full (replication 0's); the rest are summarised per stage.
 const GATE_ROWS_MAX: usize = 300;
 
-pub fn page(s: &SummaryFile, reps: &Table, stages: &Table, plots: &RunPlots) -> String {
+/// The data files of a run folder the page is drawn from.
+pub struct RunFiles<'a> {
+    pub summary: &'a SummaryFile,
+    pub replications: &'a Table,
+    pub stages: &'a Table,
+    /// `breakdown.csv` (absent in folders of older versions).
+    pub breakdown: Option<&'a Table>,
+}
+
+pub fn page(f: &RunFiles, plots: &RunPlots) -> String {
+    let (s, reps, stages) = (f.summary, f.replications, f.stages);
     let meta = format!(
         "<code>{}</code> · {} devices · {} replications · seed {} · horizon {}",
         esc(&s.file),
@@ -37,15 +47,21 @@ pub fn page(s: &SummaryFile, reps: &Table, stages: &Table, plots: &RunPlots) -> 
     p.section("plots", "Plots");
     p.figure(
         &plots.composition,
-        "Devices per firmware version over time, mean over replications. Dashed lines mark the \
+        "Devices per firmware version over time, mean over replications; below, on its own \
+         scale, the devices that moved off their starting version. Dashed lines mark the \
          median time (across the replications where it happened) at which each stage opened, \
-         the rollout halted and the rollback began; (k/n) says in how many runs.",
+         the rollout halted and the rollback began; (k/n) says in how many runs. Every time \
+         plot shares one time range.",
         "composition.svg",
     );
     p.figure(
         &plots.observed,
-        "Solid lines are the ground truth; dashed lines are what the backend — and every gate — \
-         had heard by then. The distance between them is the detection lag.",
+        "Above: solid lines are the ground truth; dashed lines are what the backend — and every \
+         gate — had heard by then (support tickets included). Below: every gate and abort \
+         evaluation of every replication, its value (or confidence bound) ÷ its threshold; a \
+         filled point failed. The health signals the gates read — crash rate, silent devices, \
+         telemetry gaps — exist only when a gate judges them, so they are points, not lines. \
+         The distance from the first harm to the first point above 1 is the detection lag.",
         "observed.svg",
     );
     p.figure(
@@ -60,6 +76,10 @@ pub fn page(s: &SummaryFile, reps: &Table, stages: &Table, plots: &RunPlots) -> 
          A run that never reached 95 % or never detected harm has no value and is left out.",
         "distributions.svg",
     );
+    next_steps(&mut p, s, stages, f.breakdown);
+    if let Some(t) = f.breakdown {
+        breakdown_tables(&mut p, s, t);
+    }
     outcomes(&mut p, s, reps);
     reasons(&mut p, s);
     gates(&mut p, s, stages);
@@ -75,16 +95,16 @@ fn stat(s: &SummaryFile, m: &str, f: fn(&Aggregate) -> Option<f64>) -> Option<f6
     s.summary.metrics.get(m).and_then(f)
 }
 
-/// The headline in sentences, for a reader who has never seen the metric glossary.
+/// The headline in sentences, for a reader who has never seen the metric glossary. Counts are
+/// means per run and durations medians; each sentence names the one statistic it uses.
 fn story(s: &SummaryFile) -> String {
-    let mut lines: Vec<String> = Vec::new();
     let g = &s.glance;
-    lines.push(format!(
+    let mut lines: Vec<String> = vec![format!(
         "The rollout of {} to {} targeted devices was simulated {} times.",
         g.target,
         human_value("targeted", mean(s, "targeted")),
         s.replications
-    ));
+    )];
     if let Some(h) = s.summary.rates.get("halted") {
         let top = s.summary.halt_reasons.iter().max_by_key(|(_, n)| **n);
         lines.push(format!(
@@ -95,26 +115,8 @@ fn story(s: &SummaryFile) -> String {
             top.map_or(String::new(), |(r, n)| format!(", most often {r} ({n}×)"))
         ));
     }
-    let defective = g
-        .releases
-        .iter()
-        .any(|r| r.version == g.target && !r.defects.is_empty());
-    if defective {
-        lines.push(format!(
-            "The release is defective (ground truth): on average {} devices were harmed \
-             (p95 {}), {} bricked; {}.",
-            human_value("harmed", mean(s, "harmed")),
-            human_value("harmed", stat(s, "harmed", |a| a.p95)),
-            human_value("bricked", mean(s, "bricked")),
-            match s.summary.metrics.get("time_to_detect") {
-                Some(a) if a.n > 0 => format!(
-                    "detection took {} (median of the {} runs that detected it) after the first harm",
-                    human_value("time_to_detect", a.p50),
-                    a.n
-                ),
-                _ => "no gate or abort rule detected the harm in any run".to_string(),
-            }
-        ));
+    if defective(s) {
+        lines.push(harm_story(s));
     } else if let Some(f) = s.summary.rates.get("false_halt") {
         lines.push(format!(
             "The release has no defect, so every halt is a false halt: {} of {} runs ({}).",
@@ -123,26 +125,13 @@ fn story(s: &SummaryFile) -> String {
             pct(f.rate)
         ));
     }
-    let reached = match s.summary.metrics.get("time_to_95") {
-        Some(a) if a.n > 0 => format!(
-            "95 % of them got there in {} (median of the {} runs that got there)",
-            human_value("time_to_95", a.p50),
-            a.n
-        ),
-        _ => "no run reached 95 %".to_string(),
-    };
-    lines.push(format!(
-        "{} of the targeted devices ran {} at the end on average; {reached}; {} devices were \
-         stranded on average.",
-        human_value("completion", mean(s, "completion")),
-        g.target,
-        human_value("stranded", mean(s, "stranded")),
-    ));
+    lines.push(completion_story(s));
     if mean(s, "rolled_back").is_some_and(|x| x > 0.0) {
         lines.push(format!(
-            "Rollback returned {} devices on average; {} could not go back and the rollback of \
-             {} more never completed.",
+            "Rollback, as a mean per run: {} devices returned to {}, {} could not go back \
+             (bricked, or an unsafe downgrade) and the rollback of {} more never completed.",
             human_value("rolled_back", mean(s, "rolled_back")),
+            g.rollback_to,
             human_value("rollback_refused", mean(s, "rollback_refused")),
             human_value("rollback_stranded", mean(s, "rollback_stranded")),
         ));
@@ -151,46 +140,134 @@ fn story(s: &SummaryFile) -> String {
     format!("<div class=\"story\">{body}</div>\n")
 }
 
-fn cards(s: &SummaryFile) -> Vec<(String, String, String)> {
-    let agg = |m: &str| match s.summary.metrics.get(m) {
-        Some(a) if a.n > 0 => (
-            human_value(m, a.mean),
-            format!(
-                "mean · p95 {}{}",
-                human_value(m, a.p95),
-                if a.missing > 0 {
-                    format!(" · no value in {} runs", a.missing)
-                } else {
-                    String::new()
-                }
-            ),
+fn defective(s: &SummaryFile) -> bool {
+    let g = &s.glance;
+    g.releases
+        .iter()
+        .any(|r| r.version == g.target && !r.defects.is_empty())
+}
+
+/// Harm as means per run, then detection as a median, in two sentences.
+fn harm_story(s: &SummaryFile) -> String {
+    let harm = format!(
+        "The release is defective (ground truth). Per run, a mean of {} devices were harmed and \
+         {} bricked; the worst 5 % of runs harmed {} or more.",
+        human_value("harmed", mean(s, "harmed")),
+        human_value("bricked", mean(s, "bricked")),
+        human_value("harmed", stat(s, "harmed", |a| a.p95)),
+    );
+    let detect = match s.summary.metrics.get("time_to_detect") {
+        Some(a) if a.n > 0 => format!(
+            "In the {} runs that detected it, the median time from the first harmed device to \
+             the halt was {}.",
+            a.n,
+            human_value("time_to_detect", a.p50),
         ),
-        _ => ("never".to_string(), "in no run".to_string()),
+        _ => "No gate or abort rule detected the harm in any run.".to_string(),
     };
-    let mut out = Vec::new();
-    for (label, m) in [
-        ("blast radius (harmed)", "harmed"),
-        ("bricked", "bricked"),
-        ("time to detect", "time_to_detect"),
-        ("time to 95 %", "time_to_95"),
-        ("completion", "completion"),
-    ] {
-        let (v, sub) = agg(m);
-        out.push((label.to_string(), v, sub));
-    }
-    for (label, r) in [("halted", "halted"), ("false halts", "false_halt")] {
-        if let Some(x) = s.summary.rates.get(r) {
-            out.push((
+    format!("{harm} {detect}")
+}
+
+/// Completion and the devices left behind: cancelled by a halt (working as meant) apart from
+/// those stranded for a reason of their own.
+fn completion_story(s: &SummaryFile) -> String {
+    let g = &s.glance;
+    let reached = match s.summary.metrics.get("time_to_95") {
+        Some(a) if a.n > 0 => format!(
+            " In the {} runs that reached 95 % of them, the median time to get there was {}.",
+            a.n,
+            human_value("time_to_95", a.p50)
+        ),
+        _ => " No run reached 95 % of them.".to_string(),
+    };
+    let by = |r: &str| {
+        s.summary
+            .stranded_by_reason
+            .get(r)
+            .and_then(|a| a.mean)
+            .unwrap_or(0.0)
+    };
+    let cancelled = by("cancelled");
+    let stranded = mean(s, "stranded").unwrap_or(0.0) - cancelled;
+    let left = if cancelled > 0.0 {
+        format!(
+            " Of the devices not updated when the window closed, a mean of {} per run were \
+             cancelled by the halt (the rollout stopped before reaching them, as it should) and \
+             {} were stranded for other reasons (see below).",
+            human_value("stranded", Some(cancelled)),
+            human_value("stranded", Some(stranded.max(0.0))),
+        )
+    } else {
+        format!(
+            " A mean of {} devices per run were stranded (not updated when the window closed).",
+            human_value("stranded", Some(stranded.max(0.0)))
+        )
+    };
+    format!(
+        "A mean of {} of the targeted devices ran {} at the end.{reached}{left}",
+        human_value("completion", mean(s, "completion")),
+        g.target,
+    )
+}
+
+/// Headline cards. A halted defective release leads with what a halt is judged by (how fast it
+/// was detected, the harm, the recovery); a healthy one with speed and false halts. Counts show
+/// the mean, durations the median, and each card says which.
+fn cards(s: &SummaryFile) -> Vec<(String, String, String)> {
+    let card = |label: &str, m: &str| match s.summary.metrics.get(m) {
+        Some(a) if a.n > 0 => {
+            let duration = crate::report::table::is_duration(m);
+            let (v, name) = if duration {
+                (a.p50, "median")
+            } else {
+                (a.mean, "mean")
+            };
+            let missing = if a.missing > 0 {
+                format!(" · no value in {} runs", a.missing)
+            } else {
+                String::new()
+            };
+            (
+                label.to_string(),
+                human_value(m, v),
+                format!("{name} · p95 {}{missing}", human_value(m, a.p95)),
+            )
+        }
+        _ => (label.to_string(), "never".into(), "in no run".into()),
+    };
+    let rate = |label: &str, r: &str| {
+        s.summary.rates.get(r).map(|x| {
+            (
                 label.to_string(),
                 pct(x.rate),
                 format!(
-                    "{} of {} · 95% CI {}–{}",
+                    "{} of {} runs · 95% CI {}–{}",
                     x.count,
                     x.n,
                     pct(x.wilson95_low),
                     pct(x.wilson95_high)
                 ),
-            ));
+            )
+        })
+    };
+    let halted = s.summary.rates.get("halted").is_some_and(|h| h.count > 0);
+    let mut out = Vec::new();
+    if defective(s) && halted {
+        out.push(card("time to detect", "time_to_detect"));
+        out.push(card("harmed", "harmed"));
+        out.push(card("bricked", "bricked"));
+        out.push(card("recovered (rolled back)", "rolled_back"));
+        out.push(card("time to recover 95 %", "time_to_recover_95"));
+        out.extend(rate("halted", "halted"));
+        out.push(card("time to 95 %", "time_to_95"));
+    } else {
+        out.push(card("time to 95 %", "time_to_95"));
+        out.push(card("completion", "completion"));
+        out.extend(rate("false halts", "false_halt"));
+        out.extend(rate("halted", "halted"));
+        out.push(card("harmed", "harmed"));
+        if defective(s) {
+            out.push(card("time to detect", "time_to_detect"));
         }
     }
     out
@@ -316,7 +393,10 @@ fn reason_rows(map: &std::collections::BTreeMap<String, Aggregate>) -> Vec<(bool
 }
 
 fn reasons(p: &mut Page, s: &SummaryFile) {
-    p.section("reasons", "Why devices failed or were stranded");
+    p.section(
+        "reasons",
+        "Why devices failed, were cancelled or were stranded",
+    );
     let failures = reason_rows(&s.summary.failures_by_reason);
     p.h3("Failed attempts by reason (events per run)");
     if failures.is_empty() {
@@ -331,11 +411,21 @@ fn reasons(p: &mut Page, s: &SummaryFile) {
     } else {
         p.table(&["reason", "mean", "p95", "max"], &[1, 2, 3], deferrals);
     }
-    let stranded = reason_rows(&s.summary.stranded_by_reason);
-    p.h3("Stranded when the window closed, by reason (devices per run)");
+    let mut stranded = reason_rows(&s.summary.stranded_by_reason);
+    // SPEC's `stranded_by_reason.cancelled`: devices a halt stopped before they updated. The
+    // metric keeps its name; the page says what it means.
+    for (_, row) in &mut stranded {
+        if matches!(&row[0], Cell::Text(r) if r == "cancelled") {
+            row[0] = text("cancelled by the halt (as meant)");
+        }
+    }
+    p.h3("Not updated when the window closed, by reason (devices per run)");
     if stranded.is_empty() {
-        p.note("No device was stranded in any replication.");
+        p.note("Every targeted device was updated in every replication.");
     } else {
+        p.note(
+            "stranded_by_reason in summary.json. Devices cancelled by a halt were stopped on              purpose; the other reasons are devices the rollout could not reach.",
+        );
         p.table(&["reason", "mean", "p95", "max"], &[1, 2, 3], stranded);
     }
     if !s.summary.halt_reasons.is_empty() {
@@ -617,13 +707,23 @@ fn releases_table(p: &mut Page, g: &super::glance::Glance) {
 fn policy(p: &mut Page, g: &super::glance::Glance) {
     p.h3("Policy");
     p.para(&format!(
-        "Roll out {} (rollback to {}) at {}; the window is open from {} to {}.",
-        g.target,
-        g.rollback_to,
-        g.rate,
-        human_secs(g.window_start),
-        human_secs(g.window_end)
+        "Roll out {} (rollback to {}).",
+        g.target, g.rollback_to
     ));
+    let knobs = g
+        .knobs
+        .iter()
+        .map(|(k, v)| {
+            (
+                false,
+                vec![
+                    Cell::Html(format!("<code>{}</code>", esc(k))),
+                    text(v.clone()),
+                ],
+            )
+        })
+        .collect();
+    p.table(&["key", "setting"], &[], knobs);
     let rows = g
         .stages
         .iter()
@@ -635,6 +735,8 @@ fn policy(p: &mut Page, g: &super::glance::Glance) {
                     text(st.select.clone()),
                     num(st.share.clone()),
                     num(human_secs(st.bake)),
+                    num(st.max_wait.map_or("-".into(), human_secs)),
+                    text(st.on_insufficient.clone()),
                     text(st.approval.clone()),
                     text(if st.gate.is_empty() {
                         "none".into()
@@ -652,11 +754,13 @@ fn policy(p: &mut Page, g: &super::glance::Glance) {
             "select",
             "cumulative share",
             "bake",
+            "max wait",
+            "if insufficient",
             "approval",
             "gate",
             "checks",
         ],
-        &[2, 3],
+        &[2, 3, 4],
         rows,
     );
     for (title, items) in [
@@ -673,5 +777,107 @@ fn policy(p: &mut Page, g: &super::glance::Glance) {
             .map(|i| format!("<li>{}</li>", esc(i)))
             .collect();
         p.raw(&format!("<ul>{list}</ul>\n"));
+    }
+}
+
+/// "What to do next" (see [`super::advice`]); backquoted words are code.
+fn next_steps(p: &mut Page, s: &SummaryFile, stages: &Table, breakdown: Option<&Table>) {
+    let items = super::advice::advice(s, stages, breakdown);
+    if items.is_empty() {
+        return;
+    }
+    p.section("next", "What to do next");
+    let list: String = items
+        .iter()
+        .map(|a| {
+            let cmd = a.command.as_ref().map_or(String::new(), |c| {
+                format!("<pre class=\"cmd\"><code>{}</code></pre>", esc(c))
+            });
+            format!("<li>{}{cmd}</li>", code_spans(&esc(&a.text)))
+        })
+        .collect();
+    p.raw(&format!("<ul class=\"next\">{list}</ul>\n"));
+}
+
+/// `word` → `<code>word</code>` in text that is already escaped.
+fn code_spans(escaped: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str(&format!("<code>{part}</code>"));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Harm and failures rolled up by model, region and stage, from `breakdown.csv`.
+fn breakdown_tables(p: &mut Page, s: &SummaryFile, t: &Table) {
+    p.section("breakdown", "Harm and failures by model, region and stage");
+    p.note(
+        "Devices at the end of the run, mean per replication (breakdown.csv). \"failed\" \
+         counts devices whose update or rollback gave up after its last attempt.",
+    );
+    for (column, title) in [
+        ("model", "By model"),
+        ("region", "By region"),
+        ("stage", "By stage"),
+    ] {
+        p.h3(title);
+        let mut groups = super::breakdown::roll_up(t, column);
+        if column == "stage" {
+            // In plan order; devices no stage targeted last.
+            let at = |name: &str| {
+                s.glance
+                    .stages
+                    .iter()
+                    .position(|st| st.name == name)
+                    .unwrap_or(usize::MAX)
+            };
+            groups.sort_by_key(|g| at(&g.name));
+        }
+        let rows = groups
+            .into_iter()
+            .map(|g| {
+                let c = |x: f64| num(human_value("devices", Some(x)));
+                let harmed_share = if g.exposed > 0.0 {
+                    pct(g.harmed / g.exposed)
+                } else {
+                    "-".into()
+                };
+                (
+                    g.harmed > 0.0,
+                    vec![
+                        text(g.name.clone()),
+                        c(g.devices),
+                        c(g.targeted),
+                        c(g.updated),
+                        c(g.exposed),
+                        c(g.harmed),
+                        num(harmed_share),
+                        c(g.bricked),
+                        c(g.rolled_back),
+                        c(g.failed),
+                    ],
+                )
+            })
+            .collect();
+        p.table(
+            &[
+                column,
+                "devices",
+                "targeted",
+                "updated",
+                "exposed",
+                "harmed",
+                "harmed / exposed",
+                "bricked",
+                "rolled back",
+                "failed",
+            ],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9],
+            rows,
+        );
     }
 }

@@ -66,7 +66,9 @@ fn verdict_case(suite: &str, v: &Verdict) -> TestCase {
     let status = if v.passed {
         TestCaseStatus::success()
     } else {
-        let observed = v.observed.map_or("no value".to_string(), fmt);
+        // The test name stays the raw bound (CI tracks tests by name); the message is in
+        // people units.
+        let observed = super::table::verdict_observed(v);
         let reasons = if v.halt_reasons.is_empty() {
             String::new()
         } else {
@@ -75,7 +77,7 @@ fn verdict_case(suite: &str, v: &Verdict) -> TestCase {
         let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
         s.set_message(format!(
             "expected {}, observed {observed}{reasons}",
-            v.label()
+            super::table::verdict_label(v)
         ));
         s.set_description(format!(
             "observed {} {} = {observed} in the {} world{reasons}",

@@ -58,7 +58,11 @@ const HEADLINE: [&str; 9] = [
     "time_to_recover_95",
 ];
 
-pub fn run(s: &SummaryFile) -> String {
+pub fn run(
+    s: &SummaryFile,
+    stages: &super::folder::Table,
+    breakdown: Option<&super::folder::Table>,
+) -> String {
     let mut out = format!(
         "### fleetsim: {}\n\n{} — {} devices, {} replications, seed {}\n\n",
         text(&s.scenario),
@@ -118,8 +122,38 @@ pub fn run(s: &SummaryFile) -> String {
             .collect();
         out.push_str(&format!("\nHalt reasons: {}\n", reasons.join(", ")));
     }
+    if let Some(c) = s
+        .summary
+        .stranded_by_reason
+        .get("cancelled")
+        .and_then(|a| a.mean)
+        .filter(|c| *c > 0.0)
+    {
+        out.push_str(&format!(
+            "\nCancelled by the halt (as meant): a mean of {} devices per run (`stranded_by_reason.cancelled`).\n",
+            human_value("stranded", Some(c))
+        ));
+    }
+    let next = super::advice::advice(s, stages, breakdown);
+    if !next.is_empty() {
+        out.push_str("\n**What to do next**\n\n");
+        for a in next {
+            out.push_str(&format!("- {}\n", with_code_spans(&a.text)));
+            if let Some(c) = a.command {
+                out.push_str(&format!("  {}\n", code(&c)));
+            }
+        }
+    }
     out.push_str("\nThe full report is `report.html` in the same folder.\n");
     out
+}
+
+/// Advice text whose backquoted words are code: each part escaped for Markdown on its own.
+fn with_code_spans(s: &str) -> String {
+    s.split('`')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 1 { code(part) } else { text(part) })
+        .collect()
 }
 
 fn params(p: &[(String, String)]) -> String {
@@ -236,6 +270,37 @@ pub fn compare(d: &CompareDoc) -> String {
             if r.regressed { "❌ REGRESSED" } else { "✅" }
         ));
     }
+    out
+}
+
+/// `summary.md` of a chaos campaign: how many schedules broke an expectation, and the worst.
+pub fn chaos(d: &super::folder::ChaosDoc) -> String {
+    let mut out = format!(
+        "### fleetsim chaos: {}\n\n{} fault schedules (campaign seed {}): {} break an expectation\n",
+        text(&d.scenario),
+        d.campaigns,
+        d.campaign_seed,
+        d.violations.len()
+    );
+    if !d.violations.is_empty() {
+        out.push_str("\n| campaign | severity | breaks | reproducer |\n|--:|--:|---|---|\n");
+        for v in d.violations.iter().take(20) {
+            let broken: Vec<String> = v
+                .verdicts
+                .iter()
+                .filter(|x| !x.passed)
+                .map(super::table::verdict_label)
+                .collect();
+            out.push_str(&format!(
+                "| {} | {:.3} | {} | {} |\n",
+                v.campaign,
+                v.severity,
+                cell(&broken.join("; ")),
+                code(&v.reproducer)
+            ));
+        }
+    }
+    out.push_str("\nThe full report is `report.html` in the same folder.\n");
     out
 }
 

@@ -4,7 +4,9 @@
 //! disk, so a failed, interrupted or killed run never leaves a half-written report in place of
 //! a good one, and fleetsim replaces only folders it wrote itself.
 
+pub mod advice;
 pub mod baseline;
+pub mod breakdown;
 pub mod csv_files;
 pub mod folder;
 pub mod glance;

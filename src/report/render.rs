@@ -5,7 +5,9 @@
 
 use super::folder::{self, Folder, Table};
 use super::plots::spread::distributions;
-use super::plots::timeline::{composition, failures, observed_vs_true};
+use super::plots::timeline::{
+    active_range, composition, failures, observed_vs_true, Reading, TimeView,
+};
 use super::plots::tradeoff::{self, ComparePanel, TradeAxes, TradePoint};
 use super::plots::{Marker, TimeAxis, PALETTE};
 use super::summary::SummaryFile;
@@ -15,7 +17,6 @@ use crate::error::{Error, Result};
 use crate::plot;
 use std::path::Path;
 
-const WIDE: (u32, u32) = (1000, 440);
 const STRIP: (u32, u32) = (1000, 320);
 const TALL: (u32, u32) = (1000, 760);
 const SQUARE: (u32, u32) = (900, 560);
@@ -31,11 +32,18 @@ pub fn render(dir: &Path) -> Result<()> {
             replications,
             timeseries,
             stages,
+            breakdown,
         } => {
-            let svgs = run_plots(&plots, &summary, &replications, &timeseries)?;
+            let svgs = run_plots(&plots, &summary, &replications, &timeseries, &stages)?;
+            let files = html_run::RunFiles {
+                summary: &summary,
+                replications: &replications,
+                stages: &stages,
+                breakdown: breakdown.as_ref(),
+            };
             (
-                html_run::page(&summary, &replications, &stages, &svgs),
-                markdown::run(&summary),
+                html_run::page(&files, &svgs),
+                markdown::run(&summary, &stages, breakdown.as_ref()),
             )
         }
         Folder::Sweep(d) => {
@@ -46,6 +54,7 @@ pub fn render(dir: &Path) -> Result<()> {
             let svg = tune_plot(&plots, &d)?;
             (html_experiment::tune_page(&d, &svg), markdown::tune(&d))
         }
+        Folder::Chaos(d) => (html_experiment::chaos_page(&d), markdown::chaos(&d)),
         Folder::Compare(d) => {
             let svg = compare_plot(&plots, &d)?;
             (
@@ -102,15 +111,104 @@ pub fn markers(s: &SummaryFile) -> Vec<Marker> {
     out
 }
 
-fn run_plots(dir: &Path, s: &SummaryFile, reps: &Table, ts: &Table) -> Result<html_run::RunPlots> {
+fn run_plots(
+    dir: &Path,
+    s: &SummaryFile,
+    reps: &Table,
+    ts: &Table,
+    stages: &Table,
+) -> Result<html_run::RunPlots> {
     let axis = TimeAxis::for_horizon(s.horizon);
     let m = markers(s);
+    // One time range for every time plot, so that a moment sits at the same place on each.
+    let range = time_range(ts, axis, &m);
+    let view = TimeView {
+        axis,
+        range: &range,
+        markers: &m,
+    };
+    let readings = gate_readings(s, stages);
+    let target = format!("version_{}", s.glance.target);
     Ok(html_run::RunPlots {
-        composition: plot!(dir, "composition", WIDE, composition, ts, &m, axis)?,
-        observed: plot!(dir, "observed", WIDE, observed_vs_true, ts, &m, axis)?,
-        failures: plot!(dir, "failures", TALL, failures, ts, &m, axis)?,
+        composition: plot!(dir, "composition", TALL, composition, ts, &target, &view)?,
+        observed: plot!(
+            dir,
+            "observed",
+            TALL,
+            observed_vs_true,
+            ts,
+            &readings,
+            &view
+        )?,
+        failures: plot!(dir, "failures", TALL, failures, ts, &view)?,
         distributions: plot!(dir, "distributions", STRIP, distributions, reps)?,
     })
+}
+
+/// The time range every time plot shows: up to a little after the last visible change of any
+/// plotted column, and far enough to show every marker.
+fn time_range(ts: &Table, axis: TimeAxis, markers: &[Marker]) -> std::ops::Range<f64> {
+    let xs: Vec<f64> = ts
+        .column("time")
+        .iter()
+        .map(|t| axis.x(t.unwrap_or(0.0)))
+        .collect();
+    let r = active_range(
+        ts,
+        &xs,
+        axis,
+        &[
+            "version_",
+            "true_",
+            "observed_",
+            "failures_",
+            "started",
+            "rolled_back",
+        ],
+    );
+    let end = xs.last().copied().unwrap_or(r.end).max(r.end);
+    let last_marker = markers.iter().map(|m| axis.x(m.at)).fold(0.0, f64::max);
+    r.start..r.end.max((last_marker * 1.08).min(end))
+}
+
+/// Every gate and abort evaluation of every replication as a point: its value as a multiple of
+/// its threshold (above 1 fails), so checks in different units share one axis. A `min` check
+/// (the value must stay above its threshold) is inverted so that above 1 still fails.
+fn gate_readings(s: &SummaryFile, stages: &Table) -> Vec<Reading> {
+    let min_check = |stage: &str, check: &str| {
+        s.glance
+            .stages
+            .iter()
+            .filter(|st| st.name == stage)
+            .flat_map(|st| &st.checks)
+            .any(|c| c.starts_with(&format!("{check} ≥")))
+    };
+    (0..stages.rows.len())
+        .filter_map(|i| {
+            let f = |c: &str| folder::finite(stages.cell(i, c));
+            let (stage, check) = (stages.cell(i, "stage"), stages.cell(i, "check"));
+            // Too few reports is not a health reading.
+            if check == "min_devices" {
+                return None;
+            }
+            let value = f("bound").or(f("observed"))?;
+            let threshold = f("threshold").filter(|t| *t > 0.0)?;
+            let ratio = if min_check(stage, check) {
+                if value <= 0.0 {
+                    return None;
+                }
+                threshold / value
+            } else {
+                value / threshold
+            };
+            Some(Reading {
+                at: f("time")?,
+                check: check.to_string(),
+                ratio,
+                passed: stages.cell(i, "passed") == "true",
+            })
+        })
+        .collect()
 }
 
 /// The first two objectives that have a value at some point, against each other; with only
@@ -122,6 +220,18 @@ fn sweep_plot(dir: &Path, d: &folder::SweepDoc) -> Result<String> {
         .filter_map(|o| parse_objective(o).ok())
         .filter(|o| d.points.iter().any(|p| p.objective(o).is_some()))
         .collect();
+    // An objective that is the same at every point (no harm in a healthy sweep) would pile
+    // every point onto one line: the ones that vary are drawn, against the point number if
+    // only one does.
+    let varies = |o: &&crate::analysis::sweep::Objective| {
+        let v: Vec<f64> = d.points.iter().filter_map(|p| p.objective(o)).collect();
+        v.iter()
+            .any(|x| (x - v[0]).abs() > 1e-9 * v[0].abs().max(1.0))
+    };
+    let objectives: Vec<_> = match objectives.iter().filter(varies).count() {
+        0 => objectives,
+        _ => objectives.iter().filter(varies).cloned().collect(),
+    };
     let point_axis = crate::analysis::sweep::Objective {
         metric: "point".into(),
         stat: "mean".into(),

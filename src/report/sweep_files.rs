@@ -162,12 +162,63 @@ pub fn tune_csv(path: &Path, points: &[TunePoint]) -> Result<()> {
     w.flush().map_err(|e| io(path, e))
 }
 
+/// A point's parameters by their full paths, for sentences: `policy.rate.per_minute=10,
+/// policy.stage[canary].bake=1d`.
 fn params_text(params: &[(String, String)]) -> String {
     params
         .iter()
-        .map(|(p, v)| format!("{}={v}", p.rsplit('.').next().unwrap_or(p)))
+        .map(|(p, v)| format!("{p}={v}"))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(", ")
+}
+
+/// The parameter columns of a terminal table: a key naming each parameter by its full path
+/// (`  p1  policy.stage[canary].gate.check[1].max`), then one narrow column per parameter
+/// headed `p1`, `p2`, …, so that the table stays as wide as its values however long the paths.
+struct ParamColumns {
+    key: String,
+    widths: Vec<usize>,
+}
+
+impl ParamColumns {
+    fn new(points: &[&[(String, String)]]) -> ParamColumns {
+        let Some(first) = points.first() else {
+            return ParamColumns {
+                key: String::new(),
+                widths: Vec::new(),
+            };
+        };
+        let mut key = String::from("parameters:\n");
+        let widths = first
+            .iter()
+            .enumerate()
+            .map(|(i, (path, _))| {
+                key.push_str(&format!("  p{}  {path}\n", i + 1));
+                points
+                    .iter()
+                    .filter_map(|p| p.get(i).map(|(_, v)| v.chars().count()))
+                    .chain([format!("p{}", i + 1).len()])
+                    .max()
+                    .unwrap_or(2)
+            })
+            .collect();
+        key.push('\n');
+        ParamColumns { key, widths }
+    }
+    fn header(&self) -> String {
+        self.widths
+            .iter()
+            .enumerate()
+            .map(|(i, w)| format!("  {:>w$}", format!("p{}", i + 1)))
+            .collect()
+    }
+    fn row(&self, params: &[(String, String)]) -> String {
+        self.widths
+            .iter()
+            .zip(params)
+            .map(|(w, (_, v))| format!("  {v:>w$}"))
+            .collect()
+    }
 }
 
 fn h(x: Option<f64>) -> String {
@@ -179,16 +230,29 @@ fn n(x: Option<f64>) -> String {
 }
 
 pub fn sweep_table(points: &[SweepPoint]) -> String {
+    let cols = ParamColumns::new(
+        &points
+            .iter()
+            .map(|p| p.params.as_slice())
+            .collect::<Vec<_>>(),
+    );
     let mut out = format!(
-        "{:>5}  {:<40} {:>10} {:>10} {:>11} {:>11} {:>10}\n",
-        "point", "params", "harmed", "harmed p95", "time_to_95", "completion", "false halt"
+        "{}{:>5}{} {:>10} {:>10} {:>11} {:>11} {:>10}\n",
+        cols.key,
+        "point",
+        cols.header(),
+        "harmed",
+        "harmed p95",
+        "time_to_95",
+        "completion",
+        "false halt"
     );
     for p in points {
         let m = |k: &str| p.metrics.get(k);
         out.push_str(&format!(
-            "{:>5}  {:<40} {:>10} {:>10} {:>11} {:>10.1}% {:>9.1}%{}\n",
+            "{:>5}{} {:>10} {:>10} {:>11} {:>10.1}% {:>9.1}%{}\n",
             p.point,
-            params_text(&p.params),
+            cols.row(&p.params),
             n(m("harmed").and_then(|a| a.mean)),
             n(m("harmed").and_then(|a| a.p95)),
             h(m("time_to_95").and_then(|a| a.p50)),
@@ -201,9 +265,22 @@ pub fn sweep_table(points: &[SweepPoint]) -> String {
 }
 
 pub fn tune_table(points: &[TunePoint], rec: &Recommendation, max_false_halt: f64) -> String {
+    let cols = ParamColumns::new(
+        &points
+            .iter()
+            .map(|p| p.params.as_slice())
+            .collect::<Vec<_>>(),
+    );
     let mut out = format!(
-        "{:>5}  {:<40} {:>16} {:>10} {:>10} {:>13} {:>11}\n",
-        "point", "params", "false halt", "harmed", "harmed p95", "detect", "time_to_95"
+        "{}{:>5}{} {:>16} {:>10} {:>10} {:>13} {:>11}\n",
+        cols.key,
+        "point",
+        cols.header(),
+        "false halt",
+        "harmed",
+        "harmed p95",
+        "detect",
+        "time_to_95"
     );
     for p in points {
         let mark = if p.recommended {
@@ -216,9 +293,9 @@ pub fn tune_table(points: &[TunePoint], rec: &Recommendation, max_false_halt: f6
             ""
         };
         out.push_str(&format!(
-            "{:>5}  {:<40} {:>6.1}% ({:>4.1}–{:>4.1}) {:>10} {:>10} {:>13} {:>11}{mark}\n",
+            "{:>5}{} {:>6.1}% ({:>4.1}–{:>4.1}) {:>10} {:>10} {:>13} {:>11}{mark}\n",
             p.point,
-            params_text(&p.params),
+            cols.row(&p.params),
             p.false_halt.rate * 100.0,
             p.false_halt.wilson95_low * 100.0,
             p.false_halt.wilson95_high * 100.0,

@@ -205,7 +205,7 @@ pub fn render_compare(
         };
         let diff = r.candidate.zip(r.base).map(|(c, b)| c - b);
         let ci = r.diff_ci95.map_or(String::new(), |(lo, hi)| {
-            format!("[{:+.4}, {:+.4}]", lo, hi)
+            format!("[{}, {}]", signed(Some(lo), unit), signed(Some(hi), unit))
         });
         let mark = if r.regressed {
             "  REGRESSED"
@@ -214,15 +214,7 @@ pub fn render_compare(
         } else {
             ""
         };
-        let fmt_diff = |d: Option<f64>| {
-            d.map_or("-".to_string(), |d| {
-                if matches!(unit, Unit::Duration) {
-                    format!("{}{}", if d < 0.0 { "-" } else { "+" }, human_secs(d.abs()))
-                } else {
-                    format!("{d:+.4}")
-                }
-            })
-        };
+        let fmt_diff = |d: Option<f64>| signed(d, unit);
         out.push_str(&format!(
             "{:<26} {:>12} {:>12} {:>12}   {ci}{mark}\n",
             r.label(),
@@ -238,6 +230,18 @@ pub fn render_compare(
         out.push('\n');
     }
     out
+}
+
+/// A difference in people units, always signed: `+2h 0m`, `-14.7`, `+1.2 pp` for a share
+/// (percentage points), `+3.3 GB`.
+fn signed(x: Option<f64>, unit: Unit) -> String {
+    let Some(d) = x else { return "-".into() };
+    let sign = if d < 0.0 { "-" } else { "+" };
+    match unit {
+        Unit::Share => format!("{sign}{:.1} pp", d.abs() * 100.0),
+        Unit::Count => format!("{sign}{:.1}", d.abs()),
+        _ => format!("{sign}{}", fmt(Some(d.abs()), unit)),
+    }
 }
 
 /// A difference in a metric's people units, always signed: `+2h 0m`, `-14.7`, `+10.0%` (for
@@ -284,6 +288,37 @@ pub fn bound_human(metric: &str, stat: &str, min: Option<f64>, max: Option<f64>)
         (None, Some(hi)) => format!("{metric} {stat} ≤ {}", f(hi)),
         (None, None) => format!("{metric} {stat}"),
     }
+}
+
+/// A verdict's expectation in people units, marked `[healthy]` when judged in the healthy
+/// world: `false_halt rate ≤ 5.0% [healthy]`, `time_to_95 p95 ≤ 21d 0h`.
+pub fn verdict_label(v: &crate::analysis::expect::Verdict) -> String {
+    let bound = bound_human(&v.metric, &v.stat, v.min, v.max);
+    match v.world {
+        crate::scenario::model::World::AsWritten => bound,
+        crate::scenario::model::World::Healthy => format!("{bound} [healthy]"),
+    }
+}
+
+/// A verdict's observed statistic in the same units as its bound, with its 95 % interval when
+/// it has one: `100.0% [95% CI 92.9% – 100.0%]`, `5d 13h`, `no value`.
+pub fn verdict_observed(v: &crate::analysis::expect::Verdict) -> String {
+    let unit = if v.stat == "rate" {
+        "halted"
+    } else {
+        v.metric.as_str()
+    };
+    let Some(x) = v.observed else {
+        return "no value".into();
+    };
+    let interval = v.interval.map_or(String::new(), |(lo, hi)| {
+        format!(
+            " [95% CI {} – {}]",
+            human_value(unit, Some(lo)),
+            human_value(unit, Some(hi))
+        )
+    });
+    format!("{}{interval}", human_value(unit, Some(x)))
 }
 
 /// A fraction as a percentage with one decimal: `0.0123` → `1.2%`.

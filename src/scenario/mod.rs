@@ -145,7 +145,15 @@ fn parse(
         Err(Error::Input(errors)) if !overrides.is_empty() => Err(Error::Input(
             overrides::attribute(errors, overrides, text, &applied),
         )),
-        other => other.map(|sc| (sc, applied)),
+        other => other.map(|mut sc| {
+            // Kept on the scenario so that the report (from `summary.json`) can say what
+            // `validate` would have warned about, whichever command loaded it.
+            sc.warnings = warnings(&sc, &applied, label)
+                .into_iter()
+                .map(|w| format!("{}: {}", w.key_path, w.message))
+                .collect();
+            (sc, applied)
+        }),
     }
 }
 

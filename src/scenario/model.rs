@@ -13,6 +13,8 @@ use crate::engine::time::{SimTime, DAY_MS};
 pub struct Scenario {
     /// The file the scenario came from (`<built-in>` for the reference scenario).
     pub file: String,
+    /// What `validate` warns about the plan, as `key path: message` (SPEC §3).
+    pub warnings: Vec<String>,
     pub name: String,
     pub seed: u64,
     pub horizon: SimTime,

@@ -118,6 +118,7 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
     }
     let scenario = Scenario {
         file: file.to_string(),
+        warnings: Vec::new(),
         name: sim.name.clone(),
         seed: sim.seed,
         horizon,

@@ -220,16 +220,85 @@ pub struct Marker {
     pub color: RGBColor,
 }
 
-/// Draws markers as dashed vertical lines with their labels staggered down from the top, so
-/// neighbouring labels do not overwrite each other.
+/// Pixels per label row, and an estimate of a 13 px label's advance per character (DejaVu
+/// Sans averages a little over half an em); layout only needs to err on the wide side.
+const LABEL_ROW_PX: f64 = 17.0;
+const LABEL_CHAR_PX: f64 = 7.6;
+
+/// Where a marker's label goes: its row from the top, and whether it ends at its line (drawn
+/// to the left, near the right edge) instead of starting there.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LabelSpot {
+    pub row: usize,
+    pub left: bool,
+}
+
+/// Lays marker labels out in rows so that none overlaps another or runs off the plot:
+/// markers in time order, each in the first row where it fits after the labels already
+/// there; a label that would cross the right edge is drawn to the left of its line. Markers
+/// outside `range` get no spot. Returns the spots (by marker) and the number of rows.
+pub fn layout_labels(
+    markers: &[Marker],
+    axis: TimeAxis,
+    range: &std::ops::Range<f64>,
+    width_px: f64,
+) -> (Vec<Option<LabelSpot>>, usize) {
+    let span = (range.end - range.start).max(1e-9);
+    let mut order: Vec<usize> = (0..markers.len()).collect();
+    order.sort_by(|&a, &b| markers[a].at.total_cmp(&markers[b].at));
+    let mut row_ends: Vec<f64> = Vec::new();
+    let mut spots = vec![None; markers.len()];
+    for i in order {
+        let x = axis.x(markers[i].at);
+        if x < range.start || x > range.end {
+            continue;
+        }
+        let px = (x - range.start) / span * width_px;
+        let w = (markers[i].label.chars().count() + 1) as f64 * LABEL_CHAR_PX;
+        let left = px + w > width_px;
+        let (a, b) = if left { (px - w, px) } else { (px, px + w) };
+        let row = match row_ends.iter().position(|&end| end + 6.0 <= a) {
+            Some(r) => r,
+            None => {
+                row_ends.push(f64::NEG_INFINITY);
+                row_ends.len() - 1
+            }
+        };
+        row_ends[row] = b;
+        spots[i] = Some(LabelSpot { row, left });
+    }
+    (spots, row_ends.len())
+}
+
+/// The top of a y axis that leaves `rows` label rows free above `data_max` in a plot area
+/// `height_px` high.
+pub fn y_top_with_labels(data_max: f64, rows: usize, height_px: f64) -> f64 {
+    let free = (rows as f64 * LABEL_ROW_PX + 6.0) / height_px.max(1.0);
+    (data_max.max(1e-9) * 1.04) / (1.0 - free.min(0.6))
+}
+
+/// The size of a chart's plotting area, for label layout.
+pub fn plot_px<'a, DB: DrawingBackend + 'a>(chart: &Chart<'a, DB>) -> (f64, f64) {
+    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    ((xr.end - xr.start) as f64, (yr.end - yr.start) as f64)
+}
+
+/// Draws markers as dashed vertical lines, each labelled in the free band at the top of the
+/// chart at the spot [`layout_labels`] gave it. `y_top` is the top of the y axis.
 pub fn draw_markers<'a, DB: DrawingBackend + 'a>(
     chart: &mut Chart<'a, DB>,
     markers: &[Marker],
-    axis: TimeAxis,
+    view: &timeline::TimeView,
     y_top: f64,
 ) -> std::result::Result<(), String> {
-    for (i, m) in markers.iter().enumerate() {
-        let x = axis.x(m.at);
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let (w, h) = plot_px(chart);
+    let (spots, _) = layout_labels(markers, view.axis, view.range, w);
+    let px = y_top / h.max(1.0);
+    for (m, spot) in markers.iter().zip(spots) {
+        let Some(spot) = spot else { continue };
+        let x = view.axis.x(m.at);
+        let y = y_top - (spot.row as f64 * LABEL_ROW_PX + 2.0) * px;
         chart
             .draw_series(std::iter::once(DashedPathElement::new(
                 vec![(x, 0.0), (x, y_top)],
@@ -238,16 +307,31 @@ pub fn draw_markers<'a, DB: DrawingBackend + 'a>(
                 m.color.stroke_width(1),
             )))
             .map_err(s)?;
-        let y = y_top * (0.97 - 0.07 * (i % 4) as f64);
+        let (label, anchor) = if spot.left {
+            (format!("{} ", m.label), HPos::Right)
+        } else {
+            (format!(" {}", m.label), HPos::Left)
+        };
+        let style = (FONT, 13)
+            .into_font()
+            .color(&m.color)
+            .pos(Pos::new(anchor, VPos::Top));
         chart
-            .draw_series(std::iter::once(Text::new(
-                format!(" {}", m.label),
-                (x, y),
-                (FONT, 13).into_font().color(&m.color),
-            )))
+            .draw_series(std::iter::once(Text::new(label, (x, y), style)))
             .map_err(s)?;
     }
     Ok(())
+}
+
+/// Draws the legend at the top left, just below the band of marker labels.
+pub fn legend_under_labels<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    view: &timeline::TimeView,
+) -> std::result::Result<(), String> {
+    let (w, _) = plot_px(chart);
+    let (_, rows) = layout_labels(view.markers, view.axis, view.range, w);
+    let below = (rows as f64 * LABEL_ROW_PX + 10.0) as i32;
+    draw_legend(chart, SeriesLabelPosition::Coordinate(8, below))
 }
 
 /// Draws the axes of a chart the way every plot here does: light grid, tick labels without
@@ -304,4 +388,64 @@ pub fn empty_note<DB: DrawingBackend>(
         (FONT, 15).into_font().color(&GREY),
     ))
     .map_err(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker(at_days: f64, label: &str) -> Marker {
+        Marker {
+            at: at_days * 86_400.0,
+            label: label.into(),
+            color: GREY,
+        }
+    }
+
+    /// Labels of markers close in time go to different rows; a label that would run past the
+    /// right edge ends at its line; a marker past the range gets no label.
+    #[test]
+    fn marker_labels_neither_overlap_nor_leave_the_plot() {
+        let axis = TimeAxis::for_horizon(21.0 * 86_400.0);
+        let markers = [
+            marker(0.0, "lab"),
+            marker(0.5, "canary (40/50)"),
+            marker(1.55, "wave-20 (6/50)"),
+            marker(1.56, "halt"),
+            marker(1.57, "rollback"),
+            marker(9.9, "all (3/50)"),
+            marker(30.0, "never shown"),
+        ];
+        let width = 900.0;
+        let (spots, rows) = layout_labels(&markers, axis, &(0.0..10.0), width);
+        assert!(spots[6].is_none());
+        assert!(
+            spots[5].unwrap().left,
+            "the last label is drawn to the left of its line"
+        );
+        assert_eq!(rows, 4, "{spots:?}");
+        let extent = |i: usize| {
+            let px = axis.x(markers[i].at) / 10.0 * width;
+            let w = (markers[i].label.chars().count() + 1) as f64 * LABEL_CHAR_PX;
+            if spots[i].unwrap().left {
+                (px - w, px)
+            } else {
+                (px, px + w)
+            }
+        };
+        for i in 0..6 {
+            let (a, b) = extent(i);
+            assert!(
+                a >= 0.0 && b <= width,
+                "label {i} leaves the plot: {a}..{b}"
+            );
+            for j in 0..i {
+                if spots[i].unwrap().row == spots[j].unwrap().row {
+                    let (c, d) = extent(j);
+                    assert!(b <= c || d <= a, "labels {j} and {i} overlap");
+                }
+            }
+        }
+        assert!(y_top_with_labels(100.0, rows, 300.0) > 104.0 / (1.0 - 0.0));
+    }
 }

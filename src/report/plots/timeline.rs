@@ -1,10 +1,11 @@
-//! Plots over simulated time, from `timeseries.csv` (the hourly mean over replications): the
-//! fleet's composition by firmware version, failures by reason, and the backend's view of harm
-//! against the ground truth.
+//! Plots over simulated time, from `timeseries.csv` (the hourly mean over replications) and
+//! `stages.csv` (every gate evaluation): the fleet's composition by firmware version with the
+//! devices that moved on their own scale, failures by reason, and the backend's view of harm
+//! against the ground truth with the health readings the gates judged.
 
 use super::{
-    draw_legend, draw_markers, draw_mesh, empty_note, s, safe_range, Marker, TimeAxis, FONT, GREY,
-    PALETTE,
+    draw_legend, draw_markers, draw_mesh, empty_note, layout_labels, legend_under_labels, s,
+    safe_range, y_top_with_labels, Marker, TimeAxis, FONT, GREY, PALETTE,
 };
 use crate::report::folder::Table;
 use plotters::coord::Shift;
@@ -12,6 +13,53 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 type Res = std::result::Result<(), String>;
+
+/// What every time plot shares: the axis unit, the time range (the same on every plot) and the
+/// stage/halt/rollback markers.
+pub struct TimeView<'a> {
+    pub axis: TimeAxis,
+    pub range: &'a std::ops::Range<f64>,
+    pub markers: &'a [Marker],
+}
+
+/// One gate or abort evaluation (a row of `stages.csv`) as a point of the health panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    /// Seconds since the scenario start.
+    pub at: f64,
+    pub check: String,
+    /// The value the check compared, as a multiple of its threshold (above 1 fails).
+    pub ratio: f64,
+    pub passed: bool,
+}
+
+/// Layout constants of every time chart (see [`chart_on`]).
+const MARGIN: u32 = 12;
+const Y_LABELS: u32 = 70;
+const X_LABELS: u32 = 42;
+const CAPTION: u32 = 30;
+
+/// A time chart on `area` whose y axis leaves room above `data_max` for the marker labels.
+fn chart_on<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    view: &TimeView,
+    data_max: f64,
+) -> std::result::Result<(super::Chart<'a, DB>, f64), String> {
+    let (w, h) = area.dim_in_pixel();
+    let width = w.saturating_sub(2 * MARGIN + Y_LABELS) as f64;
+    let height = h.saturating_sub(2 * MARGIN + X_LABELS + CAPTION) as f64;
+    let (_, rows) = layout_labels(view.markers, view.axis, view.range, width);
+    let y_top = y_top_with_labels(data_max.max(1.0), rows, height);
+    let chart = ChartBuilder::on(area)
+        .caption(title, (FONT, 18))
+        .margin(MARGIN)
+        .x_label_area_size(X_LABELS)
+        .y_label_area_size(Y_LABELS)
+        .build_cartesian_2d(safe_range(view.range.clone()), safe_range(0.0..y_top))
+        .map_err(s)?;
+    Ok((chart, y_top))
+}
 
 /// One named line or band of a time plot.
 struct Line {
@@ -70,15 +118,38 @@ pub fn active_range(
     0.0..(last_change * 1.15).max(day).min(end)
 }
 
-/// Devices per firmware version, stacked, with stage openings, the halt and the rollback marked.
+/// Devices per firmware version, stacked, above the devices that moved off their starting
+/// version (running the target, rolled back, updating now) on their own scale: in a fleet of
+/// millions a canary of a few hundred is a hairline on the first panel and readable on the
+/// second.
 pub fn composition<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     ts: &Table,
-    markers: &[Marker],
-    axis: TimeAxis,
+    target_column: &str,
+    view: &TimeView,
+) -> Res {
+    let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 * 3 / 5);
+    stacked_versions(&top, ts, view)?;
+    let spec: [(&str, &str, RGBColor, bool); 3] = [
+        (target_column, "running the target", PALETTE[0], false),
+        ("rolled_back", "rolled back (cumulative)", PALETTE[2], false),
+        ("in_flight", "updating now", PALETTE[1], true),
+    ];
+    let moved = lines_of(ts, &spec);
+    let title = "Devices that moved off their starting version (own scale)";
+    if moved.is_empty() {
+        return empty_note(&bottom, title, "no device left its starting version");
+    }
+    lines_chart(&bottom, title, "devices", &xs(ts, view.axis), &moved, view)
+}
+
+fn stacked_versions<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    ts: &Table,
+    view: &TimeView,
 ) -> Res {
     let title = "Fleet composition by firmware version (mean over replications)";
-    let xs = xs(ts, axis);
+    let xs = xs(ts, view.axis);
     let layers: Vec<(String, Vec<f64>)> = ts
         .header
         .iter()
@@ -98,18 +169,9 @@ pub fn composition<DB: DrawingBackend>(
         }
         bands.push((label.clone(), lower, cum.clone()));
     }
-    let y_top = cum.iter().copied().fold(1.0, f64::max) * 1.08;
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 18))
-        .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(70)
-        .build_cartesian_2d(
-            safe_range(active_range(ts, &xs, axis, &["version_"])),
-            safe_range(0.0..y_top),
-        )
-        .map_err(s)?;
-    draw_mesh(&mut chart, axis.label, "devices")?;
+    let data_max = cum.iter().copied().fold(1.0, f64::max);
+    let (mut chart, y_top) = chart_on(root, title, view, data_max)?;
+    draw_mesh(&mut chart, view.axis.label, "devices")?;
     for (i, (label, lower, upper)) in bands.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let mut poly: Vec<(f64, f64)> = xs.iter().copied().zip(upper.iter().copied()).collect();
@@ -123,7 +185,7 @@ pub fn composition<DB: DrawingBackend>(
             .label(label.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
     }
-    draw_markers(&mut chart, markers, axis, y_top)?;
+    draw_markers(&mut chart, view.markers, view, y_top)?;
     draw_legend(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
@@ -145,16 +207,13 @@ fn zeroed(v: Vec<Option<f64>>) -> Vec<f64> {
 }
 
 /// Lines over time on one chart, with markers.
-#[allow(clippy::too_many_arguments)]
 fn lines_chart<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     y_desc: &str,
-    x_range: std::ops::Range<f64>,
     xs: &[f64],
     lines: &[Line],
-    markers: &[Marker],
-    axis: TimeAxis,
+    view: &TimeView,
 ) -> Res {
     let y_max = lines
         .iter()
@@ -163,15 +222,8 @@ fn lines_chart<DB: DrawingBackend>(
     if xs.is_empty() || lines.is_empty() {
         return empty_note(root, title, "nothing to show");
     }
-    let y_top = (y_max * 1.12).max(1.0);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 18))
-        .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(70)
-        .build_cartesian_2d(safe_range(x_range), safe_range(0.0..y_top))
-        .map_err(s)?;
-    draw_mesh(&mut chart, axis.label, y_desc)?;
+    let (mut chart, y_top) = chart_on(root, title, view, y_max)?;
+    draw_mesh(&mut chart, view.axis.label, y_desc)?;
     for l in lines {
         let pts: Vec<(f64, f64)> = xs.iter().copied().zip(l.ys.iter().copied()).collect();
         let style = l.color.stroke_width(2);
@@ -187,8 +239,8 @@ fn lines_chart<DB: DrawingBackend>(
             PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
         });
     }
-    draw_markers(&mut chart, markers, axis, y_top)?;
-    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
+    draw_markers(&mut chart, view.markers, view, y_top)?;
+    legend_under_labels(&mut chart, view)
 }
 
 /// Updates over time (devices notified, started, on the target, rolled back) above failed
@@ -196,11 +248,9 @@ fn lines_chart<DB: DrawingBackend>(
 pub fn failures<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     ts: &Table,
-    markers: &[Marker],
-    axis: TimeAxis,
+    view: &TimeView,
 ) -> Res {
-    let xs = xs(ts, axis);
-    let range = active_range(ts, &xs, axis, &["failures_", "started", "true_updated"]);
+    let xs = xs(ts, view.axis);
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
     let spec: [(&str, &str, RGBColor, bool); 4] = [
         ("notified", "notified", GREY, true),
@@ -213,16 +263,7 @@ pub fn failures<DB: DrawingBackend>(
     if updates.is_empty() {
         empty_note(&top, title, "no device was notified in any replication")?;
     } else {
-        lines_chart(
-            &top,
-            title,
-            "devices",
-            range.clone(),
-            &xs,
-            &updates,
-            markers,
-            axis,
-        )?;
+        lines_chart(&top, title, "devices", &xs, &updates, view)?;
     }
     let title = "Failed attempts by reason, cumulative (mean over replications)";
     let lines: Vec<Line> = ts
@@ -242,26 +283,19 @@ pub fn failures<DB: DrawingBackend>(
     if lines.is_empty() {
         return empty_note(&bottom, title, "no failed attempt in any replication");
     }
-    lines_chart(
-        &bottom,
-        title,
-        "failure events",
-        range,
-        &xs,
-        &lines,
-        markers,
-        axis,
-    )
+    lines_chart(&bottom, title, "failure events", &xs, &lines, view)
 }
 
-/// True harm (solid) against what the backend has heard (dashed): the gap between them is the
-/// detection lag a gate lives with.
+/// True harm (solid) against what the backend has heard (dashed) above the health readings
+/// every gate and abort rule judged: the gap between harm and the first reading above its
+/// threshold is the detection lag of the check that fired.
 pub fn observed_vs_true<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     ts: &Table,
-    markers: &[Marker],
-    axis: TimeAxis,
+    readings: &[Reading],
+    view: &TimeView,
 ) -> Res {
+    let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
     let title = "Observed by the backend vs ground truth (mean over replications)";
     let spec: [(&str, &str, RGBColor, bool); 5] = [
         ("true_harmed", "harmed (truth)", PALETTE[3], false),
@@ -282,15 +316,89 @@ pub fn observed_vs_true<DB: DrawingBackend>(
     ];
     let lines = lines_of(ts, &spec);
     if lines.is_empty() {
+        empty_note(
+            &top,
+            title,
+            "no harm and no failure reported in any replication",
+        )?;
+    } else {
+        lines_chart(&top, title, "devices", &xs(ts, view.axis), &lines, view)?;
+    }
+    health_readings(&bottom, readings, view)
+}
+
+/// Readings above this multiple of their threshold are drawn at it (the panel is about
+/// crossing 1, not about how far past it a reading went).
+const READING_CAP: f64 = 4.0;
+
+fn health_readings<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    readings: &[Reading],
+    view: &TimeView,
+) -> Res {
+    let title = "What the gates read: each evaluation's value ÷ its threshold (above 1 fails)";
+    if readings.is_empty() {
         return empty_note(
             root,
             title,
-            "no harm and no failure reported in any replication",
+            "no gate or abort rule was evaluated in any replication",
         );
     }
-    let xs = xs(ts, axis);
-    let range = active_range(ts, &xs, axis, &["true_", "observed_"]);
-    lines_chart(root, title, "devices", range, &xs, &lines, markers, axis)
+    let mut checks: Vec<&str> = readings.iter().map(|r| r.check.as_str()).collect();
+    checks.sort_unstable();
+    checks.dedup();
+    let data_max = readings
+        .iter()
+        .map(|r| r.ratio.min(READING_CAP))
+        .fold(1.2, f64::max);
+    let (mut chart, y_top) = chart_on(root, title, view, data_max)?;
+    draw_mesh(&mut chart, view.axis.label, "value ÷ threshold")?;
+    let (x0, x1) = (view.range.start, view.range.end);
+    chart
+        .draw_series(std::iter::once(DashedPathElement::new(
+            vec![(x0, 1.0), (x1, 1.0)],
+            6,
+            4,
+            BLACK.stroke_width(1),
+        )))
+        .map_err(s)?;
+    {
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+        let style = (FONT, 13)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Right, VPos::Bottom));
+        chart
+            .draw_series(std::iter::once(Text::new(
+                "threshold ".to_string(),
+                (x1, 1.0),
+                style,
+            )))
+            .map_err(s)?;
+    }
+    for (i, check) in checks.iter().enumerate() {
+        let color = PALETTE[i % 6];
+        let pts: Vec<(f64, f64, bool)> = readings
+            .iter()
+            .filter(|r| r.check == *check)
+            .map(|r| (view.axis.x(r.at), r.ratio.min(READING_CAP), r.passed))
+            .filter(|(x, _, _)| *x <= x1)
+            .collect();
+        chart
+            .draw_series(pts.iter().map(|&(x, y, passed)| {
+                let style = if passed {
+                    color.stroke_width(1)
+                } else {
+                    color.filled()
+                };
+                Circle::new((x, y), 4, style)
+            }))
+            .map_err(s)?
+            .label(check.to_string())
+            .legend(move |(x, y)| Circle::new((x + 7, y), 4, color.filled()));
+    }
+    draw_markers(&mut chart, view.markers, view, y_top)?;
+    legend_under_labels(&mut chart, view)
 }
 
 /// A tick label: whole numbers without a decimal point, others with one decimal.

@@ -50,12 +50,14 @@ pub fn scatter<DB: DrawingBackend>(
     // Axes start at zero (counts, rates and times are never negative, and a chart that starts
     // elsewhere exaggerates differences) and span at least one unit (5 points for a rate), so
     // a front where every point is 0 still reads as "0", not as noise around it.
-    let range = |hi: f64, unit: &str| {
+    // The y axis leaves a band above the highest point for the legend (upper right), so the
+    // legend never hides a point.
+    let range = |hi: f64, unit: &str, headroom: f64| {
         let min_span = if unit == "%" { 5.0 } else { 1.0 };
-        0.0..(hi * 1.12).max(min_span)
+        0.0..(hi * headroom).max(min_span)
     };
-    let x_range = range(max_of(pts.iter().map(|p| p.x)), xa.unit);
-    let y_range = range(max_of(pts.iter().map(|p| p.y)), ya.unit);
+    let x_range = range(max_of(pts.iter().map(|p| p.x)), xa.unit, 1.12);
+    let y_range = range(max_of(pts.iter().map(|p| p.y)), ya.unit, 1.4);
     let mut chart = ChartBuilder::on(root)
         .caption(axes.title, (FONT, 18))
         .margin(14)
