@@ -76,6 +76,16 @@ enum RawCommand {
         #[arg(long)]
         quiet: bool,
     },
+    /// Print the JSON Schema of the scenario file (for editors: Even Better TOML / taplo), or
+    /// with --markdown the scenario reference (docs/scenario-reference.md).
+    #[command(
+        after_help = "Examples:\n  fleetsim schema > scenario.schema.json   # then start a scenario with  #:schema ./scenario.schema.json\n  fleetsim schema --markdown > docs/scenario-reference.md"
+    )]
+    Schema {
+        /// Print the reference of every key (type, unit, default, range, example) as Markdown.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Render the plots, report.html and summary.md of a results folder again from its data
     /// files, without simulating.
     Report {
@@ -499,6 +509,9 @@ pub enum Command {
         force: bool,
         quiet: bool,
     },
+    Schema {
+        markdown: bool,
+    },
 }
 
 fn parse_guards(guards: &[String]) -> Result<Vec<crate::analysis::compare::Guard>> {
@@ -702,6 +715,7 @@ pub fn parse() -> Result<Command> {
             force,
             quiet,
         }),
+        RawCommand::Schema { markdown } => Ok(Command::Schema { markdown }),
         RawCommand::Run(a) => run_command(a),
     }
 }

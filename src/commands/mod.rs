@@ -8,6 +8,7 @@ mod experiment;
 pub mod init;
 mod report;
 mod run;
+mod schema;
 mod shard;
 mod validate;
 
@@ -46,6 +47,7 @@ pub fn execute(cmd: Command) -> Result<i32> {
             force,
             quiet,
         } => init::init_command(&file, devices, force, quiet),
+        Command::Schema { markdown } => schema::schema_command(markdown),
     }
 }
 

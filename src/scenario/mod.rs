@@ -13,6 +13,8 @@ pub mod model;
 pub mod overrides;
 pub mod paths;
 pub mod raw;
+pub mod reference;
+pub mod schema;
 pub mod selector;
 pub mod validate;
 pub mod validate_chaos;
