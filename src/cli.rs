@@ -135,7 +135,7 @@ struct RunArgs {
     /// Override any scenario value, e.g. --set policy.rate.per_minute=60 (repeatable).
     #[arg(long = "set", value_name = "PATH=VALUE")]
     set: Vec<String>,
-    /// Print only the report folder.
+    /// Print only the report folder's path (no table, no timing note, no progress bar).
     #[arg(long)]
     quiet: bool,
     /// What to print on stdout.

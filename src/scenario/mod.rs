@@ -16,6 +16,7 @@ pub mod raw;
 pub mod reference;
 pub mod schema;
 pub mod selector;
+pub mod unknown_keys;
 pub mod validate;
 pub mod validate_chaos;
 pub mod validate_policy;
@@ -148,16 +149,22 @@ fn parse(
 
 /// Parses and validates scenario text that has its overrides applied.
 fn parse_applied(text: &str, label: &str, base_dir: &Path) -> Result<Scenario> {
+    // serde stops at the first unknown key; every one of them is reported at once instead.
+    let unknown = unknown_keys::find(text, label);
+    if !unknown.is_empty() {
+        return Err(Error::Input(unknown));
+    }
     let de = toml::Deserializer::new(text);
     let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = key_path(&e.path().to_string());
+        let message = plain_words(&friendly_serde_message(e.inner().message()), &path);
         let inner = e.into_inner();
         let position = inner.span().map(|s| line_col(text, s.start));
         Error::Input(vec![InputError {
             file: label.to_string(),
             key_path: if path == "." { String::new() } else { path },
             position,
-            message: friendly_serde_message(inner.message()),
+            message,
         }])
     })?;
     validate::validate(raw, text, label, base_dir)
@@ -216,7 +223,10 @@ fn friendly_serde_message(message: &str) -> String {
     for (rust, plain) in [
         ("expected f64", "expected a number"),
         ("expected u64", "expected a whole number ≥ 0"),
-        ("expected u32", "expected a whole number ≥ 0"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
         ("expected usize", "expected a whole number ≥ 0"),
         ("expected i64", "expected a whole number"),
     ] {
@@ -225,6 +235,42 @@ fn friendly_serde_message(message: &str) -> String {
         }
     }
     message.to_string()
+}
+
+/// serde's and toml's words for types (`struct RawRate`, `a sequence`, `wanted string or
+/// table`) in the words of a scenario's author, using what the schema says the key holds.
+fn plain_words(message: &str, key_path: &str) -> String {
+    let prop = || reference::property_at(schema::schema(), key_path);
+    if message.contains("wanted string or table") || message.contains("expected enum ") {
+        if let Some(p) = prop().filter(|p| !p.names.is_empty()) {
+            let names: Vec<String> = p.names.iter().map(|v| format!("\"{v}\"")).collect();
+            return format!("expected one of {}", names.join(", "));
+        }
+    }
+    let mut out = message.to_string();
+    if let Some(at) = out.find("expected struct ") {
+        let example = prop()
+            .and_then(|p| p.example)
+            .map(|e| {
+                format!(
+                    ", e.g. {{{}",
+                    reference::toml_value(&e).trim_start_matches('{')
+                )
+            })
+            .unwrap_or_default();
+        out = format!("{}expected a table{example}", &out[..at]);
+    }
+    for (rust, plain) in [
+        ("expected a sequence", "expected a list [ … ]"),
+        ("expected a map", "expected a table { … }"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a table"),
+        ("floating point `", "number `"),
+        ("wanted string or table", "expected a string"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -20,8 +20,11 @@ pub struct Prop {
     pub required: bool,
     pub range: String,
     pub example: Option<Value>,
-    /// For a string with a fixed set of values: each value and what it means.
+    /// For a string with a fixed set of values: each value and what it means (or a pointer to
+    /// the section that lists them).
     pub values: Vec<(String, String)>,
+    /// Every value a string with a fixed set of values may take.
+    pub names: Vec<String>,
 }
 
 /// Where the schema keeps its named shapes (draft 7).
@@ -194,6 +197,7 @@ fn describe(root: &Value, s: &Value, required: bool) -> Prop {
         range: range(s),
         example: s.get("examples").and_then(|e| e.get(0)).cloned(),
         values: values(root, s),
+        names: values_of(root, s).into_iter().map(|(v, _)| v).collect(),
     }
 }
 
@@ -218,6 +222,31 @@ fn child_table<'a>(root: &'a Value, s: &'a Value, path: &str) -> Option<(String,
 /// Calls `f` with the dotted path and description of every key of the file, depth first.
 pub fn for_each_property(root: &Value, f: &mut dyn FnMut(&str, &Prop)) {
     walk(root, root, "", f);
+}
+
+/// What the schema says of the key at a key path as errors write it
+/// (`policy.stage[2].gate.on_fail`, `connectivity.wifi.online`).
+pub fn property_at(root: &Value, key_path: &str) -> Option<Prop> {
+    let wanted: Vec<String> = key_path
+        .split('.')
+        .map(|part| match part.split_once('[') {
+            Some((k, _)) => format!("{k}[]"),
+            None => part.to_string(),
+        })
+        .collect();
+    let mut found = None;
+    for_each_property(root, &mut |path, prop| {
+        let parts: Vec<&str> = path.split('.').collect();
+        let same = parts.len() == wanted.len()
+            && parts
+                .iter()
+                .zip(&wanted)
+                .all(|(p, w)| p == w || *p == "NAME" || p.strip_suffix("[]") == Some(w));
+        if same && found.is_none() {
+            found = Some(clone_prop(prop));
+        }
+    });
+    found
 }
 
 fn walk(root: &Value, table: &Value, prefix: &str, f: &mut dyn FnMut(&str, &Prop)) {
@@ -393,6 +422,7 @@ fn clone_prop(p: &Prop) -> Prop {
         range: p.range.clone(),
         example: p.example.clone(),
         values: p.values.clone(),
+        names: p.names.clone(),
     }
 }
 
