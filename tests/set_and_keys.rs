@@ -91,8 +91,9 @@ fn every_unknown_key_of_a_file_is_reported_at_once() {
     let text = std::fs::read_to_string(fixture("scenarios/bad-release.toml")).unwrap();
     let typos = text
         .replacen("bake = ", "bakee = ", 1)
-        .replacen("size_mb = ", "size_mbb = ", 1)
-        .replacen("min_devices = ", "min_device = ", 1);
+        .replacen("rollback_to = ", "rollbak_to = ", 1)
+        .replacen("min_devices = ", "min_device = ", 1)
+        .replacen("percent = 2\n", "percent = 200\n", 1);
     let file = dir.path().join("typos.toml");
     std::fs::write(&file, &typos).unwrap();
     let line_of = |needle: &str| typos.lines().position(|l| l.starts_with(needle)).unwrap() + 1;
@@ -100,7 +101,7 @@ fn every_unknown_key_of_a_file_is_reported_at_once() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
     for (needle, key, hint) in [
-        ("size_mbb", "release[0].size_mbb", "size_mb"),
+        ("rollbak_to", "policy.rollbak_to", "rollback_to"),
         ("bakee", "policy.stage[0].bakee", "bake"),
         (
             "min_device ",
@@ -115,6 +116,12 @@ fn every_unknown_key_of_a_file_is_reported_at_once() {
         );
         assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
     }
+    // The rest of the file is checked too: a bad value comes in the same report, at its line.
+    let expected = format!(
+        "typos.toml:{}:11: policy.stage[1].percent: 200 is more than 100",
+        line_of("percent = 200")
+    );
+    assert!(stderr.contains(&expected), "{expected}\nnot in:\n{stderr}");
 }
 
 /// Wrong types are reported in a scenario author's words: no Rust type names (`f64`, `u32`,

@@ -149,11 +149,26 @@ fn parse(
 
 /// Parses and validates scenario text that has its overrides applied.
 fn parse_applied(text: &str, label: &str, base_dir: &Path) -> Result<Scenario> {
-    // serde stops at the first unknown key; every one of them is reported at once instead.
-    let unknown = unknown_keys::find(text, label);
-    if !unknown.is_empty() {
-        return Err(Error::Input(unknown));
+    // serde stops at the first unknown key: every one of them is reported at once instead,
+    // with the errors of the rest of the file (checked without them).
+    let mut errors = unknown_keys::find(text, label);
+    if errors.is_empty() {
+        return parse_known(text, label, base_dir);
     }
+    if let Some(rest) = unknown_keys::without(text, &errors) {
+        if let Err(Error::Input(more)) = parse_known(&rest, label, base_dir) {
+            let lines = overrides::LineMap::new(text, &rest);
+            errors.extend(more.into_iter().map(|mut e| {
+                e.position = e.position.and_then(|p| lines.original(p));
+                e
+            }));
+        }
+    }
+    Err(Error::Input(errors))
+}
+
+/// Parses and validates text in which every key is known.
+fn parse_known(text: &str, label: &str, base_dir: &Path) -> Result<Scenario> {
     let de = toml::Deserializer::new(text);
     let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = key_path(&e.path().to_string());

@@ -2,7 +2,8 @@
 //! `deny_unknown_fields` struct does not know, so a file with three typos took three runs to
 //! fix; this pass walks the document against the scenario's JSON Schema ([`super::schema`],
 //! generated from the same raw types) and reports each key no table of the file accepts, with
-//! its position and a did-you-mean, before serde reads the file.
+//! its position and a did-you-mean, before serde reads the file. The file is then checked
+//! without those keys, so that its other errors come in the same report.
 //!
 //! Only tables whose keys the schema fixes (the raw structs) are checked; maps of names
 //! (`[connectivity.NAME]`), selectors and distribution tables are left to the parser and to
@@ -77,6 +78,44 @@ pub fn find(text: &str, label: &str) -> Vec<InputError> {
             message,
         })
         .collect()
+}
+
+/// `text` without the keys `found` names, so that the rest of the file can be checked too and
+/// its errors reported with the unknown keys. `None` when a key cannot be found again (a quoted
+/// key holding a dot): then only the unknown keys are reported.
+pub fn without(text: &str, found: &[InputError]) -> Option<String> {
+    let mut doc: toml_edit::DocumentMut = text.parse().ok()?;
+    for e in found {
+        let (parent, key) = match e.key_path.rsplit_once('.') {
+            Some((p, k)) => (Some(p), k),
+            None => (None, e.key_path.as_str()),
+        };
+        let mut table: &mut dyn toml_edit::TableLike = doc.as_table_mut();
+        for step in parent.into_iter().flat_map(|p| p.split('.')) {
+            table = descend(table, step)?;
+        }
+        table.remove(key)?;
+    }
+    Some(doc.to_string())
+}
+
+/// The table below `table` at one step of a key path: `key` or `key[i]`.
+fn descend<'a>(
+    table: &'a mut dyn toml_edit::TableLike,
+    step: &str,
+) -> Option<&'a mut dyn toml_edit::TableLike> {
+    use toml_edit::{Item, Value as V};
+    let (key, index) = match step.split_once('[') {
+        Some((k, rest)) => (k, Some(rest.strip_suffix(']')?.parse::<usize>().ok()?)),
+        None => (step, None),
+    };
+    let item = table.get_mut(key)?;
+    match (item, index) {
+        (Item::ArrayOfTables(a), Some(i)) => Some(a.get_mut(i)?),
+        (Item::Value(V::Array(a)), Some(i)) => Some(a.get_mut(i)?.as_inline_table_mut()?),
+        (other, None) => other.as_table_like_mut(),
+        _ => None,
+    }
 }
 
 fn walk(
@@ -196,6 +235,15 @@ select = { region = "eu", not = { model = "m" } }
             "{}",
             found[0].message
         );
+    }
+
+    #[test]
+    fn without_the_unknown_keys_the_rest_is_left_as_written() {
+        let rest = without(TEXT, &find(TEXT, "t.toml")).unwrap();
+        assert!(find(&rest, "t.toml").is_empty(), "{rest}");
+        assert!(rest.contains("rate = { per_minute = 5}"), "{rest}");
+        assert!(rest.contains("select = { region = \"eu\", not = { model = \"m\" } }"));
+        assert_eq!(TEXT.lines().count() - 3, rest.lines().count(), "{rest}");
     }
 
     #[test]
