@@ -194,7 +194,11 @@ fn describe(root: &Value, s: &Value, required: bool) -> Prop {
         kind,
         default: s.get("default").cloned(),
         required,
-        range: range(s),
+        range: match (range(s).as_str(), def_name(s)) {
+            // The bound every duration shares, which the `Duration` definition holds.
+            ("", Some("Duration")) => "≤ 36 600 days".into(),
+            (r, _) => r.to_string(),
+        },
         example: s.get("examples").and_then(|e| e.get(0)).cloned(),
         values: values(root, s),
         names: values_of(root, s).into_iter().map(|(v, _)| v).collect(),
