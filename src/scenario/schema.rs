@@ -13,9 +13,6 @@ use serde_json::{json, Value};
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-/// Where the schema says it lives, for editors that follow `$id`.
-pub const SCHEMA_ID: &str = "https://fleetsim.dev/schema/scenario.json";
-
 /// The longest duration a scenario may write, in seconds (36 600 days; see `engine::time`).
 pub const MAX_DURATION_S: f64 = 36_600.0 * 86_400.0;
 
@@ -34,7 +31,6 @@ pub fn schema() -> &'static Value {
         let mut value = schema.to_value();
         tidy(&mut value);
         if let Value::Object(root) = &mut value {
-            root.insert("$id".into(), SCHEMA_ID.into());
             root.insert("title".into(), "fleetsim scenario".into());
         }
         value
