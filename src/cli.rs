@@ -74,7 +74,7 @@ const FORMAT: &str = "format";
 enum RawCommand {
     /// Run a scenario (with no file, the built-in reference scenario) and write the report folder.
     #[command(
-        mut_arg(QUIET, |a| a.help("Print only the report folder")),
+        mut_arg(QUIET, |a| a.help("Print only the report folder's path (no table, no timing note, no progress bar)")),
         after_help = "Examples:\n  fleetsim run                                     # the built-in reference scenario\n  fleetsim run scenario.toml --replications 200 --seed 7\n  fleetsim run scenario.toml --set policy.rate.per_minute=60 --out reports/fast\n  fleetsim run scenario.toml --save-baseline main  # keep it for `compare --baseline main`\n  fleetsim run big.toml --shard 3/10               # this machine's share; then `fleetsim merge`"
     )]
     Run(RunArgs),
@@ -154,6 +154,16 @@ enum RawCommand {
         /// Print nothing but errors.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Print the JSON Schema of the scenario file (for editors: Even Better TOML / taplo), or
+    /// with --markdown the scenario reference (docs/scenario-reference.md).
+    #[command(
+        after_help = "Examples:\n  fleetsim schema > scenario.schema.json   # then start a scenario with  #:schema ./scenario.schema.json\n  fleetsim schema --markdown > docs/scenario-reference.md"
+    )]
+    Schema {
+        /// Print the reference of every key (type, unit, default, range, example) as Markdown.
+        #[arg(long)]
+        markdown: bool,
     },
     /// Render the plots, report.html and summary.md of a results folder again from its data
     /// files, without simulating.
@@ -636,6 +646,7 @@ fn convert(command: RawCommand) -> Result<Command> {
             force,
             quiet,
         }),
+        RawCommand::Schema { markdown } => Ok(Command::Schema { markdown }),
         RawCommand::Run(a) => run_command(a),
         RawCommand::Completions { shell } => Ok(Command::Completions(docs::completions(
             Cli::command(),

@@ -141,8 +141,11 @@ fn with_format_json_a_scenario_error_is_json_with_its_place() {
             .unwrap();
         assert_eq!(o.status.code(), Some(2), "{cmd}");
         let records = json_lines(&stderr_of(&o));
-        assert_eq!(records.len(), 1, "{cmd}: {records:?}");
+        // Every problem of the file is reported at once: the unknown key first (the missing
+        // `[policy]` follows), each a record of its own.
+        assert!(records.len() >= 2, "{cmd}: {records:?}");
         let r = &records[0];
+        assert_eq!(records[1]["message"], "missing field `policy`", "{cmd}");
         assert_eq!(r["severity"], "error");
         assert_eq!(r["kind"], "input");
         assert_eq!(r["file"], bad.display().to_string());

@@ -165,6 +165,9 @@ pub enum Command {
         force: bool,
         quiet: bool,
     },
+    Schema {
+        markdown: bool,
+    },
     /// A shell completion script, ready to print.
     Completions(String),
     /// Man pages: `(file name, roff)`; printed when `dir` is `None`, else written there.

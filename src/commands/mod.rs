@@ -10,6 +10,7 @@ pub mod init;
 mod merge;
 mod report;
 mod run;
+mod schema;
 mod shard;
 mod validate;
 
@@ -50,6 +51,7 @@ pub fn execute(cmd: Command) -> Result<i32> {
         } => init::init_command(&file, devices, force, quiet),
         Command::Completions(script) => crate::out::text(&script).map(|_| 0),
         Command::Man { pages, dir } => man_command(&pages, dir.as_deref()).map(|_| 0),
+        Command::Schema { markdown } => schema::schema_command(markdown),
     }
 }
 

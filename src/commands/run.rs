@@ -68,7 +68,9 @@ pub(crate) fn run_command(cfg: &RunConfig) -> Result<()> {
         &out_dir(&cfg.out, &sc, &format!("-shard-{k}-of-{n}")),
         cfg.force,
     )?;
-    if !cfg.quiet {
+    if cfg.quiet {
+        crate::out::line(&out.display().to_string())?;
+    } else {
         crate::out::line(&format!(
             "shard {k}/{n}: replications {}..{} of {} → {}/",
             reps.start,
@@ -140,7 +142,8 @@ pub(crate) fn write_run_report(
     }
     let out = staging.commit()?;
     match (cfg.quiet, cfg.format) {
-        (true, _) => {}
+        // `--quiet`: the folder alone, so that a script can use it (`open "$(fleetsim run -q)"`).
+        (true, _) => crate::out::line(&out.display().to_string())?,
         (false, Format::Table) => {
             crate::out::text(&table::render(sc, &summary, result.outcomes.len() as u64))?
         }
@@ -148,6 +151,9 @@ pub(crate) fn write_run_report(
     }
     if !cfg.quiet && cfg.format == Format::Table {
         super::experiment::print_report_path(&out, cfg.report)?;
+    }
+    if cfg.quiet {
+        return Ok(());
     }
     crate::out::note(&format!(
         "{} replications, {} events in {:.2} s ({:.1} M events/s, {} threads)",

@@ -13,6 +13,58 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use toml::Spanned;
 
+/// The columns an inventory may have besides tags: (column, meaning, an example cell). The
+/// scenario reference lists them; a test checks that each is read as a key, not as a tag.
+pub const COLUMNS: [(&str, &str, &str); 15] = [
+    (
+        "id",
+        "The device's own identifier; ignored (rows that differ only in `id` are one population).",
+        "dev-000001",
+    ),
+    (
+        "population",
+        "A `[[population]]` whose keys the row inherits (its `count` is ignored).",
+        "sensors",
+    ),
+    ("model", "Hardware model.", "sn-10"),
+    ("region", "Region.", "eu"),
+    ("utc_offset", "Local time offset from UTC.", "+01:00"),
+    (
+        "firmware",
+        "The version the device runs at the start.",
+        "2.3.0",
+    ),
+    (
+        "connectivity",
+        "A `[connectivity.NAME]` profile.",
+        "cellular",
+    ),
+    ("power", "A `[power.NAME]` profile.", "battery"),
+    ("storage_free_mb", "Free storage, MB.", "512"),
+    (
+        "ab_slots",
+        "A/B partitions: true/false (or yes/no, 1/0).",
+        "false",
+    ),
+    (
+        "install_failure",
+        "Probability 0..1 that one install attempt fails transiently.",
+        "0.005",
+    ),
+    ("crash_rate", "Background crashes per device-day.", "0.02"),
+    (
+        "telemetry_interval",
+        "How often the device reports health: a duration.",
+        "30m",
+    ),
+    ("commands_per_day", "Remote commands per device-day.", "4"),
+    (
+        "verifies_signatures",
+        "The device rejects a bad signature: true/false.",
+        "true",
+    ),
+];
+
 fn sp<T>(v: T) -> Spanned<T> {
     Spanned::new(0..0, v)
 }
@@ -201,4 +253,20 @@ fn apply(pop: &mut RawPopulation, header: &str, v: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every documented column is read as the key it names (a misspelt match arm would make it
+    /// a tag silently).
+    #[test]
+    fn documented_columns_are_keys_not_tags() {
+        for (column, _, example) in COLUMNS {
+            let mut pop = blank();
+            apply(&mut pop, column, example).unwrap_or_else(|e| panic!("{column}: {e}"));
+            assert!(pop.tags.is_none(), "`{column}` was read as a tag");
+        }
+    }
 }

@@ -12,12 +12,16 @@ pub mod chaos;
 pub mod collect;
 pub mod dist;
 pub mod inventory;
+pub mod json_schema;
 pub mod limits;
 pub mod model;
 pub mod overrides;
 pub mod paths;
 pub mod raw;
+pub mod reference;
+pub mod schema;
 pub mod selector;
+pub mod unknown_keys;
 pub mod validate;
 pub mod validate_chaos;
 pub mod validate_policy;
@@ -159,16 +163,37 @@ fn parse(
 
 /// Parses and validates scenario text that has its overrides applied.
 fn parse_applied(text: &str, label: &str, base_dir: &Path) -> Result<Scenario> {
+    // serde stops at the first unknown key: every one of them is reported at once instead,
+    // with the errors of the rest of the file (checked without them).
+    let mut errors = unknown_keys::find(text, label);
+    if errors.is_empty() {
+        return parse_known(text, label, base_dir);
+    }
+    if let Some(rest) = unknown_keys::without(text, &errors) {
+        if let Err(Error::Input(more)) = parse_known(&rest, label, base_dir) {
+            let lines = overrides::LineMap::new(text, &rest);
+            errors.extend(more.into_iter().map(|mut e| {
+                e.position = e.position.and_then(|p| lines.original(p));
+                e
+            }));
+        }
+    }
+    Err(Error::Input(errors))
+}
+
+/// Parses and validates text in which every key is known.
+fn parse_known(text: &str, label: &str, base_dir: &Path) -> Result<Scenario> {
     let de = toml::Deserializer::new(text);
     let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
         let path = key_path(&e.path().to_string());
+        let message = plain_words(&friendly_serde_message(e.inner().message()), &path);
         let inner = e.into_inner();
         let position = inner.span().map(|s| line_col(text, s.start));
         Error::Input(vec![InputError {
             file: label.to_string(),
             key_path: if path == "." { String::new() } else { path },
             position,
-            message: friendly_serde_message(inner.message()),
+            message,
         }])
     })?;
     validate::validate(raw, text, label, base_dir)
@@ -227,7 +252,10 @@ fn friendly_serde_message(message: &str) -> String {
     for (rust, plain) in [
         ("expected f64", "expected a number"),
         ("expected u64", "expected a whole number ≥ 0"),
-        ("expected u32", "expected a whole number ≥ 0"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
         ("expected usize", "expected a whole number ≥ 0"),
         ("expected i64", "expected a whole number"),
     ] {
@@ -236,6 +264,42 @@ fn friendly_serde_message(message: &str) -> String {
         }
     }
     message.to_string()
+}
+
+/// serde's and toml's words for types (`struct RawRate`, `a sequence`, `wanted string or
+/// table`) in the words of a scenario's author, using what the schema says the key holds.
+fn plain_words(message: &str, key_path: &str) -> String {
+    let prop = || reference::property_at(json_schema::schema(), key_path);
+    if message.contains("wanted string or table") || message.contains("expected enum ") {
+        if let Some(p) = prop().filter(|p| !p.names.is_empty()) {
+            let names: Vec<String> = p.names.iter().map(|v| format!("\"{v}\"")).collect();
+            return format!("expected one of {}", names.join(", "));
+        }
+    }
+    let mut out = message.to_string();
+    if let Some(at) = out.find("expected struct ") {
+        let example = prop()
+            .and_then(|p| p.example)
+            .map(|e| {
+                format!(
+                    ", e.g. {{{}",
+                    reference::toml_value(&e).trim_start_matches('{')
+                )
+            })
+            .unwrap_or_default();
+        out = format!("{}expected a table{example}", &out[..at]);
+    }
+    for (rust, plain) in [
+        ("expected a sequence", "expected a list [ … ]"),
+        ("expected a map", "expected a table { … }"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a table"),
+        ("floating point `", "number `"),
+        ("wanted string or table", "expected a string"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    out
 }
 
 #[cfg(test)]

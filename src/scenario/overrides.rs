@@ -2,7 +2,9 @@
 //! that an overridden value is validated exactly like a written one.
 //!
 //! Paths are dotted keys with indexes for arrays of tables: `policy.rate.per_minute`,
-//! `policy.stage[1].percent`, `population[0].count`. A value is read as TOML (`30`, `"2d"`,
+//! `policy.stage[1].percent`, `population[0].count`. An entry may be named instead of counted:
+//! `policy.stage[canary].bake`, `population[eu-cameras].count`, `release[4.2.0].size_mb` (the
+//! entry whose `name`, or for a release `version`, is that; a name may hold dots). A value is read as TOML (`30`, `"2d"`,
 //! `[1, 2]`, `{ per_minute = 5 }`); anything that is not valid TOML is taken as a string, so
 //! `--set policy.window=14d` works without shell quoting.
 
@@ -54,6 +56,11 @@ pub fn attribute(
     applied: &str,
 ) -> Vec<InputError> {
     let lines = LineMap::new(original, applied);
+    // Errors name entries by index; an override may have named them (`stage[canary]`).
+    let canonical: Vec<String> = overrides
+        .iter()
+        .map(|(p, _)| canonical(original, p).unwrap_or_else(|| p.clone()))
+        .collect();
     let covers = |path: &str, key: &str| {
         key == path
             || key
@@ -64,9 +71,12 @@ pub fn attribute(
         .into_iter()
         .map(|mut e| {
             // The last override of a path is the one that counts.
-            match overrides.iter().rev().find(|(p, _)| covers(p, &e.key_path)) {
-                Some((path, value)) => {
-                    if e.key_path == *path {
+            let hit = (0..overrides.len())
+                .rev()
+                .find(|&i| covers(&canonical[i], &e.key_path));
+            match hit.map(|i| (&overrides[i].0, &overrides[i].1, &canonical[i])) {
+                Some((path, value, canon)) => {
+                    if e.key_path == *canon {
                         e.key_path.clear();
                     }
                     e.file = flag_label(path, value);
@@ -126,26 +136,130 @@ impl LineMap {
     }
 }
 
-/// One step of a path: a key and an optional array index.
-fn steps(path: &str) -> Result<Vec<(String, Option<usize>)>, String> {
-    path.split('.')
-        .map(|part| {
-            let (key, index) = match part.split_once('[') {
-                Some((k, rest)) => {
-                    let i = rest
-                        .strip_suffix(']')
-                        .and_then(|n| n.parse().ok())
-                        .ok_or_else(|| format!("`{part}`: an index is written `key[N]`"))?;
-                    (k, Some(i))
+/// Which entry of a list a step picks.
+#[derive(Clone, Debug, PartialEq)]
+enum Pick {
+    Index(usize),
+    /// The entry whose `name` (a release: `version`) is this.
+    Named(String),
+}
+
+/// One step of a path: a key and an optional entry of the list it holds.
+type Step = (String, Option<Pick>);
+
+/// Splits `a.b[2].c[canary].d`: keys at dots, entries in brackets (which may hold dots).
+fn steps(path: &str) -> Result<Vec<Step>, String> {
+    let mut out = Vec::new();
+    let mut rest = path;
+    loop {
+        let end = rest.find(['.', '[']).unwrap_or(rest.len());
+        let key = &rest[..end];
+        if key.is_empty() {
+            return Err(format!("`{path}` has an empty key"));
+        }
+        rest = &rest[end..];
+        let pick = match rest.strip_prefix('[') {
+            Some(inner) => {
+                let close = inner.find(']').ok_or_else(|| {
+                    format!("`{path}`: an entry is written `key[N]` or `key[NAME]`")
+                })?;
+                let (entry, after) = (inner[..close].trim(), &inner[close + 1..]);
+                rest = after;
+                let entry = entry.trim_matches(|c| c == '"' || c == '\'');
+                if entry.is_empty() {
+                    return Err(format!("`{path}`: `{key}[]` needs an index or a name"));
                 }
-                None => (part, None),
-            };
-            if key.is_empty() {
-                return Err(format!("`{path}` has an empty key"));
+                Some(match entry.parse() {
+                    Ok(i) => Pick::Index(i),
+                    Err(_) => Pick::Named(entry.to_string()),
+                })
             }
-            Ok((key.to_string(), index))
-        })
-        .collect()
+            None => None,
+        };
+        out.push((key.to_string(), pick));
+        match rest.strip_prefix('.') {
+            Some(r) => rest = r,
+            None if rest.is_empty() => return Ok(out),
+            None => return Err(format!("`{path}`: expected `.` after `]`")),
+        }
+    }
+}
+
+/// The name an entry of a list goes by: its `name`, or a release's `version`.
+fn entry_name(entry: &dyn TableLike) -> Option<&str> {
+    ["name", "version"]
+        .iter()
+        .find_map(|k| entry.get(k).and_then(Item::as_str))
+}
+
+/// The index of the entry named `name` among `entries`, or an error listing the names.
+fn find_named<'a>(
+    entries: impl Iterator<Item = Option<&'a str>>,
+    name: &str,
+    key: &str,
+    path: &str,
+) -> Result<usize, String> {
+    let names: Vec<&str> = entries.map(|n| n.unwrap_or("")).collect();
+    if let Some(i) = names.iter().position(|n| n.trim() == name) {
+        return Ok(i);
+    }
+    let hint = super::did_you_mean(name, names.iter().copied());
+    let listed: Vec<&str> = names.iter().copied().filter(|n| !n.is_empty()).collect();
+    Err(format!(
+        "`{path}`: no `{key}` entry is named `{name}`{hint}; named: {}",
+        if listed.is_empty() {
+            "none".to_string()
+        } else {
+            listed.join(", ")
+        }
+    ))
+}
+
+/// The entries of a list, as tables.
+fn entry_names(item: &Item) -> Vec<Option<&str>> {
+    match item {
+        Item::ArrayOfTables(a) => a.iter().map(|t| entry_name(t)).collect(),
+        Item::Value(Value::Array(a)) => a
+            .iter()
+            .map(|v| v.as_inline_table().and_then(|t| entry_name(t)))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// `path` with every named entry replaced by its index in `text` (`policy.stage[canary].bake`
+/// → `policy.stage[1].bake`): the form validation errors use. `None` when a step does not
+/// resolve (the override itself then fails with the reason).
+pub fn canonical(text: &str, path: &str) -> Option<String> {
+    let doc: DocumentMut = text.parse().ok()?;
+    let mut table: &dyn TableLike = doc.as_table();
+    let mut out = Vec::new();
+    let steps = steps(path).ok()?;
+    for (n, (key, pick)) in steps.iter().enumerate() {
+        let last = n + 1 == steps.len();
+        let item = table.get(key);
+        let index = match pick {
+            None => None,
+            Some(Pick::Index(i)) => Some(*i),
+            Some(Pick::Named(name)) => {
+                Some(find_named(entry_names(item?).into_iter(), name, key, path).ok()?)
+            }
+        };
+        out.push(match index {
+            Some(i) => format!("{key}[{i}]"),
+            None => key.clone(),
+        });
+        if last {
+            break;
+        }
+        table = match (item?, index) {
+            (Item::ArrayOfTables(a), Some(i)) => a.get(i)?,
+            (Item::Value(Value::Array(a)), Some(i)) => a.get(i)?.as_inline_table()?,
+            (other, None) => other.as_table_like()?,
+            _ => return None,
+        };
+    }
+    Some(out.join("."))
 }
 
 fn parse_value(text: &str) -> Value {
@@ -168,19 +282,26 @@ fn set(doc: &mut DocumentMut, path: &str, value: &str) -> Result<(), String> {
 /// Walks `steps` below a table (standard or inline, through `TableLike`) and sets the last one.
 fn set_in(
     table: &mut dyn TableLike,
-    steps: &[(String, Option<usize>)],
+    steps: &[Step],
     value: Value,
     path: &str,
 ) -> Result<(), String> {
-    let ((key, index), rest) = steps.split_first().ok_or("empty path")?;
-    if rest.is_empty() && index.is_none() {
+    let ((key, pick), rest) = steps.split_first().ok_or("empty path")?;
+    if rest.is_empty() && pick.is_none() {
         table.insert(key, Item::Value(value));
         return Ok(());
     }
     let child = table
         .get_mut(key)
         .ok_or_else(|| format!("`{path}`: there is no `{key}` to override"))?;
-    let Some(i) = *index else {
+    let index = match pick {
+        None => None,
+        Some(Pick::Index(i)) => Some(*i),
+        Some(Pick::Named(name)) => {
+            Some(find_named(entry_names(child).into_iter(), name, key, path)?)
+        }
+    };
+    let Some(i) = index else {
         let inner = child
             .as_table_like_mut()
             .ok_or_else(|| format!("`{path}`: `{key}` is not a table"))?;
@@ -256,6 +377,40 @@ mod tests {
         assert_eq!(map.original((line_of("y"), 5)), Some((5, 5)));
         assert_eq!(map.original((line_of("[b]"), 1)), Some((4, 1)));
         assert_eq!(map.original((line_of("w"), 1)), None);
+    }
+
+    #[test]
+    fn entries_are_addressed_by_name_as_well_as_index() {
+        let src = "[[population]]\nname = \"eu-cameras\"\ncount = 5\n[[release]]\nversion = \"4.2.0\"\nsize_mb = 1\n[policy]\nstage = [{ name = \"canary\", percent = 1 }]\n";
+        let out = apply(
+            src,
+            "t",
+            &[
+                ("population[eu-cameras].count".into(), "500".into()),
+                ("release[4.2.0].size_mb".into(), "9".into()),
+                ("policy.stage[\"canary\"].bake".into(), "2d".into()),
+            ],
+        )
+        .unwrap();
+        let v: toml::Table = toml::from_str(&out).unwrap();
+        assert_eq!(v["population"][0]["count"].as_integer(), Some(500));
+        assert_eq!(v["release"][0]["size_mb"].as_integer(), Some(9));
+        assert_eq!(v["policy"]["stage"][0]["bake"].as_str(), Some("2d"));
+        assert_eq!(
+            canonical(src, "release[4.2.0].size_mb").as_deref(),
+            Some("release[0].size_mb")
+        );
+        let err = apply(
+            src,
+            "t",
+            &[("population[eu-camera].count".into(), "1".into())],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("no `population` entry is named `eu-camera` (did you mean `eu-cameras`?); named: eu-cameras"),
+            "{err}"
+        );
     }
 
     #[test]

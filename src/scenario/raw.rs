@@ -4,7 +4,13 @@
 //! silently ignored setting. Values that need a position in later semantic errors, or that take
 //! several shapes (distributions, selectors, firmware mixes), stay `Spanned<toml::Value>` here and
 //! are interpreted by `validate`.
+//!
+//! The same types generate the file's JSON Schema (`fleetsim schema`, [`super::schema`]): a
+//! field's doc comment is its description, `x-unit` its unit, `examples` a value to show; the
+//! untyped values name the shape they accept with `#[schemars(with = …)]`.
 
+use super::schema as sch;
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use toml::Spanned;
@@ -38,43 +44,77 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A fleetsim scenario: the fleet, its releases (with the ground truth of their defects), the
+/// rollout policy, the faults to inject and the expectations to check.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
+    /// The JSON Schema of this file, for editors that read a top-level `$schema` key (write it
+    /// quoted: `"$schema" = "…"`); Even Better TOML / taplo also read a `#:schema PATH` comment
+    /// on the first line. fleetsim ignores it.
+    #[serde(default, rename = "$schema")]
+    #[schemars(extend("examples" = ["./scenario.schema.json"]))]
+    pub schema: Option<String>,
+    /// The run: name, seed, horizon, replications, wall-clock start.
     pub simulation: RawSimulation,
+    /// The update backend: API version, download slots, shared egress bandwidth.
     #[serde(default)]
     pub backend: RawBackend,
+    /// Connectivity profiles by name (`[connectivity.NAME]`), named by populations.
     #[serde(default)]
     pub connectivity: BTreeMap<String, RawConnectivity>,
+    /// Power profiles by name (`[power.NAME]`); a population without `power` runs on mains.
     #[serde(default)]
     pub power: BTreeMap<String, RawPower>,
+    /// An inventory CSV of devices, instead of or as well as `[[population]]` counts.
     #[serde(default)]
     pub fleet: Option<RawFleet>,
+    /// Groups of alike devices.
     #[serde(default)]
     pub population: Vec<RawPopulation>,
+    /// Firmware releases, with the ground truth of what each really does.
     #[serde(default)]
     pub release: Vec<RawRelease>,
+    /// Support tickets opened by harmed devices (what a `support_tickets` check reads).
     #[serde(default)]
     pub support: Option<RawSupport>,
+    /// The rollout policy: target, rate, stages with gates, abort rules, rollback.
     pub policy: RawPolicy,
+    /// Faults to inject into every replication (outages, bad artifacts, late telemetry).
     #[serde(default)]
     pub fault: Vec<RawFault>,
+    /// The fault space `fleetsim chaos` draws random schedules from.
     #[serde(default)]
+    #[schemars(with = "Option<RawChaos>")]
     pub chaos: Option<Spanned<RawChaos>>,
+    /// Assertions `fleetsim check` evaluates on the outcome metrics.
     #[serde(default)]
     pub expect: Vec<RawExpect>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[simulation]`: what is run, and for how long.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSimulation {
+    /// The scenario's name; the default report folder is `reports/<name>/`.
+    #[schemars(extend("examples" = ["bad-release"]))]
     pub name: String,
+    /// The seed every random stream is keyed by: the same seed gives byte-identical output.
     #[serde(default = "default_seed", deserialize_with = "seed")]
+    #[schemars(with = "sch::Seed", extend("default" = 1, "examples" = [11]))]
     pub seed: u64,
+    /// How much simulated time to run (more than 0, at most 3 660 days).
+    #[schemars(with = "sch::Duration", extend("examples" = ["30d"]))]
     pub horizon: Spanned<Dur>,
+    /// Independent runs with different worlds; statistics are across them.
     #[serde(default = "default_replications")]
+    #[schemars(with = "u64", range(min = 1, max = 1_000_000))]
+    #[schemars(extend("x-unit" = "runs", "examples" = [50]))]
     pub replications: Spanned<u64>,
+    /// The wall-clock time of simulated time zero (RFC 3339), so that maintenance windows and
+    /// off-peak hours fall at each population's local time (default 1970-01-01T00:00:00Z).
     #[serde(default)]
+    #[schemars(with = "Option<String>", extend("examples" = ["2026-03-02T00:00:00Z"]))]
     pub start: Option<Spanned<String>>,
 }
 
@@ -112,63 +152,121 @@ fn default_replications() -> Spanned<u64> {
     Spanned::new(0..0, 1)
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `[backend]`: the update service the devices talk to.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawBackend {
+    /// The backend's API version at the start; a device cannot install a release whose
+    /// `requires_api` is above it.
     #[serde(default)]
+    #[schemars(extend("x-unit" = "API version", "default" = 1, "examples" = [7]))]
     pub api: Option<u32>,
+    /// Most downloads served at once; a device over it waits for a slot (default: no limit).
     #[serde(default)]
+    #[schemars(with = "Option<u64>", range(min = 1))]
+    #[schemars(extend("x-unit" = "downloads", "examples" = [500]))]
     pub max_concurrent_downloads: Option<Spanned<u64>>,
+    /// Bandwidth shared by every download: under load each download slows, which is what makes
+    /// a reconnection storm hurt (more than 0; default: no limit).
     #[serde(default)]
+    #[schemars(with = "Option<f64>", extend("exclusiveMinimum" = 0))]
+    #[schemars(extend("x-unit" = "Mbit/s", "examples" = [200]))]
     pub egress_mbps: Option<Spanned<f64>>,
+    /// The backend API version over time.
     #[serde(default)]
+    #[schemars(extend("examples" = [[{ "at": "4d", "api": 8 }]]))]
     pub api_changes: Vec<RawApiChange>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One change of the backend API version.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawApiChange {
+    /// When, since the scenario start.
+    #[schemars(with = "sch::Duration", extend("examples" = ["4d"]))]
     pub at: Dur,
+    /// The API version from then on.
+    #[schemars(extend("x-unit" = "API version", "examples" = [8]))]
     pub api: u32,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[connectivity.NAME]`: a device alternates online and offline periods; it learns of an
+/// update, downloads and reports only while online.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawConnectivity {
+    /// How long an online session lasts (a duration distribution with a finite mean above 0).
+    #[schemars(with = "sch::DurationDist")]
+    #[schemars(extend("examples" = [{ "dist": "exponential", "mean": "8h" }]))]
     pub online: SValue,
+    /// How long a gap between sessions lasts (a duration distribution with a finite mean).
+    #[schemars(with = "sch::DurationDist")]
+    #[schemars(extend("examples" = [{ "dist": "lognormal", "median": "20m", "p95": "6h" }]))]
     pub offline: SValue,
+    /// Poll interval while online: a device checks in as it comes online, then every
+    /// `check_in` (more than 0).
+    #[schemars(with = "sch::Duration", extend("examples" = ["15m"]))]
     pub check_in: Spanned<Dur>,
+    /// Download bandwidth of a session (a number or a distribution).
+    #[schemars(with = "sch::NumberDist")]
+    #[schemars(extend("x-unit" = "kbit/s", "examples" = [{ "dist": "uniform", "min": 200, "max": 4000 }]))]
     pub bandwidth_kbps: SValue,
+    /// A metered link (cellular): `policy.preflight.metered` decides whether it may download.
     #[serde(default)]
+    #[schemars(extend("examples" = [true]))]
     pub metered: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// Where a device's power comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum PowerSource {
+    /// Always powered.
     Mains,
+    /// A battery that drains and may be recharged; one that dies during an install interrupts
+    /// it (reverted with A/B slots, bricked without).
     Battery,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[power.NAME]`: a power profile.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPower {
+    /// `"mains"` or `"battery"`; the other keys apply only to batteries.
+    #[schemars(extend("examples" = ["battery"]))]
     pub source: PowerSource,
+    /// Initial battery level, a fraction 0..1 (a number or a distribution, e.g. beta).
     #[serde(default)]
+    #[schemars(with = "Option<sch::NumberDist>")]
+    #[schemars(extend("x-unit" = "fraction of a full battery", "default" = 1.0, "examples" = [{ "dist": "beta", "a": 5, "b": 2 }]))]
     pub level: Option<SValue>,
+    /// Battery used per day (≥ 0).
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0))]
+    #[schemars(extend("x-unit" = "fraction of a full battery per day", "default" = 0.0, "examples" = [0.04]))]
     pub drain_per_day: Option<Spanned<f64>>,
+    /// Periodic recharge (none by default).
     #[serde(default)]
+    #[schemars(extend("examples" = [{ "every": "1d", "to": 1.0 }]))]
     pub recharge: Option<RawRecharge>,
+    /// Battery used by one install.
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction of a full battery", "default" = 0.0, "examples" = [0.05]))]
     pub install_cost: Option<Spanned<f64>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A periodic recharge of a battery.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRecharge {
+    /// The recharge period (more than 0, at least horizon / 65 535).
+    #[schemars(with = "sch::Duration", extend("examples" = ["1d"]))]
     pub every: Spanned<Dur>,
+    /// The level a recharge restores.
     #[serde(default = "one")]
+    #[schemars(with = "f64", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction of a full battery", "default" = 1.0, "examples" = [0.9]))]
     pub to: Spanned<f64>,
 }
 
@@ -176,329 +274,626 @@ fn one() -> Spanned<f64> {
     Spanned::new(0..0, 1.0)
 }
 
-#[derive(Debug, Deserialize)]
+/// `[fleet]`: devices listed one per row.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFleet {
+    /// An inventory CSV, relative to the scenario's folder: one row per device, columns named
+    /// after population keys (see "Inventory CSV").
+    #[schemars(with = "String", extend("examples" = ["devices.csv"]))]
     pub inventory: Spanned<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `[[population]]`: a group of alike devices.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPopulation {
+    /// The group's name (unique; stages and selectors name it).
+    #[schemars(extend("examples" = ["sensors-eu"]))]
     pub name: String,
+    /// How many devices it has. With `fleet.inventory`, a population without `count` is only a
+    /// template inventory rows inherit from (their `population` column).
     #[serde(default)]
+    #[schemars(with = "Option<u64>", range(max = 20_000_000))]
+    #[schemars(extend("x-unit" = "devices", "examples" = [5000]))]
     pub count: Option<Spanned<u64>>,
+    /// Hardware model (selectors and defects match it).
     #[serde(default)]
+    #[schemars(extend("examples" = ["sn-10"]))]
     pub model: Option<String>,
+    /// Region (selectors and defects match it).
     #[serde(default)]
+    #[schemars(extend("examples" = ["eu"]))]
     pub region: Option<String>,
+    /// Local time offset from UTC, for maintenance windows and off-peak hours ("Z" or ±HH:MM,
+    /// default "+00:00").
     #[serde(default)]
+    #[schemars(with = "Option<String>", extend("examples" = ["+01:00"]))]
     pub utc_offset: Option<Spanned<String>>,
+    /// The version devices run at the start, or a mix of versions (required).
     #[serde(default)]
+    #[schemars(with = "Option<sch::FirmwareMix>")]
+    #[schemars(extend("examples" = [{ "2.3.0": 0.9, "2.1.0": 0.1 }]))]
     pub firmware: Option<SValue>,
+    /// Free key/values selectors match (`customer`, `criticality`, `channel`, `site`…); a
+    /// `criticality = "high"` device counts in `harmed_critical`.
     #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, sch::Scalar>>")]
+    #[schemars(extend("examples" = [{ "channel": "external", "criticality": "high" }]))]
     pub tags: Option<BTreeMap<String, toml::Value>>,
+    /// The name of a `[connectivity.NAME]` profile (required).
     #[serde(default)]
+    #[schemars(with = "Option<String>", extend("examples" = ["cellular"]))]
     pub connectivity: Option<Spanned<String>>,
+    /// The name of a `[power.NAME]` profile (default: mains).
     #[serde(default)]
+    #[schemars(with = "Option<String>", extend("examples" = ["battery"]))]
     pub power: Option<Spanned<String>>,
+    /// Free storage (a number or a distribution); a download needs the image's size, and
+    /// `policy.preflight.min_storage_mb` (default: unlimited).
     #[serde(default)]
+    #[schemars(with = "Option<sch::NumberDist>")]
+    #[schemars(extend("x-unit" = "MB", "examples" = [{ "dist": "uniform", "min": 50, "max": 2000 }]))]
     pub storage_free_mb: Option<SValue>,
+    /// `true`: A/B partitions, a failed boot reverts to the previous slot by itself; `false`:
+    /// a failed boot bricks the device.
     #[serde(default)]
+    #[schemars(extend("default" = true, "examples" = [false]))]
     pub ab_slots: Option<bool>,
+    /// Probability that one install attempt fails transiently (retryable): the healthy
+    /// background rate.
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "probability 0..1", "default" = 0.0, "examples" = [0.005]))]
     pub install_failure: Option<Spanned<f64>>,
+    /// Background crashes a healthy device reports (0 to 86 400).
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 86_400))]
+    #[schemars(extend("x-unit" = "crashes per device-day", "default" = 0.0, "examples" = [0.02]))]
     pub crash_rate: Option<Spanned<f64>>,
+    /// How often an online device reports health (more than 0).
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("default" = "1h", "examples" = ["30m"]))]
     pub telemetry_interval: Option<Spanned<Dur>>,
+    /// Remote commands the backend sends each device; their results are reported
+    /// (`command_failure_rate`).
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0))]
+    #[schemars(extend("x-unit" = "commands per device-day", "default" = 1.0, "examples" = [4]))]
     pub commands_per_day: Option<Spanned<f64>>,
+    /// `true`: the device rejects an artifact whose signature does not verify.
     #[serde(default)]
+    #[schemars(extend("default" = true, "examples" = [false]))]
     pub verifies_signatures: Option<bool>,
+    /// New devices joining the population (a Poisson process); with `policy.selection =
+    /// "continuous"` they are targeted too.
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0))]
+    #[schemars(extend("x-unit" = "devices per day", "default" = 0.0, "examples" = [20]))]
     pub arrivals_per_day: Option<Spanned<f64>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// Whether going back from a release is safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Downgrade {
+    /// A rollback to an older version is allowed.
     #[default]
     Safe,
+    /// A data migration makes going back corrupt state: rollback is refused and counted
+    /// (`rollback_refused`).
     Unsafe,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[[release]]`: a firmware version the policy can roll out or back to.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRelease {
+    /// Its semantic version.
+    #[schemars(with = "String", extend("examples" = ["2.4.0"]))]
     pub version: Spanned<String>,
+    /// Full image size (≥ 0).
+    #[schemars(with = "f64", range(min = 0))]
+    #[schemars(extend("x-unit" = "MB", "examples" = [22]))]
     pub size_mb: Spanned<f64>,
+    /// Delta image sizes by the version a device comes from (≥ 0); other devices download the
+    /// full image.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, sch::NonNegative>")]
+    #[schemars(extend("x-unit" = "MB", "examples" = [{ "2.3.0": 4 }]))]
     pub delta_mb: BTreeMap<String, f64>,
+    /// How long an install takes (a duration distribution).
     #[serde(default)]
+    #[schemars(with = "Option<sch::DurationDist>")]
+    #[schemars(extend("default" = "2m", "examples" = [{ "dist": "lognormal", "median": "3m", "p95": "12m" }]))]
     pub install_time: Option<SValue>,
+    /// How long the reboot into the new image takes (a duration distribution).
     #[serde(default)]
+    #[schemars(with = "Option<sch::DurationDist>")]
+    #[schemars(extend("default" = "30s", "examples" = ["45s"]))]
     pub reboot_time: Option<SValue>,
+    /// Downloads resume after an interruption (else they restart).
     #[serde(default)]
+    #[schemars(extend("examples" = [true]))]
     pub resumable: bool,
+    /// The oldest version that may upgrade to this one directly.
     #[serde(default)]
+    #[schemars(with = "Option<String>", extend("examples" = ["2.0.0"]))]
     pub min_from: Option<Spanned<String>>,
+    /// A critical migration: a device below it must install it before anything newer
+    /// (`policy.skip_migrations`).
     #[serde(default)]
+    #[schemars(extend("examples" = [true]))]
     pub migration: bool,
+    /// The lowest backend API version this firmware can talk to.
     #[serde(default)]
+    #[schemars(extend("x-unit" = "API version", "examples" = [8]))]
     pub requires_api: Option<u32>,
+    /// `"safe"` or `"unsafe"` (rollback from it is refused).
     #[serde(default)]
+    #[schemars(extend("examples" = ["unsafe"]))]
     pub downgrade: Downgrade,
+    /// The ground truth of what the release really does; the policy never sees it.
     #[serde(default)]
+    #[schemars(extend("examples" = [[{ "effect": "boot-failure", "probability": 0.03, "where": { "model": "sn-10" } }]]))]
     pub defect: Vec<RawDefect>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// What a defect does to a device it hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Effect {
+    /// The new image does not boot: A/B devices revert and report a failed update; others brick.
     BootFailure,
+    /// Boots but never reconnects: to the backend it looks like an offline device.
     NoReconnect,
+    /// After `after`, the device crashes repeatedly and is online only an `availability`
+    /// fraction of the time.
     CrashLoop,
+    /// After `after`, the device's crash rate is multiplied by `factor`.
     CrashRate,
+    /// One health metric stops arriving while the rest looks normal.
     TelemetryLoss,
+    /// Battery drain is multiplied by `factor`.
     BatteryDrain,
+    /// Remote commands fail with probability `rate`.
     CommandFailure,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[[release.defect]]`: ground truth, never seen by the policy.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawDefect {
+    /// What happens to a device the defect hits.
+    #[schemars(extend("examples" = ["boot-failure"]))]
     pub effect: Effect,
+    /// The chance that the defect hits a device that installs the release (among those
+    /// `where` matches).
+    #[schemars(with = "f64", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "probability 0..1", "examples" = [0.03]))]
     pub probability: Spanned<f64>,
+    /// Which devices it can hit: a selector over model, region, tags and `from` (the version
+    /// the device came from); it must match a device. Default: every device.
     #[serde(default, rename = "where")]
+    #[schemars(with = "Option<sch::Selector>", extend("examples" = [{ "model": "sn-10" }]))]
     pub where_: Option<Spanned<toml::Table>>,
+    /// Delay after the install before a latent defect strikes (a duration distribution;
+    /// default: at once).
     #[serde(default)]
+    #[schemars(with = "Option<sch::DurationDist>")]
+    #[schemars(extend("examples" = [{ "dist": "exponential", "mean": "2d" }]))]
     pub after: Option<SValue>,
+    /// The multiplier of `crash-rate` (of the crash rate) and `battery-drain` (of the drain),
+    /// 0 to 10⁶; required by those effects.
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1_000_000))]
+    #[schemars(extend("x-unit" = "times", "examples" = [3.0]))]
     pub factor: Option<Spanned<f64>>,
+    /// For `crash-loop`: the fraction of time the device is still online.
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction 0..1", "default" = 0.1, "examples" = [0.2]))]
     pub availability: Option<Spanned<f64>>,
+    /// For `command-failure` (required): the probability that a remote command fails.
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "probability 0..1", "examples" = [0.3]))]
     pub rate: Option<Spanned<f64>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[support]`: the tickets harmed devices open.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSupport {
+    /// The chance that a harmed device opens a ticket.
+    #[schemars(with = "f64", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "probability 0..1", "examples" = [0.3]))]
     pub ticket_probability: Spanned<f64>,
+    /// How long after the harm the ticket arrives (a duration distribution).
+    #[schemars(with = "sch::DurationDist")]
+    #[schemars(extend("examples" = [{ "dist": "lognormal", "median": "6h", "p95": "2d" }]))]
     pub ticket_delay: SValue,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// Which devices the rollout targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Selection {
+    /// The devices that match at the start (AWS `targetSelection = SNAPSHOT`).
     #[default]
     Snapshot,
+    /// Devices that join later get it too, at once (AWS `CONTINUOUS`; see `arrivals_per_day`).
     Continuous,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// What happens to a device that would skip a critical migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipMigrations {
+    /// It is refused and counted (stranded, `blocked_migration`).
     #[default]
     Block,
+    /// It installs the migration release first.
     Chain,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[policy]`: the rollout plan being rehearsed.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPolicy {
+    /// The version to roll out (a `[[release]]`).
+    #[schemars(with = "String", extend("examples" = ["2.4.0"]))]
     pub target: Spanned<String>,
+    /// The last good version a rollback returns devices to (default: each device's previous
+    /// version).
     #[serde(default)]
+    #[schemars(with = "Option<String>", extend("examples" = ["2.3.0"]))]
     pub rollback_to: Option<Spanned<String>>,
+    /// When the rollout opens, since the scenario start (before the horizon).
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("default" = "0s", "examples" = ["1d"]))]
     pub start: Option<Dur>,
+    /// How long the rollout stays open; devices not reached by then are stranded (AWS
+    /// `schedulingConfig`; default: until the horizon).
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["14d"]))]
     pub window: Option<Dur>,
+    /// `"snapshot"` or `"continuous"`.
     #[serde(default)]
+    #[schemars(extend("examples" = ["continuous"]))]
     pub selection: Selection,
+    /// Devices notified per minute, optionally an exponential ramp (AWS `exponentialRate`).
+    /// Default: every device at once.
     #[serde(default)]
+    #[schemars(with = "Option<RawRate>")]
+    #[schemars(extend("examples" = [{ "per_minute": 10, "factor": 2.0, "every_succeeded": 100 }]))]
     pub rate: Option<Spanned<RawRate>>,
+    /// Most devices between download start and result at once (at least 1; default: no limit).
     #[serde(default)]
+    #[schemars(with = "Option<u64>", range(min = 1))]
+    #[schemars(extend("x-unit" = "devices", "examples" = [200]))]
     pub max_in_flight: Option<Spanned<u64>>,
+    /// In-progress timeout per device: a device that has not reported a result by then times
+    /// out (AWS `inProgressTimeoutInMinutes`; default: none).
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["2h"]))]
     pub timeout: Option<Dur>,
+    /// Retries of transient failures and time-outs (default: one try).
     #[serde(default)]
+    #[schemars(extend("examples" = [{ "attempts": 3, "backoff": "30m" }]))]
     pub retry: Option<RawRetry>,
+    /// Device-side checks before download.
     #[serde(default)]
+    #[schemars(extend("examples" = [{ "min_battery": 0.3, "metered": "off-peak" }]))]
     pub preflight: Option<RawPreflight>,
+    /// Local-time windows in which installs may start (default: any time).
     #[serde(default)]
+    #[schemars(extend("examples" = [[{ "from": "01:00", "to": "05:00" }]]))]
     pub maintenance: Option<Vec<RawWindow>>,
+    /// `"block"` or `"chain"`.
     #[serde(default)]
+    #[schemars(extend("examples" = ["chain"]))]
     pub skip_migrations: SkipMigrations,
+    /// The human in the loop: how long they take to act on a pause, and what they do.
     #[serde(default)]
+    #[schemars(extend("examples" = [{ "response": { "dist": "lognormal", "median": "1h", "p95": "8h" }, "on_pause": "rollback" }]))]
     pub operator: Option<RawOperator>,
+    /// Stages, run in order, each a cohort (at least one).
     #[serde(default)]
+    #[schemars(extend("examples" = [[{ "name": "canary", "percent": 2, "bake": "24h" }]]))]
     pub stage: Vec<RawStage>,
+    /// Continuous guardrails over the whole rollout, evaluated whenever a result arrives (AWS
+    /// `abortConfig`).
     #[serde(default)]
+    #[schemars(extend("examples" = [[{ "metric": "update_failure_rate", "threshold": 0.05, "min_executed": 100, "action": "rollback" }]]))]
     pub abort: Vec<RawAbort>,
+    /// Gates that watch a stage and never act (a dry run, as Argo Rollouts' `dryRun`).
     #[serde(default)]
+    #[schemars(extend("examples" = [[{ "name": "tickets", "stage": "canary", "check": [{ "metric": "support_tickets", "max": 5 }] }]]))]
     pub shadow_gate: Vec<RawShadowGate>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `policy.rate`: how fast devices are notified.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRate {
+    /// Devices notified per minute at the start (more than 0).
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(extend("x-unit" = "devices per minute", "examples" = [30]))]
     pub per_minute: f64,
+    /// The ramp: the rate is multiplied by `factor` each time the cumulative count crosses the
+    /// next multiple of `every_succeeded` / `every_notified` (above 1, at most 5).
     #[serde(default)]
+    #[schemars(range(max = 5))]
+    #[schemars(extend("exclusiveMinimum" = 1))]
+    #[schemars(extend("x-unit" = "times", "examples" = [2.0]))]
     pub factor: Option<f64>,
+    /// Ramp after every this many successes (AWS `numberOfSucceededThings`; at least 1).
     #[serde(default)]
+    #[schemars(range(min = 1))]
+    #[schemars(extend("x-unit" = "devices", "examples" = [100]))]
     pub every_succeeded: Option<u64>,
+    /// Ramp after every this many notifications (AWS `numberOfNotifiedThings`; at least 1).
     #[serde(default)]
+    #[schemars(range(min = 1))]
+    #[schemars(extend("x-unit" = "devices", "examples" = [500]))]
     pub every_notified: Option<u64>,
+    /// The ramp's cap (at least `per_minute`; default: none).
     #[serde(default)]
+    #[schemars(extend("x-unit" = "devices per minute", "examples" = [500]))]
     pub max_per_minute: Option<f64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `policy.retry`: tries per device for transient failures and time-outs.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRetry {
+    /// Total tries per device, the first included (1 to 100).
+    #[schemars(with = "u32", range(min = 1, max = 100))]
+    #[schemars(extend("x-unit" = "tries", "examples" = [3]))]
     pub attempts: Spanned<u32>,
+    /// Wait before each retry.
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("default" = "0s", "examples" = ["30m"]))]
     pub backoff: Option<Dur>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// Whether devices on a metered link may download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Metered {
+    /// Any time.
     #[default]
     Allow,
+    /// Only in the `off_peak` window (local time).
     OffPeak,
+    /// Never (they are stranded, `metered`).
     Deny,
 }
 
-#[derive(Debug, Deserialize)]
+/// `policy.preflight`: checks a device makes before it downloads; a device that fails one waits
+/// and tries again at its next check-in.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPreflight {
+    /// Lowest battery level to start (battery devices).
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction of a full battery", "default" = 0.0, "examples" = [0.3]))]
     pub min_battery: Option<Spanned<f64>>,
+    /// Least free storage beyond the download itself.
     #[serde(default)]
+    #[schemars(extend("x-unit" = "MB", "default" = 0.0, "examples" = [100]))]
     pub min_storage_mb: Option<f64>,
+    /// Least session bandwidth.
     #[serde(default)]
+    #[schemars(extend("x-unit" = "kbit/s", "default" = 0.0, "examples" = [256]))]
     pub min_bandwidth_kbps: Option<f64>,
+    /// `"allow"`, `"off-peak"` or `"deny"`.
     #[serde(default)]
+    #[schemars(extend("examples" = ["off-peak"]))]
     pub metered: Metered,
+    /// The off-peak window for `metered = "off-peak"`, local time (default 00:00–06:00).
     #[serde(default)]
+    #[schemars(extend("examples" = [{ "from": "00:00", "to": "06:00" }]))]
     pub off_peak: Option<RawWindow>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A daily window in each device's local time; `to` before `from` wraps past midnight.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWindow {
+    /// Opens at, "HH:MM" local time.
+    #[schemars(with = "String", extend("x-unit" = "HH:MM local time", "examples" = ["01:00"]))]
     pub from: Spanned<String>,
+    /// Closes at, "HH:MM" local time ("24:00" for midnight).
+    #[schemars(with = "String", extend("x-unit" = "HH:MM local time", "examples" = ["05:00"]))]
     pub to: Spanned<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// What the operator does with a paused rollout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnPause {
+    /// Rolls back to `rollback_to`.
     Rollback,
+    /// Resumes the rollout.
     Resume,
+    /// Leaves it paused.
     #[default]
     Hold,
 }
 
-#[derive(Debug, Deserialize)]
+/// `policy.operator`: the human in the loop.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawOperator {
+    /// Delay before the operator acts on a pause or approves a stage (a duration
+    /// distribution).
     #[serde(default)]
+    #[schemars(with = "Option<sch::DurationDist>")]
+    #[schemars(extend("default" = "0s", "examples" = [{ "dist": "lognormal", "median": "1h", "p95": "8h" }]))]
     pub response: Option<SValue>,
+    /// `"rollback"`, `"resume"` or `"hold"`.
     #[serde(default)]
+    #[schemars(extend("examples" = ["rollback"]))]
     pub on_pause: OnPause,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// What a gate does when its `min_devices` reports have not arrived by `max_wait`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnInsufficient {
+    /// The gate fails (its `on_fail` acts).
     #[default]
     Fail,
+    /// The gate passes.
     Pass,
+    /// It keeps waiting.
     Extend,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// Who opens a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Approval {
+    /// It opens as soon as the previous stage's gate passes.
     #[default]
     Auto,
+    /// It waits for the operator (`policy.operator.response`) after the previous gate passes.
     Operator,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[[policy.stage]]`: one cohort of the rollout.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStage {
+    /// The stage's name (in reports, halt reasons and `--set 'policy.stage[NAME].…'`).
+    #[schemars(extend("examples" = ["canary"]))]
     pub name: String,
+    /// Which devices the stage draws from (default: every device).
     #[serde(default)]
+    #[schemars(with = "Option<sch::Selector>", extend("examples" = [{ "channel": "external" }]))]
     pub select: Option<Spanned<toml::Table>>,
+    /// Cumulative share of the devices `select` matches (0 < percent ≤ 100; 1 → 5 → 25 → 100
+    /// tops the cohort up to each share); exactly one of `percent` or `count`.
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(max = 100))]
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(extend("x-unit" = "percent", "examples" = [2]))]
     pub percent: Option<Spanned<f64>>,
+    /// Cumulative number of the devices `select` matches; exactly one of `percent` or `count`.
     #[serde(default)]
+    #[schemars(with = "Option<u64>")]
+    #[schemars(extend("x-unit" = "devices", "examples" = [200]))]
     pub count: Option<Spanned<u64>>,
+    /// Soak time after the stage's devices have reported, before its gate is judged.
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("default" = "0s", "examples" = ["24h"]))]
     pub bake: Option<Dur>,
+    /// Longest the gate waits for `min_devices` reports; then `on_insufficient` (default: no
+    /// limit).
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["3d"]))]
     pub max_wait: Option<Dur>,
+    /// `"fail"`, `"pass"` or `"extend"`.
     #[serde(default)]
+    #[schemars(extend("examples" = ["pass"]))]
     pub on_insufficient: OnInsufficient,
+    /// `"auto"` or `"operator"`.
     #[serde(default)]
+    #[schemars(extend("examples" = ["operator"]))]
     pub approval: Approval,
+    /// The checks that must all pass to go on (hawkBit success/error conditions, Argo analysis);
+    /// without a gate the stage passes after `bake`.
     #[serde(default)]
+    #[schemars(extend("examples" = [{ "min_devices": 200, "test": "wilson", "confidence": 0.9, "on_fail": "rollback" }]))]
     pub gate: Option<RawGate>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// How a gate compares an observed rate with its threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TestKind {
+    /// The raw ratio against the threshold.
     #[default]
     Point,
+    /// Fails only when a `confidence` bound (Wilson; for ratios vs control an exact test)
+    /// proves the rate is past the threshold.
     Wilson,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+/// What a failed gate or a fired abort rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
+    /// Stops new starts (in-flight devices finish) and hands over to `policy.operator`.
     #[default]
     Pause,
+    /// Stops new starts, cancels pending ones and pushes `rollback_to` to every device on the
+    /// target.
     Rollback,
+    /// Stops without rollback.
     Abort,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[policy.stage.gate]`: judged after the stage's bake.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawGate {
+    /// Reports the gate needs before it is judged.
     #[serde(default)]
+    #[schemars(extend("x-unit" = "devices", "default" = 1, "examples" = [200]))]
     pub min_devices: Option<u64>,
+    /// `"point"` or `"wilson"`.
     #[serde(default)]
+    #[schemars(extend("examples" = ["wilson"]))]
     pub test: TestKind,
+    /// The confidence of a `wilson` test's bound, in (0, 1).
     #[serde(default)]
+    #[schemars(with = "Option<f64>", extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
+    #[schemars(extend("x-unit" = "probability", "default" = 0.95, "examples" = [0.9]))]
     pub confidence: Option<Spanned<f64>>,
+    /// `"pause"`, `"rollback"` or `"abort"`.
     #[serde(default)]
+    #[schemars(extend("examples" = ["rollback"]))]
     pub on_fail: Action,
+    /// The checks; all must pass.
     #[serde(default)]
+    #[schemars(extend("examples" = [[{ "metric": "update_failure_rate", "max": 0.02 }]]))]
     pub check: Vec<RawCheck>,
 }
 
 /// `[[policy.shadow_gate]]`: a gate that watches a stage and never acts (a dry run).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawShadowGate {
+    /// The shadow gate's name (in the outputs).
+    #[schemars(extend("examples" = ["tickets-dry-run"]))]
     pub name: String,
+    /// The name of the stage it watches.
+    #[schemars(with = "String", extend("examples" = ["canary"]))]
     pub stage: Spanned<String>,
+    /// Reports it needs before it is judged.
     #[serde(default)]
+    #[schemars(extend("x-unit" = "devices", "default" = 1, "examples" = [100]))]
     pub min_devices: Option<u64>,
+    /// `"point"` or `"wilson"`.
     #[serde(default)]
+    #[schemars(extend("examples" = ["wilson"]))]
     pub test: TestKind,
+    /// The confidence of a `wilson` test's bound, in (0, 1).
     #[serde(default)]
+    #[schemars(with = "Option<f64>", extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
+    #[schemars(extend("x-unit" = "probability", "default" = 0.95, "examples" = [0.9]))]
     pub confidence: Option<Spanned<f64>>,
     /// What the gate would have done; recorded, never done.
     #[serde(default)]
+    #[schemars(extend("examples" = ["rollback"]))]
     pub on_fail: Action,
+    /// The checks; all must pass.
     #[serde(default)]
+    #[schemars(extend("examples" = [[{ "metric": "support_tickets", "max": 5 }]]))]
     pub check: Vec<RawCheck>,
 }
 
@@ -515,18 +910,30 @@ impl RawShadowGate {
     }
 }
 
-/// The observed metrics a gate or an abort rule can read (SPEC §1.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+/// The observed metrics a gate or an abort rule can read, as the backend sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ObservedMetric {
+    /// Fraction 0..1: devices whose latest reported result is a success, over devices with a
+    /// reported result in the cohort.
     UpdateSuccessRate,
+    /// Fraction 0..1: devices whose latest reported result is a failure (until a later attempt
+    /// succeeds), over devices with a reported result.
     UpdateFailureRate,
+    /// Fraction 0..1: devices past `policy.timeout`, over devices started.
     TimeoutRate,
+    /// Fraction 0..1: A/B self-reverts reported, over results.
     RevertRate,
+    /// Fraction 0..1: devices that started the update and have not been heard from for the
+    /// check's `silent_after`, over devices started (a bricked device goes silent).
     SilentRate,
+    /// Crashes per device-day reported by updated devices.
     CrashRate,
+    /// Fraction 0..1: updated devices with a missing health metric.
     TelemetryGapRate,
+    /// Fraction 0..1: failed remote commands over commands sent.
     CommandFailureRate,
+    /// A count: support tickets opened (`[support]`).
     SupportTickets,
 }
 
@@ -546,17 +953,35 @@ impl ObservedMetric {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `[[policy.stage.gate.check]]`: one condition on an observed metric; exactly one of `max`,
+/// `min` or `max_ratio_vs_control`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawCheck {
+    /// The observed metric the check reads.
+    #[schemars(with = "ObservedMetric", extend("examples" = ["silent_rate"]))]
     pub metric: Spanned<ObservedMetric>,
+    /// Fails above this value: a fraction 0..1 for rates, crashes per device-day for
+    /// `crash_rate`, a count for `support_tickets`.
     #[serde(default)]
+    #[schemars(with = "Option<f64>")]
+    #[schemars(extend("x-unit" = "the metric's unit", "examples" = [0.01]))]
     pub max: Option<Spanned<f64>>,
+    /// Fails below this value (same units as `max`).
     #[serde(default)]
+    #[schemars(with = "Option<f64>")]
+    #[schemars(extend("x-unit" = "the metric's unit", "examples" = [0.95]))]
     pub min: Option<Spanned<f64>>,
+    /// Fails when the cohort's value is more than this many times that of the devices of the
+    /// same populations still on the old version (canary analysis, as Kayenta; more than 0).
+    /// Only for `silent_rate`, `crash_rate`, `telemetry_gap_rate`, `command_failure_rate`.
     #[serde(default)]
+    #[schemars(with = "Option<f64>", extend("exclusiveMinimum" = 0))]
+    #[schemars(extend("x-unit" = "ratio", "examples" = [1.5]))]
     pub max_ratio_vs_control: Option<Spanned<f64>>,
+    /// For `silent_rate`: how long without a report makes a started device silent.
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("default" = "6h", "examples" = ["12h"]))]
     pub silent_after: Option<Dur>,
 }
 
@@ -566,86 +991,159 @@ impl RawCheck {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `[[policy.abort]]`: a continuous guardrail over the whole rollout.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAbort {
+    /// The observed metric: `update_failure_rate`, `update_success_rate`, `timeout_rate` or
+    /// `revert_rate`.
+    #[schemars(with = "ObservedMetric", extend("examples" = ["update_failure_rate"]))]
     pub metric: Spanned<ObservedMetric>,
+    /// Fires when the rate passes it.
+    #[schemars(with = "f64", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction 0..1", "examples" = [0.05]))]
     pub threshold: Spanned<f64>,
+    /// Results needed before the rule is evaluated.
     #[serde(default)]
+    #[schemars(extend("x-unit" = "devices", "default" = 1, "examples" = [100]))]
     pub min_executed: Option<u64>,
+    /// `"pause"`, `"rollback"` or `"abort"`.
     #[serde(default)]
+    #[schemars(extend("examples" = ["rollback"]))]
     pub action: Action,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[[fault]]`: a fault injected into every replication.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawFault {
+    /// The fault's kind.
+    #[schemars(with = "sch::FaultKind", extend("examples" = ["network-outage"]))]
     pub kind: Spanned<String>,
+    /// When it starts, since the scenario start (before the horizon).
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("default" = "0s", "examples" = ["3d"]))]
     pub at: Option<Dur>,
+    /// How long it lasts (required).
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["6h"]))]
     pub duration: Option<Dur>,
+    /// Which devices it hits (a selector; default: every device; not for `backend-api`).
     #[serde(default, rename = "where")]
+    #[schemars(with = "Option<sch::Selector>", extend("examples" = [{ "region": "eu" }]))]
     pub where_: Option<Spanned<toml::Table>>,
+    /// `backend-api` (required): the API version the backend runs during the fault.
     #[serde(default)]
+    #[schemars(extend("x-unit" = "API version", "examples" = [6]))]
     pub api: Option<u32>,
+    /// `power-outage` (required): the fraction of devices in scope that lose power.
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction 0..1", "examples" = [0.3]))]
     pub fraction: Option<f64>,
+    /// `cdn-degradation`: the share of bandwidth left, in (0, 1].
     #[serde(default)]
+    #[schemars(range(max = 1))]
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(extend("x-unit" = "fraction 0..1", "default" = 1.0, "examples" = [0.2]))]
     pub bandwidth_factor: Option<f64>,
+    /// `cdn-degradation`: the probability that a download fails.
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "probability 0..1", "default" = 0.0, "examples" = [0.1]))]
     pub error_rate: Option<f64>,
+    /// `corrupt-artifact` and `telemetry-drop` (required): the probability that a download is
+    /// corrupted / a report is lost.
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "probability 0..1", "examples" = [0.05]))]
     pub probability: Option<f64>,
+    /// `telemetry-delay` (required): how late reports arrive (a duration distribution).
     #[serde(default)]
+    #[schemars(with = "Option<sch::DurationDist>")]
+    #[schemars(extend("examples" = [{ "dist": "exponential", "mean": "2h" }]))]
     pub delay: Option<SValue>,
+    /// `clock-skew` (required): how far device clocks are off (a signed duration distribution).
     #[serde(default)]
+    #[schemars(with = "Option<sch::SignedDurationDist>")]
+    #[schemars(extend("examples" = [{ "dist": "normal", "mean": "0s", "sd": "2h" }]))]
     pub skew: Option<SValue>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[chaos]`: the fault space of a `fleetsim chaos` campaign.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawChaos {
+    /// The fault kinds a schedule draws from (default: every kind).
     #[serde(default)]
+    #[schemars(with = "Vec<sch::FaultKind>")]
+    #[schemars(extend("examples" = [["network-outage", "power-outage"]]))]
     pub kinds: Vec<String>,
+    /// Most faults in one schedule.
     #[serde(default)]
+    #[schemars(extend("x-unit" = "faults", "default" = 3, "examples" = [4]))]
     pub max_faults: Option<u32>,
+    /// Schedules to try.
     #[serde(default)]
+    #[schemars(extend("x-unit" = "schedules", "default" = 50, "examples" = [200]))]
     pub campaigns: Option<u32>,
-    /// The window fault start times are drawn from.
+    /// The window fault start times are drawn from (default: 0 to 90 % of the rollout window).
     #[serde(default)]
+    #[schemars(with = "Option<RawDurRange>")]
+    #[schemars(extend("examples" = [{ "min": "1h", "max": "5d" }]))]
     pub at: Option<Spanned<RawDurRange>>,
     /// The range fault durations are drawn from.
     #[serde(default)]
+    #[schemars(with = "Option<RawDurRange>")]
+    #[schemars(extend("examples" = [{ "min": "10m", "max": "12h" }]))]
     pub duration: Option<Spanned<RawDurRange>>,
-    /// The scopes a fault may take: `"fleet"` or a selector table each.
+    /// The scopes a fault may take: `"fleet"` or a selector table each (default: the fleet
+    /// and each population, region and model).
     #[serde(default)]
+    #[schemars(with = "Option<Vec<sch::ChaosScope>>")]
+    #[schemars(extend("examples" = [["fleet", { "region": "eu" }]]))]
     pub scopes: Option<Spanned<Vec<SValue>>>,
 }
 
 /// `{ min = "1h", max = "5d" }`: a range of durations; either end may be left out.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
     expecting = "a range of durations such as { min = \"1h\", max = \"5d\" }"
 )]
 pub struct RawDurRange {
+    /// The shortest (earliest).
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["1h"]))]
     pub min: Option<Spanned<Dur>>,
+    /// The longest (latest).
     #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["5d"]))]
     pub max: Option<Spanned<Dur>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[[expect]]`: an assertion `fleetsim check` evaluates; `min`, `max` or both.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
+    /// The outcome metric (see "Outcome metrics").
+    #[schemars(with = "sch::OutcomeMetric", extend("examples" = ["harmed"]))]
     pub metric: Spanned<String>,
+    /// The statistic across replications (`rate` for `halted` and `false_halt`).
+    #[schemars(with = "sch::Stat", extend("examples" = ["p95"]))]
     pub stat: Spanned<String>,
+    /// The statistic must be at least this.
     #[serde(default)]
+    #[schemars(with = "Option<sch::ExpectBound>")]
+    #[schemars(extend("x-unit" = "the metric's unit", "examples" = [0.95]))]
     pub min: Option<SValue>,
+    /// The statistic must be at most this.
     #[serde(default)]
+    #[schemars(with = "Option<sch::ExpectBound>")]
+    #[schemars(extend("x-unit" = "the metric's unit", "examples" = [60]))]
     pub max: Option<SValue>,
     /// `"as-written"` (default) or `"healthy"`.
     #[serde(default)]
+    #[schemars(with = "Option<sch::World>", extend("default" = "as-written", "examples" = ["healthy"]))]
     pub world: Option<Spanned<String>>,
 }

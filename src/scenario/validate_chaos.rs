@@ -325,7 +325,7 @@ scopes = ["fleet", { region = "north" }, { population = "plant-b", model = "plc-
             (
                 r#"at = { start = "1d" }"#,
                 "chaos.at.start",
-                "unknown key `start`; valid: min, max",
+                "unknown key `start`; valid: max, min",
             ),
         ];
         for (extra, key, message) in cases {
