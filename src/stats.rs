@@ -288,6 +288,27 @@ mod tests {
         assert!(close(binomial_lower(3, 10, 0.95), 0.0873, 1e-3));
     }
 
+    /// Regression: statrs 0.17 inverted the Beta CDF by 16 bisection steps on [-2, 2], a
+    /// resolution of 6·10⁻⁵, so small bounds were far off (1 of 10⁶ gave 3·10⁻⁵ instead of
+    /// 5·10⁻⁸). Where the bound has a closed form it must now match it to 1e-9 relative:
+    /// k = 1 gives Beta(1, n), whose CDF is 1 − (1 − x)ⁿ, and k = n gives Beta(n, 1) (CDF xⁿ).
+    #[test]
+    fn binomial_lower_is_exact_for_small_bounds() {
+        for (n, confidence) in [
+            (1_000_000u64, 0.95f64),
+            (395, 0.95),
+            (20, 0.99),
+            (5000, 0.9),
+        ] {
+            let one = 1.0 - confidence.powf(1.0 / n as f64);
+            let got = binomial_lower(1, n, confidence);
+            assert!(((got - one) / one).abs() < 1e-9, "1/{n}: {got} vs {one}");
+            let all = (1.0 - confidence).powf(1.0 / n as f64);
+            let got = binomial_lower(n, n, confidence);
+            assert!(((got - all) / all).abs() < 1e-9, "{n}/{n}: {got} vs {all}");
+        }
+    }
+
     /// Equal counts over equal exposure give a ratio whose lower bound is below 1; a large
     /// excess over plenty of data gives a bound above 1.
     #[test]

@@ -61,11 +61,16 @@ fn assert_valid_svg(path: &Path) {
 
 /// Decodes a PNG and returns (width, height, share of pixels that are not white).
 fn decode_png(path: &Path) -> (u32, u32, f64) {
-    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    // png 0.18 reads from a buffered, seekable source.
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let decoder = png::Decoder::new(file);
     let mut reader = decoder
         .read_info()
         .unwrap_or_else(|e| panic!("{} is not a PNG: {e}", path.display()));
-    let mut buf = vec![0; reader.output_buffer_size()];
+    let size = reader
+        .output_buffer_size()
+        .expect("a PNG frame that fits in memory");
+    let mut buf = vec![0; size];
     let info = reader.next_frame(&mut buf).unwrap();
     let channels = info.color_type.samples();
     let pixels = &buf[..info.buffer_size()];

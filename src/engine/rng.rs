@@ -7,7 +7,12 @@
 //! sequential process (its connectivity timeline). Because the key never involves the policy,
 //! two policies run on one seed see the same world: common random numbers.
 
-use rand::RngCore;
+use core::convert::Infallible;
+
+use rand::TryRng;
+// `Rng` (rand_core 0.10; `RngCore` before) is implemented for every infallible `TryRng`; its
+// `next_u64` is the draw that the helpers below and rand_distr's samplers call.
+use rand::Rng;
 
 /// What a stream is used for. Part of the key, so that two purposes never share draws.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,23 +106,32 @@ impl Stream {
     }
 }
 
-impl RngCore for Stream {
+impl Stream {
+    /// Draw `counter + 1`: the SplitMix64 mix of `key + counter·γ`.
     #[inline]
-    fn next_u64(&mut self) -> u64 {
+    fn draw(&mut self) -> u64 {
         self.counter = self.counter.wrapping_add(1);
         mix64(self.key.wrapping_add(self.counter.wrapping_mul(GAMMA)))
     }
-    fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
+}
+
+/// The generator never fails: rand 0.10 derives the infallible `Rng` from this impl.
+impl TryRng for Stream {
+    type Error = Infallible;
+
+    #[inline]
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(self.draw())
     }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
+    #[inline]
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok((self.draw() >> 32) as u32)
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Infallible> {
         for chunk in dest.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
+            let bytes = self.draw().to_le_bytes();
             chunk.copy_from_slice(&bytes[..chunk.len()]);
         }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
-        self.fill_bytes(dest);
         Ok(())
     }
 }

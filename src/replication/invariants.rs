@@ -111,7 +111,10 @@ impl Sim<'_> {
     /// simulated day: a whole-state check costs a pass over the fleet, which at every hour would
     /// make a debug run of a 20 000-device scenario some 25 times slower.
     pub(crate) fn periodic_check(&mut self) {
-        if self.limits.daily_invariants && self.now.0 % DAY_MS == 0 && self.breach.is_none() {
+        if self.limits.daily_invariants
+            && self.now.0.is_multiple_of(DAY_MS)
+            && self.breach.is_none()
+        {
             if let Err(what) = self.check_invariants() {
                 self.record_breach(what);
             }

@@ -183,18 +183,24 @@ fn parse_applied(text: &str, label: &str, base_dir: &Path) -> Result<Scenario> {
 
 /// Parses and validates text in which every key is known.
 fn parse_known(text: &str, label: &str, base_dir: &Path) -> Result<Scenario> {
-    let de = toml::Deserializer::new(text);
-    let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = key_path(&e.path().to_string());
-        let message = plain_words(&friendly_serde_message(e.inner().message()), &path);
-        let inner = e.into_inner();
-        let position = inner.span().map(|s| line_col(text, s.start));
+    // toml 0.9+ parses the document before deserializing it, so a syntax error (no key path)
+    // comes from `parse` and a shape error (with one) from serde; both carry a span.
+    let error = |key_path: String, inner: toml::de::Error| {
+        let message = plain_words(&friendly_serde_message(inner.message()), &key_path);
         Error::Input(vec![InputError {
             file: label.to_string(),
-            key_path: if path == "." { String::new() } else { path },
-            position,
+            position: inner.span().map(|s| line_col(text, s.start)),
+            key_path,
             message,
         }])
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| error(String::new(), e))?;
+    let raw: raw::RawScenario = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = key_path(&e.path().to_string());
+        error(
+            if path == "." { String::new() } else { path },
+            e.into_inner(),
+        )
     })?;
     validate::validate(raw, text, label, base_dir)
 }

@@ -62,7 +62,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
 /// The unknown keys of `text`, in the order they appear. Text that does not parse gives none:
 /// the parser reports its syntax error.
 pub fn find(text: &str, label: &str) -> Vec<InputError> {
-    let Ok(doc) = Node::deserialize(toml::Deserializer::new(text)) else {
+    let Ok(doc) = toml::Deserializer::parse(text).and_then(Node::deserialize) else {
         return vec![];
     };
     let root = super::json_schema::schema();

@@ -5,7 +5,7 @@
 //! The walk is over the text (with spans), not the validated scenario, because validation has
 //! already turned every duration into milliseconds and forgotten how it was written.
 
-use toml_edit::{ImDocument, Item, Value};
+use toml_edit::{Document, Item, Value};
 
 /// The keys that hold a duration or a distribution of durations. `*` is any table key,
 /// `[]` any element of an array (of tables).
@@ -40,7 +40,7 @@ const DURATION_KEYS: &[&str] = &[
 ];
 
 /// Calls `warn(key path, message)` for every duration written without a unit.
-pub(crate) fn bare_durations(doc: &ImDocument<&str>, warn: &mut dyn FnMut(String, String)) {
+pub(crate) fn bare_durations(doc: &Document<&str>, warn: &mut dyn FnMut(String, String)) {
     for pattern in DURATION_KEYS {
         let segs: Vec<&str> = pattern.split('.').collect();
         walk(doc.as_item(), String::new(), &segs, &mut |path, item| {
@@ -160,7 +160,7 @@ mod tests {
     use super::*;
 
     fn found(text: &str) -> Vec<(String, String)> {
-        let doc = ImDocument::parse(text).unwrap();
+        let doc = Document::parse(text).unwrap();
         let mut out = Vec::new();
         bare_durations(&doc, &mut |p, m| out.push((p, m)));
         out

@@ -22,7 +22,7 @@ use super::selector::Selector;
 use crate::engine::time::human_secs;
 use crate::error::InputError;
 use std::fmt;
-use toml_edit::{ImDocument, Item};
+use toml_edit::{Document, Item};
 
 /// One warning: where (file, key path, line and column) and what, as [`InputError`] has it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,7 +56,7 @@ impl fmt::Display for Warning {
 /// Every warning of a validated scenario. `text` is the scenario text it was validated from
 /// (overrides applied), `file` names it.
 pub fn warnings(sc: &Scenario, text: &str, file: &str) -> Vec<Warning> {
-    let Ok(doc) = ImDocument::parse(text) else {
+    let Ok(doc) = Document::parse(text) else {
         return Vec::new();
     };
     let mut w = Sink {
@@ -76,7 +76,7 @@ pub fn warnings(sc: &Scenario, text: &str, file: &str) -> Vec<Warning> {
 
 /// Collects warnings and finds where their key paths are in the text.
 struct Sink<'a> {
-    doc: &'a ImDocument<&'a str>,
+    doc: &'a Document<&'a str>,
     text: &'a str,
     file: &'a str,
     out: Vec<Warning>,
@@ -95,7 +95,7 @@ impl Sink<'_> {
 
 /// The byte offset of a key path's value in the document, or of the nearest enclosing table
 /// that has one (a key left at its default is not in the text).
-pub(crate) fn locate(doc: &ImDocument<&str>, key_path: &str) -> Option<usize> {
+pub(crate) fn locate(doc: &Document<&str>, key_path: &str) -> Option<usize> {
     let mut item: &Item = doc.as_item();
     let mut best = None;
     for seg in segments(key_path) {
@@ -329,7 +329,7 @@ mod tests {
     #[test]
     fn locate_finds_values_and_falls_back_to_tables() {
         let text = "[policy]\ntarget = \"1\"\n[[policy.stage]]\nname = \"a\"\n[[policy.stage]]\nname = \"b\"\nbake = 72\n";
-        let doc = ImDocument::parse(text).unwrap();
+        let doc = Document::parse(text).unwrap();
         let at = |p: &str| locate(&doc, p).map(|o| super::super::line_col(text, o));
         assert_eq!(at("policy.stage[1].bake"), Some((7, 8)));
         assert_eq!(at("policy.stage[1].max_wait"), at("policy.stage[1]"));
