@@ -234,3 +234,131 @@ impl Sim<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::time::HOUR_MS;
+    use crate::replication::RunLimits;
+
+    /// Ten devices in two regions (five each, the south ones not checking signatures), and
+    /// faults on a one-hour window from hour 1: a telemetry delay and a CDN degradation in the
+    /// north, a tampered artifact in the south.
+    fn plan() -> Scenario {
+        let text = r#"
+[simulation]
+name = "fault-plan-unit"
+seed = 5
+horizon = "1d"
+
+[connectivity.lan]
+online = { dist = "constant", value = "100d" }
+offline = { dist = "constant", value = "1m" }
+check_in = "15m"
+bandwidth_kbps = 2000
+
+[[population]]
+name = "north"
+count = 5
+model = "plc-1"
+region = "north"
+firmware = "1.0.0"
+connectivity = "lan"
+
+[[population]]
+name = "south"
+count = 5
+model = "plc-1"
+region = "south"
+firmware = "1.0.0"
+connectivity = "lan"
+verifies_signatures = false
+
+[[release]]
+version = "1.0.0"
+size_mb = 1
+
+[[release]]
+version = "1.1.0"
+size_mb = 1
+
+[policy]
+target = "1.1.0"
+rate = { per_minute = 10 }
+
+[[policy.stage]]
+name = "all"
+select = {}
+percent = 100
+
+[[fault]]
+kind = "telemetry-delay"
+where = { region = "north" }
+at = "1h"
+duration = "1h"
+delay = "30m"
+
+[[fault]]
+kind = "cdn-degradation"
+where = { region = "north" }
+at = "1h"
+duration = "1h"
+bandwidth_factor = 0.25
+error_rate = 0.0
+
+[[fault]]
+kind = "tampered-artifact"
+where = { region = "south" }
+at = "1h"
+duration = "1h"
+"#;
+        crate::scenario::load_str(text, "fault-plan-unit", std::path::Path::new("."), &[]).unwrap()
+    }
+
+    /// Each fault acts on the devices its `where` selects, only inside its window.
+    #[test]
+    fn a_fault_acts_on_its_devices_inside_its_window() {
+        let sc = plan();
+        let sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
+        let (before, inside, after) = (
+            SimTime(HOUR_MS / 2),
+            SimTime(HOUR_MS * 3 / 2),
+            SimTime(HOUR_MS * 2),
+        );
+        for d in 0..5 {
+            assert_eq!(sim.telemetry_delay_ms(d, inside), 30 * 60 * 1000, "{d}");
+            assert_eq!(sim.telemetry_delay_ms(d, before), 0);
+            assert_eq!(
+                sim.telemetry_delay_ms(d, after),
+                0,
+                "the window is [at, at + duration)"
+            );
+            assert_eq!(sim.cdn_at(d, inside), (0.25, 0.0));
+            assert_eq!(sim.cdn_at(d, before), (1.0, 0.0));
+            assert_eq!(sim.verify_download(d, inside, 1), Verification::Passed);
+        }
+        for d in 5..10 {
+            assert_eq!(sim.telemetry_delay_ms(d, inside), 0, "{d} is in the south");
+            assert_eq!(sim.cdn_at(d, inside), (1.0, 0.0));
+            assert_eq!(
+                sim.verify_download(d, inside, 1),
+                Verification::TamperedAccepted
+            );
+            assert_eq!(sim.verify_download(d, before, 1), Verification::Passed);
+        }
+    }
+
+    /// A fault query is a query: asked twice it answers the same, and it counts nothing (the
+    /// lifecycle counts a security violation when it installs a tampered image).
+    #[test]
+    fn fault_queries_have_no_side_effects() {
+        let sc = plan();
+        let sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
+        let inside = SimTime(HOUR_MS * 3 / 2);
+        let first: Vec<_> = (0..10).map(|d| sim.verify_download(d, inside, 7)).collect();
+        let again: Vec<_> = (0..10).map(|d| sim.verify_download(d, inside, 7)).collect();
+        assert_eq!(first, again);
+        assert_eq!(sim.c.security_violations, 0);
+        assert!(sim.c.failures.iter().all(|&n| n == 0));
+    }
+}
