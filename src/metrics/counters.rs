@@ -60,3 +60,58 @@ impl Counters {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `time_to_50/95/99` are the first moments ⌈share × targeted⌉ devices ran the target,
+    /// counted from the rollout's start; a device leaving the target (a rollback) never moves
+    /// a crossing already recorded.
+    #[test]
+    fn adoption_times_are_first_crossings_from_the_start() {
+        let mut c = Counters {
+            targeted: 10,
+            ..Counters::default()
+        };
+        let start = SimTime(1_000);
+        for k in 1..=10u64 {
+            c.target_delta(true, SimTime(1_000 + k * 100), start);
+            if k == 5 {
+                // Back below half: the 50 % crossing stays where it was.
+                c.target_delta(false, SimTime(1_550), start);
+                c.target_delta(true, SimTime(1_560), start);
+            }
+        }
+        assert_eq!(c.on_target, 10);
+        // 50 %: the 5th device, at 1 500 (500 after the start); 95 % and 99 %: ⌈9.5⌉ = ⌈9.9⌉ =
+        // 10 devices, at 2 000.
+        assert_eq!(
+            c.adoption_at,
+            [
+                Some(SimTime(500)),
+                Some(SimTime(1_000)),
+                Some(SimTime(1_000))
+            ]
+        );
+    }
+
+    /// Failures and deferrals are counted by their kind's index, the order of the names every
+    /// output uses.
+    #[test]
+    fn failures_and_deferrals_count_by_kind() {
+        let mut c = Counters::default();
+        c.fail(Failure::Timeout);
+        c.fail(Failure::Timeout);
+        c.defer(Reason::Battery);
+        let named = |i: usize| crate::metrics::reasons::FAILURES[i].0;
+        let timeouts: Vec<&str> = (0..8).filter(|&i| c.failures[i] == 2).map(named).collect();
+        assert_eq!(timeouts, ["timeout"]);
+        assert_eq!(c.failures.iter().sum::<u64>(), 2);
+        let deferred: Vec<&str> = (0..REASONS.len())
+            .filter(|&i| c.deferrals[i] == 1)
+            .map(|i| REASONS[i].0)
+            .collect();
+        assert_eq!(deferred, ["battery"]);
+    }
+}
