@@ -137,6 +137,32 @@ pub struct Sim<'s> {
     pub events_by_kind: [u64; KIND_COUNT],
 }
 
+/// Device `i` of population `pop` in its state at time zero, its firmware drawn from the
+/// population's mix with the device's own stream.
+fn new_device(
+    sc: &Scenario,
+    rep: u64,
+    population: u16,
+    pop: &crate::scenario::model::Population,
+    i: u64,
+) -> Device {
+    let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
+    let version = pop
+        .firmware_mix
+        .iter()
+        .find(|(_, c)| u <= *c)
+        .map_or(pop.firmware_mix.last().map_or(0, |x| x.0), |x| x.0);
+    Device {
+        population,
+        effects: NO_EFFECTS,
+        stage: crate::fleet::device::NO_STAGE,
+        version,
+        initial_version: version,
+        previous_version: version,
+        ..Device::default()
+    }
+}
+
 impl<'s> Sim<'s> {
     /// Builds the fleet of replication `rep` in its state at time zero.
     pub fn new(sc: &'s Scenario, rep: u64, limits: RunLimits) -> Result<Sim<'s>> {
@@ -164,23 +190,8 @@ impl<'s> Sim<'s> {
         for (p, pop) in sc.populations.iter().enumerate() {
             let population = pop_index(p)?;
             for _ in 0..pop.count {
-                let i = dev.len() as u64;
-                let mut d = Device {
-                    population,
-                    effects: NO_EFFECTS,
-                    stage: crate::fleet::device::NO_STAGE,
-                    ..Device::default()
-                };
-                let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
-                let v = pop
-                    .firmware_mix
-                    .iter()
-                    .find(|(_, c)| u <= *c)
-                    .map_or(pop.firmware_mix.last().map_or(0, |x| x.0), |x| x.0);
-                d.version = v;
-                d.initial_version = v;
-                d.previous_version = v;
-                version_count[v as usize] += 1;
+                let d = new_device(sc, rep, population, pop, dev.len() as u64);
+                version_count[d.version as usize] += 1;
                 dev.push(d);
             }
         }
@@ -215,31 +226,8 @@ impl<'s> Sim<'s> {
                         crate::scenario::limits::MAX_DEVICES
                     )));
                 }
-                let i = dev.len() as u64;
-                // Validation bounds the expected arrivals; this bounds the draw itself.
-                if i >= crate::scenario::limits::MAX_DEVICES {
-                    return Err(Error::Limit(format!(
-                        "population `{}`: the arrivals of replication {rep} bring the fleet past \
-                         {} devices; lower arrivals_per_day",
-                        pop.name,
-                        crate::scenario::limits::MAX_DEVICES
-                    )));
-                }
-                let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
-                let v = pop
-                    .firmware_mix
-                    .iter()
-                    .find(|(_, c)| u <= *c)
-                    .map_or(pop.firmware_mix.last().map_or(0, |x| x.0), |x| x.0);
-                dev.push(Device {
-                    population: pop_index(p)?,
-                    effects: NO_EFFECTS,
-                    stage: crate::fleet::device::NO_STAGE,
-                    version: v,
-                    initial_version: v,
-                    previous_version: v,
-                    ..Device::default()
-                });
+                let population = pop_index(p)?;
+                dev.push(new_device(sc, rep, population, pop, dev.len() as u64));
                 arrivals.push(t as u64);
             }
         }
