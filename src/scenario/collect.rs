@@ -107,41 +107,7 @@ impl Ctx<'_> {
             Selector::default()
         })
     }
-}
-
-/// Gives the policy and chaos validators (their own modules, for length) access to the error
-/// collector.
-pub struct PolicyCtx<'a, 'b> {
-    cx: &'a mut Ctx<'b>,
-}
-
-impl<'a, 'b> PolicyCtx<'a, 'b> {
-    pub fn new(cx: &'a mut Ctx<'b>) -> Self {
-        PolicyCtx { cx }
-    }
-    pub fn err(
-        &mut self,
-        path: impl Into<String>,
-        span: Option<Range<usize>>,
-        message: impl Into<String>,
-    ) {
-        self.cx.err(path, span, message)
-    }
-    pub fn dist(&mut self, path: &str, v: &SValue, unit: Unit) -> Dist {
-        self.cx.dist(path, v, unit)
-    }
-    pub fn fraction(&mut self, path: &str, v: &toml::Spanned<f64>) -> f64 {
-        self.cx.fraction(path, v)
-    }
-    pub fn selector(
-        &mut self,
-        path: &str,
-        t: &toml::Spanned<toml::Table>,
-        allow_from: bool,
-    ) -> Selector {
-        self.cx.selector(path, t, allow_from)
-    }
     pub fn has_errors(&self) -> bool {
-        !self.cx.errors.is_empty()
+        !self.errors.is_empty()
     }
 }

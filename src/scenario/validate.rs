@@ -2,7 +2,7 @@
 //! with its key path, position and a fix, instead of stopping at the first.
 
 use super::catalog::{FAULT_KINDS, OUTCOME_METRICS, STATS};
-use super::collect::{Ctx, PolicyCtx};
+use super::collect::Ctx;
 use super::did_you_mean;
 use super::dist::{parse_dist, Dist, Unit};
 use super::limits::*;
@@ -94,16 +94,10 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
             ticket_delay: cx.dist("support.ticket_delay", &s.ticket_delay, Unit::Duration),
         },
     };
-    let policy = super::validate_policy::policy(
-        &mut PolicyCtx::new(&mut cx),
-        &raw,
-        &versions,
-        &populations,
-        horizon,
-    );
+    let policy = super::validate_policy::policy(&mut cx, &raw, &versions, &populations, horizon);
     let faults = faults(&mut cx, &raw, &populations, &versions, horizon);
     let chaos = super::validate_chaos::chaos(
-        &mut PolicyCtx::new(&mut cx),
+        &mut cx,
         &raw,
         &super::validate_chaos::Context {
             populations: &populations,

@@ -4,7 +4,7 @@
 //! nothing in a single run.
 
 use super::chaos::{self as campaign, DRAWABLE};
-use super::collect::PolicyCtx;
+use super::collect::Ctx;
 use super::did_you_mean;
 use super::limits::MAX_HORIZON_DAYS;
 use super::model::{Chaos, ChaosScope, Population, Release};
@@ -23,7 +23,7 @@ pub struct Context<'a> {
 }
 
 /// Validates `[chaos]`; `None` when the scenario has none.
-pub fn chaos(cx: &mut PolicyCtx, raw: &RawScenario, ctx: &Context) -> Option<Chaos> {
+pub fn chaos(cx: &mut Ctx, raw: &RawScenario, ctx: &Context) -> Option<Chaos> {
     let c = raw.chaos.as_ref()?;
     let (span, c) = (c.span(), c.get_ref());
     let kinds: Vec<String> = if c.kinds.is_empty() {
@@ -79,7 +79,7 @@ pub fn chaos(cx: &mut PolicyCtx, raw: &RawScenario, ctx: &Context) -> Option<Cha
 /// Reads a range with its defaults (`why_default` says where they come from) and checks
 /// `min ≤ max`.
 fn range(
-    cx: &mut PolicyCtx,
+    cx: &mut Ctx,
     path: &str,
     r: &Spanned<RawDurRange>,
     default: (f64, f64),
@@ -113,12 +113,7 @@ fn range(
 }
 
 /// `at`: the window of fault start times; every start must fall before the horizon.
-fn at(
-    cx: &mut PolicyCtx,
-    r: &Spanned<RawDurRange>,
-    default: (f64, f64),
-    horizon: SimTime,
-) -> (f64, f64) {
+fn at(cx: &mut Ctx, r: &Spanned<RawDurRange>, default: (f64, f64), horizon: SimTime) -> (f64, f64) {
     let (min, max) = range(cx, "chaos.at", r, default, "90 % of the rollout window");
     let horizon_s = horizon.as_secs_f64();
     if max.ceil() >= horizon_s {
@@ -136,7 +131,7 @@ fn at(
 }
 
 /// `duration`: drawn log-uniformly, so the shortest must be more than zero.
-fn duration(cx: &mut PolicyCtx, r: &Spanned<RawDurRange>) -> (f64, f64) {
+fn duration(cx: &mut Ctx, r: &Spanned<RawDurRange>) -> (f64, f64) {
     let (min, max) = range(
         cx,
         "chaos.duration",
@@ -166,7 +161,7 @@ fn duration(cx: &mut PolicyCtx, r: &Spanned<RawDurRange>) -> (f64, f64) {
 }
 
 /// `scopes`: a non-empty list of `"fleet"` and selector tables that each match a device.
-fn scopes(cx: &mut PolicyCtx, list: &Spanned<Vec<SValue>>, ctx: &Context) -> Vec<ChaosScope> {
+fn scopes(cx: &mut Ctx, list: &Spanned<Vec<SValue>>, ctx: &Context) -> Vec<ChaosScope> {
     if list.get_ref().is_empty() {
         cx.err(
             "chaos.scopes",
@@ -181,7 +176,7 @@ fn scopes(cx: &mut PolicyCtx, list: &Spanned<Vec<SValue>>, ctx: &Context) -> Vec
         .collect()
 }
 
-fn scope(cx: &mut PolicyCtx, path: &str, v: &SValue, ctx: &Context) -> Option<ChaosScope> {
+fn scope(cx: &mut Ctx, path: &str, v: &SValue, ctx: &Context) -> Option<ChaosScope> {
     let t = match v.get_ref() {
         toml::Value::String(s) if s == "fleet" => return Some(ChaosScope::Fleet),
         toml::Value::Table(t) => t,

@@ -1,7 +1,7 @@
 //! Semantic validation of `[policy]`: stages, gates, checks, abort rules, and the version rules
 //! the target imposes on the fleet.
 
-use super::collect::PolicyCtx;
+use super::collect::Ctx;
 use super::dist::{Dist, Unit};
 use super::model::*;
 use super::raw::*;
@@ -28,7 +28,7 @@ const HAS_CONTROL: [ObservedMetric; 4] = [
 ];
 
 pub fn policy(
-    pc: &mut PolicyCtx,
+    pc: &mut Ctx,
     raw: &RawScenario,
     versions: &[Release],
     pops: &[Population],
@@ -143,7 +143,7 @@ pub fn policy(
     })
 }
 
-fn shadow_gates(pc: &mut PolicyCtx, p: &RawPolicy, stages: &[Stage]) -> Vec<ShadowGate> {
+fn shadow_gates(pc: &mut Ctx, p: &RawPolicy, stages: &[Stage]) -> Vec<ShadowGate> {
     let mut out: Vec<ShadowGate> = Vec::new();
     for (i, s) in p.shadow_gate.iter().enumerate() {
         let path = format!("policy.shadow_gate[{i}]");
@@ -182,7 +182,7 @@ fn shadow_gates(pc: &mut PolicyCtx, p: &RawPolicy, stages: &[Stage]) -> Vec<Shad
 }
 
 fn resolve_release(
-    pc: &mut PolicyCtx,
+    pc: &mut Ctx,
     path: &str,
     name: &toml::Spanned<String>,
     versions: &[Release],
@@ -213,7 +213,7 @@ fn resolve_release(
 /// Every starting firmware must have some chain of releases to the target ("a migration chain
 /// that cannot be satisfied" is an input error, not a silent strand).
 fn check_reachable(
-    pc: &mut PolicyCtx,
+    pc: &mut Ctx,
     p: &RawPolicy,
     versions: &[Release],
     pops: &[Population],
@@ -235,7 +235,7 @@ fn check_reachable(
     }
 }
 
-fn rate(pc: &mut PolicyCtx, p: &RawPolicy) -> Rate {
+fn rate(pc: &mut Ctx, p: &RawPolicy) -> Rate {
     let Some(r) = &p.rate else {
         return Rate {
             per_minute: f64::INFINITY,
@@ -301,7 +301,7 @@ fn parse_hhmm(s: &str) -> Option<u32> {
     ((h < 24 && m < 60) || (h == 24 && m == 0)).then_some((h * 3600 + m * 60) % 86_400)
 }
 
-fn window(pc: &mut PolicyCtx, path: &str, w: &RawWindow) -> Option<DailyWindow> {
+fn window(pc: &mut Ctx, path: &str, w: &RawWindow) -> Option<DailyWindow> {
     let from = parse_hhmm(w.from.get_ref());
     let to = parse_hhmm(w.to.get_ref());
     if from.is_none() {
@@ -337,7 +337,7 @@ fn window(pc: &mut PolicyCtx, path: &str, w: &RawWindow) -> Option<DailyWindow> 
     })
 }
 
-fn preflight(pc: &mut PolicyCtx, p: &RawPolicy) -> Preflight {
+fn preflight(pc: &mut Ctx, p: &RawPolicy) -> Preflight {
     let default_off_peak = DailyWindow {
         from_s: 0,
         to_s: 6 * 3600,
@@ -367,12 +367,7 @@ fn preflight(pc: &mut PolicyCtx, p: &RawPolicy) -> Preflight {
     }
 }
 
-fn stages(
-    pc: &mut PolicyCtx,
-    p: &RawPolicy,
-    versions: &[Release],
-    pops: &[Population],
-) -> Vec<Stage> {
+fn stages(pc: &mut Ctx, p: &RawPolicy, versions: &[Release], pops: &[Population]) -> Vec<Stage> {
     if p.stage.len() > super::limits::MAX_STAGES {
         pc.err(
             "policy.stage",
@@ -470,7 +465,7 @@ fn pop_count(pops: &[Population]) -> u64 {
     pops.iter().map(|p| p.count).sum()
 }
 
-fn gate(pc: &mut PolicyCtx, path: &str, g: &RawGate) -> Gate {
+fn gate(pc: &mut Ctx, path: &str, g: &RawGate) -> Gate {
     let confidence = g.confidence.as_ref().map_or(0.95, |c| {
         let x = *c.get_ref();
         if !(x > 0.0 && x < 1.0) {
@@ -504,7 +499,7 @@ fn is_fraction_metric(m: ObservedMetric) -> bool {
     )
 }
 
-fn check(pc: &mut PolicyCtx, path: &str, c: &RawCheck) -> Option<Check> {
+fn check(pc: &mut Ctx, path: &str, c: &RawCheck) -> Option<Check> {
     let metric = *c.metric.get_ref();
     let bounds = [
         c.max.as_ref().map(|b| (Bound::Max(*b.get_ref()), b)),
@@ -563,7 +558,7 @@ fn check(pc: &mut PolicyCtx, path: &str, c: &RawCheck) -> Option<Check> {
     })
 }
 
-fn aborts(pc: &mut PolicyCtx, p: &RawPolicy) -> Vec<AbortRule> {
+fn aborts(pc: &mut Ctx, p: &RawPolicy) -> Vec<AbortRule> {
     p.abort
         .iter()
         .enumerate()
