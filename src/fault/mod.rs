@@ -245,19 +245,7 @@ mod tests {
     /// faults on a one-hour window from hour 1: a telemetry delay and a CDN degradation in the
     /// north, a tampered artifact in the south.
     fn plan() -> Scenario {
-        let text = r#"
-[simulation]
-name = "fault-plan-unit"
-seed = 5
-horizon = "1d"
-
-[connectivity.lan]
-online = { dist = "constant", value = "100d" }
-offline = { dist = "constant", value = "1m" }
-check_in = "15m"
-bandwidth_kbps = 2000
-
-[[population]]
+        let populations = r#"[[population]]
 name = "north"
 count = 5
 model = "plc-1"
@@ -272,21 +260,8 @@ model = "plc-1"
 region = "south"
 firmware = "1.0.0"
 connectivity = "lan"
-verifies_signatures = false
-
-[[release]]
-version = "1.0.0"
-size_mb = 1
-
-[[release]]
-version = "1.1.0"
-size_mb = 1
-
-[policy]
-target = "1.1.0"
-rate = { per_minute = 10 }
-
-[[policy.stage]]
+verifies_signatures = false"#;
+        let plan = r#"[[policy.stage]]
 name = "all"
 select = {}
 percent = 100
@@ -310,9 +285,8 @@ error_rate = 0.0
 kind = "tampered-artifact"
 where = { region = "south" }
 at = "1h"
-duration = "1h"
-"#;
-        crate::scenario::load_str(text, "fault-plan-unit", std::path::Path::new("."), &[]).unwrap()
+duration = "1h""#;
+        crate::scenario::test_fleet::ten_devices(populations, plan)
     }
 
     /// Each fault acts on the devices its `where` selects, only inside its window.

@@ -453,40 +453,16 @@ mod tests {
 
     /// Ten always-online devices; one stage of `percent` of them, its gate's checks given.
     fn ten_devices(percent: u32, test: &str, checks: &str) -> Scenario {
-        let text = format!(
-            r#"
-[simulation]
-name = "gate-unit"
-seed = 1
-horizon = "2d"
-
-[connectivity.lan]
-online = {{ dist = "constant", value = "100d" }}
-offline = {{ dist = "constant", value = "1m" }}
-check_in = "15m"
-bandwidth_kbps = 2000
-
-[[population]]
+        crate::scenario::test_fleet::ten_devices(
+            r#"[[population]]
 name = "plc"
 count = 10
 model = "plc-1"
 region = "north"
 firmware = "1.0.0"
-connectivity = "lan"
-
-[[release]]
-version = "1.0.0"
-size_mb = 1
-
-[[release]]
-version = "1.1.0"
-size_mb = 1
-
-[policy]
-target = "1.1.0"
-rate = {{ per_minute = 10 }}
-
-[[policy.stage]]
+connectivity = "lan""#,
+            &format!(
+                r#"[[policy.stage]]
 name = "canary"
 select = {{}}
 percent = {percent}
@@ -496,10 +472,9 @@ min_devices = 1
 test = "{test}"
 confidence = 0.95
 on_fail = "pause"
-{checks}
-"#
-        );
-        crate::scenario::load_str(&text, "gate-unit", std::path::Path::new("."), &[]).unwrap()
+{checks}"#
+            ),
+        )
     }
 
     /// A replication of `sc` with its cohorts drawn and the backend's view of stage 0 set to

@@ -21,6 +21,8 @@ pub mod raw;
 pub mod reference;
 pub mod schema;
 pub mod selector;
+#[cfg(test)]
+pub(crate) mod test_fleet;
 pub mod unknown_keys;
 pub mod validate;
 pub mod validate_chaos;
