@@ -1,7 +1,7 @@
 //! Names a user writes or reads: fault kinds, outcome metrics and statistics. Validation
 //! checks input against these lists and the reports print them; each is written here once.
 
-/// Fault kinds of SPEC §1.7. Only `backend-api` is simulated by this build.
+/// Fault kinds of SPEC §1.7, every one simulated.
 pub const FAULT_KINDS: [&str; 9] = [
     "network-outage",
     "power-outage",

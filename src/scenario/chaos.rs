@@ -2,21 +2,27 @@
 //! defaults of a space the file leaves open. Validation checks a `[chaos]` table against these;
 //! `fault::campaign` draws from the result.
 
+use super::catalog::FAULT_KINDS;
 use super::model::{Chaos, Scenario};
 use crate::engine::time::SimTime;
 
-/// Fault kinds a campaign can draw (every kind of SPEC §1.7 but `backend-api`, which needs a
-/// backend version the campaign cannot invent).
-pub const DRAWABLE: [&str; 8] = [
-    "network-outage",
-    "power-outage",
-    "cdn-degradation",
-    "corrupt-artifact",
-    "tampered-artifact",
-    "telemetry-delay",
-    "telemetry-drop",
-    "clock-skew",
-];
+/// Where `backend-api` stands in [`FAULT_KINDS`].
+const BACKEND_API: usize = 7;
+
+/// Fault kinds a campaign can draw: every kind of [`FAULT_KINDS`] but `backend-api`, which
+/// needs a backend version the campaign cannot invent.
+pub const DRAWABLE: [&str; FAULT_KINDS.len() - 1] = {
+    let mut out = [""; FAULT_KINDS.len() - 1];
+    let (mut i, mut j) = (0, 0);
+    while i < FAULT_KINDS.len() {
+        if i != BACKEND_API {
+            out[j] = FAULT_KINDS[i];
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+};
 
 /// Faults per schedule and schedules per campaign when `[chaos]` does not say.
 pub const DEFAULT_MAX_FAULTS: u32 = 3;
@@ -39,5 +45,17 @@ pub fn default_chaos(sc: &Scenario) -> Chaos {
         at_s: default_at_s(sc.policy.window_end, sc.horizon),
         duration_s: DEFAULT_DURATION_S,
         scopes: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_campaign_draws_every_fault_kind_but_backend_api() {
+        assert_eq!(super::FAULT_KINDS[super::BACKEND_API], "backend-api");
+        assert!(!super::DRAWABLE.contains(&"backend-api"));
+        assert!(super::DRAWABLE
+            .iter()
+            .all(|k| super::FAULT_KINDS.contains(k)));
     }
 }
