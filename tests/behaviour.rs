@@ -251,13 +251,13 @@ fn crash_loop_keeps_a_device_reachable_only_availability_of_the_time() {
     let horizon = sc.horizon.0;
     let target = sc.policy.target;
     let (mut looping, mut healthy) = ((0u64, 0u64), (0u64, 0u64));
-    for d in 0..sim.dev.len() as u32 {
-        let dv = sim.dev[d as usize];
+    for d in 0..sim.fleet.len() as u32 {
+        let dv = *sim.fleet.dev(d);
         if dv.version != target {
             continue;
         }
         let from = if dv.has(flag::HARMED) {
-            let fx = &sim.effects[dv.effects as usize];
+            let fx = sim.fleet.effects_of(d).unwrap();
             assert_eq!(fx.loop_onset, dv.boot_at + 6 * 3_600_000, "device {d}");
             fx.loop_onset + 6 * 3_600_000
         } else {
@@ -878,12 +878,12 @@ fn regression_crash_loop_takes_down_a_device_in_a_long_session() {
     let mut sim = Sim::new(&sc, 0, RunLimits::default()).unwrap();
     sim.run().unwrap();
     let (mut up, mut samples) = (0u64, 0u64);
-    for d in 0..sim.dev.len() as u32 {
-        let dv = sim.dev[d as usize];
+    for d in 0..sim.fleet.len() as u32 {
+        let dv = *sim.fleet.dev(d);
         if dv.version != sc.policy.target || !dv.has(flag::HARMED) {
             continue;
         }
-        let onset = sim.effects[dv.effects as usize].loop_onset;
+        let onset = sim.fleet.effects_of(d).unwrap().loop_onset;
         let (tl, o) = (sim.timeline(d), sim.overlay(d));
         let mut fresh = Device::default();
         tl.init(&mut fresh);
@@ -1048,7 +1048,8 @@ fn regression_rollback_is_fully_accounted() {
         let o = sim.outcome();
         assert!(o.halted && o.rolled_back > 0, "{:?}", o.halt_reason);
         let had_to_go_back = sim
-            .dev
+            .fleet
+            .devices()
             .iter()
             .filter(|d| d.has(flag::EXPOSED) && !d.has(flag::REVERTED))
             .count() as u64;

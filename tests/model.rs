@@ -178,13 +178,15 @@ fn defect_draws_do_not_depend_on_the_policy() {
     sa.run().unwrap();
     sb.run().unwrap();
     let harmed = |s: &Sim| {
-        s.dev
+        s.fleet
+            .devices()
             .iter()
             .map(|d| d.has(flag::HARMED))
             .collect::<Vec<_>>()
     };
     assert!(
-        sa.dev.iter().all(|d| d.has(flag::EXPOSED)) && sb.dev.iter().all(|d| d.has(flag::EXPOSED))
+        sa.fleet.devices().iter().all(|d| d.has(flag::EXPOSED))
+            && sb.fleet.devices().iter().all(|d| d.has(flag::EXPOSED))
     );
     assert_eq!(harmed(&sa), harmed(&sb));
 }
@@ -464,7 +466,8 @@ fn regression_a_freed_download_slot_goes_to_a_waiting_device() {
     let mut sim = Sim::new(&sc, 0, RunLimits::default()).unwrap();
     sim.run().unwrap();
     let waiting = sim
-        .dev
+        .fleet
+        .devices()
         .iter()
         .filter(|d| d.phase == fleetsim::fleet::device::Phase::QueuedForSlot)
         .count();
@@ -489,7 +492,7 @@ fn regression_rollback_only_touches_devices_on_the_target() {
     sim.run().unwrap();
     let o = sim.outcome();
     assert!(o.halted && o.rolled_back > 0);
-    for d in &sim.dev {
+    for d in sim.fleet.devices() {
         if d.has(flag::ROLLED_BACK) || d.has(flag::REFUSED) {
             assert!(
                 d.has(flag::EXPOSED),

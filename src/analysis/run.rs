@@ -97,7 +97,7 @@ pub fn breakdown(sim: &Sim) -> Vec<u64> {
     let stages = sim.sc.policy.stages.len() + 1;
     let mut out = vec![0u64; sim.sc.populations.len() * stages * BREAKDOWN.len()];
     let target = sim.sc.policy.target;
-    for d in &sim.dev {
+    for d in sim.fleet.devices() {
         let stage = (d.stage as usize).min(stages - 1);
         let row = (d.population as usize * stages + stage) * BREAKDOWN.len();
         let counts = [
@@ -152,7 +152,8 @@ fn run_one(sc: &Scenario, rep: u64, opts: &RunOptions) -> Result<RepResult> {
 
 fn device_rows(sim: &Sim) -> Vec<DeviceRow> {
     let sc = sim.sc;
-    sim.dev
+    sim.fleet
+        .devices()
         .iter()
         .enumerate()
         .map(|(i, d)| {

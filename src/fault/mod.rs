@@ -76,7 +76,7 @@ impl Sim<'_> {
     /// The faults that apply to device `d` (its class matches; for a power outage, it is among
     /// the `fraction` that lose power).
     pub(crate) fn faults_of(&self, d: u32) -> impl Iterator<Item = usize> + '_ {
-        let dv = &self.dev[d as usize];
+        let dv = self.fleet.dev(d);
         self.fault_index
             .of(dv.population, dv.initial_version)
             .iter()
@@ -156,7 +156,7 @@ impl Sim<'_> {
             })
             .is_some()
         {
-            if self.sc.populations[self.dev[d as usize].population as usize].verifies_signatures {
+            if self.sc.populations[self.fleet.dev(d).population as usize].verifies_signatures {
                 return Verification::Rejected(Failure::SignatureRejected);
             }
             return Verification::TamperedAccepted;

@@ -1,5 +1,311 @@
-//! The fleet of one replication: the compact per-device records (`device`) and each device's
-//! deterministic connectivity timeline (`connectivity`).
+//! The fleet of one replication, and its owner [`Fleet`]: the compact per-device records
+//! (`device`), the side table of defect effects (`effects`), each device's deterministic
+//! connectivity timeline (`connectivity`), the devices that join later, and how many devices
+//! run each version.
+//!
+//! The fleet is the ground truth of what devices *are doing*; what the backend has heard of
+//! them lives in `crate::backend`. Its fields are private: the lifecycle changes a device's
+//! record through [`Fleet::dev_mut`] and its version only through [`Fleet::set_version`], which
+//! keeps the per-version counts and the effects' `left_at` in step.
 
 pub mod connectivity;
 pub mod device;
+pub mod effects;
+
+use crate::engine::rng::{population_key, stream_key, Purpose, Stream};
+use crate::engine::time::{SimTime, DAY_MS};
+use crate::error::{Error, Result};
+use crate::scenario::limits::{MAX_DEVICES, MAX_POPULATIONS};
+use crate::scenario::model::Population;
+use crate::scenario::Scenario;
+use connectivity::{Overlay, Timeline};
+use device::{Device, NO_EFFECTS, NO_STAGE};
+pub use effects::Effects;
+
+/// The devices of one replication and what belongs to each.
+pub struct Fleet<'s> {
+    sc: &'s Scenario,
+    rep: u64,
+    devices: Vec<Device>,
+    effects: Vec<Effects>,
+    /// Per version: how many devices present in the fleet run it now.
+    version_count: Vec<u64>,
+    /// Devices `base..` join the fleet later (`arrivals_per_day`), at `arrivals[d - base]`.
+    base: u32,
+    arrivals: Vec<u64>,
+    /// Whether arrival `k` has joined the fleet (its `Arrival` event has happened).
+    arrived: Vec<bool>,
+}
+
+/// Device `i` of population `pop` in its state at time zero, its firmware drawn from the
+/// population's mix with the device's own stream.
+fn new_device(sc: &Scenario, rep: u64, population: u16, pop: &Population, i: u64) -> Device {
+    let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
+    let version = pop
+        .firmware_mix
+        .iter()
+        .find(|(_, c)| u <= *c)
+        .map_or(pop.firmware_mix.last().map_or(0, |x| x.0), |x| x.0);
+    Device {
+        population,
+        effects: NO_EFFECTS,
+        stage: NO_STAGE,
+        version,
+        initial_version: version,
+        previous_version: version,
+        ..Device::default()
+    }
+}
+
+/// Population `p`'s index in a device record. Validation caps populations at
+/// `MAX_POPULATIONS`; the checked conversion keeps a scenario built some other way from
+/// wrapping the index (devices would take another population's settings).
+fn population_index(p: usize) -> Result<u16> {
+    u16::try_from(p).map_err(|_| {
+        Error::Limit(format!(
+            "population {p} does not fit the u16 population index (at most {MAX_POPULATIONS} populations)"
+        ))
+    })
+}
+
+impl<'s> Fleet<'s> {
+    /// Builds the fleet of replication `rep` in its state at time zero: the base devices, then
+    /// every device that joins before the horizon.
+    pub fn new(sc: &'s Scenario, rep: u64) -> Result<Fleet<'s>> {
+        let n = sc.device_count();
+        if n > u32::MAX as u64 - 1 {
+            return Err(Error::Limit(format!(
+                "{n} devices do not fit the device index"
+            )));
+        }
+        let mut devices = Vec::new();
+        devices
+            .try_reserve_exact(n as usize)
+            .map_err(|_| Error::Limit(format!("cannot allocate {n} device records")))?;
+        let mut version_count = vec![0u64; sc.versions.len()];
+        for (p, pop) in sc.populations.iter().enumerate() {
+            let population = population_index(p)?;
+            for _ in 0..pop.count {
+                let d = new_device(sc, rep, population, pop, devices.len() as u64);
+                version_count[d.version as usize] += 1;
+                devices.push(d);
+            }
+        }
+        let base = devices.len() as u32;
+        let arrivals = Self::add_arrivals(sc, rep, &mut devices)?;
+        let mut fleet = Fleet {
+            sc,
+            rep,
+            devices,
+            effects: Vec::new(),
+            version_count,
+            base,
+            arrived: vec![false; arrivals.len()],
+            arrivals,
+        };
+        for d in 0..fleet.devices.len() as u32 {
+            let tl = fleet.timeline(d);
+            tl.init(&mut fleet.devices[d as usize]);
+        }
+        // A device that has not joined yet is unreachable, and counted from its arrival on.
+        for k in 0..fleet.arrivals.len() {
+            let d = fleet.base + k as u32;
+            let (v, at) = (fleet.devices[d as usize].version, fleet.arrivals[k]);
+            let fx = fleet.effects_mut(d, v);
+            fx.down_from = 0;
+            fx.down_until = at;
+        }
+        Ok(fleet)
+    }
+
+    /// Appends the devices that join before the horizon (a Poisson process per population,
+    /// from the population's own stream) and returns their arrival times.
+    fn add_arrivals(sc: &Scenario, rep: u64, devices: &mut Vec<Device>) -> Result<Vec<u64>> {
+        let mut arrivals = Vec::new();
+        for (p, pop) in sc
+            .populations
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.arrivals_per_day > 0.0)
+        {
+            let mut s = Stream::new(population_key(sc.seed, rep, p, Purpose::Arrival));
+            let mean_gap_ms = DAY_MS as f64 / pop.arrivals_per_day;
+            let mut t = 0.0;
+            loop {
+                t += mean_gap_ms * s.exp1();
+                if t >= sc.horizon.0 as f64 {
+                    break;
+                }
+                // Validation bounds the expected arrivals by the device limit; a draw far in
+                // the Poisson tail still stops here rather than exhausting memory.
+                if devices.len() as u64 >= MAX_DEVICES {
+                    return Err(Error::Limit(format!(
+                        "arrivals of population `{}` take the fleet past {MAX_DEVICES} devices",
+                        pop.name
+                    )));
+                }
+                let population = population_index(p)?;
+                devices.push(new_device(sc, rep, population, pop, devices.len() as u64));
+                arrivals.push(t as u64);
+            }
+        }
+        Ok(arrivals)
+    }
+
+    /// The record of device `d`.
+    #[inline]
+    pub fn dev(&self, d: u32) -> &Device {
+        &self.devices[d as usize]
+    }
+
+    /// The record of device `d`, to change. Its version changes only through
+    /// [`Fleet::set_version`].
+    #[inline]
+    pub fn dev_mut(&mut self, d: u32) -> &mut Device {
+        &mut self.devices[d as usize]
+    }
+
+    /// Every device record, base devices first, then arrivals in the order they join.
+    #[inline]
+    pub fn devices(&self) -> &[Device] {
+        &self.devices
+    }
+
+    /// How many devices the replication has (including those not joined yet).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.devices.len()
+    }
+
+    /// Whether the fleet has no device at all.
+    pub fn is_empty(&self) -> bool {
+        self.devices.is_empty()
+    }
+
+    /// The key of device `d`'s stream for `purpose` in this replication.
+    #[inline]
+    pub fn key(&self, d: u32, purpose: Purpose) -> u64 {
+        stream_key(self.sc.seed, self.rep, d as u64, purpose)
+    }
+
+    /// Device `d`'s connectivity timeline.
+    #[inline]
+    pub fn timeline(&self, d: u32) -> Timeline<'s> {
+        let pop = &self.sc.populations[self.devices[d as usize].population as usize];
+        Timeline {
+            profile: &self.sc.connectivity[pop.connectivity],
+            key: self.key(d, Purpose::Connectivity),
+            telemetry_ms: pop.telemetry_interval_ms,
+            horizon_ms: self.sc.horizon.0,
+        }
+    }
+
+    /// What device `d`'s defect effects do to its reachability (faults add their windows on
+    /// top, in `crate::fault`).
+    #[inline]
+    pub fn effects_overlay(&self, d: u32) -> Overlay {
+        let Some(fx) = self.effects_of(d) else {
+            return Overlay::NONE;
+        };
+        let loop_active = fx.loop_onset < fx.left_at;
+        Overlay {
+            down_from: fx.down_from,
+            down_until: fx.down_until,
+            loop_onset: if loop_active { fx.loop_onset } else { u64::MAX },
+            loop_end: fx.left_at,
+            availability: fx.availability,
+            ..Overlay::NONE
+        }
+    }
+
+    /// Device `d`'s effects entry, if it has one.
+    #[inline]
+    pub fn effects_of(&self, d: u32) -> Option<&Effects> {
+        match self.devices[d as usize].effects {
+            NO_EFFECTS => None,
+            i => Some(&self.effects[i as usize]),
+        }
+    }
+
+    /// The effects entry of device `d` for `version`, created on first use.
+    pub fn effects_mut(&mut self, d: u32, version: u8) -> &mut Effects {
+        let idx = self.devices[d as usize].effects;
+        if idx == NO_EFFECTS || self.effects[idx as usize].version != version {
+            // A device that installs another defective release gets a fresh entry; the old
+            // one's harm has been counted already, but an outage it suffers goes on.
+            let mut fx = Effects::new(version);
+            if idx != NO_EFFECTS {
+                let old = &self.effects[idx as usize];
+                (fx.down_from, fx.down_until) = (old.down_from, old.down_until);
+            }
+            self.effects.push(fx);
+            self.devices[d as usize].effects = (self.effects.len() - 1) as u32;
+        }
+        let idx = self.devices[d as usize].effects as usize;
+        &mut self.effects[idx]
+    }
+
+    /// Device `d` now runs version `v` (from `now`): the per-version counts follow, and the
+    /// effects of the release it leaves stop acting. Returns the version it left.
+    pub fn set_version(&mut self, d: u32, v: u8, now: SimTime) -> u8 {
+        let dv = &mut self.devices[d as usize];
+        let old = dv.version;
+        dv.previous_version = old;
+        dv.version = v;
+        let fx_idx = dv.effects;
+        self.version_count[old as usize] -= 1;
+        self.version_count[v as usize] += 1;
+        if fx_idx != NO_EFFECTS && self.effects[fx_idx as usize].version == old {
+            let fx = &mut self.effects[fx_idx as usize];
+            fx.left_at = now.0;
+            if fx.down_until == u64::MAX && fx.down_from > now.0 {
+                // A latent no-reconnect that had not struck yet never will.
+                fx.down_from = u64::MAX;
+                fx.down_until = 0;
+            }
+        }
+        old
+    }
+
+    /// How many present devices run each version.
+    pub fn version_counts(&self) -> &[u64] {
+        &self.version_count
+    }
+
+    /// Whether device `d` is part of the fleet at `t` (arrivals join later).
+    #[inline]
+    pub fn present(&self, d: u32, t: SimTime) -> bool {
+        d < self.base || self.arrivals[(d - self.base) as usize] <= t.0
+    }
+
+    /// Whether device `d` has joined (its arrival has been processed; base devices always).
+    pub fn joined(&self, d: u32) -> bool {
+        d < self.base || self.arrived[(d - self.base) as usize]
+    }
+
+    /// The devices that join later, with the time each joins.
+    pub fn arrivals(&self) -> impl Iterator<Item = (u32, SimTime)> + '_ {
+        let base = self.base;
+        (self.arrivals.iter().enumerate()).map(move |(k, &t)| (base + k as u32, SimTime(t)))
+    }
+
+    /// Device `d` joins the fleet now: it counts for its version from here on.
+    pub fn arrive(&mut self, d: u32) {
+        let v = self.devices[d as usize].version;
+        self.version_count[v as usize] += 1;
+        self.arrived[(d - self.base) as usize] = true;
+    }
+
+    /// Local time of day (ms) of device `d` at `t`, its clock off by `skew_ms`.
+    pub fn local_ms_of_day(&self, d: u32, t: SimTime, skew_ms: i64) -> u64 {
+        let pop = &self.sc.populations[self.devices[d as usize].population as usize];
+        let offset_ms = (self.sc.start_unix_s + pop.utc_offset_s) * 1000 + skew_ms;
+        (offset_ms.rem_euclid(DAY_MS as i64) as u64 + t.0 % DAY_MS) % DAY_MS
+    }
+
+    /// Test hook: the per-version counts, to corrupt them and see the invariants catch it.
+    #[cfg(test)]
+    pub(crate) fn version_counts_mut(&mut self) -> &mut [u64] {
+        &mut self.version_count
+    }
+}

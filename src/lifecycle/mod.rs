@@ -25,20 +25,20 @@ impl Sim<'_> {
         let o = self.overlay(d);
         // Look ahead on a copy: the device's own timeline only advances to "now", so what the
         // backend has heard from it (`last_contact`) never comes from the future.
-        let mut ahead = self.dev[d as usize];
+        let mut ahead = *self.fleet.dev(d);
         if let Some(t) = tl.next_check_in(&mut ahead, after.0, &o) {
-            let gen = self.dev[d as usize].gen;
+            let gen = self.fleet.dev(d).gen;
             self.schedule_device(SimTime(t), d, DeviceEvent::CheckIn { gen });
         }
     }
 
     pub(crate) fn on_check_in(&mut self, d: u32, gen: u32) {
-        if self.dev[d as usize].gen != gen {
+        if self.fleet.dev(d).gen != gen {
             return;
         }
         let tl = self.timeline(d);
-        tl.advance_to(&mut self.dev[d as usize], self.now.0);
-        match self.dev[d as usize].phase {
+        tl.advance_to(self.fleet.dev_mut(d), self.now.0);
+        match self.fleet.dev(d).phase {
             Phase::Pending => self.learn_job(d),
             Phase::Interrupted if self.halted_for_update(d) => self.stop_halted(d),
             Phase::Interrupted => self.request_slot(d),
@@ -50,16 +50,16 @@ impl Sim<'_> {
     /// Whether device `d` is working on an update the rollout has since halted (SPEC §1.5: a
     /// device offline at the halt must not install the halted release when it comes back).
     fn halted_for_update(&self, d: u32) -> bool {
-        self.dev[d as usize].job == Job::Update
+        self.fleet.dev(d).job == Job::Update
             && !matches!(self.ro.mode, crate::policy::rollout::Mode::Running)
     }
 
     /// Ends a halted update on the device: parked while paused, cancelled otherwise.
     fn stop_halted(&mut self, d: u32) {
         self.leave_in_flight(d);
-        self.dev[d as usize].downloaded_kbit = 0.0;
+        self.fleet.dev_mut(d).downloaded_kbit = 0.0;
         if self.ro.is_paused() {
-            self.dev[d as usize].enter(Phase::Parked);
+            self.fleet.dev_mut(d).enter(Phase::Parked);
             self.ro.parked.push(d);
         } else {
             self.cancel(d);
@@ -68,17 +68,17 @@ impl Sim<'_> {
 
     /// The device has just learned (or re-checks) its job at a check-in.
     pub(crate) fn learn_job(&mut self, d: u32) {
-        match self.dev[d as usize].job {
+        match self.fleet.dev(d).job {
             Job::Update => self.learn_update(d),
             Job::Rollback => self.learn_rollback(d),
-            Job::None => self.dev[d as usize].enter(Phase::Idle),
+            Job::None => self.fleet.dev_mut(d).enter(Phase::Idle),
         }
     }
 
     fn learn_update(&mut self, d: u32) {
         if !self.ro.accepting_updates() {
             if self.ro.is_paused() {
-                self.dev[d as usize].enter(Phase::Parked);
+                self.fleet.dev_mut(d).enter(Phase::Parked);
                 self.ro.parked.push(d);
             } else {
                 self.cancel(d);
@@ -86,13 +86,13 @@ impl Sim<'_> {
             return;
         }
         let target = self.sc.policy.target;
-        let version = self.dev[d as usize].version;
+        let version = self.fleet.dev(d).version;
         if version >= target {
-            if self.dev[d as usize].has(flag::STARTED) {
+            if self.fleet.dev(d).has(flag::STARTED) {
                 // Re-notified after a time-out whose result was lost: confirm the success.
                 return self.confirm_on_target(d);
             }
-            self.dev[d as usize].enter(Phase::Idle);
+            self.fleet.dev_mut(d).enter(Phase::Idle);
             return;
         }
         let (hop, hops) = self.first_hop[version as usize];
@@ -104,17 +104,17 @@ impl Sim<'_> {
     }
 
     fn learn_rollback(&mut self, d: u32) {
-        let dv = self.dev[d as usize];
+        let dv = *self.fleet.dev(d);
         let to = self.rollback_target(d);
         if dv.version != self.sc.policy.target || dv.version <= to || dv.has(flag::BRICKED) {
-            self.dev[d as usize].job = Job::None;
-            self.dev[d as usize].enter(Phase::Idle);
+            self.fleet.dev_mut(d).job = Job::None;
+            self.fleet.dev_mut(d).enter(Phase::Idle);
             return;
         }
         if crate::scenario::versions::downgrade_refused(&self.sc.versions, dv.version, to) {
-            self.dev[d as usize].set(flag::REFUSED);
-            self.dev[d as usize].job = Job::None;
-            self.dev[d as usize].enter(Phase::Idle);
+            self.fleet.dev_mut(d).set(flag::REFUSED);
+            self.fleet.dev_mut(d).job = Job::None;
+            self.fleet.dev_mut(d).enter(Phase::Idle);
             return;
         }
         self.try_start(d, to);
@@ -125,12 +125,12 @@ impl Sim<'_> {
         self.sc
             .policy
             .rollback_to
-            .unwrap_or(self.dev[d as usize].previous_version)
+            .unwrap_or(self.fleet.dev(d).previous_version)
     }
 
     /// The rollout no longer wants this device: its pending job ends here.
     pub(crate) fn cancel(&mut self, d: u32) {
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         if !(self.ro.window_closed && dv.has(flag::DEFERRED)) {
             dv.reason = Reason::Cancelled;
         }
@@ -144,7 +144,7 @@ impl Sim<'_> {
     /// A check the device can never pass: it is stranded for `reason`.
     fn strand(&mut self, d: u32, reason: Reason) {
         self.c.defer(reason);
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.set(flag::DEFERRED);
         dv.reason = reason;
         dv.enter(Phase::Idle);
@@ -153,7 +153,7 @@ impl Sim<'_> {
     /// A check the device may pass later: it re-checks at its first check-in after `not_before`.
     fn defer(&mut self, d: u32, reason: Reason, not_before: SimTime) {
         self.c.defer(reason);
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.set(flag::DEFERRED);
         dv.reason = reason;
         dv.enter(Phase::Pending);
@@ -165,7 +165,7 @@ impl Sim<'_> {
     fn try_start(&mut self, d: u32, hop: u8) {
         let sc = self.sc;
         let rel = &sc.versions[hop as usize];
-        let dv = self.dev[d as usize];
+        let dv = *self.fleet.dev(d);
         let pop = &sc.populations[dv.population as usize];
         let pf = &sc.policy.preflight;
         if let Some(required) = rel.requires_api {
@@ -204,23 +204,23 @@ impl Sim<'_> {
             }
         }
         let tl = self.timeline(d);
-        if tl.session_bandwidth(&self.dev[d as usize], self.key(d, Purpose::Bandwidth))
+        if tl.session_bandwidth(self.fleet.dev(d), self.key(d, Purpose::Bandwidth))
             < pf.min_bandwidth_kbps
         {
             let o = self.overlay(d);
             let next = tl
-                .next_session(&mut self.dev[d as usize], self.now.0, &o)
+                .next_session(self.fleet.dev_mut(d), self.now.0, &o)
                 .unwrap_or(u64::MAX);
             return self.defer(d, Reason::Bandwidth, SimTime(next));
         }
-        if self.dev[d as usize].job == Job::Update && self.in_flight >= sc.policy.max_in_flight {
+        if self.fleet.dev(d).job == Job::Update && self.in_flight >= sc.policy.max_in_flight {
             return self.defer(d, Reason::InFlightLimit, self.now);
         }
         self.start_attempt(d, hop);
     }
 
     fn start_attempt(&mut self, d: u32, hop: u8) {
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.installing = hop;
         let first_start = dv.job == Job::Update && !dv.has(flag::STARTED);
         if dv.job == Job::Update {
@@ -229,7 +229,7 @@ impl Sim<'_> {
         self.begin_execution(d);
         if first_start {
             self.c.updates_started += 1;
-            self.ro.on_started(d, dv_stage(&self.dev[d as usize]));
+            self.ro.on_started(d, dv_stage(self.fleet.dev(d)));
         }
         self.request_slot(d);
     }
@@ -237,7 +237,7 @@ impl Sim<'_> {
     /// A new execution of the device's job begins on the backend: a new attempt number and
     /// execution number, the device in flight, and its in-progress time-out armed.
     fn begin_execution(&mut self, d: u32) {
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.attempts = dv.attempts.saturating_add(1);
         dv.execution = dv.execution.wrapping_add(1);
         // Whatever deferred it before, the device is past its preflight now.
@@ -268,7 +268,7 @@ impl Sim<'_> {
         {
             self.begin_download(d);
         } else {
-            let dv = &mut self.dev[d as usize];
+            let dv = self.fleet.dev_mut(d);
             dv.enter(Phase::QueuedForSlot);
             self.slot_queue.push_back((d, dv.gen));
         }
@@ -282,7 +282,7 @@ impl Sim<'_> {
         let sc = self.sc;
         let bandwidth = self
             .timeline(d)
-            .session_bandwidth(&self.dev[d as usize], self.key(d, Purpose::Bandwidth));
+            .session_bandwidth(self.fleet.dev(d), self.key(d, Purpose::Bandwidth));
         let share = sc.backend.egress_kbps / self.active_downloads as f64;
         let now = self.now;
         let (cdn_factor, _) = if sc.faults.is_empty() {
@@ -291,12 +291,12 @@ impl Sim<'_> {
             self.cdn_at(d, now)
         };
         // The session ends when the device goes offline or an outage takes it down.
-        let down_at = if sc.faults.is_empty() && self.dev[d as usize].effects == NO_EFFECTS {
+        let down_at = if sc.faults.is_empty() && self.fleet.dev(d).effects == NO_EFFECTS {
             u64::MAX
         } else {
             self.overlay(d).next_down_after(now.0)
         };
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.set(flag::SLOT_HELD);
         let rel = &sc.versions[dv.installing as usize];
         let size_kbit = rel.download_mb(dv.version) * 8000.0;
@@ -324,7 +324,7 @@ impl Sim<'_> {
     /// Ends the current download segment: counts the bytes and frees the backend slot.
     fn end_segment(&mut self, d: u32) -> f64 {
         let now = self.now.0;
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         let kbit = dv.throughput_kbps as f64 * (now - dv.segment_start) as f64 / 1000.0;
         self.c.bytes_served += kbit * 125.0;
         self.release_slot(d);
@@ -332,7 +332,7 @@ impl Sim<'_> {
     }
 
     fn release_slot(&mut self, d: u32) {
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         if !dv.has(flag::SLOT_HELD) {
             return;
         }
@@ -342,7 +342,7 @@ impl Sim<'_> {
             let Some((next, gen)) = self.slot_queue.pop_front() else {
                 break;
             };
-            let nd = &self.dev[next as usize];
+            let nd = self.fleet.dev(next);
             if nd.gen != gen || nd.phase != Phase::QueuedForSlot {
                 continue;
             }
@@ -351,22 +351,22 @@ impl Sim<'_> {
                 continue;
             }
             let (tl, o) = (self.timeline(next), self.overlay(next));
-            if tl.online_at(&mut self.dev[next as usize], self.now.0, &o) {
+            if tl.online_at(self.fleet.dev_mut(next), self.now.0, &o) {
                 self.begin_download(next);
             } else {
-                self.dev[next as usize].enter(Phase::Interrupted);
+                self.fleet.dev_mut(next).enter(Phase::Interrupted);
                 self.schedule_check_in(next, self.now.plus(1));
             }
         }
     }
 
     pub(crate) fn on_download_interrupted(&mut self, d: u32, gen: u32) {
-        if self.dev[d as usize].gen != gen {
+        if self.fleet.dev(d).gen != gen {
             return;
         }
         let kbit = self.end_segment(d);
         let sc = self.sc;
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         if sc.versions[dv.installing as usize].resumable {
             dv.downloaded_kbit += kbit as f32;
         } else {
@@ -378,11 +378,11 @@ impl Sim<'_> {
     }
 
     pub(crate) fn on_download_done(&mut self, d: u32, gen: u32) {
-        if self.dev[d as usize].gen != gen {
+        if self.fleet.dev(d).gen != gen {
             return;
         }
         self.end_segment(d);
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.downloaded_kbit = 0.0;
         // Each finished download is a draw of its own: a device that re-fetches after a CDN
         // error meets the fault afresh instead of repeating its first draw.
@@ -396,7 +396,7 @@ impl Sim<'_> {
                 Verification::Rejected(Failure::DownloadInterrupted) => {
                     // A CDN error: the device fetches the image again at its next check-in.
                     self.c.fail(Failure::DownloadInterrupted);
-                    self.dev[d as usize].enter(Phase::Interrupted);
+                    self.fleet.dev_mut(d).enter(Phase::Interrupted);
                     return self.schedule_check_in(d, self.now.plus(1));
                 }
                 Verification::Rejected(f) => {
@@ -413,7 +413,7 @@ impl Sim<'_> {
             let wait = windows.iter().map(|w| w.wait_ms(local)).min().unwrap_or(0);
             if wait > 0 {
                 self.c.defer(Reason::Maintenance);
-                let dv = &mut self.dev[d as usize];
+                let dv = self.fleet.dev_mut(d);
                 dv.set(flag::DEFERRED);
                 dv.reason = Reason::Maintenance;
                 dv.enter(Phase::WaitingWindow);
@@ -426,7 +426,7 @@ impl Sim<'_> {
     }
 
     pub(crate) fn on_install_start(&mut self, d: u32, gen: u32) {
-        if self.dev[d as usize].gen != gen {
+        if self.fleet.dev(d).gen != gen {
             return;
         }
         if self.halted_for_update(d) {
@@ -437,9 +437,9 @@ impl Sim<'_> {
 
     fn start_install(&mut self, d: u32) {
         // Whatever window it waited for, the device is past it now.
-        self.dev[d as usize].clear(flag::DEFERRED);
+        self.fleet.dev_mut(d).clear(flag::DEFERRED);
         let sc = self.sc;
-        let dv = self.dev[d as usize];
+        let dv = *self.fleet.dev(d);
         if dv.job == Job::Update && self.ro.mode != crate::policy::rollout::Mode::Running {
             self.check_halted_install(d);
         }
@@ -470,7 +470,7 @@ impl Sim<'_> {
         {
             outcome = Some(Failure::InstallFailed);
         }
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.installs = dv.installs.wrapping_add(1);
         dv.pending_failure = outcome;
         dv.enter(Phase::Installing);
@@ -483,7 +483,7 @@ impl Sim<'_> {
     }
 
     pub(crate) fn on_install_done(&mut self, d: u32, gen: u32) {
-        let dv = self.dev[d as usize];
+        let dv = *self.fleet.dev(d);
         if dv.gen != gen {
             return;
         }
@@ -497,7 +497,7 @@ impl Sim<'_> {
                     if self.sc.power[pop.power].battery {
                         let back = self.next_recharge(d, self.now).map_or(u64::MAX, |t| t.0);
                         let now = self.now.0;
-                        let fx = self.effects_mut(d, dv.version);
+                        let fx = self.fleet.effects_mut(d, dv.version);
                         fx.down_from = now;
                         fx.down_until = back;
                     }
@@ -516,7 +516,7 @@ impl Sim<'_> {
                     self.key(d, Purpose::RebootTime),
                     (dv.installs as u64) << 5,
                 )));
-                let dv = &mut self.dev[d as usize];
+                let dv = self.fleet.dev_mut(d);
                 dv.enter(Phase::Rebooting);
                 let gen = dv.gen;
                 self.schedule_device(
@@ -533,25 +533,25 @@ impl Sim<'_> {
         self.c.fail(Failure::Bricked);
         self.c.bricked += 1;
         let now = self.now.0;
-        let v = self.dev[d as usize].version;
-        let fx = self.effects_mut(d, v);
+        let v = self.fleet.dev(d).version;
+        let fx = self.fleet.effects_mut(d, v);
         fx.down_from = now;
         fx.down_until = u64::MAX;
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.set(flag::BRICKED);
         dv.enter(Phase::Idle);
         self.harm(d);
     }
 
     pub(crate) fn on_boot_done(&mut self, d: u32, gen: u32) {
-        let dv = self.dev[d as usize];
+        let dv = *self.fleet.dev(d);
         if dv.gen != gen {
             return;
         }
         let sc = self.sc;
         let hop = dv.installing;
         if hop == sc.policy.target && !dv.has(flag::EXPOSED) {
-            self.dev[d as usize].set(flag::EXPOSED);
+            self.fleet.dev_mut(d).set(flag::EXPOSED);
             self.c.exposed += 1;
         }
         let rel = &sc.versions[hop as usize];
@@ -577,7 +577,7 @@ impl Sim<'_> {
         if boot_fails {
             if pop.ab_slots {
                 self.c.fail(Failure::BootReverted);
-                self.dev[d as usize].set(flag::REVERTED);
+                self.fleet.dev_mut(d).set(flag::REVERTED);
                 self.harm(d);
                 self.await_report(d, Some(Failure::BootReverted));
             } else {
@@ -586,7 +586,7 @@ impl Sim<'_> {
             return;
         }
         self.set_version(d, hop);
-        self.dev[d as usize].boot_at = self.now.0;
+        self.fleet.dev_mut(d).boot_at = self.now.0;
         if hits != 0 {
             self.apply_effects(d, hop, hits);
         }
@@ -611,7 +611,7 @@ impl Sim<'_> {
             });
             let onset = now.saturating_add(after);
             first_onset = first_onset.min(onset);
-            let fx = self.effects_mut(d, hop);
+            let fx = self.fleet.effects_mut(d, hop);
             match defect.effect {
                 Effect::NoReconnect => {
                     fx.down_from = fx.down_from.min(onset);
@@ -649,14 +649,14 @@ impl Sim<'_> {
     }
 
     pub(crate) fn on_harm_onset(&mut self, d: u32, version: u8) {
-        if self.dev[d as usize].version == version {
+        if self.fleet.dev(d).version == version {
             self.harm(d);
         }
     }
 
     /// Records that device `d` suffered a defect effect (or was bricked) now.
     pub(crate) fn harm(&mut self, d: u32) {
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         if dv.has(flag::HARMED) {
             return;
         }
@@ -681,35 +681,18 @@ impl Sim<'_> {
     fn set_version(&mut self, d: u32, v: u8) {
         let target = self.sc.policy.target;
         let (start, now) = (self.sc.policy.start, self.now);
-        let dv = &mut self.dev[d as usize];
-        let old = dv.version;
-        dv.previous_version = old;
-        dv.version = v;
-        let targeted = dv.has(flag::TARGETED);
-        let fx_idx = dv.effects;
-        self.version_count[old as usize] -= 1;
-        self.version_count[v as usize] += 1;
+        let targeted = self.fleet.dev(d).has(flag::TARGETED);
+        let old = self.fleet.set_version(d, v, now);
         if targeted && old == target {
             self.c.target_delta(false, now, start);
         }
         if targeted && v == target {
             self.c.target_delta(true, now, start);
         }
-        if fx_idx != crate::fleet::device::NO_EFFECTS
-            && self.effects[fx_idx as usize].version == old
-        {
-            let fx = &mut self.effects[fx_idx as usize];
-            fx.left_at = now.0;
-            if fx.down_until == u64::MAX && fx.down_from > now.0 {
-                // A latent no-reconnect that had not struck yet never will.
-                fx.down_from = u64::MAX;
-                fx.down_until = 0;
-            }
-        }
     }
 
     fn await_report(&mut self, d: u32, failure: Option<Failure>) {
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.pending_failure = failure;
         dv.enter(Phase::Reporting);
         self.schedule_check_in(d, self.now.plus(1));
@@ -719,12 +702,12 @@ impl Sim<'_> {
     /// hears of it now, later (`telemetry-delay`) or never (`telemetry-drop`, after which the
     /// in-progress timeout ends the attempt on the backend's side).
     fn report(&mut self, d: u32) {
-        let failure = self.dev[d as usize].pending_failure.take();
-        let dv = self.dev[d as usize];
+        let failure = self.fleet.dev_mut(d).pending_failure.take();
+        let dv = *self.fleet.dev(d);
         if dv.job == Job::Update && failure.is_none() && dv.version < self.sc.policy.target {
             // An intermediate hop of a migration chain: go on at once.
             self.leave_in_flight(d);
-            self.dev[d as usize].attempts = 0;
+            self.fleet.dev_mut(d).attempts = 0;
             return self.learn_job(d);
         }
         let (dropped, delay) = if self.sc.faults.is_empty() {
@@ -752,7 +735,7 @@ impl Sim<'_> {
                 if failure == Some(Failure::BootReverted) {
                     // The image itself does not boot: trying it again cannot help. Retries are
                     // for transient failures and time-outs.
-                    let dv = &mut self.dev[d as usize];
+                    let dv = self.fleet.dev_mut(d);
                     dv.set(flag::JOB_FAILED);
                     dv.reason = Reason::RetriesExhausted;
                     dv.job = Job::None;
@@ -760,11 +743,11 @@ impl Sim<'_> {
                 } else if failure.is_some() {
                     self.retry_or_fail(d, delay);
                 } else {
-                    let dv = &mut self.dev[d as usize];
+                    let dv = self.fleet.dev_mut(d);
                     dv.job = Job::None;
                     dv.enter(Phase::Idle);
                 }
-                let dv = &self.dev[d as usize];
+                let dv = self.fleet.dev(d);
                 if dv.phase == Phase::Idle && dv.has(flag::ROLLBACK_DUE) && self.ro.rolling_back() {
                     self.begin_rollback_job(d);
                 }
@@ -774,7 +757,7 @@ impl Sim<'_> {
                     self.c.rolled_back += 1;
                     self.c.recovered.push((d, self.now.0));
                     self.ro.rb_succeeded += 1;
-                    let dv = &mut self.dev[d as usize];
+                    let dv = self.fleet.dev_mut(d);
                     dv.set(flag::ROLLED_BACK);
                     dv.job = Job::None;
                     dv.enter(Phase::Idle);
@@ -782,7 +765,7 @@ impl Sim<'_> {
                     self.retry_or_fail(d, delay);
                 }
             }
-            Job::None => self.dev[d as usize].enter(Phase::Idle),
+            Job::None => self.fleet.dev_mut(d).enter(Phase::Idle),
         }
     }
 
@@ -797,7 +780,7 @@ impl Sim<'_> {
     }
 
     fn leave_in_flight(&mut self, d: u32) {
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         if dv.in_flight {
             dv.in_flight = false;
             self.in_flight -= 1;
@@ -810,7 +793,7 @@ impl Sim<'_> {
     fn retry_or_fail(&mut self, d: u32, delay_ms: u64) {
         let attempts = self.sc.policy.attempts;
         let backoff = self.sc.policy.backoff_ms.saturating_add(delay_ms);
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         if (dv.attempts as u32) < attempts {
             dv.enter(Phase::Pending);
             self.schedule_check_in(d, self.now.plus(backoff.max(1)));
@@ -831,7 +814,7 @@ impl Sim<'_> {
     /// lost (`telemetry-drop`) is retried by the backend like any timed-out execution (AWS
     /// `TIMED_OUT` → `retry`); already on the target, it then reports success.
     pub(crate) fn on_timeout(&mut self, d: u32, job: Job, execution: u8) {
-        let dv = self.dev[d as usize];
+        let dv = *self.fleet.dev(d);
         // Only a new attempt changes the execution number; the device moving on by itself
         // (its report lost) does not make the time-out stale.
         if !dv.in_flight || execution != dv.execution {
@@ -840,7 +823,7 @@ impl Sim<'_> {
         let update = job == Job::Update;
         self.c.fail(Failure::Timeout);
         if update && !dv.has(flag::TIMED_OUT) {
-            self.dev[d as usize].set(flag::TIMED_OUT);
+            self.fleet.dev_mut(d).set(flag::TIMED_OUT);
             self.ro.on_timed_out(dv.stage);
         }
         if dv.phase == Phase::Downloading {
@@ -855,7 +838,7 @@ impl Sim<'_> {
             | Phase::Downloading
             | Phase::Interrupted
             | Phase::WaitingWindow => {
-                self.dev[d as usize].downloaded_kbit = 0.0;
+                self.fleet.dev_mut(d).downloaded_kbit = 0.0;
                 self.retry_or_fail(d, 0);
             }
             Phase::Idle if update && dv.job == Job::None && !dv.has(flag::JOB_FAILED) => {
@@ -873,7 +856,7 @@ impl Sim<'_> {
     fn retry_lost_result(&mut self, d: u32) {
         let (attempts, backoff) = (self.sc.policy.attempts, self.sc.policy.backoff_ms);
         let target = self.sc.policy.target;
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         if (dv.attempts as u32) < attempts && dv.version >= target && !self.ro.rolling_back() {
             dv.job = Job::Update;
             dv.enter(Phase::Pending);
@@ -893,7 +876,7 @@ impl Sim<'_> {
 
     /// Battery level of device `d` at `t` (1.0 on mains).
     pub(crate) fn battery_level(&self, d: u32, t: SimTime) -> f64 {
-        let dv = &self.dev[d as usize];
+        let dv = self.fleet.dev(d);
         let pw = &self.sc.power[self.sc.populations[dv.population as usize].power];
         if !pw.battery {
             return 1.0;
@@ -910,16 +893,12 @@ impl Sim<'_> {
         // plus `after`) until the device leaves the release. Drain spent before the onset is
         // not multiplied, and what it drained stays drained after the device leaves, until the
         // next recharge.
-        let boosted_ms = match dv.effects {
-            crate::fleet::device::NO_EFFECTS => 0.0,
-            i => {
-                let fx = &self.effects[i as usize];
-                fx.left_at
-                    .min(t.0)
-                    .saturating_sub(fx.drain_onset.max(epoch_start)) as f64
-                    * (fx.drain_factor - 1.0)
-            }
-        };
+        let boosted_ms = self.fleet.effects_of(d).map_or(0.0, |fx| {
+            fx.left_at
+                .min(t.0)
+                .saturating_sub(fx.drain_onset.max(epoch_start)) as f64
+                * (fx.drain_factor - 1.0)
+        });
         let drained_ms = (t.0 - epoch_start) as f64 + boosted_ms;
         let spent = if dv.battery_epoch as u64 == epoch {
             dv.battery_spent as f64
@@ -930,11 +909,10 @@ impl Sim<'_> {
     }
 
     fn spend_battery(&mut self, d: u32, amount: f64) {
-        let every = self.sc.power
-            [self.sc.populations[self.dev[d as usize].population as usize].power]
+        let every = self.sc.power[self.sc.populations[self.fleet.dev(d).population as usize].power]
             .recharge_every_ms;
         let epoch = every.map_or(0, |e| self.now.0 / e) as u16;
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         if dv.battery_epoch != epoch {
             dv.battery_epoch = epoch;
             dv.battery_spent = 0.0;
@@ -943,8 +921,7 @@ impl Sim<'_> {
     }
 
     fn next_recharge(&self, d: u32, t: SimTime) -> Option<SimTime> {
-        let pw =
-            &self.sc.power[self.sc.populations[self.dev[d as usize].population as usize].power];
+        let pw = &self.sc.power[self.sc.populations[self.fleet.dev(d).population as usize].power];
         pw.recharge_every_ms
             .map(|e| SimTime((t.0 / e + 1).saturating_mul(e)))
     }

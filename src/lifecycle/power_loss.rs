@@ -13,12 +13,12 @@ impl Sim<'_> {
         if !matches!(self.sc.faults[k].kind, FaultKind::PowerOutage { .. }) {
             return;
         }
-        for d in 0..self.dev.len() as u32 {
-            let phase = self.dev[d as usize].phase;
+        for d in 0..self.fleet.len() as u32 {
+            let phase = self.fleet.dev(d).phase;
             if matches!(phase, Phase::Installing | Phase::Rebooting)
                 && self.faults_of(d).any(|j| j == k)
             {
-                let dv = &mut self.dev[d as usize];
+                let dv = self.fleet.dev_mut(d);
                 dv.pending_failure = Some(Failure::PowerLoss);
                 dv.enter(Phase::Installing);
                 let gen = dv.gen;

@@ -14,7 +14,7 @@ use crate::scenario::model::Share;
 /// Returns the fleet order and each stage's cohort (in that order).
 pub fn build(sim: &Sim) -> (Vec<u32>, Vec<Vec<u32>>) {
     let sc = sim.sc;
-    let n = sim.dev.len();
+    let n = sim.fleet.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     let mut s = Stream::new(stream_key(sc.seed, sim.rep, u64::MAX, Purpose::Order));
     for i in (1..n).rev() {
@@ -44,8 +44,8 @@ pub fn build(sim: &Sim) -> (Vec<u32>, Vec<Vec<u32>>) {
     let mut cohorts = Vec::with_capacity(sc.policy.stages.len());
     for (i, stage) in sc.policy.stages.iter().enumerate() {
         let eligible = |d: u32| {
-            let dv = &sim.dev[d as usize];
-            sim.present(d, sim.now)
+            let dv = sim.fleet.dev(d);
+            sim.fleet.present(d, sim.now)
                 && dv.version < target
                 && matches[i][dv.population as usize * nv + dv.version as usize]
         };

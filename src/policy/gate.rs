@@ -17,7 +17,7 @@
 use super::rollout::GateRecord;
 use crate::engine::rng::{Purpose, Stream};
 use crate::engine::time::DAY_MS;
-use crate::fleet::device::{flag, NO_EFFECTS};
+use crate::fleet::device::flag;
 use crate::replication::Sim;
 use crate::scenario::model::{Bound, Check, Gate};
 use crate::scenario::raw::{ObservedMetric, TestKind};
@@ -216,7 +216,7 @@ fn observe(sim: &Sim, stage: usize, check: &Check, control: bool) -> Ratio {
 fn control_group<'a>(sim: &'a Sim, stage: usize) -> impl Iterator<Item = u32> + 'a {
     let mut pops = vec![false; sim.sc.populations.len()];
     for &d in &sim.ro.stages[stage].cohort {
-        pops[sim.dev[d as usize].population as usize] = true;
+        pops[sim.fleet.dev(d).population as usize] = true;
     }
     let target = sim.sc.policy.target;
     sim.ro
@@ -224,11 +224,11 @@ fn control_group<'a>(sim: &'a Sim, stage: usize) -> impl Iterator<Item = u32> + 
         .iter()
         .copied()
         .filter(move |&d| {
-            let dv = &sim.dev[d as usize];
+            let dv = sim.fleet.dev(d);
             pops[dv.population as usize]
                 && !dv.has(flag::STARTED)
                 && dv.version != target
-                && sim.present(d, sim.now)
+                && sim.fleet.present(d, sim.now)
         })
         .take(MAX_CONTROL)
 }
@@ -242,7 +242,7 @@ fn device_metric(sim: &Sim, d: u32, check: &Check, control: bool, window_start: 
         now.saturating_sub(sim.telemetry_delay_ms(d, sim.now))
     };
     let (tl, o) = (sim.timeline(d), sim.overlay(d));
-    let dv = sim.dev[d as usize];
+    let dv = *sim.fleet.dev(d);
     // When the backend last heard from the device, walked on a copy of its record: judging a
     // gate changes nothing in the world it judges.
     let last_contact = || {
@@ -310,14 +310,13 @@ fn device_metric(sim: &Sim, d: u32, check: &Check, control: bool, window_start: 
     }
 }
 
-fn effect<'a>(sim: &'a Sim, d: u32) -> Option<&'a crate::replication::Effects> {
-    let idx = sim.dev[d as usize].effects;
-    (idx != NO_EFFECTS).then(|| &sim.effects[idx as usize])
+fn effect<'a>(sim: &'a Sim, d: u32) -> Option<&'a crate::fleet::Effects> {
+    sim.fleet.effects_of(d)
 }
 
 /// Cumulative crash hazard of device `d` at `t` (expected crashes since time zero).
 fn hazard(sim: &Sim, d: u32, t: u64) -> f64 {
-    let pop = &sim.sc.populations[sim.dev[d as usize].population as usize];
+    let pop = &sim.sc.populations[sim.fleet.dev(d).population as usize];
     let days = |ms: u64| ms as f64 / DAY_MS as f64;
     let mut h = pop.crash_rate_per_day * days(t);
     if let Some(fx) = effect(sim, d) {
@@ -422,7 +421,7 @@ fn tree_count(key: u64, h: f64) -> u64 {
 /// Commands sent to device `d` in `(from, contact]` whose results it has reported, and how many
 /// failed. Commands arrive `commands_per_day` times a day at even intervals.
 fn command_results(sim: &Sim, d: u32, from: u64, contact: u64) -> Ratio {
-    let pop = &sim.sc.populations[sim.dev[d as usize].population as usize];
+    let pop = &sim.sc.populations[sim.fleet.dev(d).population as usize];
     if contact <= from || pop.commands_per_day <= 0.0 {
         return Ratio::default();
     }
@@ -553,7 +552,7 @@ on_fail = "pause"
         let mut sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
         sim.start_rollout();
         for d in 0..10 {
-            sim.dev[d].set(flag::STARTED);
+            sim.fleet.dev_mut(d as u32).set(flag::STARTED);
         }
         let (verdict, records) = evaluate(&sim, 0, sc.policy.stages[0].gate.as_ref().unwrap());
         assert_eq!(verdict, Verdict::Insufficient);
@@ -571,12 +570,12 @@ on_fail = "pause"
         let mut sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
         sim.start_rollout();
         for &d in &sim.ro.stages[0].cohort.clone() {
-            sim.dev[d as usize].set(flag::STARTED);
+            sim.fleet.dev_mut(d).set(flag::STARTED);
         }
         sim.now = crate::engine::time::SimTime(crate::engine::time::DAY_MS);
-        let before = sim.dev.clone();
+        let before = sim.fleet.devices().to_vec();
         let (verdict, records) = evaluate(&sim, 0, sc.policy.stages[0].gate.as_ref().unwrap());
-        assert_eq!(sim.dev, before);
+        assert_eq!(sim.fleet.devices(), before);
         // Always online and checking in every 15 minutes: nobody is silent for an hour.
         assert_eq!(
             (verdict, records[0].count, records[0].base),

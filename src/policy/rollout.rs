@@ -197,7 +197,7 @@ impl Sim<'_> {
         self.ro.order = order;
         for (i, cohort) in cohorts.into_iter().enumerate() {
             for &d in &cohort {
-                let dv = &mut self.dev[d as usize];
+                let dv = self.fleet.dev_mut(d);
                 dv.set(flag::TARGETED);
                 dv.stage = i as u8;
             }
@@ -224,7 +224,7 @@ impl Sim<'_> {
         let Some(current) = self.ro.current else {
             return;
         };
-        let dv = self.dev[d as usize];
+        let dv = *self.fleet.dev(d);
         if dv.version >= sc.policy.target {
             return;
         }
@@ -236,7 +236,7 @@ impl Sim<'_> {
         {
             return;
         }
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.set(flag::TARGETED);
         dv.stage = current as u8;
         self.c.targeted += 1;
@@ -333,7 +333,7 @@ impl Sim<'_> {
     }
 
     fn notify_update(&mut self, d: u32) {
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.set(flag::NOTIFIED);
         dv.job = Job::Update;
         dv.enter(Phase::Pending);
@@ -352,7 +352,7 @@ impl Sim<'_> {
 
     fn notify_rollback(&mut self, d: u32) {
         self.ro.rb_notified += 1;
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         if dv.phase == Phase::Idle && dv.version != self.sc.policy.target {
             return; // never reached the target (failed, reverted, or mid-chain): nothing to undo
         }
@@ -364,7 +364,7 @@ impl Sim<'_> {
     }
 
     pub(crate) fn begin_rollback_job(&mut self, d: u32) {
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         dv.clear(flag::ROLLBACK_DUE);
         if dv.has(flag::BRICKED) {
             return;
@@ -379,7 +379,7 @@ impl Sim<'_> {
 
     /// Records a result the backend now knows for device `d`'s update.
     pub(crate) fn ro_record_result(&mut self, d: u32, failure: Option<Failure>) {
-        let dv = &mut self.dev[d as usize];
+        let dv = self.fleet.dev_mut(d);
         let old = dv.reported;
         let new = if failure.is_none() {
             Reported::Success
@@ -402,7 +402,7 @@ impl Sim<'_> {
     /// After a result: the continuous abort rules, then the device's stage gate readiness.
     pub(crate) fn after_result(&mut self, d: u32) {
         self.check_aborts();
-        let stage = self.dev[d as usize].stage as usize;
+        let stage = self.fleet.dev(d).stage as usize;
         self.check_shadows_ready(stage);
         if self.ro.current == Some(stage) {
             self.check_stage_ready(stage);
@@ -767,8 +767,8 @@ impl Sim<'_> {
                 self.ro.mode = Mode::Running;
                 self.ro.halted_since = None;
                 for d in std::mem::take(&mut self.ro.parked) {
-                    if self.dev[d as usize].phase == Phase::Parked {
-                        self.dev[d as usize].enter(Phase::Pending);
+                    if self.fleet.dev(d).phase == Phase::Parked {
+                        self.fleet.dev_mut(d).enter(Phase::Pending);
                         self.schedule_check_in(d, self.now);
                     }
                 }
@@ -831,7 +831,7 @@ impl Sim<'_> {
         let mut stranded = [0u64; crate::fleet::device::REASONS.len()];
         let halted = self.ro.halted_at.is_some();
         let target = self.sc.policy.target;
-        for dv in &self.dev {
+        for dv in self.fleet.devices() {
             if !dv.has(flag::TARGETED) || dv.version == target {
                 continue;
             }

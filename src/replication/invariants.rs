@@ -94,7 +94,7 @@ impl Sim<'_> {
     /// breach unless the device's download was under way when the rollout halted.
     #[cold]
     pub(crate) fn check_halted_install(&mut self, d: u32) {
-        let dv = self.dev[d as usize];
+        let dv = *self.fleet.dev(d);
         let since = self.ro.halted_since.unwrap_or(SimTime::ZERO);
         // A download that began at the very instant of the halt counts as under way: which of
         // two same-instant events came first is not kept per device.
@@ -138,23 +138,23 @@ impl Sim<'_> {
     /// `Err` names the first invariant of the whole state that does not hold.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut t = Tally {
-            by_version: vec![0; self.version_count.len()],
+            by_version: vec![0; self.fleet.version_counts().len()],
             stage_started: vec![0; self.ro.stages.len()],
             stage_exposed: vec![0; self.ro.stages.len()],
             stage_harmed: vec![0; self.ro.stages.len()],
             ..Tally::default()
         };
-        for d in 0..self.dev.len() as u32 {
-            let joined = self.joined(d);
-            if !device_ok(&self.dev[d as usize], joined) {
+        for d in 0..self.fleet.len() as u32 {
+            let joined = self.fleet.joined(d);
+            if !device_ok(self.fleet.dev(d), joined) {
                 self.check_device(d)?;
                 return Err(format!(
                     "device {d} is in an inconsistent state: {:?}",
-                    self.dev[d as usize]
+                    self.fleet.dev(d)
                 ));
             }
             if joined {
-                self.count(&self.dev[d as usize], &mut t);
+                self.count(self.fleet.dev(d), &mut t);
             }
         }
         self.check_counts(&t)?;
@@ -162,16 +162,11 @@ impl Sim<'_> {
         self.check_observed(&t)
     }
 
-    /// Whether device `d` has joined the fleet (its arrival event, if any, has happened).
-    fn joined(&self, d: u32) -> bool {
-        d < self.base_devices || self.arrived[(d - self.base_devices) as usize]
-    }
-
     /// Which invariant of [`device_ok`] device `d` breaks, in words.
     fn check_device(&self, d: u32) -> Result<(), String> {
-        let dv = &self.dev[d as usize];
+        let dv = self.fleet.dev(d);
         let (phase, job) = (dv.phase, dv.job);
-        if !self.joined(d) {
+        if !self.fleet.joined(d) {
             return ensure(
                 phase == Phase::Idle
                     && job == Job::None
@@ -253,19 +248,26 @@ impl Sim<'_> {
 
     /// Running counters equal the devices counted by state.
     fn check_counts(&self, t: &Tally) -> Result<(), String> {
-        ensure(t.by_version == self.version_count, || {
-            format!(
-                "devices per version {:?} disagree with the running counts {:?}",
-                t.by_version, self.version_count
-            )
-        })?;
-        ensure(self.version_count.iter().sum::<u64>() == t.present, || {
-            format!(
-                "counts by version sum to {}, not to the {} devices in the fleet",
-                self.version_count.iter().sum::<u64>(),
-                t.present
-            )
-        })?;
+        ensure(
+            t.by_version.as_slice() == self.fleet.version_counts(),
+            || {
+                format!(
+                    "devices per version {:?} disagree with the running counts {:?}",
+                    t.by_version,
+                    self.fleet.version_counts()
+                )
+            },
+        )?;
+        ensure(
+            self.fleet.version_counts().iter().sum::<u64>() == t.present,
+            || {
+                format!(
+                    "counts by version sum to {}, not to the {} devices in the fleet",
+                    self.fleet.version_counts().iter().sum::<u64>(),
+                    t.present
+                )
+            },
+        )?;
         let c = &self.c;
         let pairs = [
             ("devices in flight", t.in_flight, self.in_flight),
@@ -308,7 +310,7 @@ impl Sim<'_> {
             .slot_queue
             .iter()
             .filter(|&&(d, gen)| {
-                let dv = &self.dev[d as usize];
+                let dv = self.fleet.dev(d);
                 dv.gen == gen && dv.phase == Phase::QueuedForSlot
             })
             .count() as u64;
@@ -319,7 +321,7 @@ impl Sim<'_> {
             .ro
             .parked
             .iter()
-            .filter(|&&d| self.dev[d as usize].phase == Phase::Parked)
+            .filter(|&&d| self.fleet.dev(d).phase == Phase::Parked)
             .count() as u64;
         ensure(live_parked == t.parked, || {
             format!(
@@ -524,7 +526,8 @@ percent = 100
 
     /// The first device for which `pick` holds.
     fn find(sim: &Sim, pick: impl Fn(&Device) -> bool) -> usize {
-        sim.dev
+        sim.fleet
+            .devices()
             .iter()
             .position(pick)
             .expect("the run has such a device")
@@ -550,33 +553,33 @@ percent = 100
         let cases: [Case; 6] = [
             ("without a job", |s| {
                 let d = idle(s);
-                s.dev[d].phase = Phase::Pending;
+                s.fleet.dev_mut(d as u32).phase = Phase::Pending;
             }),
             ("does not hold a download slot", |s| {
                 let d = idle(s);
-                s.dev[d].job = Job::Update;
-                s.dev[d].phase = Phase::Downloading;
+                s.fleet.dev_mut(d as u32).job = Job::Update;
+                s.fleet.dev_mut(d as u32).phase = Phase::Downloading;
             }),
             ("is bricked but Reporting", |s| {
                 let d = find(s, |d| d.has(flag::BRICKED));
-                s.dev[d].phase = Phase::Reporting;
+                s.fleet.dev_mut(d as u32).phase = Phase::Reporting;
             }),
             ("started but not notified", |s| {
                 let d = find(s, |d| d.has(flag::STARTED));
-                s.dev[d].clear(flag::NOTIFIED);
+                s.fleet.dev_mut(d as u32).clear(flag::NOTIFIED);
             }),
             (
                 "wait for a download slot, but the slot queue holds 0",
                 |s| {
                     let d = idle(s);
-                    s.dev[d].job = Job::Update;
-                    s.dev[d].phase = Phase::QueuedForSlot;
+                    s.fleet.dev_mut(d as u32).job = Job::Update;
+                    s.fleet.dev_mut(d as u32).phase = Phase::QueuedForSlot;
                 },
             ),
             ("parked, but the parked list holds 0", |s| {
                 let d = idle(s);
-                s.dev[d].job = Job::Update;
-                s.dev[d].phase = Phase::Parked;
+                s.fleet.dev_mut(d as u32).job = Job::Update;
+                s.fleet.dev_mut(d as u32).phase = Phase::Parked;
             }),
         ];
         for (expected, corrupt) in cases {
@@ -588,7 +591,7 @@ percent = 100
     #[test]
     fn counters_that_disagree_with_the_devices_are_a_breach() {
         let cases: [Case; 4] = [
-            ("per version", |s| s.version_count[0] += 1),
+            ("per version", |s| s.fleet.version_counts_mut()[0] += 1),
             ("harmed devices", |s| s.c.harmed += 1),
             ("devices in flight", |s| s.in_flight += 1),
             ("bricked devices", |s| s.c.bricked -= 1),
@@ -607,7 +610,8 @@ percent = 100
             }),
             ("stage `canary`: 2 support tickets", |s| {
                 let harmed = s
-                    .dev
+                    .fleet
+                    .devices()
                     .iter()
                     .filter(|d| d.stage == 0 && d.has(flag::HARMED))
                     .count();
@@ -635,7 +639,7 @@ percent = 100
     fn more_successes_than_exposed_devices_is_a_breach() {
         let mut sim = Sim::new(scenario(), 0, RunLimits::default()).unwrap();
         sim.ro.stages[0].cohort.push(0);
-        let dv = &mut sim.dev[0];
+        let dv = sim.fleet.dev_mut(0 as u32);
         dv.set(flag::TARGETED | flag::NOTIFIED | flag::STARTED);
         dv.stage = 0;
         (sim.c.targeted, sim.c.updates_started) = (1, 1);
@@ -691,7 +695,7 @@ percent = 100
             sim.ro.mode = Mode::Paused;
             sim.ro.halted_since = Some(SimTime(halt));
             sim.active_downloads += 1;
-            let dv = &mut sim.dev[d];
+            let dv = sim.fleet.dev_mut(d as u32);
             dv.job = Job::Update;
             dv.installing = sim.sc.policy.target;
             dv.segment_start = if began_after_halt { halt + 1 } else { halt - 1 };
@@ -699,7 +703,11 @@ percent = 100
             dv.enter(Phase::Downloading);
             let gen = dv.gen;
             sim.on_download_done(d as u32, gen);
-            assert_eq!(sim.dev[d].phase, Phase::Installing, "the install started");
+            assert_eq!(
+                sim.fleet.dev(d as u32).phase,
+                Phase::Installing,
+                "the install started"
+            );
             assert_eq!(sim.breach.is_some(), breach, "{:?}", sim.breach);
             if let Some(what) = &sim.breach {
                 assert!(

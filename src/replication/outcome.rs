@@ -22,7 +22,8 @@ impl Sim<'_> {
         // the horizon had no window open for it in time: it is stranded for `maintenance`.
         let target = self.sc.policy.target;
         let waiting = self
-            .dev
+            .fleet
+            .devices()
             .iter()
             .filter(|d| {
                 d.phase == Phase::WaitingWindow
@@ -73,7 +74,7 @@ impl Sim<'_> {
             .map(|i| sc.policy.stages[i].name.clone());
         Outcome {
             replication: self.rep,
-            devices: self.dev.len() as u64,
+            devices: self.fleet.len() as u64,
             targeted: c.targeted,
             updated: c.on_target,
             completion: (c.targeted > 0).then(|| c.on_target as f64 / c.targeted as f64),
@@ -164,7 +165,7 @@ impl Sim<'_> {
         let mut times: Vec<u64> = Vec::new();
         let recovered_at: std::collections::HashMap<u32, u64> =
             self.c.recovered.iter().copied().collect();
-        for (i, dv) in self.dev.iter().enumerate() {
+        for (i, dv) in self.fleet.devices().iter().enumerate() {
             if !dv.has(flag::EXPOSED) {
                 continue;
             }

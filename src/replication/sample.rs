@@ -6,7 +6,7 @@ use super::Sim;
 impl Sim<'_> {
     pub(crate) fn sample(&mut self) {
         let g = self.ro.global;
-        let versions = self.version_count.iter().map(|&c| c as f64);
+        let versions = self.fleet.version_counts().iter().map(|&c| c as f64);
         let totals = [
             self.in_flight as f64,
             self.active_downloads as f64,
