@@ -45,6 +45,7 @@
 //! are byte-identical at any thread count.
 
 pub mod analysis;
+pub mod backend;
 pub mod cli;
 pub mod commands;
 pub mod engine;

@@ -24,6 +24,7 @@ const LAYERS: &[&str] = &[
     "scenario",
     "metrics",
     "fleet",
+    "backend",
     "fault",
     "lifecycle",
     "policy",

@@ -472,9 +472,9 @@ fn regression_a_freed_download_slot_goes_to_a_waiting_device() {
         .filter(|d| d.phase == fleetsim::fleet::device::Phase::QueuedForSlot)
         .count();
     assert!(
-        waiting == 0 || sim.active_downloads == 3,
+        waiting == 0 || sim.backend.active_downloads() == 3,
         "{waiting} devices wait while {} of 3 slots are busy",
-        sim.active_downloads
+        sim.backend.active_downloads()
     );
 }
 

@@ -60,7 +60,7 @@ impl Sim<'_> {
         self.fleet.dev_mut(d).downloaded_kbit = 0.0;
         if self.ro.is_paused() {
             self.fleet.dev_mut(d).enter(Phase::Parked);
-            self.ro.parked.push(d);
+            self.backend.park(d);
         } else {
             self.cancel(d);
         }
@@ -79,7 +79,7 @@ impl Sim<'_> {
         if !self.ro.accepting_updates() {
             if self.ro.is_paused() {
                 self.fleet.dev_mut(d).enter(Phase::Parked);
-                self.ro.parked.push(d);
+                self.backend.park(d);
             } else {
                 self.cancel(d);
             }
@@ -213,7 +213,9 @@ impl Sim<'_> {
                 .unwrap_or(u64::MAX);
             return self.defer(d, Reason::Bandwidth, SimTime(next));
         }
-        if self.fleet.dev(d).job == Job::Update && self.in_flight >= sc.policy.max_in_flight {
+        if self.fleet.dev(d).job == Job::Update
+            && self.backend.in_flight() >= sc.policy.max_in_flight
+        {
             return self.defer(d, Reason::InFlightLimit, self.now);
         }
         self.start_attempt(d, hop);
@@ -229,7 +231,8 @@ impl Sim<'_> {
         self.begin_execution(d);
         if first_start {
             self.c.updates_started += 1;
-            self.ro.on_started(d, dv_stage(self.fleet.dev(d)));
+            let stage = self.fleet.dev(d).stage;
+            self.backend.record_started(d, stage);
         }
         self.request_slot(d);
     }
@@ -250,8 +253,10 @@ impl Sim<'_> {
         // whose result report was lost still holds its execution, and its time-out still
         // ends it on the backend's side.
         let (job, execution) = (dv.job, dv.execution);
-        self.in_flight += newly_in_flight as u64;
-        self.c.peak_in_flight = self.c.peak_in_flight.max(self.in_flight);
+        if newly_in_flight {
+            let in_flight = self.backend.enter_flight();
+            self.c.peak_in_flight = self.c.peak_in_flight.max(in_flight);
+        }
         if let Some(timeout) = self.sc.policy.timeout_ms {
             self.schedule_device(
                 self.now.plus(timeout),
@@ -263,14 +268,12 @@ impl Sim<'_> {
 
     fn request_slot(&mut self, d: u32) {
         // First come, first served: a free slot goes to the queue before a newcomer.
-        if self.active_downloads < self.sc.backend.max_concurrent_downloads
-            && self.slot_queue.is_empty()
-        {
+        if self.backend.slot_free() {
             self.begin_download(d);
         } else {
             let dv = self.fleet.dev_mut(d);
             dv.enter(Phase::QueuedForSlot);
-            self.slot_queue.push_back((d, dv.gen));
+            self.backend.queue_for_slot(d, dv.gen);
         }
     }
 
@@ -278,12 +281,12 @@ impl Sim<'_> {
     /// the session's bandwidth and an equal share of the backend's egress among the downloads
     /// active at that moment, so load slows every new download.
     fn begin_download(&mut self, d: u32) {
-        self.active_downloads += 1;
+        let active = self.backend.take_slot();
         let sc = self.sc;
         let bandwidth = self
             .timeline(d)
             .session_bandwidth(self.fleet.dev(d), self.key(d, Purpose::Bandwidth));
-        let share = sc.backend.egress_kbps / self.active_downloads as f64;
+        let share = sc.backend.egress_kbps / active as f64;
         let now = self.now;
         let (cdn_factor, _) = if sc.faults.is_empty() {
             (1.0, 0.0)
@@ -337,11 +340,8 @@ impl Sim<'_> {
             return;
         }
         dv.clear(flag::SLOT_HELD);
-        self.active_downloads -= 1;
-        while self.active_downloads < self.sc.backend.max_concurrent_downloads {
-            let Some((next, gen)) = self.slot_queue.pop_front() else {
-                break;
-            };
+        self.backend.free_slot();
+        while let Some((next, gen)) = self.backend.next_queued() {
             let nd = self.fleet.dev(next);
             if nd.gen != gen || nd.phase != Phase::QueuedForSlot {
                 continue;
@@ -671,9 +671,8 @@ impl Sim<'_> {
         let mut s = Stream::new(self.key(d, Purpose::Ticket));
         if s.bernoulli(support.ticket_probability) {
             let delay = secs_to_ms(support.ticket_delay.sample(&mut s));
-            self.ro
-                .tickets
-                .push((stage, self.now.0.saturating_add(delay)));
+            self.backend
+                .open_ticket(stage, self.now.0.saturating_add(delay));
         }
     }
 
@@ -756,7 +755,7 @@ impl Sim<'_> {
                 if failure.is_none() {
                     self.c.rolled_back += 1;
                     self.c.recovered.push((d, self.now.0));
-                    self.ro.rb_succeeded += 1;
+                    self.backend.record_rollback_success();
                     let dv = self.fleet.dev_mut(d);
                     dv.set(flag::ROLLED_BACK);
                     dv.job = Job::None;
@@ -783,7 +782,7 @@ impl Sim<'_> {
         let dv = self.fleet.dev_mut(d);
         if dv.in_flight {
             dv.in_flight = false;
-            self.in_flight -= 1;
+            self.backend.leave_flight();
             self.kick_pump();
         }
     }
@@ -824,7 +823,7 @@ impl Sim<'_> {
         self.c.fail(Failure::Timeout);
         if update && !dv.has(flag::TIMED_OUT) {
             self.fleet.dev_mut(d).set(flag::TIMED_OUT);
-            self.ro.on_timed_out(dv.stage);
+            self.backend.record_timed_out(dv.stage);
         }
         if dv.phase == Phase::Downloading {
             self.end_segment(d);
@@ -867,7 +866,7 @@ impl Sim<'_> {
     /// A retried execution on a device that already runs the target: it reports success at
     /// once (through the same report path, so the report can be lost again).
     fn confirm_on_target(&mut self, d: u32) {
-        if self.in_flight >= self.sc.policy.max_in_flight {
+        if self.backend.in_flight() >= self.sc.policy.max_in_flight {
             return self.defer(d, Reason::InFlightLimit, self.now);
         }
         self.begin_execution(d);
@@ -925,8 +924,4 @@ impl Sim<'_> {
         pw.recharge_every_ms
             .map(|e| SimTime((t.0 / e + 1).saturating_mul(e)))
     }
-}
-
-fn dv_stage(d: &crate::fleet::device::Device) -> u8 {
-    d.stage
 }

@@ -172,7 +172,7 @@ fn upper_bound(m: ObservedMetric, r: Ratio, z: f64) -> Option<f64> {
 /// The observed metric over the stage cohort, or (with `control`) over the devices of the same
 /// populations that have not started the update.
 fn observe(sim: &Sim, stage: usize, check: &Check, control: bool) -> Ratio {
-    let obs = sim.ro.stages[stage].obs;
+    let obs = sim.backend.stage(stage);
     let count_ratio = |c: u64, b: u64| Ratio {
         count: c as f64,
         base: b as f64,
@@ -184,7 +184,7 @@ fn observe(sim: &Sim, stage: usize, check: &Check, control: bool) -> Ratio {
             ObservedMetric::TimeoutRate => return count_ratio(obs.timed_out, obs.started),
             ObservedMetric::RevertRate => return count_ratio(obs.reverts, obs.reported),
             ObservedMetric::SupportTickets => {
-                let n = sim.ro.tickets_by(Some(stage), sim.now.0);
+                let n = sim.backend.tickets_by(Some(stage), sim.now);
                 return Ratio {
                     count: n as f64,
                     base: 1.0,
@@ -446,7 +446,7 @@ fn command_results(sim: &Sim, d: u32, from: u64, contact: u64) -> Ratio {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::rollout::Obs;
+    use crate::backend::Obs;
     use crate::replication::RunLimits;
     use crate::scenario::Scenario;
 
@@ -481,7 +481,7 @@ on_fail = "pause"
     fn judged(sc: &Scenario, obs: Obs) -> (Verdict, Vec<GateRecord>) {
         let mut sim = crate::replication::Sim::new(sc, 0, RunLimits::default()).unwrap();
         sim.start_rollout();
-        sim.ro.stages[0].obs = obs;
+        sim.backend.set_observed(0, obs);
         let gate = sc.policy.stages[0].gate.as_ref().unwrap();
         evaluate(&sim, 0, gate)
     }

@@ -23,22 +23,6 @@ pub enum Mode {
     Held,
 }
 
-/// What the backend has observed over a set of devices.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Obs {
-    pub notified: u64,
-    pub started: u64,
-    /// Devices with a reported result.
-    pub reported: u64,
-    /// Devices whose latest result is a success / a failure.
-    pub success: u64,
-    pub failure: u64,
-    /// A/B self-reverts reported.
-    pub reverts: u64,
-    /// Devices that passed the in-progress timeout.
-    pub timed_out: u64,
-}
-
 #[derive(Clone, Debug, Default)]
 pub struct StageState {
     pub cohort: Vec<u32>,
@@ -52,7 +36,6 @@ pub struct StageState {
     pub judge_at: Option<SimTime>,
     /// The stage passed and waits only for approval or the next stage.
     pub passed: bool,
-    pub obs: Obs,
 }
 
 /// Where a pause came from, so that `resume` knows what it resumes.
@@ -85,9 +68,7 @@ pub struct Rollout {
     pump_pending: bool,
     last_notify: Option<SimTime>,
     notified_total: u64,
-    pub succeeded_total: u64,
     rb_notified: u64,
-    pub rb_succeeded: u64,
     pub window_closed: bool,
     pub halted_at: Option<SimTime>,
     /// When the current halt began (`None` while running): installs of the update may start
@@ -97,14 +78,9 @@ pub struct Rollout {
     pub halt_stage: Option<usize>,
     pub rollback_at: Option<SimTime>,
     pub detect_at: Option<SimTime>,
-    pub parked: Vec<u32>,
-    pub global: Obs,
     aborts_disabled: Vec<bool>,
-    /// Support tickets: (stage of the device, time the ticket opens).
-    pub tickets: Vec<(u8, u64)>,
     pub gate_log: Vec<GateRecord>,
     pause_source: Option<PauseSource>,
-    pub started_order: Vec<u32>,
     operator_draws: u64,
     pub complete: bool,
     pub shadows: Vec<ShadowState>,
@@ -121,9 +97,7 @@ impl Rollout {
             pump_pending: false,
             last_notify: None,
             notified_total: 0,
-            succeeded_total: 0,
             rb_notified: 0,
-            rb_succeeded: 0,
             window_closed: false,
             halted_at: None,
             halted_since: None,
@@ -131,13 +105,9 @@ impl Rollout {
             halt_stage: None,
             rollback_at: None,
             detect_at: None,
-            parked: Vec::new(),
-            global: Obs::default(),
             aborts_disabled: vec![false; sc.policy.aborts.len()],
-            tickets: Vec::new(),
             gate_log: Vec::new(),
             pause_source: None,
-            started_order: Vec::new(),
             operator_draws: 0,
             complete: false,
             shadows: vec![ShadowState::default(); sc.policy.shadow_gates.len()],
@@ -151,42 +121,6 @@ impl Rollout {
     }
     pub fn rolling_back(&self) -> bool {
         self.mode == Mode::RollingBack
-    }
-    pub fn on_started(&mut self, d: u32, stage: u8) {
-        self.started_order.push(d);
-        self.global.started += 1;
-        if let Some(s) = self.stages.get_mut(stage as usize) {
-            s.obs.started += 1;
-        }
-    }
-    pub fn on_timed_out(&mut self, stage: u8) {
-        self.global.timed_out += 1;
-        if let Some(s) = self.stages.get_mut(stage as usize) {
-            s.obs.timed_out += 1;
-        }
-    }
-    /// Tickets opened by devices of `stage` (all stages when `None`) by time `t`.
-    pub fn tickets_by(&self, stage: Option<usize>, t: u64) -> u64 {
-        self.tickets
-            .iter()
-            .filter(|(s, at)| *at <= t && stage.is_none_or(|x| x == *s as usize))
-            .count() as u64
-    }
-}
-
-fn apply_result(obs: &mut Obs, old: Reported, new: Reported, revert: bool) {
-    match old {
-        Reported::None => obs.reported += 1,
-        Reported::Success => obs.success -= 1,
-        Reported::Failure => obs.failure -= 1,
-    }
-    match new {
-        Reported::Success => obs.success += 1,
-        Reported::Failure => obs.failure += 1,
-        Reported::None => {}
-    }
-    if revert {
-        obs.reverts += 1;
     }
 }
 
@@ -285,9 +219,9 @@ impl Sim<'_> {
     fn current_rate(&self) -> f64 {
         let rate = &self.sc.policy.rate;
         if self.ro.mode == Mode::RollingBack {
-            rate.per_minute_at(self.ro.rb_notified, self.ro.rb_succeeded)
+            rate.per_minute_at(self.ro.rb_notified, self.backend.rollback_succeeded())
         } else {
-            rate.per_minute_at(self.ro.notified_total, self.ro.succeeded_total)
+            rate.per_minute_at(self.ro.notified_total, self.backend.succeeded())
         }
     }
 
@@ -303,7 +237,7 @@ impl Sim<'_> {
     fn can_notify(&self) -> bool {
         match self.ro.mode {
             Mode::Running => {
-                !self.ro.window_closed && self.in_flight < self.sc.policy.max_in_flight
+                !self.ro.window_closed && self.backend.in_flight() < self.sc.policy.max_in_flight
             }
             Mode::RollingBack => true,
             _ => false,
@@ -339,9 +273,8 @@ impl Sim<'_> {
         dv.enter(Phase::Pending);
         let stage = dv.stage as usize;
         self.ro.notified_total += 1;
-        self.ro.global.notified += 1;
+        self.backend.record_notified(stage as u8);
         let st = &mut self.ro.stages[stage];
-        st.obs.notified += 1;
         st.notified += 1;
         let all = st.notified == st.cohort.len();
         self.schedule_check_in(d, self.now);
@@ -390,13 +323,8 @@ impl Sim<'_> {
         // revert_rate counts devices, like its denominator.
         let revert = failure == Some(Failure::BootReverted)
             && !std::mem::replace(&mut dv.revert_reported, true);
-        if new == Reported::Success && old != Reported::Success {
-            self.ro.succeeded_total += 1;
-        }
-        apply_result(&mut self.ro.global, old, new, revert);
-        if let Some(st) = self.ro.stages.get_mut(dv.stage as usize) {
-            apply_result(&mut st.obs, old, new, revert);
-        }
+        let stage = dv.stage;
+        self.backend.record_result(stage, old, new, revert);
     }
 
     /// After a result: the continuous abort rules, then the device's stage gate readiness.
@@ -413,7 +341,7 @@ impl Sim<'_> {
         if self.ro.mode != Mode::Running {
             return;
         }
-        let g = self.ro.global;
+        let g = self.backend.global();
         for (k, rule) in self.sc.policy.aborts.iter().enumerate() {
             if self.ro.aborts_disabled[k] || g.reported < rule.min_executed {
                 continue;
@@ -474,7 +402,7 @@ impl Sim<'_> {
             // The cohort can never supply `min_devices` reports: insufficient now, not never.
             return self.on_stage_max_wait(i);
         }
-        if st.obs.reported >= need || st.cohort.is_empty() && stage.gate.is_none() {
+        if self.backend.stage(i).reported >= need || st.cohort.is_empty() && stage.gate.is_none() {
             self.ro.stages[i].ready_at = Some(self.now);
             self.schedule_judge(i, self.now.plus(stage.bake_ms));
         }
@@ -575,7 +503,7 @@ impl Sim<'_> {
         if st.opened_at.is_none() || st.notified < st.cohort.len() {
             return;
         }
-        let reported = st.obs.reported;
+        let reported = self.backend.stage(i).reported;
         let bake = self.sc.policy.stages[i].bake_ms;
         for (k, g) in self.sc.policy.shadow_gates.iter().enumerate() {
             if g.stage == i && !self.ro.shadows[k].scheduled && reported >= g.gate.min_devices {
@@ -633,9 +561,9 @@ impl Sim<'_> {
             time: self.now.as_secs_f64(),
             check: "min_devices".into(),
             test: "count".into(),
-            count: self.ro.stages[g.stage].obs.reported as f64,
+            count: self.backend.stage(g.stage).reported as f64,
             base: g.gate.min_devices as f64,
-            observed: Some(self.ro.stages[g.stage].obs.reported as f64),
+            observed: Some(self.backend.stage(g.stage).reported as f64),
             bound: None,
             threshold: g.gate.min_devices as f64,
             passed: false,
@@ -666,15 +594,14 @@ impl Sim<'_> {
             OnInsufficient::Fail => "insufficient:fail",
         };
         self.ro.stages[i].judged = true;
-        let st = &self.ro.stages[i];
         self.ro.gate_log.push(GateRecord {
             stage: stage.name.clone(),
             time: self.now.as_secs_f64(),
             check: "min_devices".into(),
             test: "count".into(),
-            count: st.obs.reported as f64,
+            count: self.backend.stage(i).reported as f64,
             base: gate.min_devices as f64,
-            observed: Some(st.obs.reported as f64),
+            observed: Some(self.backend.stage(i).reported as f64),
             bound: None,
             threshold: gate.min_devices as f64,
             passed: stage.on_insufficient == OnInsufficient::Pass,
@@ -766,7 +693,7 @@ impl Sim<'_> {
             OnPause::Resume => {
                 self.ro.mode = Mode::Running;
                 self.ro.halted_since = None;
-                for d in std::mem::take(&mut self.ro.parked) {
+                for d in self.backend.take_parked() {
                     if self.fleet.dev(d).phase == Phase::Parked {
                         self.fleet.dev_mut(d).enter(Phase::Pending);
                         self.schedule_check_in(d, self.now);
@@ -814,10 +741,10 @@ impl Sim<'_> {
         self.ro.mode = Mode::RollingBack;
         self.ro.rollback_at = Some(self.now);
         self.ro.queue.clear();
-        for d in std::mem::take(&mut self.ro.parked) {
+        for d in self.backend.take_parked() {
             self.cancel(d);
         }
-        let started = self.ro.started_order.clone();
+        let started = self.backend.started_order().to_vec();
         self.ro.queue.extend(started);
         self.ro.last_notify = None;
         self.kick_pump();

@@ -26,10 +26,11 @@
 //!   devices that truly started; reported successes never exceed the devices exposed to the
 //!   target; support tickets never exceed harmed devices; stage counts sum to the global ones.
 
+use crate::backend::Obs;
 use crate::engine::time::{SimTime, DAY_MS};
 use crate::error::Error;
 use crate::fleet::device::{flag, Device, Job, Phase, NO_STAGE};
-use crate::policy::rollout::{Mode, Obs};
+use crate::policy::rollout::Mode;
 use crate::replication::{kind_name, Sim};
 
 /// Devices counted by state, for comparison with the running counters.
@@ -270,11 +271,11 @@ impl Sim<'_> {
         )?;
         let c = &self.c;
         let pairs = [
-            ("devices in flight", t.in_flight, self.in_flight),
+            ("devices in flight", t.in_flight, self.backend.in_flight()),
             (
                 "devices holding a download slot",
                 t.slots,
-                self.active_downloads,
+                self.backend.active_downloads(),
             ),
             ("targeted devices on the target", t.on_target, c.on_target),
             ("targeted devices", t.targeted, c.targeted),
@@ -294,11 +295,11 @@ impl Sim<'_> {
             })?;
         }
         ensure(
-            self.active_downloads <= self.sc.backend.max_concurrent_downloads,
+            self.backend.active_downloads() <= self.sc.backend.max_concurrent_downloads,
             || {
                 format!(
                     "{} downloads, more than `max_concurrent_downloads`",
-                    self.active_downloads
+                    self.backend.active_downloads()
                 )
             },
         )
@@ -307,9 +308,9 @@ impl Sim<'_> {
     /// The devices in each waiting phase are exactly the live entries of the queue holding them.
     fn check_waiting(&self, t: &Tally) -> Result<(), String> {
         let live_slots = self
-            .slot_queue
-            .iter()
-            .filter(|&&(d, gen)| {
+            .backend
+            .slot_queue()
+            .filter(|&(d, gen)| {
                 let dv = self.fleet.dev(d);
                 dv.gen == gen && dv.phase == Phase::QueuedForSlot
             })
@@ -318,8 +319,8 @@ impl Sim<'_> {
             format!("{} devices wait for a download slot, but the slot queue holds {live_slots} of them", t.queued)
         })?;
         let live_parked = self
-            .ro
-            .parked
+            .backend
+            .parked()
             .iter()
             .filter(|&&d| self.fleet.dev(d).phase == Phase::Parked)
             .count() as u64;
@@ -343,7 +344,7 @@ impl Sim<'_> {
     /// What the backend observed never exceeds the truth, per stage and globally.
     fn check_observed(&self, t: &Tally) -> Result<(), String> {
         let mut tickets = vec![0u64; self.ro.stages.len()];
-        for (stage, _) in &self.ro.tickets {
+        for (stage, _) in self.backend.tickets() {
             if let Some(n) = tickets.get_mut(*stage as usize) {
                 *n += 1;
             }
@@ -351,12 +352,13 @@ impl Sim<'_> {
         let mut sum = Obs::default();
         for (i, st) in self.ro.stages.iter().enumerate() {
             let name = &self.sc.policy.stages[i].name;
-            observed_within(&st.obs, t.stage_started[i], t.stage_exposed[i])
+            let obs = self.backend.stage(i);
+            observed_within(&obs, t.stage_started[i], t.stage_exposed[i])
                 .map_err(|e| format!("stage `{name}`: {e}"))?;
-            ensure(st.obs.notified <= st.cohort.len() as u64, || {
+            ensure(obs.notified <= st.cohort.len() as u64, || {
                 format!(
                     "stage `{name}`: {} notified of a cohort of {}",
-                    st.obs.notified,
+                    obs.notified,
                     st.cohort.len()
                 )
             })?;
@@ -366,17 +368,17 @@ impl Sim<'_> {
                     tickets[i], t.stage_harmed[i]
                 )
             })?;
-            add(&mut sum, &st.obs);
+            add(&mut sum, &obs);
         }
-        let g = &self.ro.global;
+        let g = &self.backend.global();
         observed_within(g, t.started, t.exposed).map_err(|e| format!("whole rollout: {e}"))?;
         ensure(sum == *g, || {
             format!("stage observations sum to {sum:?}, the global view is {g:?}")
         })?;
-        ensure(self.ro.tickets.len() as u64 <= t.harmed, || {
+        ensure(self.backend.tickets().len() as u64 <= t.harmed, || {
             format!(
                 "{} support tickets but {} harmed devices",
-                self.ro.tickets.len(),
+                self.backend.tickets().len(),
                 t.harmed
             )
         })
@@ -517,7 +519,7 @@ percent = 100
     fn finished() -> Sim<'static> {
         let mut sim = Sim::new(scenario(), 0, RunLimits::default()).unwrap();
         sim.run().unwrap();
-        assert!(sim.c.exposed > 0 && sim.c.bricked > 0 && !sim.ro.tickets.is_empty());
+        assert!(sim.c.exposed > 0 && sim.c.bricked > 0 && !sim.backend.tickets().is_empty());
         sim
     }
 
@@ -593,7 +595,7 @@ percent = 100
         let cases: [Case; 4] = [
             ("per version", |s| s.fleet.version_counts_mut()[0] += 1),
             ("harmed devices", |s| s.c.harmed += 1),
-            ("devices in flight", |s| s.in_flight += 1),
+            ("devices in flight", |s| *s.backend.corrupt().3 += 1),
             ("bricked devices", |s| s.c.bricked -= 1),
         ];
         for (expected, corrupt) in cases {
@@ -606,7 +608,8 @@ percent = 100
     fn observed_beyond_true_is_a_breach_per_stage_and_globally() {
         let cases: [Case; 4] = [
             ("stage `all`: observed exceeds started", |s| {
-                s.ro.stages[1].obs.timed_out = s.ro.stages[1].obs.started + 1
+                let stages = s.backend.corrupt().1;
+                stages[1].timed_out = stages[1].started + 1
             }),
             ("stage `canary`: 2 support tickets", |s| {
                 let harmed = s
@@ -615,16 +618,19 @@ percent = 100
                     .iter()
                     .filter(|d| d.stage == 0 && d.has(flag::HARMED))
                     .count();
-                s.ro.tickets.retain(|(stage, _)| *stage != 0);
+                let tickets = s.backend.corrupt().2;
+                tickets.retain(|(stage, _)| *stage != 0);
                 for _ in 0..=harmed {
-                    s.ro.tickets.push((0, 0));
+                    tickets.push((0, 0));
                 }
                 assert_eq!(harmed, 1, "the fixture harms one canary device");
             }),
-            ("stage observations sum to", |s| s.ro.global.notified += 1),
+            ("stage observations sum to", |s| {
+                s.backend.corrupt().0.notified += 1
+            }),
             (
                 "whole rollout: 377 successes + 0 failures reported, but 376",
-                |s| s.ro.global.success += 1,
+                |s| s.backend.corrupt().0.success += 1,
             ),
         ];
         for (expected, corrupt) in cases {
@@ -650,7 +656,7 @@ percent = 100
             success: 1,
             ..Obs::default()
         };
-        (sim.ro.stages[0].obs, sim.ro.global) = (obs, obs);
+        sim.backend.set_observed(0, obs);
         let what = sim.check_invariants().unwrap_err();
         assert!(
             what.contains(
@@ -694,7 +700,7 @@ percent = 100
             let halt = sim.now.0 - 10_000;
             sim.ro.mode = Mode::Paused;
             sim.ro.halted_since = Some(SimTime(halt));
-            sim.active_downloads += 1;
+            sim.backend.take_slot();
             let dv = sim.fleet.dev_mut(d as u32);
             dv.job = Job::Update;
             dv.installing = sim.sc.policy.target;

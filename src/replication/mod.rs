@@ -15,6 +15,7 @@ pub mod invariants;
 mod outcome;
 mod sample;
 
+use crate::backend::Backend;
 use crate::engine::queue::EventQueue;
 use crate::engine::rng::Purpose;
 use crate::engine::time::{SimTime, HOUR_MS};
@@ -28,7 +29,6 @@ use crate::policy::event::PolicyEvent;
 use crate::policy::rollout::Rollout;
 use crate::scenario::Scenario;
 pub use event::{kind_name, Event, Kind, KINDS, KIND_COUNT};
-use std::collections::VecDeque;
 
 /// Knobs of a run that are not part of the scenario.
 #[derive(Clone, Debug)]
@@ -69,10 +69,7 @@ pub struct Sim<'s> {
     pub now: SimTime,
     pub q: EventQueue<Event>,
     pub fleet: Fleet<'s>,
-    /// Devices waiting for a backend download slot, with the generation they queued at.
-    pub slot_queue: VecDeque<(u32, u32)>,
-    pub active_downloads: u64,
-    pub in_flight: u64,
+    pub backend: Backend,
     pub ro: Rollout,
     pub c: Counters,
     pub series: Series,
@@ -107,9 +104,7 @@ impl<'s> Sim<'s> {
             now: SimTime::ZERO,
             q: EventQueue::new(),
             fleet,
-            slot_queue: VecDeque::new(),
-            active_downloads: 0,
-            in_flight: 0,
+            backend: Backend::new(sc),
             ro: Rollout::new(sc),
             c: Counters::new(sc),
             series: Series::new(sc),

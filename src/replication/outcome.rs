@@ -114,10 +114,10 @@ impl Sim<'_> {
             bytes_served: c.bytes_served,
             download_time_p50: pct(0.5),
             download_time_p95: pct(0.95),
-            observed_success: self.ro.global.success,
-            observed_failure: self.ro.global.failure,
-            observed_timed_out: self.ro.global.timed_out,
-            observed_tickets: self.ro.tickets_by(None, self.now.0),
+            observed_success: self.backend.global().success,
+            observed_failure: self.backend.global().failure,
+            observed_timed_out: self.backend.global().timed_out,
+            observed_tickets: self.backend.tickets_by(None, self.now),
             events: self.q.popped(),
             shadow_gates: sc
                 .policy

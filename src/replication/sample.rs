@@ -5,11 +5,11 @@ use super::Sim;
 
 impl Sim<'_> {
     pub(crate) fn sample(&mut self) {
-        let g = self.ro.global;
+        let g = self.backend.global();
         let versions = self.fleet.version_counts().iter().map(|&c| c as f64);
         let totals = [
-            self.in_flight as f64,
-            self.active_downloads as f64,
+            self.backend.in_flight() as f64,
+            self.backend.active_downloads() as f64,
             g.notified as f64,
             g.started as f64,
             self.c.on_target as f64,
@@ -19,7 +19,7 @@ impl Sim<'_> {
             g.success as f64,
             g.failure as f64,
             g.timed_out as f64,
-            self.ro.tickets_by(None, self.now.0) as f64,
+            self.backend.tickets_by(None, self.now) as f64,
             self.c.rolled_back as f64,
         ];
         let failures = self.c.failures.iter().map(|&f| f as f64);
