@@ -24,7 +24,7 @@ fn one_replication(c: &mut Criterion, file: &str, samples: usize) {
                 let mut sim = Sim::new(&sc, rep, RunLimits::default()).unwrap();
                 sim.run().unwrap();
                 rep += 1;
-                sim.q.popped()
+                sim.world.agenda.popped()
             })
         },
     );

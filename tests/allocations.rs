@@ -48,7 +48,7 @@ fn run_counted(file: &str) -> (u64, u64) {
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     sim.run().unwrap();
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
-    (sim.q.popped(), allocations)
+    (sim.world.agenda.popped(), allocations)
 }
 
 /// One test function, so no other test allocates while it counts.

@@ -251,19 +251,19 @@ fn crash_loop_keeps_a_device_reachable_only_availability_of_the_time() {
     let horizon = sc.horizon.0;
     let target = sc.policy.target;
     let (mut looping, mut healthy) = ((0u64, 0u64), (0u64, 0u64));
-    for d in 0..sim.fleet.len() as u32 {
-        let dv = *sim.fleet.dev(d);
+    for d in 0..sim.world.fleet.len() as u32 {
+        let dv = *sim.world.fleet.dev(d);
         if dv.version != target {
             continue;
         }
         let from = if dv.has(flag::HARMED) {
-            let fx = sim.fleet.effects_of(d).unwrap();
+            let fx = sim.world.fleet.effects_of(d).unwrap();
             assert_eq!(fx.loop_onset, dv.boot_at + 6 * 3_600_000, "device {d}");
             fx.loop_onset + 6 * 3_600_000
         } else {
             dv.boot_at + 12 * 3_600_000
         };
-        let (tl, o) = (sim.timeline(d), sim.overlay(d));
+        let (tl, o) = (sim.world.timeline(d), sim.world.overlay(d));
         let mut fresh = Device::default();
         tl.init(&mut fresh);
         let tally = if dv.has(flag::HARMED) {
@@ -878,13 +878,13 @@ fn regression_crash_loop_takes_down_a_device_in_a_long_session() {
     let mut sim = Sim::new(&sc, 0, RunLimits::default()).unwrap();
     sim.run().unwrap();
     let (mut up, mut samples) = (0u64, 0u64);
-    for d in 0..sim.fleet.len() as u32 {
-        let dv = *sim.fleet.dev(d);
+    for d in 0..sim.world.fleet.len() as u32 {
+        let dv = *sim.world.fleet.dev(d);
         if dv.version != sc.policy.target || !dv.has(flag::HARMED) {
             continue;
         }
-        let onset = sim.fleet.effects_of(d).unwrap().loop_onset;
-        let (tl, o) = (sim.timeline(d), sim.overlay(d));
+        let onset = sim.world.fleet.effects_of(d).unwrap().loop_onset;
+        let (tl, o) = (sim.world.timeline(d), sim.world.overlay(d));
         let mut fresh = Device::default();
         tl.init(&mut fresh);
         let mut t = onset + 6 * 3_600_000;
@@ -1048,6 +1048,7 @@ fn regression_rollback_is_fully_accounted() {
         let o = sim.outcome();
         assert!(o.halted && o.rolled_back > 0, "{:?}", o.halt_reason);
         let had_to_go_back = sim
+            .world
             .fleet
             .devices()
             .iter()

@@ -178,15 +178,25 @@ fn defect_draws_do_not_depend_on_the_policy() {
     sa.run().unwrap();
     sb.run().unwrap();
     let harmed = |s: &Sim| {
-        s.fleet
+        s.world
+            .fleet
             .devices()
             .iter()
             .map(|d| d.has(flag::HARMED))
             .collect::<Vec<_>>()
     };
     assert!(
-        sa.fleet.devices().iter().all(|d| d.has(flag::EXPOSED))
-            && sb.fleet.devices().iter().all(|d| d.has(flag::EXPOSED))
+        sa.world
+            .fleet
+            .devices()
+            .iter()
+            .all(|d| d.has(flag::EXPOSED))
+            && sb
+                .world
+                .fleet
+                .devices()
+                .iter()
+                .all(|d| d.has(flag::EXPOSED))
     );
     assert_eq!(harmed(&sa), harmed(&sb));
 }
@@ -466,15 +476,16 @@ fn regression_a_freed_download_slot_goes_to_a_waiting_device() {
     let mut sim = Sim::new(&sc, 0, RunLimits::default()).unwrap();
     sim.run().unwrap();
     let waiting = sim
+        .world
         .fleet
         .devices()
         .iter()
         .filter(|d| d.phase == fleetsim::fleet::device::Phase::QueuedForSlot)
         .count();
     assert!(
-        waiting == 0 || sim.backend.active_downloads() == 3,
+        waiting == 0 || sim.world.backend.active_downloads() == 3,
         "{waiting} devices wait while {} of 3 slots are busy",
-        sim.backend.active_downloads()
+        sim.world.backend.active_downloads()
     );
 }
 
@@ -492,7 +503,7 @@ fn regression_rollback_only_touches_devices_on_the_target() {
     sim.run().unwrap();
     let o = sim.outcome();
     assert!(o.halted && o.rolled_back > 0);
-    for d in sim.fleet.devices() {
+    for d in sim.world.fleet.devices() {
         if d.has(flag::ROLLED_BACK) || d.has(flag::REFUSED) {
             assert!(
                 d.has(flag::EXPOSED),
@@ -535,7 +546,7 @@ fn regression_devices_offline_at_the_halt_do_not_install_the_halted_release() {
     )
     .unwrap();
     sim.run().unwrap();
-    let halted = sim.ro.halted_at.expect("the abort rule trips").0;
+    let halted = sim.controller.halted_at.expect("the abort rule trips").0;
     let mut back_after_halt = std::collections::HashSet::new();
     for row in &sim.trace {
         let Some(d) = row.device else { continue };

@@ -94,10 +94,10 @@ pub const BREAKDOWN: [&str; 8] = [
 /// counts devices whose update (or rollback) job gave up (`retries_exhausted`). One pass over
 /// the fleet, so that the report can break harm and failures down by model, region and stage.
 pub fn breakdown(sim: &Sim) -> Vec<u64> {
-    let stages = sim.sc.policy.stages.len() + 1;
-    let mut out = vec![0u64; sim.sc.populations.len() * stages * BREAKDOWN.len()];
-    let target = sim.sc.policy.target;
-    for d in sim.fleet.devices() {
+    let stages = sim.scenario.policy.stages.len() + 1;
+    let mut out = vec![0u64; sim.scenario.populations.len() * stages * BREAKDOWN.len()];
+    let target = sim.scenario.policy.target;
+    for d in sim.world.fleet.devices() {
         let stage = (d.stage as usize).min(stages - 1);
         let row = (d.population as usize * stages + stage) * BREAKDOWN.len();
         let counts = [
@@ -151,8 +151,9 @@ fn run_one(sc: &Scenario, rep: u64, opts: &RunOptions) -> Result<RepResult> {
 }
 
 fn device_rows(sim: &Sim) -> Vec<DeviceRow> {
-    let sc = sim.sc;
-    sim.fleet
+    let sc = sim.scenario;
+    sim.world
+        .fleet
         .devices()
         .iter()
         .enumerate()

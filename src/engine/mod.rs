@@ -2,6 +2,7 @@
 //! random streams. It knows nothing of devices, stages or faults; the replication (`crate::
 //! replication`) runs its loop over these.
 
+pub mod agenda;
 pub mod queue;
 pub mod rng;
 pub mod time;

@@ -22,7 +22,7 @@ use crate::engine::rng::{Purpose, Stream};
 use crate::engine::time::{secs_to_ms, SimTime};
 use crate::fleet::connectivity::Overlay;
 use crate::fleet::device::Failure;
-use crate::replication::Sim;
+use crate::fleet::Fleet;
 use crate::scenario::model::FaultKind;
 use crate::scenario::Scenario;
 
@@ -37,15 +37,22 @@ pub enum Verification {
     TamperedAccepted,
 }
 
+/// The scenario's faults, built once, with read-only queries: a query draws from the device's
+/// keyed streams and never counts or changes anything (the lifecycle counts what it finds).
+pub struct FaultPlan<'s> {
+    sc: &'s Scenario,
+    index: FaultIndex,
+}
+
 /// Which faults can touch each class of device (population × initial version).
 #[derive(Clone, Debug, Default)]
-pub struct FaultIndex {
+struct FaultIndex {
     by_class: Vec<Vec<u16>>,
     versions: usize,
 }
 
 impl FaultIndex {
-    pub fn new(sc: &Scenario) -> FaultIndex {
+    fn new(sc: &Scenario) -> FaultIndex {
         let nv = sc.versions.len();
         let mut by_class = vec![Vec::new(); sc.populations.len() * nv];
         for (p, pop) in sc.populations.iter().enumerate() {
@@ -72,26 +79,62 @@ impl FaultIndex {
     }
 }
 
-impl Sim<'_> {
+impl<'s> FaultPlan<'s> {
+    /// The plan of scenario `sc`'s faults.
+    pub fn new(sc: &'s Scenario) -> FaultPlan<'s> {
+        FaultPlan {
+            sc,
+            index: FaultIndex::new(sc),
+        }
+    }
+
+    /// Whether the scenario has no fault at all (every query is then trivial).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.sc.faults.is_empty()
+    }
+
     /// The faults that apply to device `d` (its class matches; for a power outage, it is among
     /// the `fraction` that lose power).
-    pub(crate) fn faults_of(&self, d: u32) -> impl Iterator<Item = usize> + '_ {
-        let dv = self.fleet.dev(d);
-        self.fault_index
+    pub fn faults_of<'a>(&'a self, fleet: &'a Fleet, d: u32) -> impl Iterator<Item = usize> + 'a {
+        let dv = fleet.dev(d);
+        self.index
             .of(dv.population, dv.initial_version)
             .iter()
             .map(|k| *k as usize)
             .filter(move |&k| match self.sc.faults[k].kind {
                 FaultKind::PowerOutage { fraction } => {
-                    Stream::at(self.key(d, Purpose::PowerFault), k as u64).bernoulli(fraction)
+                    Stream::at(fleet.key(d, Purpose::PowerFault), k as u64).bernoulli(fraction)
                 }
                 _ => true,
             })
     }
 
+    /// Device `d`'s reachability overlay: its defect effects and the outage windows of its
+    /// faults.
+    #[inline]
+    pub fn overlay(&self, fleet: &Fleet, d: u32) -> Overlay {
+        let mut o = fleet.effects_overlay(d);
+        if !self.is_empty() {
+            self.add_fault_windows(fleet, d, &mut o);
+        }
+        o
+    }
+
+    /// Local time of day (ms) of device `d` at `t` as the device sees it: a `clock-skew`
+    /// fault shifts it.
+    pub fn local_ms_of_day(&self, fleet: &Fleet, d: u32, t: SimTime) -> u64 {
+        let skew = if self.is_empty() {
+            0
+        } else {
+            self.clock_skew_ms(fleet, d, t)
+        };
+        fleet.local_ms_of_day(d, t, skew)
+    }
+
     /// Adds the outage windows of device `d` to its overlay.
-    pub(crate) fn add_fault_windows(&self, d: u32, o: &mut Overlay) {
-        for k in self.faults_of(d) {
+    pub fn add_fault_windows(&self, fleet: &Fleet, d: u32, o: &mut Overlay) {
+        for k in self.faults_of(fleet, d) {
             let f = &self.sc.faults[k];
             if matches!(
                 f.kind,
@@ -105,18 +148,19 @@ impl Sim<'_> {
     /// The first active fault of device `d` at `t` that `pick` accepts, with its index.
     fn active_fault<'a, T>(
         &'a self,
+        fleet: &'a Fleet,
         d: u32,
         t: SimTime,
         pick: impl Fn(&'a FaultKind) -> Option<T>,
     ) -> Option<(usize, T)> {
-        self.faults_of(d)
+        self.faults_of(fleet, d)
             .filter(|&k| self.sc.faults[k].active(t))
             .find_map(|k| pick(&self.sc.faults[k].kind).map(|x| (k, x)))
     }
 
     /// CDN degradation at `t`: (bandwidth factor, download error rate).
-    pub(crate) fn cdn_at(&self, d: u32, t: SimTime) -> (f64, f64) {
-        self.active_fault(d, t, |k| match k {
+    pub fn cdn_at(&self, fleet: &Fleet, d: u32, t: SimTime) -> (f64, f64) {
+        self.active_fault(fleet, d, t, |k| match k {
             FaultKind::CdnDegradation {
                 bandwidth_factor,
                 error_rate,
@@ -128,35 +172,35 @@ impl Sim<'_> {
 
     /// What verification finds in a download finished at `t`. `draw` numbers the download, so
     /// each one gets its own (world-stable) draw. A query: the caller counts what it finds.
-    pub(crate) fn verify_download(&self, d: u32, t: SimTime, draw: u64) -> Verification {
-        if let Some((k, (_, error_rate))) = self.active_fault(d, t, |k| match k {
+    pub fn verify_download(&self, fleet: &Fleet, d: u32, t: SimTime, draw: u64) -> Verification {
+        if let Some((k, (_, error_rate))) = self.active_fault(fleet, d, t, |k| match k {
             FaultKind::CdnDegradation {
                 bandwidth_factor,
                 error_rate,
             } => Some((*bandwidth_factor, *error_rate)),
             _ => None,
         }) {
-            if Stream::at(self.key(d, Purpose::CdnError), (k as u64) << 40 | draw)
+            if Stream::at(fleet.key(d, Purpose::CdnError), (k as u64) << 40 | draw)
                 .bernoulli(error_rate)
             {
                 return Verification::Rejected(Failure::DownloadInterrupted);
             }
         }
-        if let Some((k, p)) = self.active_fault(d, t, |k| match k {
+        if let Some((k, p)) = self.active_fault(fleet, d, t, |k| match k {
             FaultKind::CorruptArtifact { probability } => Some(*probability),
             _ => None,
         }) {
-            if Stream::at(self.key(d, Purpose::Corrupt), (k as u64) << 40 | draw).bernoulli(p) {
+            if Stream::at(fleet.key(d, Purpose::Corrupt), (k as u64) << 40 | draw).bernoulli(p) {
                 return Verification::Rejected(Failure::Corrupt);
             }
         }
         if self
-            .active_fault(d, t, |k| {
+            .active_fault(fleet, d, t, |k| {
                 matches!(k, FaultKind::TamperedArtifact).then_some(())
             })
             .is_some()
         {
-            if self.sc.populations[self.fleet.dev(d).population as usize].verifies_signatures {
+            if self.sc.populations[fleet.dev(d).population as usize].verifies_signatures {
                 return Verification::Rejected(Failure::SignatureRejected);
             }
             return Verification::TamperedAccepted;
@@ -165,40 +209,44 @@ impl Sim<'_> {
     }
 
     /// How late the backend hears what device `d` reports at `t` (0 without a delay fault).
-    pub(crate) fn telemetry_delay_ms(&self, d: u32, t: SimTime) -> u64 {
-        self.active_fault(d, t, |k| match k {
+    pub fn telemetry_delay_ms(&self, fleet: &Fleet, d: u32, t: SimTime) -> u64 {
+        self.active_fault(fleet, d, t, |k| match k {
             FaultKind::TelemetryDelay { delay } => Some(delay),
             _ => None,
         })
         .map_or(0, |(k, delay)| {
             // One delay per device and fault: a region's reports are consistently late.
             secs_to_ms(delay.sample(&mut Stream::at(
-                self.key(d, Purpose::TelemetryDelay),
+                fleet.key(d, Purpose::TelemetryDelay),
                 (k as u64) << 32,
             )))
         })
     }
 
     /// Whether the result report numbered `draw` that device `d` sends at `t` is lost.
-    pub(crate) fn report_dropped(&self, d: u32, t: SimTime, draw: u64) -> bool {
-        self.active_fault(d, t, |k| match k {
+    pub fn report_dropped(&self, fleet: &Fleet, d: u32, t: SimTime, draw: u64) -> bool {
+        self.active_fault(fleet, d, t, |k| match k {
             FaultKind::TelemetryDrop { probability } => Some(*probability),
             _ => None,
         })
         .is_some_and(|(k, p)| {
-            Stream::at(self.key(d, Purpose::TelemetryDrop), (k as u64) << 40 | draw).bernoulli(p)
+            Stream::at(
+                fleet.key(d, Purpose::TelemetryDrop),
+                (k as u64) << 40 | draw,
+            )
+            .bernoulli(p)
         })
     }
 
     /// The chance that a health report device `d` sent in `(from, to]` was lost to a
     /// telemetry-drop fault: each fault's drop probability weighted by the share of the interval
     /// it covered (health is summarised into reports spread over the interval).
-    pub(crate) fn health_loss(&self, d: u32, from: u64, to: u64) -> f64 {
+    pub fn health_loss(&self, fleet: &Fleet, d: u32, from: u64, to: u64) -> f64 {
         if to <= from || self.sc.faults.is_empty() {
             return 0.0;
         }
         let mut lost = 0.0;
-        for k in self.faults_of(d) {
+        for k in self.faults_of(fleet, d) {
             let f = &self.sc.faults[k];
             if let FaultKind::TelemetryDrop { probability } = f.kind {
                 let overlap = to.min(f.to.0).saturating_sub(from.max(f.from.0));
@@ -211,23 +259,23 @@ impl Sim<'_> {
     /// What the backend hears of `count` health events when each is lost with probability
     /// `loss`: a binomial thinning drawn from the device's telemetry-drop stream, keyed by the
     /// moment of the gate evaluation so that a replay loses the same reports.
-    pub(crate) fn heard_of(&self, d: u32, count: u64, loss: f64, salt: u64) -> u64 {
+    pub fn heard_of(&self, fleet: &Fleet, d: u32, count: u64, loss: f64, salt: u64) -> u64 {
         if loss <= 0.0 || count == 0 {
             return count;
         }
-        let mut s = Stream::at(self.key(d, Purpose::TelemetryDrop), 1 << 63 | salt);
+        let mut s = Stream::at(fleet.key(d, Purpose::TelemetryDrop), 1 << 63 | salt);
         (0..count).filter(|_| !s.bernoulli(loss)).count() as u64
     }
 
     /// How far device `d`'s clock is off at `t`, in milliseconds (may be negative).
-    pub(crate) fn clock_skew_ms(&self, d: u32, t: SimTime) -> i64 {
-        self.active_fault(d, t, |k| match k {
+    pub fn clock_skew_ms(&self, fleet: &Fleet, d: u32, t: SimTime) -> i64 {
+        self.active_fault(fleet, d, t, |k| match k {
             FaultKind::ClockSkew { skew } => Some(skew),
             _ => None,
         })
         .map_or(0, |(k, skew)| {
             let s = skew.sample(&mut Stream::at(
-                self.key(d, Purpose::ClockSkew),
+                fleet.key(d, Purpose::ClockSkew),
                 (k as u64) << 32,
             ));
             (s * 1000.0).round() as i64
@@ -300,25 +348,65 @@ duration = "1h""#;
             SimTime(HOUR_MS * 2),
         );
         for d in 0..5 {
-            assert_eq!(sim.telemetry_delay_ms(d, inside), 30 * 60 * 1000, "{d}");
-            assert_eq!(sim.telemetry_delay_ms(d, before), 0);
             assert_eq!(
-                sim.telemetry_delay_ms(d, after),
+                sim.world
+                    .faults
+                    .telemetry_delay_ms(&sim.world.fleet, d, inside),
+                30 * 60 * 1000,
+                "{d}"
+            );
+            assert_eq!(
+                sim.world
+                    .faults
+                    .telemetry_delay_ms(&sim.world.fleet, d, before),
+                0
+            );
+            assert_eq!(
+                sim.world
+                    .faults
+                    .telemetry_delay_ms(&sim.world.fleet, d, after),
                 0,
                 "the window is [at, at + duration)"
             );
-            assert_eq!(sim.cdn_at(d, inside), (0.25, 0.0));
-            assert_eq!(sim.cdn_at(d, before), (1.0, 0.0));
-            assert_eq!(sim.verify_download(d, inside, 1), Verification::Passed);
+            assert_eq!(
+                sim.world.faults.cdn_at(&sim.world.fleet, d, inside),
+                (0.25, 0.0)
+            );
+            assert_eq!(
+                sim.world.faults.cdn_at(&sim.world.fleet, d, before),
+                (1.0, 0.0)
+            );
+            assert_eq!(
+                sim.world
+                    .faults
+                    .verify_download(&sim.world.fleet, d, inside, 1),
+                Verification::Passed
+            );
         }
         for d in 5..10 {
-            assert_eq!(sim.telemetry_delay_ms(d, inside), 0, "{d} is in the south");
-            assert_eq!(sim.cdn_at(d, inside), (1.0, 0.0));
             assert_eq!(
-                sim.verify_download(d, inside, 1),
+                sim.world
+                    .faults
+                    .telemetry_delay_ms(&sim.world.fleet, d, inside),
+                0,
+                "{d} is in the south"
+            );
+            assert_eq!(
+                sim.world.faults.cdn_at(&sim.world.fleet, d, inside),
+                (1.0, 0.0)
+            );
+            assert_eq!(
+                sim.world
+                    .faults
+                    .verify_download(&sim.world.fleet, d, inside, 1),
                 Verification::TamperedAccepted
             );
-            assert_eq!(sim.verify_download(d, before, 1), Verification::Passed);
+            assert_eq!(
+                sim.world
+                    .faults
+                    .verify_download(&sim.world.fleet, d, before, 1),
+                Verification::Passed
+            );
         }
     }
 
@@ -329,10 +417,22 @@ duration = "1h""#;
         let sc = plan();
         let sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
         let inside = SimTime(HOUR_MS * 3 / 2);
-        let first: Vec<_> = (0..10).map(|d| sim.verify_download(d, inside, 7)).collect();
-        let again: Vec<_> = (0..10).map(|d| sim.verify_download(d, inside, 7)).collect();
+        let first: Vec<_> = (0..10)
+            .map(|d| {
+                sim.world
+                    .faults
+                    .verify_download(&sim.world.fleet, d, inside, 7)
+            })
+            .collect();
+        let again: Vec<_> = (0..10)
+            .map(|d| {
+                sim.world
+                    .faults
+                    .verify_download(&sim.world.fleet, d, inside, 7)
+            })
+            .collect();
         assert_eq!(first, again);
-        assert_eq!(sim.c.security_violations, 0);
-        assert!(sim.c.failures.iter().all(|&n| n == 0));
+        assert_eq!(sim.world.recorder.security_violations, 0);
+        assert!(sim.world.recorder.failures.iter().all(|&n| n == 0));
     }
 }

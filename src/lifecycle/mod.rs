@@ -2,23 +2,41 @@
 //! download through the backend's slots and shared egress, install, reboot, boot with the
 //! release's true defects, and reporting the result at the next check-in.
 
+pub mod control;
 pub mod event;
 mod power_loss;
+pub mod world;
 
 use crate::engine::rng::{Purpose, Stream};
 use crate::engine::time::{secs_to_ms, SimTime, DAY_MS};
 use crate::fault::Verification;
-use crate::fleet::device::{flag, Failure, Job, Phase, Reason, NO_EFFECTS};
-use crate::replication::Sim;
+use crate::fleet::device::{flag, Failure, Job, Phase, Reason, Reported, NO_EFFECTS};
 use crate::scenario::raw::{Effect, Metered, SkipMigrations};
+use control::Control;
 use event::DeviceEvent;
+use world::{DeviceEvents, World};
 
-impl Sim<'_> {
+impl<'s, E: DeviceEvents> World<'s, E> {
+    /// Handles one event of device `d`.
+    pub fn on_event(&mut self, ctl: &mut impl Control<E>, d: u32, event: DeviceEvent) {
+        match event {
+            DeviceEvent::CheckIn { gen } => self.on_check_in(ctl, d, gen),
+            DeviceEvent::DownloadDone { gen } => self.on_download_done(ctl, d, gen),
+            DeviceEvent::DownloadInterrupted { gen } => self.on_download_interrupted(ctl, d, gen),
+            DeviceEvent::InstallStart { gen } => self.on_install_start(ctl, d, gen),
+            DeviceEvent::InstallDone { gen } => self.on_install_done(d, gen),
+            DeviceEvent::BootDone { gen } => self.on_boot_done(d, gen),
+            DeviceEvent::Timeout { job, execution } => self.on_timeout(ctl, d, job, execution),
+            DeviceEvent::HarmOnset { version } => self.on_harm_onset(d, version),
+            DeviceEvent::ReportArrive { job, failure } => self.receive_report(ctl, d, job, failure),
+        }
+    }
+
     /// Schedules device `d`'s next check-in at or after `after` (none if it never comes back).
-    pub(crate) fn schedule_check_in(&mut self, d: u32, after: SimTime) {
+    pub fn schedule_check_in(&mut self, d: u32, after: SimTime) {
         // A check-in after the horizon never happens: decide that before looking at the
         // timeline (a backoff, recharge or API change far past the horizon must not walk it).
-        if after > self.sc.horizon {
+        if after > self.scenario.horizon {
             return;
         }
         let tl = self.timeline(d);
@@ -32,60 +50,59 @@ impl Sim<'_> {
         }
     }
 
-    pub(crate) fn on_check_in(&mut self, d: u32, gen: u32) {
+    pub fn on_check_in(&mut self, ctl: &mut impl Control<E>, d: u32, gen: u32) {
         if self.fleet.dev(d).gen != gen {
             return;
         }
         let tl = self.timeline(d);
         tl.advance_to(self.fleet.dev_mut(d), self.now.0);
         match self.fleet.dev(d).phase {
-            Phase::Pending => self.learn_job(d),
-            Phase::Interrupted if self.halted_for_update(d) => self.stop_halted(d),
+            Phase::Pending => self.learn_job(ctl, d),
+            Phase::Interrupted if self.halted_for_update(ctl, d) => self.stop_halted(ctl, d),
             Phase::Interrupted => self.request_slot(d),
-            Phase::Reporting => self.report(d),
+            Phase::Reporting => self.report(ctl, d),
             _ => {}
         }
     }
 
     /// Whether device `d` is working on an update the rollout has since halted (SPEC §1.5: a
     /// device offline at the halt must not install the halted release when it comes back).
-    fn halted_for_update(&self, d: u32) -> bool {
-        self.fleet.dev(d).job == Job::Update
-            && !matches!(self.ro.mode, crate::policy::rollout::Mode::Running)
+    fn halted_for_update(&self, ctl: &impl Control<E>, d: u32) -> bool {
+        self.fleet.dev(d).job == Job::Update && !ctl.stance().running
     }
 
     /// Ends a halted update on the device: parked while paused, cancelled otherwise.
-    fn stop_halted(&mut self, d: u32) {
-        self.leave_in_flight(d);
+    fn stop_halted(&mut self, ctl: &mut impl Control<E>, d: u32) {
+        self.leave_in_flight(ctl, d);
         self.fleet.dev_mut(d).downloaded_kbit = 0.0;
-        if self.ro.is_paused() {
+        if ctl.stance().paused {
             self.fleet.dev_mut(d).enter(Phase::Parked);
             self.backend.park(d);
         } else {
-            self.cancel(d);
+            self.cancel(ctl, d);
         }
     }
 
     /// The device has just learned (or re-checks) its job at a check-in.
-    pub(crate) fn learn_job(&mut self, d: u32) {
+    pub fn learn_job(&mut self, ctl: &mut impl Control<E>, d: u32) {
         match self.fleet.dev(d).job {
-            Job::Update => self.learn_update(d),
+            Job::Update => self.learn_update(ctl, d),
             Job::Rollback => self.learn_rollback(d),
             Job::None => self.fleet.dev_mut(d).enter(Phase::Idle),
         }
     }
 
-    fn learn_update(&mut self, d: u32) {
-        if !self.ro.accepting_updates() {
-            if self.ro.is_paused() {
+    fn learn_update(&mut self, ctl: &mut impl Control<E>, d: u32) {
+        if !ctl.stance().accepting_updates() {
+            if ctl.stance().paused {
                 self.fleet.dev_mut(d).enter(Phase::Parked);
                 self.backend.park(d);
             } else {
-                self.cancel(d);
+                self.cancel(ctl, d);
             }
             return;
         }
-        let target = self.sc.policy.target;
+        let target = self.scenario.policy.target;
         let version = self.fleet.dev(d).version;
         if version >= target {
             if self.fleet.dev(d).has(flag::STARTED) {
@@ -96,7 +113,9 @@ impl Sim<'_> {
             return;
         }
         let (hop, hops) = self.first_hop[version as usize];
-        if hop == u8::MAX || (hops > 1 && self.sc.policy.skip_migrations == SkipMigrations::Block) {
+        if hop == u8::MAX
+            || (hops > 1 && self.scenario.policy.skip_migrations == SkipMigrations::Block)
+        {
             self.strand(d, Reason::BlockedMigration);
             return;
         }
@@ -106,12 +125,12 @@ impl Sim<'_> {
     fn learn_rollback(&mut self, d: u32) {
         let dv = *self.fleet.dev(d);
         let to = self.rollback_target(d);
-        if dv.version != self.sc.policy.target || dv.version <= to || dv.has(flag::BRICKED) {
+        if dv.version != self.scenario.policy.target || dv.version <= to || dv.has(flag::BRICKED) {
             self.fleet.dev_mut(d).job = Job::None;
             self.fleet.dev_mut(d).enter(Phase::Idle);
             return;
         }
-        if crate::scenario::versions::downgrade_refused(&self.sc.versions, dv.version, to) {
+        if crate::scenario::versions::downgrade_refused(&self.scenario.versions, dv.version, to) {
             self.fleet.dev_mut(d).set(flag::REFUSED);
             self.fleet.dev_mut(d).job = Job::None;
             self.fleet.dev_mut(d).enter(Phase::Idle);
@@ -121,29 +140,79 @@ impl Sim<'_> {
     }
 
     /// The version device `d` goes back to: `rollback_to`, or the version it came from.
-    pub(crate) fn rollback_target(&self, d: u32) -> u8 {
-        self.sc
+    pub fn rollback_target(&self, d: u32) -> u8 {
+        self.scenario
             .policy
             .rollback_to
             .unwrap_or(self.fleet.dev(d).previous_version)
     }
 
     /// The rollout no longer wants this device: its pending job ends here.
-    pub(crate) fn cancel(&mut self, d: u32) {
+    pub fn cancel(&mut self, ctl: &mut impl Control<E>, d: u32) {
         let dv = self.fleet.dev_mut(d);
-        if !(self.ro.window_closed && dv.has(flag::DEFERRED)) {
+        if !(ctl.stance().window_closed && dv.has(flag::DEFERRED)) {
             dv.reason = Reason::Cancelled;
         }
         dv.job = Job::None;
         dv.enter(Phase::Idle);
-        if dv.has(flag::ROLLBACK_DUE) && self.ro.rolling_back() {
+        if dv.has(flag::ROLLBACK_DUE) && ctl.stance().rolling_back {
             self.begin_rollback_job(d);
+        }
+    }
+
+    /// Device `d` gets the rollback job (unless it is bricked): it learns of it at once.
+    pub fn begin_rollback_job(&mut self, d: u32) {
+        let dv = self.fleet.dev_mut(d);
+        dv.clear(flag::ROLLBACK_DUE);
+        if dv.has(flag::BRICKED) {
+            return;
+        }
+        dv.job = Job::Rollback;
+        dv.attempts = 0;
+        // A deferral of the update (a maintenance window it waited for) is not the rollback's.
+        dv.clear(flag::DEFERRED);
+        dv.enter(Phase::Pending);
+        self.schedule_check_in(d, self.now);
+    }
+
+    /// The backend now knows a result of device `d`'s update (`failure`: `None` for success).
+    fn record_result(&mut self, d: u32, failure: Option<Failure>) {
+        let dv = self.fleet.dev_mut(d);
+        let old = dv.reported;
+        let new = if failure.is_none() {
+            Reported::Success
+        } else {
+            Reported::Failure
+        };
+        dv.reported = new;
+        // revert_rate counts devices, like its denominator.
+        let revert = failure == Some(Failure::BootReverted)
+            && !std::mem::replace(&mut dv.revert_reported, true);
+        let stage = dv.stage;
+        self.backend.record_result(stage, old, new, revert);
+    }
+
+    /// An install of the update starts while the rollout is halted (since `halted_since`):
+    /// that is an invariant breach unless the device's download was under way at the halt
+    /// (SPEC §1.5: devices in flight finish).
+    #[cold]
+    fn check_halted_install(&mut self, d: u32, halted_since: Option<SimTime>) {
+        let dv = *self.fleet.dev(d);
+        let since = halted_since.unwrap_or(SimTime::ZERO);
+        // A download that began at the very instant of the halt counts as under way: which of
+        // two same-instant events came first is not kept per device.
+        if dv.segment_start > since.0 {
+            self.record_breach(format!(
+                "device {d} starts installing {} of the update the rollout halted at {since}, though its download began after the halt ({})",
+                self.scenario.version_label(dv.installing),
+                SimTime(dv.segment_start)
+            ));
         }
     }
 
     /// A check the device can never pass: it is stranded for `reason`.
     fn strand(&mut self, d: u32, reason: Reason) {
-        self.c.defer(reason);
+        self.recorder.defer(reason);
         let dv = self.fleet.dev_mut(d);
         dv.set(flag::DEFERRED);
         dv.reason = reason;
@@ -152,7 +221,7 @@ impl Sim<'_> {
 
     /// A check the device may pass later: it re-checks at its first check-in after `not_before`.
     fn defer(&mut self, d: u32, reason: Reason, not_before: SimTime) {
-        self.c.defer(reason);
+        self.recorder.defer(reason);
         let dv = self.fleet.dev_mut(d);
         dv.set(flag::DEFERRED);
         dv.reason = reason;
@@ -163,7 +232,7 @@ impl Sim<'_> {
 
     /// Preflight checks (SPEC §1.5 `preflight`, `requires_api`), then the start of an attempt.
     fn try_start(&mut self, d: u32, hop: u8) {
-        let sc = self.sc;
+        let sc = self.scenario;
         let rel = &sc.versions[hop as usize];
         let dv = *self.fleet.dev(d);
         let pop = &sc.populations[dv.population as usize];
@@ -230,7 +299,7 @@ impl Sim<'_> {
         }
         self.begin_execution(d);
         if first_start {
-            self.c.updates_started += 1;
+            self.recorder.updates_started += 1;
             let stage = self.fleet.dev(d).stage;
             self.backend.record_started(d, stage);
         }
@@ -255,9 +324,9 @@ impl Sim<'_> {
         let (job, execution) = (dv.job, dv.execution);
         if newly_in_flight {
             let in_flight = self.backend.enter_flight();
-            self.c.peak_in_flight = self.c.peak_in_flight.max(in_flight);
+            self.recorder.peak_in_flight = self.recorder.peak_in_flight.max(in_flight);
         }
-        if let Some(timeout) = self.sc.policy.timeout_ms {
+        if let Some(timeout) = self.scenario.policy.timeout_ms {
             self.schedule_device(
                 self.now.plus(timeout),
                 d,
@@ -282,7 +351,7 @@ impl Sim<'_> {
     /// active at that moment, so load slows every new download.
     fn begin_download(&mut self, d: u32) {
         let active = self.backend.take_slot();
-        let sc = self.sc;
+        let sc = self.scenario;
         let bandwidth = self
             .timeline(d)
             .session_bandwidth(self.fleet.dev(d), self.key(d, Purpose::Bandwidth));
@@ -291,7 +360,7 @@ impl Sim<'_> {
         let (cdn_factor, _) = if sc.faults.is_empty() {
             (1.0, 0.0)
         } else {
-            self.cdn_at(d, now)
+            self.faults.cdn_at(&self.fleet, d, now)
         };
         // The session ends when the device goes offline or an outage takes it down.
         let down_at = if sc.faults.is_empty() && self.fleet.dev(d).effects == NO_EFFECTS {
@@ -325,16 +394,16 @@ impl Sim<'_> {
     }
 
     /// Ends the current download segment: counts the bytes and frees the backend slot.
-    fn end_segment(&mut self, d: u32) -> f64 {
+    fn end_segment(&mut self, ctl: &mut impl Control<E>, d: u32) -> f64 {
         let now = self.now.0;
         let dv = self.fleet.dev_mut(d);
         let kbit = dv.throughput_kbps as f64 * (now - dv.segment_start) as f64 / 1000.0;
-        self.c.bytes_served += kbit * 125.0;
-        self.release_slot(d);
+        self.recorder.bytes_served += kbit * 125.0;
+        self.release_slot(ctl, d);
         kbit
     }
 
-    fn release_slot(&mut self, d: u32) {
+    fn release_slot(&mut self, ctl: &mut impl Control<E>, d: u32) {
         let dv = self.fleet.dev_mut(d);
         if !dv.has(flag::SLOT_HELD) {
             return;
@@ -346,8 +415,8 @@ impl Sim<'_> {
             if nd.gen != gen || nd.phase != Phase::QueuedForSlot {
                 continue;
             }
-            if self.halted_for_update(next) {
-                self.stop_halted(next);
+            if self.halted_for_update(ctl, next) {
+                self.stop_halted(ctl, next);
                 continue;
             }
             let (tl, o) = (self.timeline(next), self.overlay(next));
@@ -360,12 +429,12 @@ impl Sim<'_> {
         }
     }
 
-    pub(crate) fn on_download_interrupted(&mut self, d: u32, gen: u32) {
+    pub fn on_download_interrupted(&mut self, ctl: &mut impl Control<E>, d: u32, gen: u32) {
         if self.fleet.dev(d).gen != gen {
             return;
         }
-        let kbit = self.end_segment(d);
-        let sc = self.sc;
+        let kbit = self.end_segment(ctl, d);
+        let sc = self.scenario;
         let dv = self.fleet.dev_mut(d);
         if sc.versions[dv.installing as usize].resumable {
             dv.downloaded_kbit += kbit as f32;
@@ -373,46 +442,46 @@ impl Sim<'_> {
             dv.downloaded_kbit = 0.0;
         }
         dv.enter(Phase::Interrupted);
-        self.c.fail(Failure::DownloadInterrupted);
+        self.recorder.fail(Failure::DownloadInterrupted);
         self.schedule_check_in(d, self.now.plus(1));
     }
 
-    pub(crate) fn on_download_done(&mut self, d: u32, gen: u32) {
+    pub fn on_download_done(&mut self, ctl: &mut impl Control<E>, d: u32, gen: u32) {
         if self.fleet.dev(d).gen != gen {
             return;
         }
-        self.end_segment(d);
+        self.end_segment(ctl, d);
         let dv = self.fleet.dev_mut(d);
         dv.downloaded_kbit = 0.0;
         // Each finished download is a draw of its own: a device that re-fetches after a CDN
         // error meets the fault afresh instead of repeating its first draw.
         dv.fetches = dv.fetches.wrapping_add(1);
         let draw = dv.fetches as u64;
-        self.c
+        self.recorder
             .download_times_ms
             .push(self.now.0 - dv.download_start);
-        if !self.sc.faults.is_empty() {
-            match self.verify_download(d, self.now, draw) {
+        if !self.scenario.faults.is_empty() {
+            match self.faults.verify_download(&self.fleet, d, self.now, draw) {
                 Verification::Rejected(Failure::DownloadInterrupted) => {
                     // A CDN error: the device fetches the image again at its next check-in.
-                    self.c.fail(Failure::DownloadInterrupted);
+                    self.recorder.fail(Failure::DownloadInterrupted);
                     self.fleet.dev_mut(d).enter(Phase::Interrupted);
                     return self.schedule_check_in(d, self.now.plus(1));
                 }
                 Verification::Rejected(f) => {
-                    self.c.fail(f);
+                    self.recorder.fail(f);
                     return self.await_report(d, Some(f));
                 }
-                Verification::TamperedAccepted => self.c.security_violations += 1,
+                Verification::TamperedAccepted => self.recorder.security_violations += 1,
                 Verification::Passed => {}
             }
         }
-        let windows = &self.sc.policy.maintenance;
+        let windows = &self.scenario.policy.maintenance;
         if !windows.is_empty() {
             let local = self.local_ms_of_day(d, self.now);
             let wait = windows.iter().map(|w| w.wait_ms(local)).min().unwrap_or(0);
             if wait > 0 {
-                self.c.defer(Reason::Maintenance);
+                self.recorder.defer(Reason::Maintenance);
                 let dv = self.fleet.dev_mut(d);
                 dv.set(flag::DEFERRED);
                 dv.reason = Reason::Maintenance;
@@ -422,26 +491,27 @@ impl Sim<'_> {
                 return;
             }
         }
-        self.start_install(d);
+        self.start_install(ctl, d);
     }
 
-    pub(crate) fn on_install_start(&mut self, d: u32, gen: u32) {
+    pub fn on_install_start(&mut self, ctl: &mut impl Control<E>, d: u32, gen: u32) {
         if self.fleet.dev(d).gen != gen {
             return;
         }
-        if self.halted_for_update(d) {
-            return self.stop_halted(d);
+        if self.halted_for_update(ctl, d) {
+            return self.stop_halted(ctl, d);
         }
-        self.start_install(d);
+        self.start_install(ctl, d);
     }
 
-    fn start_install(&mut self, d: u32) {
+    fn start_install(&mut self, ctl: &mut impl Control<E>, d: u32) {
         // Whatever window it waited for, the device is past it now.
         self.fleet.dev_mut(d).clear(flag::DEFERRED);
-        let sc = self.sc;
+        let sc = self.scenario;
         let dv = *self.fleet.dev(d);
-        if dv.job == Job::Update && self.ro.mode != crate::policy::rollout::Mode::Running {
-            self.check_halted_install(d);
+        let stance = ctl.stance();
+        if dv.job == Job::Update && !stance.running {
+            self.check_halted_install(d, stance.halted_since);
         }
         let pop = &sc.populations[dv.population as usize];
         let rel = &sc.versions[dv.installing as usize];
@@ -482,19 +552,19 @@ impl Sim<'_> {
         );
     }
 
-    pub(crate) fn on_install_done(&mut self, d: u32, gen: u32) {
+    pub fn on_install_done(&mut self, d: u32, gen: u32) {
         let dv = *self.fleet.dev(d);
         if dv.gen != gen {
             return;
         }
         match dv.pending_failure {
             Some(Failure::PowerLoss) => {
-                self.c.fail(Failure::PowerLoss);
-                let pop = &self.sc.populations[dv.population as usize];
+                self.recorder.fail(Failure::PowerLoss);
+                let pop = &self.scenario.populations[dv.population as usize];
                 if pop.ab_slots {
                     // A dead battery keeps the device down until its next recharge; a power
                     // outage's window is already part of its reachability overlay.
-                    if self.sc.power[pop.power].battery {
+                    if self.scenario.power[pop.power].battery {
                         let back = self.next_recharge(d, self.now).map_or(u64::MAX, |t| t.0);
                         let now = self.now.0;
                         let fx = self.fleet.effects_mut(d, dv.version);
@@ -507,11 +577,11 @@ impl Sim<'_> {
                 }
             }
             Some(f) => {
-                self.c.fail(f);
+                self.recorder.fail(f);
                 self.await_report(d, Some(f));
             }
             None => {
-                let rel = &self.sc.versions[dv.installing as usize];
+                let rel = &self.scenario.versions[dv.installing as usize];
                 let reboot = secs_to_ms(rel.reboot_time.sample(&mut Stream::at(
                     self.key(d, Purpose::RebootTime),
                     (dv.installs as u64) << 5,
@@ -530,8 +600,8 @@ impl Sim<'_> {
 
     /// The device can no longer boot: it never reports again and needs a field visit.
     fn brick(&mut self, d: u32) {
-        self.c.fail(Failure::Bricked);
-        self.c.bricked += 1;
+        self.recorder.fail(Failure::Bricked);
+        self.recorder.bricked += 1;
         let now = self.now.0;
         let v = self.fleet.dev(d).version;
         let fx = self.fleet.effects_mut(d, v);
@@ -543,16 +613,16 @@ impl Sim<'_> {
         self.harm(d);
     }
 
-    pub(crate) fn on_boot_done(&mut self, d: u32, gen: u32) {
+    pub fn on_boot_done(&mut self, d: u32, gen: u32) {
         let dv = *self.fleet.dev(d);
         if dv.gen != gen {
             return;
         }
-        let sc = self.sc;
+        let sc = self.scenario;
         let hop = dv.installing;
         if hop == sc.policy.target && !dv.has(flag::EXPOSED) {
             self.fleet.dev_mut(d).set(flag::EXPOSED);
-            self.c.exposed += 1;
+            self.recorder.exposed += 1;
         }
         let rel = &sc.versions[hop as usize];
         let pop = &sc.populations[dv.population as usize];
@@ -576,7 +646,7 @@ impl Sim<'_> {
             .any(|(j, x)| hits & (1 << j.min(63)) != 0 && x.effect == Effect::BootFailure);
         if boot_fails {
             if pop.ab_slots {
-                self.c.fail(Failure::BootReverted);
+                self.recorder.fail(Failure::BootReverted);
                 self.fleet.dev_mut(d).set(flag::REVERTED);
                 self.harm(d);
                 self.await_report(d, Some(Failure::BootReverted));
@@ -595,7 +665,7 @@ impl Sim<'_> {
 
     /// Applies the post-boot defect effects that hit device `d` (bit `j` of `hits`).
     fn apply_effects(&mut self, d: u32, hop: u8, hits: u64) {
-        let sc = self.sc;
+        let sc = self.scenario;
         let delay_key = self.key(d, Purpose::DefectDelay);
         let now = self.now.0;
         let mut first_onset = u64::MAX;
@@ -648,26 +718,26 @@ impl Sim<'_> {
         }
     }
 
-    pub(crate) fn on_harm_onset(&mut self, d: u32, version: u8) {
+    pub fn on_harm_onset(&mut self, d: u32, version: u8) {
         if self.fleet.dev(d).version == version {
             self.harm(d);
         }
     }
 
     /// Records that device `d` suffered a defect effect (or was bricked) now.
-    pub(crate) fn harm(&mut self, d: u32) {
+    pub fn harm(&mut self, d: u32) {
         let dv = self.fleet.dev_mut(d);
         if dv.has(flag::HARMED) {
             return;
         }
         dv.set(flag::HARMED);
         let stage = dv.stage;
-        self.c.harmed += 1;
-        if self.sc.populations[dv.population as usize].criticality_high() {
-            self.c.harmed_critical += 1;
+        self.recorder.harmed += 1;
+        if self.scenario.populations[dv.population as usize].criticality_high() {
+            self.recorder.harmed_critical += 1;
         }
-        self.c.first_harm.get_or_insert(self.now);
-        let support = &self.sc.support;
+        self.recorder.first_harm.get_or_insert(self.now);
+        let support = &self.scenario.support;
         let mut s = Stream::new(self.key(d, Purpose::Ticket));
         if s.bernoulli(support.ticket_probability) {
             let delay = secs_to_ms(support.ticket_delay.sample(&mut s));
@@ -678,15 +748,15 @@ impl Sim<'_> {
 
     /// Device `d` now runs version `v`.
     fn set_version(&mut self, d: u32, v: u8) {
-        let target = self.sc.policy.target;
-        let (start, now) = (self.sc.policy.start, self.now);
+        let target = self.scenario.policy.target;
+        let (start, now) = (self.scenario.policy.start, self.now);
         let targeted = self.fleet.dev(d).has(flag::TARGETED);
         let old = self.fleet.set_version(d, v, now);
         if targeted && old == target {
-            self.c.target_delta(false, now, start);
+            self.recorder.target_delta(false, now, start);
         }
         if targeted && v == target {
-            self.c.target_delta(true, now, start);
+            self.recorder.target_delta(true, now, start);
         }
     }
 
@@ -700,27 +770,27 @@ impl Sim<'_> {
     /// The device reports its result at a check-in. The device goes on at once; the backend
     /// hears of it now, later (`telemetry-delay`) or never (`telemetry-drop`, after which the
     /// in-progress timeout ends the attempt on the backend's side).
-    fn report(&mut self, d: u32) {
+    fn report(&mut self, ctl: &mut impl Control<E>, d: u32) {
         let failure = self.fleet.dev_mut(d).pending_failure.take();
         let dv = *self.fleet.dev(d);
-        if dv.job == Job::Update && failure.is_none() && dv.version < self.sc.policy.target {
+        if dv.job == Job::Update && failure.is_none() && dv.version < self.scenario.policy.target {
             // An intermediate hop of a migration chain: go on at once.
-            self.leave_in_flight(d);
+            self.leave_in_flight(ctl, d);
             self.fleet.dev_mut(d).attempts = 0;
-            return self.learn_job(d);
+            return self.learn_job(ctl, d);
         }
-        let (dropped, delay) = if self.sc.faults.is_empty() {
+        let (dropped, delay) = if self.scenario.faults.is_empty() {
             (false, 0)
         } else {
             let draw = (dv.installs as u64) << 8 | dv.attempts as u64;
             (
-                self.report_dropped(d, self.now, draw),
-                self.telemetry_delay_ms(d, self.now),
+                self.faults.report_dropped(&self.fleet, d, self.now, draw),
+                self.faults.telemetry_delay_ms(&self.fleet, d, self.now),
             )
         };
         match (dropped, delay) {
             (true, _) => {}
-            (false, 0) => self.receive_report(d, dv.job, failure),
+            (false, 0) => self.receive_report(ctl, d, dv.job, failure),
             (false, _) => {
                 let report = DeviceEvent::ReportArrive {
                     job: dv.job,
@@ -747,14 +817,17 @@ impl Sim<'_> {
                     dv.enter(Phase::Idle);
                 }
                 let dv = self.fleet.dev(d);
-                if dv.phase == Phase::Idle && dv.has(flag::ROLLBACK_DUE) && self.ro.rolling_back() {
+                if dv.phase == Phase::Idle
+                    && dv.has(flag::ROLLBACK_DUE)
+                    && ctl.stance().rolling_back
+                {
                     self.begin_rollback_job(d);
                 }
             }
             Job::Rollback => {
                 if failure.is_none() {
-                    self.c.rolled_back += 1;
-                    self.c.recovered.push((d, self.now.0));
+                    self.recorder.rolled_back += 1;
+                    self.recorder.recovered.push((d, self.now.0));
                     self.backend.record_rollback_success();
                     let dv = self.fleet.dev_mut(d);
                     dv.set(flag::ROLLED_BACK);
@@ -769,29 +842,35 @@ impl Sim<'_> {
     }
 
     /// The backend receives the result of device `d`'s `job` (`failure`: `None` for success).
-    pub(crate) fn receive_report(&mut self, d: u32, job: Job, failure: Option<Failure>) {
-        self.leave_in_flight(d);
+    pub fn receive_report(
+        &mut self,
+        ctl: &mut impl Control<E>,
+        d: u32,
+        job: Job,
+        failure: Option<Failure>,
+    ) {
+        self.leave_in_flight(ctl, d);
         if job != Job::Update {
             return;
         }
-        self.ro_record_result(d, failure);
-        self.after_result(d);
+        self.record_result(d, failure);
+        ctl.on_result(self, d);
     }
 
-    fn leave_in_flight(&mut self, d: u32) {
+    fn leave_in_flight(&mut self, ctl: &mut impl Control<E>, d: u32) {
         let dv = self.fleet.dev_mut(d);
         if dv.in_flight {
             dv.in_flight = false;
             self.backend.leave_flight();
-            self.kick_pump();
+            ctl.on_capacity_freed(self);
         }
     }
 
     /// After a failed attempt: retry after `backoff` (counted from when the backend hears of
     /// the failure, `delay_ms` from now) while attempts remain, else the job has failed.
     fn retry_or_fail(&mut self, d: u32, delay_ms: u64) {
-        let attempts = self.sc.policy.attempts;
-        let backoff = self.sc.policy.backoff_ms.saturating_add(delay_ms);
+        let attempts = self.scenario.policy.attempts;
+        let backoff = self.scenario.policy.backoff_ms.saturating_add(delay_ms);
         let dv = self.fleet.dev_mut(d);
         if (dv.attempts as u32) < attempts {
             dv.enter(Phase::Pending);
@@ -812,7 +891,7 @@ impl Sim<'_> {
     /// report replaces the time-out. A device that finished the attempt but whose report was
     /// lost (`telemetry-drop`) is retried by the backend like any timed-out execution (AWS
     /// `TIMED_OUT` → `retry`); already on the target, it then reports success.
-    pub(crate) fn on_timeout(&mut self, d: u32, job: Job, execution: u8) {
+    pub fn on_timeout(&mut self, ctl: &mut impl Control<E>, d: u32, job: Job, execution: u8) {
         let dv = *self.fleet.dev(d);
         // Only a new attempt changes the execution number; the device moving on by itself
         // (its report lost) does not make the time-out stale.
@@ -820,17 +899,17 @@ impl Sim<'_> {
             return;
         }
         let update = job == Job::Update;
-        self.c.fail(Failure::Timeout);
+        self.recorder.fail(Failure::Timeout);
         if update && !dv.has(flag::TIMED_OUT) {
             self.fleet.dev_mut(d).set(flag::TIMED_OUT);
             self.backend.record_timed_out(dv.stage);
         }
         if dv.phase == Phase::Downloading {
-            self.end_segment(d);
+            self.end_segment(ctl, d);
         }
-        self.leave_in_flight(d);
+        self.leave_in_flight(ctl, d);
         if update {
-            self.ro_record_result(d, Some(Failure::Timeout));
+            self.record_result(d, Some(Failure::Timeout));
         }
         match dv.phase {
             Phase::QueuedForSlot
@@ -841,22 +920,25 @@ impl Sim<'_> {
                 self.retry_or_fail(d, 0);
             }
             Phase::Idle if update && dv.job == Job::None && !dv.has(flag::JOB_FAILED) => {
-                self.retry_lost_result(d)
+                self.retry_lost_result(ctl, d)
             }
             _ => {}
         }
         if update {
-            self.after_result(d);
+            ctl.on_result(self, d);
         }
     }
 
     /// The backend retries an execution whose result it never heard (the device had already
     /// succeeded): the device is notified again after `backoff` while attempts remain.
-    fn retry_lost_result(&mut self, d: u32) {
-        let (attempts, backoff) = (self.sc.policy.attempts, self.sc.policy.backoff_ms);
-        let target = self.sc.policy.target;
+    fn retry_lost_result(&mut self, ctl: &mut impl Control<E>, d: u32) {
+        let (attempts, backoff) = (
+            self.scenario.policy.attempts,
+            self.scenario.policy.backoff_ms,
+        );
+        let target = self.scenario.policy.target;
         let dv = self.fleet.dev_mut(d);
-        if (dv.attempts as u32) < attempts && dv.version >= target && !self.ro.rolling_back() {
+        if (dv.attempts as u32) < attempts && dv.version >= target && !ctl.stance().rolling_back {
             dv.job = Job::Update;
             dv.enter(Phase::Pending);
             self.schedule_check_in(d, self.now.plus(backoff.max(1)));
@@ -866,7 +948,7 @@ impl Sim<'_> {
     /// A retried execution on a device that already runs the target: it reports success at
     /// once (through the same report path, so the report can be lost again).
     fn confirm_on_target(&mut self, d: u32) {
-        if self.backend.in_flight() >= self.sc.policy.max_in_flight {
+        if self.backend.in_flight() >= self.scenario.policy.max_in_flight {
             return self.defer(d, Reason::InFlightLimit, self.now);
         }
         self.begin_execution(d);
@@ -874,9 +956,9 @@ impl Sim<'_> {
     }
 
     /// Battery level of device `d` at `t` (1.0 on mains).
-    pub(crate) fn battery_level(&self, d: u32, t: SimTime) -> f64 {
+    pub fn battery_level(&self, d: u32, t: SimTime) -> f64 {
         let dv = self.fleet.dev(d);
-        let pw = &self.sc.power[self.sc.populations[dv.population as usize].power];
+        let pw = &self.scenario.power[self.scenario.populations[dv.population as usize].power];
         if !pw.battery {
             return 1.0;
         }
@@ -908,7 +990,8 @@ impl Sim<'_> {
     }
 
     fn spend_battery(&mut self, d: u32, amount: f64) {
-        let every = self.sc.power[self.sc.populations[self.fleet.dev(d).population as usize].power]
+        let every = self.scenario.power
+            [self.scenario.populations[self.fleet.dev(d).population as usize].power]
             .recharge_every_ms;
         let epoch = every.map_or(0, |e| self.now.0 / e) as u16;
         let dv = self.fleet.dev_mut(d);
@@ -920,7 +1003,8 @@ impl Sim<'_> {
     }
 
     fn next_recharge(&self, d: u32, t: SimTime) -> Option<SimTime> {
-        let pw = &self.sc.power[self.sc.populations[self.fleet.dev(d).population as usize].power];
+        let pw = &self.scenario.power
+            [self.scenario.populations[self.fleet.dev(d).population as usize].power];
         pw.recharge_every_ms
             .map(|e| SimTime((t.0 / e + 1).saturating_mul(e)))
     }

@@ -3,20 +3,20 @@
 //! bricked; `on_install_done` decides).
 
 use super::event::DeviceEvent;
+use super::world::{DeviceEvents, World};
 use crate::fleet::device::{Failure, Phase};
-use crate::replication::Sim;
 use crate::scenario::model::FaultKind;
 
-impl Sim<'_> {
+impl<E: DeviceEvents> World<'_, E> {
     /// Power outages interrupt installs and reboots in progress when they start.
-    pub(crate) fn on_fault_start(&mut self, k: usize) {
-        if !matches!(self.sc.faults[k].kind, FaultKind::PowerOutage { .. }) {
+    pub fn on_fault_start(&mut self, k: usize) {
+        if !matches!(self.scenario.faults[k].kind, FaultKind::PowerOutage { .. }) {
             return;
         }
         for d in 0..self.fleet.len() as u32 {
             let phase = self.fleet.dev(d).phase;
             if matches!(phase, Phase::Installing | Phase::Rebooting)
-                && self.faults_of(d).any(|j| j == k)
+                && self.faults.faults_of(&self.fleet, d).any(|j| j == k)
             {
                 let dv = self.fleet.dev_mut(d);
                 dv.pending_failure = Some(Failure::PowerLoss);

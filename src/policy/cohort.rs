@@ -8,15 +8,17 @@
 //! snapshot; under `selection = "continuous"` the controller takes them as they arrive.
 
 use crate::engine::rng::{stream_key, Purpose, Stream};
-use crate::replication::Sim;
+use crate::engine::time::SimTime;
+use crate::fleet::Fleet;
 use crate::scenario::model::Share;
+use crate::scenario::Scenario;
 
 /// Returns the fleet order and each stage's cohort (in that order).
-pub fn build(sim: &Sim) -> (Vec<u32>, Vec<Vec<u32>>) {
-    let sc = sim.sc;
-    let n = sim.fleet.len();
+/// The devices present at `now` count; `rep` keys the order.
+pub fn build(sc: &Scenario, rep: u64, fleet: &Fleet, now: SimTime) -> (Vec<u32>, Vec<Vec<u32>>) {
+    let n = fleet.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
-    let mut s = Stream::new(stream_key(sc.seed, sim.rep, u64::MAX, Purpose::Order));
+    let mut s = Stream::new(stream_key(sc.seed, rep, u64::MAX, Purpose::Order));
     for i in (1..n).rev() {
         let j = (s.uniform() * (i + 1) as f64) as usize;
         order.swap(i, j.min(i));
@@ -44,8 +46,8 @@ pub fn build(sim: &Sim) -> (Vec<u32>, Vec<Vec<u32>>) {
     let mut cohorts = Vec::with_capacity(sc.policy.stages.len());
     for (i, stage) in sc.policy.stages.iter().enumerate() {
         let eligible = |d: u32| {
-            let dv = sim.fleet.dev(d);
-            sim.fleet.present(d, sim.now)
+            let dv = fleet.dev(d);
+            fleet.present(d, now)
                 && dv.version < target
                 && matches[i][dv.population as usize * nv + dv.version as usize]
         };

@@ -14,13 +14,17 @@
 //!   nothing to compare with: it is *insufficient*, never a pass, and the stage's
 //!   `on_insufficient` decides what happens.
 
-use super::rollout::GateRecord;
+use crate::backend::Backend;
 use crate::engine::rng::{Purpose, Stream};
+use crate::engine::time::SimTime;
 use crate::engine::time::DAY_MS;
+use crate::fault::FaultPlan;
 use crate::fleet::device::flag;
-use crate::replication::Sim;
+use crate::fleet::Fleet;
+use crate::metrics::gate_log::GateRecord;
 use crate::scenario::model::{Bound, Check, Gate};
 use crate::scenario::raw::{ObservedMetric, TestKind};
+use crate::scenario::Scenario;
 use crate::stats::{poisson_lower, rate_ratio_lower, wilson, z_quantile};
 
 /// Crashes per day of a crash-looping device (one an hour).
@@ -54,11 +58,26 @@ pub enum Verdict {
 /// The decision text of a check that had nothing to judge against.
 pub const INSUFFICIENT: &str = "insufficient";
 
+/// What a gate judges from: a read-only view of the world as it is now, and the stage's own
+/// state. Nothing in it can be changed through it.
+pub struct View<'a, 's> {
+    pub scenario: &'s Scenario,
+    pub now: SimTime,
+    pub fleet: &'a Fleet<'s>,
+    pub backend: &'a Backend,
+    pub faults: &'a FaultPlan<'s>,
+    /// The fleet's seed-stable random order (control groups follow it).
+    pub order: &'a [u32],
+    /// The stage's cohort, and when the stage opened.
+    pub cohort: &'a [u32],
+    pub opened_at: Option<SimTime>,
+}
+
 /// Judges a gate now. Returns the verdict, and one record per check.
-pub fn evaluate(sim: &Sim, stage: usize, gate: &Gate) -> (Verdict, Vec<GateRecord>) {
+pub fn evaluate(v: &View, stage: usize, gate: &Gate) -> (Verdict, Vec<GateRecord>) {
     let mut records = Vec::with_capacity(gate.checks.len());
     for check in &gate.checks {
-        records.push(evaluate_check(sim, stage, gate, check));
+        records.push(evaluate_check(v, stage, gate, check));
     }
     let verdict = if records
         .iter()
@@ -73,8 +92,8 @@ pub fn evaluate(sim: &Sim, stage: usize, gate: &Gate) -> (Verdict, Vec<GateRecor
     (verdict, records)
 }
 
-fn evaluate_check(sim: &Sim, stage: usize, gate: &Gate, check: &Check) -> GateRecord {
-    let cohort = observe(sim, stage, check, false);
+fn evaluate_check(v: &View, stage: usize, gate: &Gate, check: &Check) -> GateRecord {
+    let cohort = observe(v, stage, check, false);
     let z = z_quantile(gate.confidence);
     let wilson_test = gate.test == TestKind::Wilson;
     let mut insufficient = false;
@@ -94,7 +113,7 @@ fn evaluate_check(sim: &Sim, stage: usize, gate: &Gate, check: &Check) -> GateRe
             (cohort.value(), bound, min, judged.is_none_or(|v| v >= min))
         }
         Bound::MaxRatioVsControl(max) => {
-            let control = observe(sim, stage, check, true);
+            let control = observe(v, stage, check, true);
             insufficient = control.base <= 0.0;
             let ratio = match (cohort.value(), control.value()) {
                 (Some(a), Some(b)) if b > 0.0 => Some(a / b),
@@ -126,8 +145,8 @@ fn evaluate_check(sim: &Sim, stage: usize, gate: &Gate, check: &Check) -> GateRe
         (false, false) => "fail",
     };
     GateRecord {
-        stage: sim.sc.policy.stages[stage].name.clone(),
-        time: sim.now.as_secs_f64(),
+        stage: v.scenario.policy.stages[stage].name.clone(),
+        time: v.now.as_secs_f64(),
         check: check.metric.name().into(),
         test: if wilson_test { "wilson" } else { "point" }.into(),
         count: cohort.count,
@@ -171,8 +190,8 @@ fn upper_bound(m: ObservedMetric, r: Ratio, z: f64) -> Option<f64> {
 
 /// The observed metric over the stage cohort, or (with `control`) over the devices of the same
 /// populations that have not started the update.
-fn observe(sim: &Sim, stage: usize, check: &Check, control: bool) -> Ratio {
-    let obs = sim.backend.stage(stage);
+fn observe(v: &View, stage: usize, check: &Check, control: bool) -> Ratio {
+    let obs = v.backend.stage(stage);
     let count_ratio = |c: u64, b: u64| Ratio {
         count: c as f64,
         base: b as f64,
@@ -184,7 +203,7 @@ fn observe(sim: &Sim, stage: usize, check: &Check, control: bool) -> Ratio {
             ObservedMetric::TimeoutRate => return count_ratio(obs.timed_out, obs.started),
             ObservedMetric::RevertRate => return count_ratio(obs.reverts, obs.reported),
             ObservedMetric::SupportTickets => {
-                let n = sim.backend.tickets_by(Some(stage), sim.now);
+                let n = v.backend.tickets_by(Some(stage), v.now);
                 return Ratio {
                     count: n as f64,
                     base: 1.0,
@@ -193,63 +212,58 @@ fn observe(sim: &Sim, stage: usize, check: &Check, control: bool) -> Ratio {
             _ => {}
         }
     }
-    let window_start = sim.ro.stages[stage].opened_at.map_or(0, |t| t.0);
+    let window_start = v.opened_at.map_or(0, |t| t.0);
     let mut total = Ratio::default();
     let mut add = |d: u32| {
-        let r = device_metric(sim, d, check, control, window_start);
+        let r = device_metric(v, d, check, control, window_start);
         total.count += r.count;
         total.base += r.base;
     };
     if control {
-        control_group(sim, stage).for_each(&mut add);
+        control_group(v).for_each(&mut add);
     } else {
-        sim.ro.stages[stage]
-            .cohort
-            .iter()
-            .copied()
-            .for_each(&mut add);
+        v.cohort.iter().copied().for_each(&mut add);
     }
     total
 }
 
 /// Devices of the cohort's populations that have not started the update, in fleet order.
-fn control_group<'a>(sim: &'a Sim, stage: usize) -> impl Iterator<Item = u32> + 'a {
-    let mut pops = vec![false; sim.sc.populations.len()];
-    for &d in &sim.ro.stages[stage].cohort {
-        pops[sim.fleet.dev(d).population as usize] = true;
+fn control_group<'a>(v: &'a View<'a, '_>) -> impl Iterator<Item = u32> + 'a {
+    let mut pops = vec![false; v.scenario.populations.len()];
+    for &d in v.cohort {
+        pops[v.fleet.dev(d).population as usize] = true;
     }
-    let target = sim.sc.policy.target;
-    sim.ro
-        .order
+    let target = v.scenario.policy.target;
+    v.order
         .iter()
         .copied()
         .filter(move |&d| {
-            let dv = sim.fleet.dev(d);
+            let dv = v.fleet.dev(d);
             pops[dv.population as usize]
                 && !dv.has(flag::STARTED)
                 && dv.version != target
-                && sim.fleet.present(d, sim.now)
+                && v.fleet.present(d, v.now)
         })
         .take(MAX_CONTROL)
 }
 
-fn device_metric(sim: &Sim, d: u32, check: &Check, control: bool, window_start: u64) -> Ratio {
-    let now = sim.now.0;
+fn device_metric(v: &View, d: u32, check: &Check, control: bool, window_start: u64) -> Ratio {
+    let now = v.now.0;
     // Under a telemetry delay the backend has heard only what was sent `delay` ago.
-    let heard_by = if sim.sc.faults.is_empty() {
+    let heard_by = if v.scenario.faults.is_empty() {
         now
     } else {
-        now.saturating_sub(sim.telemetry_delay_ms(d, sim.now))
+        now.saturating_sub(v.faults.telemetry_delay_ms(v.fleet, d, v.now))
     };
-    let (tl, o) = (sim.timeline(d), sim.overlay(d));
-    let dv = *sim.fleet.dev(d);
+    let (tl, o) = (v.fleet.timeline(d), v.faults.overlay(v.fleet, d));
+    let dv = *v.fleet.dev(d);
     // When the backend last heard from the device, walked on a copy of its record: judging a
     // gate changes nothing in the world it judges.
     let last_contact = || {
         let mut ahead = dv;
         tl.last_contact(&mut ahead, now, &o).min(heard_by)
     };
-    let updated = dv.version == sim.sc.policy.target && dv.has(flag::EXPOSED);
+    let updated = dv.version == v.scenario.policy.target && dv.has(flag::EXPOSED);
     match check.metric {
         ObservedMetric::SilentRate => {
             if !control && !dv.has(flag::STARTED) {
@@ -269,11 +283,11 @@ fn device_metric(sim: &Sim, d: u32, check: &Check, control: bool, window_start: 
             if contact <= from {
                 return Ratio::default();
             }
-            let crashes = crashes_between(sim, d, from, contact);
+            let crashes = crashes_between(v, d, from, contact);
             // Crash reports lost to a telemetry-drop fault never reach the backend; the
             // exposure still counts (the device was heard from).
-            let loss = sim.health_loss(d, from, contact);
-            let heard = sim.heard_of(d, crashes, loss, now);
+            let loss = v.faults.health_loss(v.fleet, d, from, contact);
+            let heard = v.faults.heard_of(v.fleet, d, crashes, loss, now);
             Ratio {
                 count: heard as f64,
                 base: (contact - from) as f64 / DAY_MS as f64,
@@ -285,7 +299,7 @@ fn device_metric(sim: &Sim, d: u32, check: &Check, control: bool, window_start: 
             if contact <= from {
                 return Ratio::default();
             }
-            let fx = effect(sim, d);
+            let fx = effect(v, d);
             let gap =
                 fx.is_some_and(|f| f.telemetry_onset <= contact && f.telemetry_onset < f.left_at);
             Ratio {
@@ -296,11 +310,13 @@ fn device_metric(sim: &Sim, d: u32, check: &Check, control: bool, window_start: 
         ObservedMetric::CommandFailureRate => {
             let contact = last_contact();
             let from = if control { window_start } else { dv.boot_at };
-            let r = command_results(sim, d, from, contact);
+            let r = command_results(v, d, from, contact);
             // A lost report loses its command results, failed or not.
-            let loss = sim.health_loss(d, from, contact);
-            let failed = sim.heard_of(d, r.count as u64, loss, now);
-            let ok = sim.heard_of(d, (r.base - r.count) as u64, loss, now ^ 1);
+            let loss = v.faults.health_loss(v.fleet, d, from, contact);
+            let failed = v.faults.heard_of(v.fleet, d, r.count as u64, loss, now);
+            let ok = v
+                .faults
+                .heard_of(v.fleet, d, (r.base - r.count) as u64, loss, now ^ 1);
             Ratio {
                 count: failed as f64,
                 base: (failed + ok) as f64,
@@ -310,16 +326,16 @@ fn device_metric(sim: &Sim, d: u32, check: &Check, control: bool, window_start: 
     }
 }
 
-fn effect<'a>(sim: &'a Sim, d: u32) -> Option<&'a crate::fleet::Effects> {
-    sim.fleet.effects_of(d)
+fn effect<'a>(v: &'a View<'a, '_>, d: u32) -> Option<&'a crate::fleet::Effects> {
+    v.fleet.effects_of(d)
 }
 
 /// Cumulative crash hazard of device `d` at `t` (expected crashes since time zero).
-fn hazard(sim: &Sim, d: u32, t: u64) -> f64 {
-    let pop = &sim.sc.populations[sim.fleet.dev(d).population as usize];
+fn hazard(v: &View, d: u32, t: u64) -> f64 {
+    let pop = &v.scenario.populations[v.fleet.dev(d).population as usize];
     let days = |ms: u64| ms as f64 / DAY_MS as f64;
     let mut h = pop.crash_rate_per_day * days(t);
-    if let Some(fx) = effect(sim, d) {
+    if let Some(fx) = effect(v, d) {
         let end = t.min(fx.left_at);
         if fx.crash_onset < end {
             h += (fx.crash_factor - 1.0) * pop.crash_rate_per_day * days(end - fx.crash_onset);
@@ -352,12 +368,12 @@ const CRASH_TREE_LEAF: u64 = 16;
 /// 1e9` used to mean up to 10^6 draws per device per gate evaluation, and a silently capped
 /// count): points below [`CRASH_WALK_HAZARD`] by walking exponential gaps, the rest by
 /// [`tree_count`], a binary Poisson tree that answers in about 50 draws.
-fn crashes_between(sim: &Sim, d: u32, a: u64, b: u64) -> u64 {
-    let (ha, hb) = (hazard(sim, d, a), hazard(sim, d, b));
+fn crashes_between(v: &View, d: u32, a: u64, b: u64) -> u64 {
+    let (ha, hb) = (hazard(v, d, a), hazard(v, d, b));
     if hb <= ha {
         return 0;
     }
-    let key = sim.key(d, Purpose::Crash);
+    let key = v.fleet.key(d, Purpose::Crash);
     let mut s = Stream::new(key);
     let walk_end = hb.min(CRASH_WALK_HAZARD);
     let (mut e, mut n) = (0.0, 0u64);
@@ -420,16 +436,16 @@ fn tree_count(key: u64, h: f64) -> u64 {
 
 /// Commands sent to device `d` in `(from, contact]` whose results it has reported, and how many
 /// failed. Commands arrive `commands_per_day` times a day at even intervals.
-fn command_results(sim: &Sim, d: u32, from: u64, contact: u64) -> Ratio {
-    let pop = &sim.sc.populations[sim.fleet.dev(d).population as usize];
+fn command_results(v: &View, d: u32, from: u64, contact: u64) -> Ratio {
+    let pop = &v.scenario.populations[v.fleet.dev(d).population as usize];
     if contact <= from || pop.commands_per_day <= 0.0 {
         return Ratio::default();
     }
     let every = (DAY_MS as f64 / pop.commands_per_day) as u64;
     let sent = ((contact - from) / every.max(1)).min(100_000);
     let mut failed = 0u64;
-    if let Some(fx) = effect(sim, d).filter(|f| f.command_rate > 0.0) {
-        let mut s = Stream::new(sim.key(d, Purpose::Command));
+    if let Some(fx) = effect(v, d).filter(|f| f.command_rate > 0.0) {
+        let mut s = Stream::new(v.fleet.key(d, Purpose::Command));
         for k in 1..=sent {
             let t = from + k * every;
             if s.bernoulli(fx.command_rate) && t >= fx.command_onset && t < fx.left_at {
@@ -480,10 +496,10 @@ on_fail = "pause"
     /// `obs`; nothing has run.
     fn judged(sc: &Scenario, obs: Obs) -> (Verdict, Vec<GateRecord>) {
         let mut sim = crate::replication::Sim::new(sc, 0, RunLimits::default()).unwrap();
-        sim.start_rollout();
-        sim.backend.set_observed(0, obs);
+        sim.controller.start_rollout(&mut sim.world);
+        sim.world.backend.set_observed(0, obs);
         let gate = sc.policy.stages[0].gate.as_ref().unwrap();
-        evaluate(&sim, 0, gate)
+        evaluate(&sim.controller.view(&sim.world, 0), 0, gate)
     }
 
     fn failures(failure: u64, reported: u64) -> Obs {
@@ -550,11 +566,15 @@ on_fail = "pause"
             "[[policy.stage.gate.check]]\nmetric = \"crash_rate\"\nmax_ratio_vs_control = 1.5";
         let sc = ten_devices(100, "point", checks);
         let mut sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
-        sim.start_rollout();
+        sim.controller.start_rollout(&mut sim.world);
         for d in 0..10 {
-            sim.fleet.dev_mut(d as u32).set(flag::STARTED);
+            sim.world.fleet.dev_mut(d as u32).set(flag::STARTED);
         }
-        let (verdict, records) = evaluate(&sim, 0, sc.policy.stages[0].gate.as_ref().unwrap());
+        let (verdict, records) = evaluate(
+            &sim.controller.view(&sim.world, 0),
+            0,
+            sc.policy.stages[0].gate.as_ref().unwrap(),
+        );
         assert_eq!(verdict, Verdict::Insufficient);
         assert_eq!(records[0].decision, INSUFFICIENT);
         assert!(!records[0].passed);
@@ -568,14 +588,18 @@ on_fail = "pause"
             "[[policy.stage.gate.check]]\nmetric = \"silent_rate\"\nsilent_after = \"1h\"\nmax = 0.5";
         let sc = ten_devices(50, "point", checks);
         let mut sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
-        sim.start_rollout();
-        for &d in &sim.ro.stages[0].cohort.clone() {
-            sim.fleet.dev_mut(d).set(flag::STARTED);
+        sim.controller.start_rollout(&mut sim.world);
+        for &d in &sim.controller.stages[0].cohort.clone() {
+            sim.world.fleet.dev_mut(d).set(flag::STARTED);
         }
-        sim.now = crate::engine::time::SimTime(crate::engine::time::DAY_MS);
-        let before = sim.fleet.devices().to_vec();
-        let (verdict, records) = evaluate(&sim, 0, sc.policy.stages[0].gate.as_ref().unwrap());
-        assert_eq!(sim.fleet.devices(), before);
+        sim.world.now = crate::engine::time::SimTime(crate::engine::time::DAY_MS);
+        let before = sim.world.fleet.devices().to_vec();
+        let (verdict, records) = evaluate(
+            &sim.controller.view(&sim.world, 0),
+            0,
+            sc.policy.stages[0].gate.as_ref().unwrap(),
+        );
+        assert_eq!(sim.world.fleet.devices(), before);
         // Always online and checking in every 15 minutes: nobody is silent for an hour.
         assert_eq!(
             (verdict, records[0].count, records[0].base),

@@ -6,8 +6,9 @@ use super::event::{OperatorAct, PolicyEvent};
 use super::gate::Verdict;
 use crate::engine::rng::{Purpose, Stream};
 use crate::engine::time::{secs_to_ms, SimTime};
-use crate::fleet::device::{flag, Failure, Job, Phase, Reason, Reported};
-use crate::replication::Sim;
+use crate::fleet::device::{flag, Job, Phase, Reason};
+use crate::lifecycle::control::{Control, Stance};
+use crate::lifecycle::world::{DeviceEvents, World};
 use crate::scenario::model::Scenario;
 use crate::scenario::raw::{Action, Approval, ObservedMetric, OnInsufficient, OnPause};
 use std::collections::VecDeque;
@@ -124,41 +125,94 @@ impl Rollout {
     }
 }
 
-impl Sim<'_> {
-    pub(crate) fn start_rollout(&mut self) {
-        self.ro.mode = Mode::Running;
-        let (order, cohorts) = super::cohort::build(self);
-        self.ro.order = order;
+/// An event type the controller can schedule on: device events and its own.
+pub trait PolicyEvents: DeviceEvents + From<PolicyEvent> {}
+impl<E: DeviceEvents + From<PolicyEvent>> PolicyEvents for E {}
+
+impl<E: PolicyEvents> Control<E> for Rollout {
+    #[inline]
+    fn stance(&self) -> Stance {
+        Stance {
+            running: self.mode == Mode::Running,
+            paused: self.mode == Mode::Paused,
+            rolling_back: self.mode == Mode::RollingBack,
+            window_closed: self.window_closed,
+            halted_since: self.halted_since,
+        }
+    }
+
+    fn on_result(&mut self, w: &mut World<'_, E>, d: u32) {
+        self.after_result(w, d);
+    }
+
+    fn on_capacity_freed(&mut self, w: &mut World<'_, E>) {
+        self.kick_pump(w);
+    }
+}
+
+impl Rollout {
+    /// Handles one of the controller's own events.
+    pub fn on_event<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, event: PolicyEvent) {
+        match event {
+            PolicyEvent::RolloutStart => self.start_rollout(w),
+            PolicyEvent::Notify => self.on_notify(w),
+            PolicyEvent::StageJudge { stage } => self.on_stage_judge(w, stage as usize),
+            PolicyEvent::StageMaxWait { stage } => self.on_stage_max_wait(w, stage as usize),
+            PolicyEvent::ShadowJudge { shadow } => self.on_shadow_judge(w, shadow as usize),
+            PolicyEvent::ShadowMaxWait { shadow } => self.on_shadow_max_wait(w, shadow as usize),
+            PolicyEvent::Operator(act) => self.on_operator(w, act),
+            PolicyEvent::WindowClose => self.on_window_close(w),
+        }
+    }
+
+    /// What stage `i`'s gates judge from: the world as it is now and the stage's cohort.
+    pub fn view<'a, 's, E>(&'a self, w: &'a World<'s, E>, i: usize) -> super::gate::View<'a, 's> {
+        super::gate::View {
+            scenario: w.scenario,
+            now: w.now,
+            fleet: &w.fleet,
+            backend: &w.backend,
+            faults: &w.faults,
+            order: &self.order,
+            cohort: &self.stages[i].cohort,
+            opened_at: self.stages[i].opened_at,
+        }
+    }
+
+    pub fn start_rollout<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) {
+        self.mode = Mode::Running;
+        let (order, cohorts) = super::cohort::build(w.scenario, w.rep, &w.fleet, w.now);
+        self.order = order;
         for (i, cohort) in cohorts.into_iter().enumerate() {
             for &d in &cohort {
-                let dv = self.fleet.dev_mut(d);
+                let dv = w.fleet.dev_mut(d);
                 dv.set(flag::TARGETED);
                 dv.stage = i as u8;
             }
-            self.c.targeted += cohort.len() as u64;
-            self.ro.stages[i].cohort = cohort;
+            w.recorder.targeted += cohort.len() as u64;
+            self.stages[i].cohort = cohort;
         }
-        if !self.sc.policy.stages.is_empty() {
-            self.open_stage(0);
+        if !w.scenario.policy.stages.is_empty() {
+            self.open_stage(w, 0);
         }
     }
 
     /// `selection = "continuous"` (AWS `targetSelection = CONTINUOUS`): a device that joins
     /// while the rollout runs gets the update if a stage opened so far selects it; it joins the
     /// current stage's cohort and queue.
-    pub(crate) fn adopt_arrival(&mut self, d: u32) {
+    pub fn adopt_arrival<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, d: u32) {
         use crate::scenario::raw::Selection;
-        let sc = self.sc;
+        let sc = w.scenario;
         if sc.policy.selection != Selection::Continuous
-            || self.ro.mode != Mode::Running
-            || self.ro.window_closed
+            || self.mode != Mode::Running
+            || self.window_closed
         {
             return;
         }
-        let Some(current) = self.ro.current else {
+        let Some(current) = self.current else {
             return;
         };
-        let dv = *self.fleet.dev(d);
+        let dv = *w.fleet.dev(d);
         if dv.version >= sc.policy.target {
             return;
         }
@@ -170,63 +224,64 @@ impl Sim<'_> {
         {
             return;
         }
-        let dv = self.fleet.dev_mut(d);
+        let dv = w.fleet.dev_mut(d);
         dv.set(flag::TARGETED);
         dv.stage = current as u8;
-        self.c.targeted += 1;
-        self.ro.stages[current].cohort.push(d);
-        self.ro.queue.push_back(d);
-        self.kick_pump();
+        w.recorder.targeted += 1;
+        self.stages[current].cohort.push(d);
+        self.queue.push_back(d);
+        self.kick_pump(w);
     }
 
-    fn open_stage(&mut self, i: usize) {
-        self.ro.current = Some(i);
-        let st = &mut self.ro.stages[i];
-        st.opened_at = Some(self.now);
-        self.ro.queue.extend(st.cohort.iter().copied());
-        let stage = &self.sc.policy.stages[i];
+    fn open_stage<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        self.current = Some(i);
+        let st = &mut self.stages[i];
+        st.opened_at = Some(w.now);
+        self.queue.extend(st.cohort.iter().copied());
+        let stage = &w.scenario.policy.stages[i];
         if let (Some(_), Some(wait)) = (&stage.gate, stage.max_wait_ms) {
-            self.schedule(
-                self.now.plus(wait),
+            w.agenda.at(
+                w.now.plus(wait),
                 PolicyEvent::StageMaxWait { stage: i as u32 },
             );
         }
         if let Some(wait) = stage.max_wait_ms {
-            for (k, g) in self.sc.policy.shadow_gates.iter().enumerate() {
+            for (k, g) in w.scenario.policy.shadow_gates.iter().enumerate() {
                 if g.stage == i {
                     let shadow = k as u32;
-                    self.schedule(self.now.plus(wait), PolicyEvent::ShadowMaxWait { shadow });
+                    w.agenda
+                        .at(w.now.plus(wait), PolicyEvent::ShadowMaxWait { shadow });
                 }
             }
         }
-        self.check_stage_ready(i);
-        self.kick_pump();
+        self.check_stage_ready(w, i);
+        self.kick_pump(w);
     }
 
     /// Starts the notification pump if it is idle and has work it may do.
-    pub(crate) fn kick_pump(&mut self) {
-        if self.ro.pump_pending || self.ro.queue.is_empty() {
+    pub fn kick_pump<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) {
+        if self.pump_pending || self.queue.is_empty() {
             return;
         }
-        let at = match self.ro.last_notify {
-            Some(last) => last.plus(self.notify_interval_ms()).max(self.now),
-            None => self.now,
+        let at = match self.last_notify {
+            Some(last) => last.plus(self.notify_interval_ms(w)).max(w.now),
+            None => w.now,
         };
-        self.ro.pump_pending = true;
-        self.schedule(at, PolicyEvent::Notify);
+        self.pump_pending = true;
+        w.agenda.at(at, PolicyEvent::Notify);
     }
 
-    fn current_rate(&self) -> f64 {
-        let rate = &self.sc.policy.rate;
-        if self.ro.mode == Mode::RollingBack {
-            rate.per_minute_at(self.ro.rb_notified, self.backend.rollback_succeeded())
+    fn current_rate<E: PolicyEvents>(&self, w: &World<'_, E>) -> f64 {
+        let rate = &w.scenario.policy.rate;
+        if self.mode == Mode::RollingBack {
+            rate.per_minute_at(self.rb_notified, w.backend.rollback_succeeded())
         } else {
-            rate.per_minute_at(self.ro.notified_total, self.backend.succeeded())
+            rate.per_minute_at(self.notified_total, w.backend.succeeded())
         }
     }
 
-    fn notify_interval_ms(&self) -> u64 {
-        let r = self.current_rate();
+    fn notify_interval_ms<E: PolicyEvents>(&self, w: &World<'_, E>) -> u64 {
+        let r = self.current_rate(w);
         if r.is_finite() {
             ((60_000.0 / r).round() as u64).max(1)
         } else {
@@ -234,116 +289,85 @@ impl Sim<'_> {
         }
     }
 
-    fn can_notify(&self) -> bool {
-        match self.ro.mode {
+    fn can_notify<E: PolicyEvents>(&self, w: &World<'_, E>) -> bool {
+        match self.mode {
             Mode::Running => {
-                !self.ro.window_closed && self.backend.in_flight() < self.sc.policy.max_in_flight
+                !self.window_closed && w.backend.in_flight() < w.scenario.policy.max_in_flight
             }
             Mode::RollingBack => true,
             _ => false,
         }
     }
 
-    pub(crate) fn on_notify(&mut self) {
-        self.ro.pump_pending = false;
+    pub fn on_notify<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) {
+        self.pump_pending = false;
         loop {
-            if !self.can_notify() {
+            if !self.can_notify(w) {
                 return;
             }
-            let Some(d) = self.ro.queue.pop_front() else {
+            let Some(d) = self.queue.pop_front() else {
                 return;
             };
-            self.ro.last_notify = Some(self.now);
-            if self.ro.mode == Mode::RollingBack {
-                self.notify_rollback(d);
+            self.last_notify = Some(w.now);
+            if self.mode == Mode::RollingBack {
+                self.notify_rollback(w, d);
             } else {
-                self.notify_update(d);
+                self.notify_update(w, d);
             }
-            if self.current_rate().is_finite() {
-                self.kick_pump();
+            if self.current_rate(w).is_finite() {
+                self.kick_pump(w);
                 return;
             }
         }
     }
 
-    fn notify_update(&mut self, d: u32) {
-        let dv = self.fleet.dev_mut(d);
+    fn notify_update<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, d: u32) {
+        let dv = w.fleet.dev_mut(d);
         dv.set(flag::NOTIFIED);
         dv.job = Job::Update;
         dv.enter(Phase::Pending);
         let stage = dv.stage as usize;
-        self.ro.notified_total += 1;
-        self.backend.record_notified(stage as u8);
-        let st = &mut self.ro.stages[stage];
+        self.notified_total += 1;
+        w.backend.record_notified(stage as u8);
+        let st = &mut self.stages[stage];
         st.notified += 1;
         let all = st.notified == st.cohort.len();
-        self.schedule_check_in(d, self.now);
+        w.schedule_check_in(d, w.now);
         if all {
-            self.check_stage_ready(stage);
+            self.check_stage_ready(w, stage);
         }
     }
 
-    fn notify_rollback(&mut self, d: u32) {
-        self.ro.rb_notified += 1;
-        let dv = self.fleet.dev_mut(d);
-        if dv.phase == Phase::Idle && dv.version != self.sc.policy.target {
+    fn notify_rollback<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, d: u32) {
+        self.rb_notified += 1;
+        let dv = w.fleet.dev_mut(d);
+        if dv.phase == Phase::Idle && dv.version != w.scenario.policy.target {
             return; // never reached the target (failed, reverted, or mid-chain): nothing to undo
         }
         if dv.phase == Phase::Idle {
-            self.begin_rollback_job(d);
+            w.begin_rollback_job(d);
         } else {
             dv.set(flag::ROLLBACK_DUE);
         }
     }
 
-    pub(crate) fn begin_rollback_job(&mut self, d: u32) {
-        let dv = self.fleet.dev_mut(d);
-        dv.clear(flag::ROLLBACK_DUE);
-        if dv.has(flag::BRICKED) {
-            return;
-        }
-        dv.job = Job::Rollback;
-        dv.attempts = 0;
-        // A deferral of the update (a maintenance window it waited for) is not the rollback's.
-        dv.clear(flag::DEFERRED);
-        dv.enter(Phase::Pending);
-        self.schedule_check_in(d, self.now);
-    }
-
-    /// Records a result the backend now knows for device `d`'s update.
-    pub(crate) fn ro_record_result(&mut self, d: u32, failure: Option<Failure>) {
-        let dv = self.fleet.dev_mut(d);
-        let old = dv.reported;
-        let new = if failure.is_none() {
-            Reported::Success
-        } else {
-            Reported::Failure
-        };
-        dv.reported = new;
-        // revert_rate counts devices, like its denominator.
-        let revert = failure == Some(Failure::BootReverted)
-            && !std::mem::replace(&mut dv.revert_reported, true);
-        let stage = dv.stage;
-        self.backend.record_result(stage, old, new, revert);
-    }
-
     /// After a result: the continuous abort rules, then the device's stage gate readiness.
-    pub(crate) fn after_result(&mut self, d: u32) {
-        self.check_aborts();
-        let stage = self.fleet.dev(d).stage as usize;
-        self.check_shadows_ready(stage);
-        if self.ro.current == Some(stage) {
-            self.check_stage_ready(stage);
+    fn after_result<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, d: u32) {
+        self.check_aborts(w);
+        let stage = w.fleet.dev(d).stage as usize;
+        self.check_shadows_ready(w, stage);
+        if self.current == Some(stage) {
+            self.check_stage_ready(w, stage);
         }
     }
 
-    fn check_aborts(&mut self) {
-        if self.ro.mode != Mode::Running {
+    fn check_aborts<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) {
+        if self.mode != Mode::Running {
             return;
         }
-        let g = self.backend.global();
-        for (k, rule) in self.sc.policy.aborts.iter().enumerate() {
-            if self.ro.aborts_disabled[k] || g.reported < rule.min_executed {
+        let g = w.backend.global();
+        for (k, rule) in w.scenario.policy.aborts.iter().enumerate() {
+            if self.aborts_disabled[k] || g.reported < rule.min_executed {
                 continue;
             }
             let (count, base) = match rule.metric {
@@ -364,9 +388,9 @@ impl Sim<'_> {
                 value > rule.threshold
             };
             if tripped {
-                self.ro.gate_log.push(GateRecord {
+                self.gate_log.push(GateRecord {
                     stage: format!("abort[{k}]"),
-                    time: self.now.as_secs_f64(),
+                    time: w.now.as_secs_f64(),
                     check: rule.metric.name().into(),
                     test: "point".into(),
                     count: count as f64,
@@ -378,6 +402,7 @@ impl Sim<'_> {
                     decision: action_name(rule.action).into(),
                 });
                 self.act(
+                    w,
                     rule.action,
                     format!("abort:{}", rule.metric.name()),
                     PauseSource::Abort(k),
@@ -387,97 +412,95 @@ impl Sim<'_> {
         }
     }
 
-    pub(crate) fn check_stage_ready(&mut self, i: usize) {
-        self.check_shadows_ready(i);
-        if self.ro.current != Some(i) || self.ro.mode != Mode::Running {
+    pub fn check_stage_ready<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        self.check_shadows_ready(w, i);
+        if self.current != Some(i) || self.mode != Mode::Running {
             return;
         }
-        let stage = &self.sc.policy.stages[i];
-        let st = &self.ro.stages[i];
+        let stage = &w.scenario.policy.stages[i];
+        let st = &self.stages[i];
         if st.ready_at.is_some() || st.notified < st.cohort.len() {
             return;
         }
         let need = stage.gate.as_ref().map_or(0, |g| g.min_devices);
         if (st.cohort.len() as u64) < need && !st.judged {
             // The cohort can never supply `min_devices` reports: insufficient now, not never.
-            return self.on_stage_max_wait(i);
+            return self.on_stage_max_wait(w, i);
         }
-        if self.backend.stage(i).reported >= need || st.cohort.is_empty() && stage.gate.is_none() {
-            self.ro.stages[i].ready_at = Some(self.now);
-            self.schedule_judge(i, self.now.plus(stage.bake_ms));
+        if w.backend.stage(i).reported >= need || st.cohort.is_empty() && stage.gate.is_none() {
+            self.stages[i].ready_at = Some(w.now);
+            self.schedule_judge(w, i, w.now.plus(stage.bake_ms));
         }
     }
 
     /// Schedules the stage's gate judgement at `at`; it replaces any judgement pending.
-    fn schedule_judge(&mut self, i: usize, at: SimTime) {
-        self.ro.stages[i].judge_at = Some(at);
-        self.schedule(at, PolicyEvent::StageJudge { stage: i as u32 });
+    fn schedule_judge<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize, at: SimTime) {
+        self.stages[i].judge_at = Some(at);
+        w.agenda.at(at, PolicyEvent::StageJudge { stage: i as u32 });
     }
 
-    pub(crate) fn on_stage_judge(&mut self, i: usize) {
-        if self.ro.stages[i].judge_at != Some(self.now)
-            || self.ro.current != Some(i)
-            || self.ro.mode != Mode::Running
+    pub fn on_stage_judge<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        if self.stages[i].judge_at != Some(w.now)
+            || self.current != Some(i)
+            || self.mode != Mode::Running
         {
             return;
         }
-        self.ro.stages[i].judge_at = None;
-        let Some(gate) = &self.sc.policy.stages[i].gate else {
-            return self.stage_passed(i);
+        self.stages[i].judge_at = None;
+        let Some(gate) = &w.scenario.policy.stages[i].gate else {
+            return self.stage_passed(w, i);
         };
-        let (verdict, mut records) = super::gate::evaluate(self, i, gate);
-        self.ro.stages[i].judged = true;
-        let stage = &self.sc.policy.stages[i];
+        let (verdict, mut records) = super::gate::evaluate(&self.view(w, i), i, gate);
+        self.stages[i].judged = true;
+        let stage = &w.scenario.policy.stages[i];
         // A check with nothing to judge against waits, like a stage short of `min_devices`,
         // until `max_wait` has passed since the stage opened; then `on_insufficient` decides.
-        let deadline = self.ro.stages[i]
+        let deadline = self.stages[i]
             .opened_at
             .zip(stage.max_wait_ms)
             .map(|(t, w)| t.plus(w));
         let on_insufficient = match deadline {
-            Some(d) if d > self.now => Insufficient::Wait(d),
+            Some(d) if d > w.now => Insufficient::Wait(d),
             _ => Insufficient::Decide(stage.on_insufficient),
         };
         mark_insufficient(&mut records, on_insufficient);
-        self.ro.gate_log.extend(records);
+        self.gate_log.extend(records);
         match (verdict, on_insufficient) {
             (Verdict::Pass, _)
             | (Verdict::Insufficient, Insufficient::Decide(OnInsufficient::Pass)) => {
-                self.stage_passed(i)
+                self.stage_passed(w, i)
             }
             (Verdict::Insufficient, Insufficient::Wait(_))
             | (Verdict::Insufficient, Insufficient::Decide(OnInsufficient::Extend)) => {
                 // Judge again one bake (at least an hour) later, or at the deadline: a control
                 // may be heard from by then.
-                self.ro.stages[i].judged = false;
-                let again = self
-                    .now
-                    .plus(stage.bake_ms.max(crate::engine::time::HOUR_MS));
+                self.stages[i].judged = false;
+                let again = w.now.plus(stage.bake_ms.max(crate::engine::time::HOUR_MS));
                 let at = match on_insufficient {
                     Insufficient::Wait(d) => again.min(d),
                     Insufficient::Decide(_) => again,
                 };
-                self.schedule_judge(i, at);
+                self.schedule_judge(w, i, at);
             }
             (Verdict::Insufficient, Insufficient::Decide(OnInsufficient::Fail)) => {
-                let name = &self.sc.policy.stages[i].name;
+                let name = &w.scenario.policy.stages[i].name;
                 self.act(
+                    w,
                     gate.on_fail,
                     format!("gate:{name}:insufficient"),
                     PauseSource::Gate(i),
                 );
             }
-            (Verdict::Fail, _) => self.stage_failed(i),
+            (Verdict::Fail, _) => self.stage_failed(w, i),
         }
     }
 
     /// The stage's gate failed: its `on_fail` acts, naming the checks that failed.
-    fn stage_failed(&mut self, i: usize) {
-        let Some(gate) = &self.sc.policy.stages[i].gate else {
+    fn stage_failed<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        let Some(gate) = &w.scenario.policy.stages[i].gate else {
             return;
         };
         let failed: Vec<String> = self
-            .ro
             .gate_log
             .iter()
             .rev()
@@ -485,8 +508,9 @@ impl Sim<'_> {
             .filter(|r| r.decision == "fail")
             .map(|r| r.check.clone())
             .collect();
-        let name = &self.sc.policy.stages[i].name;
+        let name = &w.scenario.policy.stages[i].name;
         self.act(
+            w,
             gate.on_fail,
             format!("gate:{name}:{}", failed.join("+")),
             PauseSource::Gate(i),
@@ -496,31 +520,33 @@ impl Sim<'_> {
     /// Shadow gates follow the stage gate's schedule — ready once the cohort is notified and
     /// `min_devices` have reported, judged `bake` later — whatever the rollout does meanwhile,
     /// so a shadow gate fires exactly when an acting gate of the same definition would.
-    fn check_shadows_ready(&mut self, i: usize) {
-        let Some(st) = self.ro.stages.get(i) else {
+    fn check_shadows_ready<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        let Some(st) = self.stages.get(i) else {
             return;
         };
         if st.opened_at.is_none() || st.notified < st.cohort.len() {
             return;
         }
-        let reported = self.backend.stage(i).reported;
-        let bake = self.sc.policy.stages[i].bake_ms;
-        for (k, g) in self.sc.policy.shadow_gates.iter().enumerate() {
-            if g.stage == i && !self.ro.shadows[k].scheduled && reported >= g.gate.min_devices {
-                self.ro.shadows[k].scheduled = true;
+        let reported = w.backend.stage(i).reported;
+        let bake = w.scenario.policy.stages[i].bake_ms;
+        for (k, g) in w.scenario.policy.shadow_gates.iter().enumerate() {
+            if g.stage == i && !self.shadows[k].scheduled && reported >= g.gate.min_devices {
+                self.shadows[k].scheduled = true;
                 let shadow = k as u32;
-                self.schedule(self.now.plus(bake), PolicyEvent::ShadowJudge { shadow });
+                w.agenda
+                    .at(w.now.plus(bake), PolicyEvent::ShadowJudge { shadow });
             }
         }
     }
 
-    pub(crate) fn on_shadow_judge(&mut self, k: usize) {
-        if std::mem::replace(&mut self.ro.shadows[k].judged, true) {
+    pub fn on_shadow_judge<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, k: usize) {
+        if std::mem::replace(&mut self.shadows[k].judged, true) {
             return;
         }
-        let g = &self.sc.policy.shadow_gates[k];
-        let (verdict, mut records) = super::gate::evaluate(self, g.stage, &g.gate);
-        let on_insufficient = self.sc.policy.stages[g.stage].on_insufficient;
+        let g = &w.scenario.policy.shadow_gates[k];
+        let (verdict, mut records) =
+            super::gate::evaluate(&self.view(w, g.stage), g.stage, &g.gate);
+        let on_insufficient = w.scenario.policy.stages[g.stage].on_insufficient;
         mark_insufficient(&mut records, Insufficient::Decide(on_insufficient));
         // A shadow gate is judged once: an insufficient check fires it only where the acting
         // gate's `on_insufficient = "fail"` would have acted.
@@ -541,77 +567,78 @@ impl Sim<'_> {
                 r.decision = format!("would-{action}:insufficient");
             }
         }
-        self.ro.gate_log.extend(records);
+        self.gate_log.extend(records);
         if !passed {
-            self.fire_shadow(k);
+            self.fire_shadow(w, k);
         }
     }
 
-    pub(crate) fn on_shadow_max_wait(&mut self, k: usize) {
-        let g = &self.sc.policy.shadow_gates[k];
-        if self.ro.shadows[k].scheduled
-            || self.sc.policy.stages[g.stage].on_insufficient != OnInsufficient::Fail
+    pub fn on_shadow_max_wait<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, k: usize) {
+        let g = &w.scenario.policy.shadow_gates[k];
+        if self.shadows[k].scheduled
+            || w.scenario.policy.stages[g.stage].on_insufficient != OnInsufficient::Fail
         {
             return;
         }
-        self.ro.shadows[k].scheduled = true;
-        self.ro.shadows[k].judged = true;
-        self.ro.gate_log.push(GateRecord {
+        self.shadows[k].scheduled = true;
+        self.shadows[k].judged = true;
+        self.gate_log.push(GateRecord {
             stage: format!("shadow:{}", g.name),
-            time: self.now.as_secs_f64(),
+            time: w.now.as_secs_f64(),
             check: "min_devices".into(),
             test: "count".into(),
-            count: self.backend.stage(g.stage).reported as f64,
+            count: w.backend.stage(g.stage).reported as f64,
             base: g.gate.min_devices as f64,
-            observed: Some(self.backend.stage(g.stage).reported as f64),
+            observed: Some(w.backend.stage(g.stage).reported as f64),
             bound: None,
             threshold: g.gate.min_devices as f64,
             passed: false,
             decision: format!("would-{}:insufficient", action_name(g.gate.on_fail)),
         });
-        self.fire_shadow(k);
+        self.fire_shadow(w, k);
     }
 
-    fn fire_shadow(&mut self, k: usize) {
-        let s = &mut self.ro.shadows[k];
-        s.fired_at = Some(self.now);
-        s.harmed_at_fire = self.c.harmed;
-        s.exposed_at_fire = self.c.exposed;
+    fn fire_shadow<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, k: usize) {
+        let s = &mut self.shadows[k];
+        s.fired_at = Some(w.now);
+        s.harmed_at_fire = w.recorder.harmed;
+        s.exposed_at_fire = w.recorder.exposed;
     }
 
-    pub(crate) fn on_stage_max_wait(&mut self, i: usize) {
-        if self.ro.current != Some(i)
-            || self.ro.mode != Mode::Running
-            || self.ro.stages[i].ready_at.is_some()
+    pub fn on_stage_max_wait<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        if self.current != Some(i)
+            || self.mode != Mode::Running
+            || self.stages[i].ready_at.is_some()
         {
             return;
         }
-        let stage = &self.sc.policy.stages[i];
+        let stage = &w.scenario.policy.stages[i];
         let Some(gate) = &stage.gate else { return };
         let decision = match stage.on_insufficient {
             OnInsufficient::Extend => return,
             OnInsufficient::Pass => "insufficient:pass",
             OnInsufficient::Fail => "insufficient:fail",
         };
-        self.ro.stages[i].judged = true;
-        self.ro.gate_log.push(GateRecord {
+        self.stages[i].judged = true;
+        self.gate_log.push(GateRecord {
             stage: stage.name.clone(),
-            time: self.now.as_secs_f64(),
+            time: w.now.as_secs_f64(),
             check: "min_devices".into(),
             test: "count".into(),
-            count: self.backend.stage(i).reported as f64,
+            count: w.backend.stage(i).reported as f64,
             base: gate.min_devices as f64,
-            observed: Some(self.backend.stage(i).reported as f64),
+            observed: Some(w.backend.stage(i).reported as f64),
             bound: None,
             threshold: gate.min_devices as f64,
             passed: stage.on_insufficient == OnInsufficient::Pass,
             decision: decision.into(),
         });
         if stage.on_insufficient == OnInsufficient::Pass {
-            self.ro.stages[i].ready_at = Some(self.now);
-            self.stage_passed(i);
+            self.stages[i].ready_at = Some(w.now);
+            self.stage_passed(w, i);
         } else {
             self.act(
+                w,
                 gate.on_fail,
                 format!("gate:{}:insufficient", stage.name),
                 PauseSource::Gate(i),
@@ -619,146 +646,153 @@ impl Sim<'_> {
         }
     }
 
-    fn stage_passed(&mut self, i: usize) {
-        self.ro.stages[i].passed = true;
-        if self.sc.policy.stages[i].approval == Approval::Operator {
-            let delay = self.operator_delay();
+    fn stage_passed<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        self.stages[i].passed = true;
+        if w.scenario.policy.stages[i].approval == Approval::Operator {
+            let delay = self.operator_delay(w);
             let approve = OperatorAct::Approve { stage: i as u32 };
-            self.schedule(self.now.plus(delay), PolicyEvent::Operator(approve));
+            w.agenda
+                .at(w.now.plus(delay), PolicyEvent::Operator(approve));
         } else {
-            self.advance_stage(i);
+            self.advance_stage(w, i);
         }
     }
 
-    fn advance_stage(&mut self, i: usize) {
-        if i + 1 < self.sc.policy.stages.len() {
-            self.open_stage(i + 1);
+    fn advance_stage<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        if i + 1 < w.scenario.policy.stages.len() {
+            self.open_stage(w, i + 1);
         } else {
-            self.ro.complete = true;
+            self.complete = true;
         }
     }
 
-    fn operator_delay(&mut self) -> u64 {
+    fn operator_delay<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) -> u64 {
         // The operator's response times form their own stream, keyed by the replication only.
         let key =
-            crate::engine::rng::stream_key(self.sc.seed, self.rep, u64::MAX, Purpose::Operator);
-        let mut s = Stream::at(key, self.ro.operator_draws << 5);
-        self.ro.operator_draws += 1;
-        secs_to_ms(self.sc.policy.operator.response.sample(&mut s))
+            crate::engine::rng::stream_key(w.scenario.seed, w.rep, u64::MAX, Purpose::Operator);
+        let mut s = Stream::at(key, self.operator_draws << 5);
+        self.operator_draws += 1;
+        secs_to_ms(w.scenario.policy.operator.response.sample(&mut s))
     }
 
-    fn act(&mut self, action: Action, reason: String, source: PauseSource) {
-        if self.ro.mode != Mode::Running {
+    fn act<E: PolicyEvents>(
+        &mut self,
+        w: &mut World<'_, E>,
+        action: Action,
+        reason: String,
+        source: PauseSource,
+    ) {
+        if self.mode != Mode::Running {
             return;
         }
-        self.ro.halted_at.get_or_insert(self.now);
-        self.ro.halted_since = Some(self.now);
-        self.ro.detect_at.get_or_insert(self.now);
-        if self.ro.halt_reason.is_none() {
-            self.ro.halt_reason = Some(reason);
-            self.ro.halt_stage = self.ro.current;
+        self.halted_at.get_or_insert(w.now);
+        self.halted_since = Some(w.now);
+        self.detect_at.get_or_insert(w.now);
+        if self.halt_reason.is_none() {
+            self.halt_reason = Some(reason);
+            self.halt_stage = self.current;
         }
         match action {
             Action::Pause => {
-                self.ro.mode = Mode::Paused;
-                self.ro.pause_source = Some(source);
-                let delay = self.operator_delay();
-                self.schedule(
-                    self.now.plus(delay),
+                self.mode = Mode::Paused;
+                self.pause_source = Some(source);
+                let delay = self.operator_delay(w);
+                w.agenda.at(
+                    w.now.plus(delay),
                     PolicyEvent::Operator(OperatorAct::OnPause),
                 );
             }
-            Action::Rollback => self.start_rollback(),
+            Action::Rollback => self.start_rollback(w),
             Action::Abort => {
-                self.ro.mode = Mode::Aborted;
-                self.ro.queue.clear();
+                self.mode = Mode::Aborted;
+                self.queue.clear();
             }
         }
     }
 
-    pub(crate) fn on_operator(&mut self, act: OperatorAct) {
+    pub fn on_operator<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, act: OperatorAct) {
         if let OperatorAct::Approve { stage } = act {
             let i = stage as usize;
-            if self.ro.mode == Mode::Running && self.ro.current == Some(i) {
-                self.advance_stage(i);
+            if self.mode == Mode::Running && self.current == Some(i) {
+                self.advance_stage(w, i);
             }
             return;
         }
-        if self.ro.mode != Mode::Paused {
+        if self.mode != Mode::Paused {
             return;
         }
-        match self.sc.policy.operator.on_pause {
-            OnPause::Rollback => self.start_rollback(),
-            OnPause::Hold => self.ro.mode = Mode::Held,
+        match w.scenario.policy.operator.on_pause {
+            OnPause::Rollback => self.start_rollback(w),
+            OnPause::Hold => self.mode = Mode::Held,
             OnPause::Resume => {
-                self.ro.mode = Mode::Running;
-                self.ro.halted_since = None;
-                for d in self.backend.take_parked() {
-                    if self.fleet.dev(d).phase == Phase::Parked {
-                        self.fleet.dev_mut(d).enter(Phase::Pending);
-                        self.schedule_check_in(d, self.now);
+                self.mode = Mode::Running;
+                self.halted_since = None;
+                for d in w.backend.take_parked() {
+                    if w.fleet.dev(d).phase == Phase::Parked {
+                        w.fleet.dev_mut(d).enter(Phase::Pending);
+                        w.schedule_check_in(d, w.now);
                     }
                 }
-                match self.ro.pause_source.take() {
-                    Some(PauseSource::Gate(i)) => self.advance_stage(i),
+                match self.pause_source.take() {
+                    Some(PauseSource::Gate(i)) => self.advance_stage(w, i),
                     Some(PauseSource::Abort(k)) => {
-                        self.ro.aborts_disabled[k] = true;
-                        if let Some(i) = self.ro.current {
-                            self.resume_stage(i);
+                        self.aborts_disabled[k] = true;
+                        if let Some(i) = self.current {
+                            self.resume_stage(w, i);
                         }
                     }
                     None => {}
                 }
-                self.kick_pump();
+                self.kick_pump(w);
             }
         }
     }
 
     /// Picks up the current stage after a pause that did not come from its own gate: whatever
     /// its gate, bake, `max_wait` or approval would have done during the pause happens now.
-    fn resume_stage(&mut self, i: usize) {
-        let st = &self.ro.stages[i];
-        let stage = &self.sc.policy.stages[i];
+    fn resume_stage<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        let st = &self.stages[i];
+        let stage = &w.scenario.policy.stages[i];
         if st.passed {
-            return self.advance_stage(i);
+            return self.advance_stage(w, i);
         }
         if let (Some(ready), false) = (st.ready_at, st.judged) {
-            let at = ready.plus(stage.bake_ms).max(self.now);
-            return self.schedule_judge(i, at);
+            let at = ready.plus(stage.bake_ms).max(w.now);
+            return self.schedule_judge(w, i, at);
         }
-        self.check_stage_ready(i);
-        let st = &self.ro.stages[i];
+        self.check_stage_ready(w, i);
+        let st = &self.stages[i];
         let deadline = st.opened_at.zip(stage.max_wait_ms).map(|(t, w)| t.plus(w));
-        if st.ready_at.is_none() && deadline.is_some_and(|d| d <= self.now) {
-            self.on_stage_max_wait(i);
+        if st.ready_at.is_none() && deadline.is_some_and(|d| d <= w.now) {
+            self.on_stage_max_wait(w, i);
         }
     }
 
     /// Rollback (SPEC §1.5): stop new starts, cancel pending ones, and push the rollback
     /// version to every device that started the update, at the policy's rate and through the
     /// same download/install path.
-    fn start_rollback(&mut self) {
-        self.ro.mode = Mode::RollingBack;
-        self.ro.rollback_at = Some(self.now);
-        self.ro.queue.clear();
-        for d in self.backend.take_parked() {
-            self.cancel(d);
+    fn start_rollback<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) {
+        self.mode = Mode::RollingBack;
+        self.rollback_at = Some(w.now);
+        self.queue.clear();
+        for d in w.backend.take_parked() {
+            w.cancel(self, d);
         }
-        let started = self.backend.started_order().to_vec();
-        self.ro.queue.extend(started);
-        self.ro.last_notify = None;
-        self.kick_pump();
+        let started = w.backend.started_order().to_vec();
+        self.queue.extend(started);
+        self.last_notify = None;
+        self.kick_pump(w);
     }
 
-    pub(crate) fn on_window_close(&mut self) {
-        if self.ro.window_closed {
+    pub fn on_window_close<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) {
+        if self.window_closed {
             return;
         }
-        self.ro.window_closed = true;
+        self.window_closed = true;
         let mut stranded = [0u64; crate::fleet::device::REASONS.len()];
-        let halted = self.ro.halted_at.is_some();
-        let target = self.sc.policy.target;
-        for dv in self.fleet.devices() {
+        let halted = self.halted_at.is_some();
+        let target = w.scenario.policy.target;
+        for dv in w.fleet.devices() {
             if !dv.has(flag::TARGETED) || dv.version == target {
                 continue;
             }
@@ -786,7 +820,7 @@ impl Sim<'_> {
             }
             stranded[reason as usize] += 1;
         }
-        self.c.stranded = Some(stranded);
+        w.recorder.stranded = Some(stranded);
     }
 }
 

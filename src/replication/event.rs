@@ -25,6 +25,13 @@ pub enum Event {
     },
 }
 
+impl From<(u32, DeviceEvent)> for Event {
+    #[inline]
+    fn from((device, event): (u32, DeviceEvent)) -> Event {
+        Event::Device { device, event }
+    }
+}
+
 impl From<PolicyEvent> for Event {
     fn from(e: PolicyEvent) -> Event {
         Event::Policy(e)

@@ -68,17 +68,15 @@ impl Sim<'_> {
     /// Records the first breach seen while the replication runs; the event loop stops on it.
     #[cold]
     pub(crate) fn record_breach(&mut self, what: String) {
-        if self.breach.is_none() {
-            self.breach = Some(format!("{what} (at {} of simulated time)", self.now));
-        }
+        self.world.record_breach(what);
     }
 
     /// The typed error of the recorded breach.
     pub(crate) fn breach_error(&self) -> Error {
         Error::Invariant {
-            seed: self.sc.seed,
+            seed: self.scenario.seed,
             replication: self.rep,
-            what: self.breach.clone().unwrap_or_default(),
+            what: self.world.breach.clone().unwrap_or_default(),
         }
     }
 
@@ -91,30 +89,13 @@ impl Sim<'_> {
         ));
     }
 
-    /// Called when an install of the update starts while the rollout is halted: that is a
-    /// breach unless the device's download was under way when the rollout halted.
-    #[cold]
-    pub(crate) fn check_halted_install(&mut self, d: u32) {
-        let dv = *self.fleet.dev(d);
-        let since = self.ro.halted_since.unwrap_or(SimTime::ZERO);
-        // A download that began at the very instant of the halt counts as under way: which of
-        // two same-instant events came first is not kept per device.
-        if dv.segment_start > since.0 {
-            self.record_breach(format!(
-                "device {d} starts installing {} of the update the rollout halted at {since}, though its download began after the halt ({})",
-                self.sc.version_label(dv.installing),
-                SimTime(dv.segment_start)
-            ));
-        }
-    }
-
     /// The periodic check (`RunLimits::daily_invariants`), at the hourly sample that opens each
     /// simulated day: a whole-state check costs a pass over the fleet, which at every hour would
     /// make a debug run of a 20 000-device scenario some 25 times slower.
     pub(crate) fn periodic_check(&mut self) {
         if self.limits.daily_invariants
-            && self.now.0.is_multiple_of(DAY_MS)
-            && self.breach.is_none()
+            && self.world.now.0.is_multiple_of(DAY_MS)
+            && self.world.breach.is_none()
         {
             if let Err(what) = self.check_invariants() {
                 self.record_breach(what);
@@ -125,12 +106,12 @@ impl Sim<'_> {
     /// The end-of-replication check: the first breach recorded during the run, else the first
     /// invariant of the whole state that does not hold.
     pub(crate) fn verify(&mut self) -> crate::error::Result<()> {
-        if self.breach.is_none() {
+        if self.world.breach.is_none() {
             if let Err(what) = self.check_invariants() {
                 self.record_breach(what);
             }
         }
-        match self.breach {
+        match self.world.breach {
             Some(_) => Err(self.breach_error()),
             None => Ok(()),
         }
@@ -139,23 +120,23 @@ impl Sim<'_> {
     /// `Err` names the first invariant of the whole state that does not hold.
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut t = Tally {
-            by_version: vec![0; self.fleet.version_counts().len()],
-            stage_started: vec![0; self.ro.stages.len()],
-            stage_exposed: vec![0; self.ro.stages.len()],
-            stage_harmed: vec![0; self.ro.stages.len()],
+            by_version: vec![0; self.world.fleet.version_counts().len()],
+            stage_started: vec![0; self.controller.stages.len()],
+            stage_exposed: vec![0; self.controller.stages.len()],
+            stage_harmed: vec![0; self.controller.stages.len()],
             ..Tally::default()
         };
-        for d in 0..self.fleet.len() as u32 {
-            let joined = self.fleet.joined(d);
-            if !device_ok(self.fleet.dev(d), joined) {
+        for d in 0..self.world.fleet.len() as u32 {
+            let joined = self.world.fleet.joined(d);
+            if !device_ok(self.world.fleet.dev(d), joined) {
                 self.check_device(d)?;
                 return Err(format!(
                     "device {d} is in an inconsistent state: {:?}",
-                    self.fleet.dev(d)
+                    self.world.fleet.dev(d)
                 ));
             }
             if joined {
-                self.count(self.fleet.dev(d), &mut t);
+                self.count(self.world.fleet.dev(d), &mut t);
             }
         }
         self.check_counts(&t)?;
@@ -165,9 +146,9 @@ impl Sim<'_> {
 
     /// Which invariant of [`device_ok`] device `d` breaks, in words.
     fn check_device(&self, d: u32) -> Result<(), String> {
-        let dv = self.fleet.dev(d);
+        let dv = self.world.fleet.dev(d);
         let (phase, job) = (dv.phase, dv.job);
-        if !self.fleet.joined(d) {
+        if !self.world.fleet.joined(d) {
             return ensure(
                 phase == Phase::Idle
                     && job == Job::None
@@ -225,7 +206,7 @@ impl Sim<'_> {
     }
 
     fn count(&self, dv: &Device, t: &mut Tally) {
-        let target = self.sc.policy.target;
+        let target = self.scenario.policy.target;
         t.present += 1;
         t.by_version[dv.version as usize] += 1;
         t.in_flight += dv.in_flight as u64;
@@ -250,32 +231,36 @@ impl Sim<'_> {
     /// Running counters equal the devices counted by state.
     fn check_counts(&self, t: &Tally) -> Result<(), String> {
         ensure(
-            t.by_version.as_slice() == self.fleet.version_counts(),
+            t.by_version.as_slice() == self.world.fleet.version_counts(),
             || {
                 format!(
                     "devices per version {:?} disagree with the running counts {:?}",
                     t.by_version,
-                    self.fleet.version_counts()
+                    self.world.fleet.version_counts()
                 )
             },
         )?;
         ensure(
-            self.fleet.version_counts().iter().sum::<u64>() == t.present,
+            self.world.fleet.version_counts().iter().sum::<u64>() == t.present,
             || {
                 format!(
                     "counts by version sum to {}, not to the {} devices in the fleet",
-                    self.fleet.version_counts().iter().sum::<u64>(),
+                    self.world.fleet.version_counts().iter().sum::<u64>(),
                     t.present
                 )
             },
         )?;
-        let c = &self.c;
+        let c = &self.world.recorder;
         let pairs = [
-            ("devices in flight", t.in_flight, self.backend.in_flight()),
+            (
+                "devices in flight",
+                t.in_flight,
+                self.world.backend.in_flight(),
+            ),
             (
                 "devices holding a download slot",
                 t.slots,
-                self.backend.active_downloads(),
+                self.world.backend.active_downloads(),
             ),
             ("targeted devices on the target", t.on_target, c.on_target),
             ("targeted devices", t.targeted, c.targeted),
@@ -295,11 +280,11 @@ impl Sim<'_> {
             })?;
         }
         ensure(
-            self.backend.active_downloads() <= self.sc.backend.max_concurrent_downloads,
+            self.world.backend.active_downloads() <= self.scenario.backend.max_concurrent_downloads,
             || {
                 format!(
                     "{} downloads, more than `max_concurrent_downloads`",
-                    self.backend.active_downloads()
+                    self.world.backend.active_downloads()
                 )
             },
         )
@@ -308,10 +293,11 @@ impl Sim<'_> {
     /// The devices in each waiting phase are exactly the live entries of the queue holding them.
     fn check_waiting(&self, t: &Tally) -> Result<(), String> {
         let live_slots = self
+            .world
             .backend
             .slot_queue()
             .filter(|&(d, gen)| {
-                let dv = self.fleet.dev(d);
+                let dv = self.world.fleet.dev(d);
                 dv.gen == gen && dv.phase == Phase::QueuedForSlot
             })
             .count() as u64;
@@ -319,10 +305,11 @@ impl Sim<'_> {
             format!("{} devices wait for a download slot, but the slot queue holds {live_slots} of them", t.queued)
         })?;
         let live_parked = self
+            .world
             .backend
             .parked()
             .iter()
-            .filter(|&&d| self.fleet.dev(d).phase == Phase::Parked)
+            .filter(|&&d| self.world.fleet.dev(d).phase == Phase::Parked)
             .count() as u64;
         ensure(live_parked == t.parked, || {
             format!(
@@ -331,11 +318,11 @@ impl Sim<'_> {
             )
         })?;
         ensure(
-            t.parked == 0 || matches!(self.ro.mode, Mode::Paused | Mode::Held),
+            t.parked == 0 || matches!(self.controller.mode, Mode::Paused | Mode::Held),
             || {
                 format!(
                     "{} devices are parked while the rollout is {:?}",
-                    t.parked, self.ro.mode
+                    t.parked, self.controller.mode
                 )
             },
         )
@@ -343,16 +330,16 @@ impl Sim<'_> {
 
     /// What the backend observed never exceeds the truth, per stage and globally.
     fn check_observed(&self, t: &Tally) -> Result<(), String> {
-        let mut tickets = vec![0u64; self.ro.stages.len()];
-        for (stage, _) in self.backend.tickets() {
+        let mut tickets = vec![0u64; self.controller.stages.len()];
+        for (stage, _) in self.world.backend.tickets() {
             if let Some(n) = tickets.get_mut(*stage as usize) {
                 *n += 1;
             }
         }
         let mut sum = Obs::default();
-        for (i, st) in self.ro.stages.iter().enumerate() {
-            let name = &self.sc.policy.stages[i].name;
-            let obs = self.backend.stage(i);
+        for (i, st) in self.controller.stages.iter().enumerate() {
+            let name = &self.scenario.policy.stages[i].name;
+            let obs = self.world.backend.stage(i);
             observed_within(&obs, t.stage_started[i], t.stage_exposed[i])
                 .map_err(|e| format!("stage `{name}`: {e}"))?;
             ensure(obs.notified <= st.cohort.len() as u64, || {
@@ -370,18 +357,21 @@ impl Sim<'_> {
             })?;
             add(&mut sum, &obs);
         }
-        let g = &self.backend.global();
+        let g = &self.world.backend.global();
         observed_within(g, t.started, t.exposed).map_err(|e| format!("whole rollout: {e}"))?;
         ensure(sum == *g, || {
             format!("stage observations sum to {sum:?}, the global view is {g:?}")
         })?;
-        ensure(self.backend.tickets().len() as u64 <= t.harmed, || {
-            format!(
-                "{} support tickets but {} harmed devices",
-                self.backend.tickets().len(),
-                t.harmed
-            )
-        })
+        ensure(
+            self.world.backend.tickets().len() as u64 <= t.harmed,
+            || {
+                format!(
+                    "{} support tickets but {} harmed devices",
+                    self.world.backend.tickets().len(),
+                    t.harmed
+                )
+            },
+        )
     }
 }
 
@@ -519,7 +509,11 @@ percent = 100
     fn finished() -> Sim<'static> {
         let mut sim = Sim::new(scenario(), 0, RunLimits::default()).unwrap();
         sim.run().unwrap();
-        assert!(sim.c.exposed > 0 && sim.c.bricked > 0 && !sim.backend.tickets().is_empty());
+        assert!(
+            sim.world.recorder.exposed > 0
+                && sim.world.recorder.bricked > 0
+                && !sim.world.backend.tickets().is_empty()
+        );
         sim
     }
 
@@ -528,7 +522,8 @@ percent = 100
 
     /// The first device for which `pick` holds.
     fn find(sim: &Sim, pick: impl Fn(&Device) -> bool) -> usize {
-        sim.fleet
+        sim.world
+            .fleet
             .devices()
             .iter()
             .position(pick)
@@ -555,33 +550,33 @@ percent = 100
         let cases: [Case; 6] = [
             ("without a job", |s| {
                 let d = idle(s);
-                s.fleet.dev_mut(d as u32).phase = Phase::Pending;
+                s.world.fleet.dev_mut(d as u32).phase = Phase::Pending;
             }),
             ("does not hold a download slot", |s| {
                 let d = idle(s);
-                s.fleet.dev_mut(d as u32).job = Job::Update;
-                s.fleet.dev_mut(d as u32).phase = Phase::Downloading;
+                s.world.fleet.dev_mut(d as u32).job = Job::Update;
+                s.world.fleet.dev_mut(d as u32).phase = Phase::Downloading;
             }),
             ("is bricked but Reporting", |s| {
                 let d = find(s, |d| d.has(flag::BRICKED));
-                s.fleet.dev_mut(d as u32).phase = Phase::Reporting;
+                s.world.fleet.dev_mut(d as u32).phase = Phase::Reporting;
             }),
             ("started but not notified", |s| {
                 let d = find(s, |d| d.has(flag::STARTED));
-                s.fleet.dev_mut(d as u32).clear(flag::NOTIFIED);
+                s.world.fleet.dev_mut(d as u32).clear(flag::NOTIFIED);
             }),
             (
                 "wait for a download slot, but the slot queue holds 0",
                 |s| {
                     let d = idle(s);
-                    s.fleet.dev_mut(d as u32).job = Job::Update;
-                    s.fleet.dev_mut(d as u32).phase = Phase::QueuedForSlot;
+                    s.world.fleet.dev_mut(d as u32).job = Job::Update;
+                    s.world.fleet.dev_mut(d as u32).phase = Phase::QueuedForSlot;
                 },
             ),
             ("parked, but the parked list holds 0", |s| {
                 let d = idle(s);
-                s.fleet.dev_mut(d as u32).job = Job::Update;
-                s.fleet.dev_mut(d as u32).phase = Phase::Parked;
+                s.world.fleet.dev_mut(d as u32).job = Job::Update;
+                s.world.fleet.dev_mut(d as u32).phase = Phase::Parked;
             }),
         ];
         for (expected, corrupt) in cases {
@@ -593,10 +588,12 @@ percent = 100
     #[test]
     fn counters_that_disagree_with_the_devices_are_a_breach() {
         let cases: [Case; 4] = [
-            ("per version", |s| s.fleet.version_counts_mut()[0] += 1),
-            ("harmed devices", |s| s.c.harmed += 1),
-            ("devices in flight", |s| *s.backend.corrupt().3 += 1),
-            ("bricked devices", |s| s.c.bricked -= 1),
+            ("per version", |s| {
+                s.world.fleet.version_counts_mut()[0] += 1
+            }),
+            ("harmed devices", |s| s.world.recorder.harmed += 1),
+            ("devices in flight", |s| *s.world.backend.corrupt().3 += 1),
+            ("bricked devices", |s| s.world.recorder.bricked -= 1),
         ];
         for (expected, corrupt) in cases {
             let what = breach_after(corrupt);
@@ -608,17 +605,18 @@ percent = 100
     fn observed_beyond_true_is_a_breach_per_stage_and_globally() {
         let cases: [Case; 4] = [
             ("stage `all`: observed exceeds started", |s| {
-                let stages = s.backend.corrupt().1;
+                let stages = s.world.backend.corrupt().1;
                 stages[1].timed_out = stages[1].started + 1
             }),
             ("stage `canary`: 2 support tickets", |s| {
                 let harmed = s
+                    .world
                     .fleet
                     .devices()
                     .iter()
                     .filter(|d| d.stage == 0 && d.has(flag::HARMED))
                     .count();
-                let tickets = s.backend.corrupt().2;
+                let tickets = s.world.backend.corrupt().2;
                 tickets.retain(|(stage, _)| *stage != 0);
                 for _ in 0..=harmed {
                     tickets.push((0, 0));
@@ -626,11 +624,11 @@ percent = 100
                 assert_eq!(harmed, 1, "the fixture harms one canary device");
             }),
             ("stage observations sum to", |s| {
-                s.backend.corrupt().0.notified += 1
+                s.world.backend.corrupt().0.notified += 1
             }),
             (
                 "whole rollout: 377 successes + 0 failures reported, but 376",
-                |s| s.backend.corrupt().0.success += 1,
+                |s| s.world.backend.corrupt().0.success += 1,
             ),
         ];
         for (expected, corrupt) in cases {
@@ -644,11 +642,14 @@ percent = 100
     #[test]
     fn more_successes_than_exposed_devices_is_a_breach() {
         let mut sim = Sim::new(scenario(), 0, RunLimits::default()).unwrap();
-        sim.ro.stages[0].cohort.push(0);
-        let dv = sim.fleet.dev_mut(0 as u32);
+        sim.controller.stages[0].cohort.push(0);
+        let dv = sim.world.fleet.dev_mut(0);
         dv.set(flag::TARGETED | flag::NOTIFIED | flag::STARTED);
         dv.stage = 0;
-        (sim.c.targeted, sim.c.updates_started) = (1, 1);
+        (
+            sim.world.recorder.targeted,
+            sim.world.recorder.updates_started,
+        ) = (1, 1);
         let obs = Obs {
             notified: 1,
             started: 1,
@@ -656,7 +657,7 @@ percent = 100
             success: 1,
             ..Obs::default()
         };
-        sim.backend.set_observed(0, obs);
+        sim.world.backend.set_observed(0, obs);
         let what = sim.check_invariants().unwrap_err();
         assert!(
             what.contains(
@@ -669,9 +670,9 @@ percent = 100
     #[test]
     fn an_event_scheduled_in_the_past_is_a_breach() {
         let mut sim = finished();
-        assert!(sim.breach.is_none());
-        sim.schedule_device(sim.sc.horizon, 1, CheckIn { gen: 0 });
-        assert!(sim.breach.is_none(), "the present is not the past");
+        assert!(sim.world.breach.is_none());
+        sim.schedule_device(sim.scenario.horizon, 1, CheckIn { gen: 0 });
+        assert!(sim.world.breach.is_none(), "the present is not the past");
         sim.schedule_device(SimTime(5), 7, CheckIn { gen: 0 });
         match sim.verify() {
             Err(Error::Invariant {
@@ -697,25 +698,29 @@ percent = 100
         for (began_after_halt, breach) in [(false, false), (true, true)] {
             let mut sim = finished();
             let d = idle(&sim);
-            let halt = sim.now.0 - 10_000;
-            sim.ro.mode = Mode::Paused;
-            sim.ro.halted_since = Some(SimTime(halt));
-            sim.backend.take_slot();
-            let dv = sim.fleet.dev_mut(d as u32);
+            let halt = sim.world.now.0 - 10_000;
+            sim.controller.mode = Mode::Paused;
+            sim.controller.halted_since = Some(SimTime(halt));
+            sim.world.backend.take_slot();
+            let dv = sim.world.fleet.dev_mut(d as u32);
             dv.job = Job::Update;
-            dv.installing = sim.sc.policy.target;
+            dv.installing = sim.scenario.policy.target;
             dv.segment_start = if began_after_halt { halt + 1 } else { halt - 1 };
             dv.set(flag::SLOT_HELD);
             dv.enter(Phase::Downloading);
             let gen = dv.gen;
-            sim.on_download_done(d as u32, gen);
+            sim.world.on_event(
+                &mut sim.controller,
+                d as u32,
+                crate::lifecycle::event::DeviceEvent::DownloadDone { gen },
+            );
             assert_eq!(
-                sim.fleet.dev(d as u32).phase,
+                sim.world.fleet.dev(d as u32).phase,
                 Phase::Installing,
                 "the install started"
             );
-            assert_eq!(sim.breach.is_some(), breach, "{:?}", sim.breach);
-            if let Some(what) = &sim.breach {
+            assert_eq!(sim.world.breach.is_some(), breach, "{:?}", sim.world.breach);
+            if let Some(what) = &sim.world.breach {
                 assert!(
                     what.contains("starts installing 1.1.0 of the update the rollout halted"),
                     "{what}"
@@ -730,12 +735,16 @@ percent = 100
     fn the_periodic_check_records_a_breach() {
         let mut sim = finished();
         sim.limits.daily_invariants = true;
-        assert_eq!(sim.now.0 % DAY_MS, 0, "the fixture's horizon is whole days");
+        assert_eq!(
+            sim.world.now.0 % DAY_MS,
+            0,
+            "the fixture's horizon is whole days"
+        );
         sim.periodic_check();
-        assert!(sim.breach.is_none());
-        sim.c.exposed += 1;
+        assert!(sim.world.breach.is_none());
+        sim.world.recorder.exposed += 1;
         sim.periodic_check();
-        let what = sim.breach.clone().unwrap_or_default();
+        let what = sim.world.breach.clone().unwrap_or_default();
         assert!(what.contains("exposed devices"), "{what}");
     }
 }

@@ -14,14 +14,15 @@ fn secs(t: SimTime) -> f64 {
 impl Sim<'_> {
     /// Computes the outcome at the end of the replication.
     pub(crate) fn finish(&mut self) {
-        if self.c.stranded.is_none() {
-            self.on_window_close();
+        if self.world.recorder.stranded.is_none() {
+            self.controller.on_window_close(&mut self.world);
         }
         // SPEC §1.4b: a device that downloaded before the close and waits only for its
         // maintenance window was reached and installs after the close; one still waiting at
         // the horizon had no window open for it in time: it is stranded for `maintenance`.
-        let target = self.sc.policy.target;
+        let target = self.scenario.policy.target;
         let waiting = self
+            .world
             .fleet
             .devices()
             .iter()
@@ -33,19 +34,19 @@ impl Sim<'_> {
             })
             .count() as u64;
         // After a halt the device would be cancelled when its window opens, as at the close.
-        let reason = if self.ro.halted_at.is_some() {
+        let reason = if self.controller.halted_at.is_some() {
             crate::fleet::device::Reason::Cancelled
         } else {
             crate::fleet::device::Reason::Maintenance
         };
-        if let Some(stranded) = self.c.stranded.as_mut() {
+        if let Some(stranded) = self.world.recorder.stranded.as_mut() {
             stranded[reason as usize] += waiting;
         }
     }
 
     pub fn outcome(&self) -> Outcome {
-        let sc = self.sc;
-        let c = &self.c;
+        let sc = self.scenario;
+        let c = &self.world.recorder;
         let target = sc.policy.target;
         let mut dl: Vec<u64> = c.download_times_ms.clone();
         dl.sort_unstable();
@@ -60,21 +61,21 @@ impl Sim<'_> {
             .defects
             .iter()
             .any(|d| d.probability > 0.0);
-        let halted = self.ro.halted_at.is_some();
-        let time_to_detect = match (c.first_harm, self.ro.detect_at) {
+        let halted = self.controller.halted_at.is_some();
+        let time_to_detect = match (c.first_harm, self.controller.detect_at) {
             // A gate that fails before any harm has not detected it.
             (Some(h), Some(d)) if d >= h => Some(secs(SimTime(d.0 - h.0))),
             _ => None,
         };
         let rb = self.rollback_outcome();
         let final_stage = self
-            .ro
+            .controller
             .halt_stage
-            .or(self.ro.current)
+            .or(self.controller.current)
             .map(|i| sc.policy.stages[i].name.clone());
         Outcome {
             replication: self.rep,
-            devices: self.fleet.len() as u64,
+            devices: self.world.fleet.len() as u64,
             targeted: c.targeted,
             updated: c.on_target,
             completion: (c.targeted > 0).then(|| c.on_target as f64 / c.targeted as f64),
@@ -86,8 +87,8 @@ impl Sim<'_> {
             harmed_critical: c.harmed_critical,
             bricked: c.bricked,
             halted,
-            halt_reason: self.ro.halt_reason.clone(),
-            halted_at: self.ro.halted_at.map(secs),
+            halt_reason: self.controller.halt_reason.clone(),
+            halted_at: self.controller.halted_at.map(secs),
             final_stage,
             time_to_detect,
             false_halt: halted && !defective,
@@ -114,16 +115,16 @@ impl Sim<'_> {
             bytes_served: c.bytes_served,
             download_time_p50: pct(0.5),
             download_time_p95: pct(0.95),
-            observed_success: self.backend.global().success,
-            observed_failure: self.backend.global().failure,
-            observed_timed_out: self.backend.global().timed_out,
-            observed_tickets: self.backend.tickets_by(None, self.now),
-            events: self.q.popped(),
+            observed_success: self.world.backend.global().success,
+            observed_failure: self.world.backend.global().failure,
+            observed_timed_out: self.world.backend.global().timed_out,
+            observed_tickets: self.world.backend.tickets_by(None, self.world.now),
+            events: self.world.agenda.popped(),
             shadow_gates: sc
                 .policy
                 .shadow_gates
                 .iter()
-                .zip(&self.ro.shadows)
+                .zip(&self.controller.shadows)
                 .map(|(g, s)| ShadowOutcome {
                     name: g.name.clone(),
                     fired: s.fired_at.is_some(),
@@ -132,14 +133,14 @@ impl Sim<'_> {
                     exposed_at_fire: s.fired_at.map(|_| s.exposed_at_fire),
                 })
                 .collect(),
-            gates: self.ro.gate_log.clone(),
+            gates: self.controller.gate_log.clone(),
             stage_opened_at: self
-                .ro
+                .controller
                 .stages
                 .iter()
                 .map(|st| st.opened_at.map(secs))
                 .collect(),
-            rollback_at: self.ro.rollback_at.map(secs),
+            rollback_at: self.controller.rollback_at.map(secs),
         }
     }
 
@@ -157,20 +158,20 @@ impl Sim<'_> {
                 .collect(),
             ..RollbackOutcome::default()
         };
-        let Some(decided) = self.ro.rollback_at else {
+        let Some(decided) = self.controller.rollback_at else {
             return out;
         };
-        let target = self.sc.policy.target;
+        let target = self.scenario.policy.target;
         let mut recoverable = 0u64;
         let mut times: Vec<u64> = Vec::new();
         let recovered_at: std::collections::HashMap<u32, u64> =
-            self.c.recovered.iter().copied().collect();
-        for (i, dv) in self.fleet.devices().iter().enumerate() {
+            self.world.recorder.recovered.iter().copied().collect();
+        for (i, dv) in self.world.fleet.devices().iter().enumerate() {
             if !dv.has(flag::EXPOSED) {
                 continue;
             }
             let d = i as u32;
-            let unreachable = self.overlay(d).up_after(self.now.0) == u64::MAX;
+            let unreachable = self.world.overlay(d).up_after(self.world.now.0) == u64::MAX;
             if dv.has(flag::BRICKED)
                 || dv.has(flag::REFUSED)
                 || (unreachable && dv.version == target)
