@@ -1009,3 +1009,6 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             .map(|e| SimTime((t.0 / e + 1).saturating_mul(e)))
     }
 }
+
+#[cfg(test)]
+mod tests;
