@@ -35,10 +35,11 @@ install_packages() {
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && added=1
   fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    slurm-wlm munge >/dev/null
+  local rc=0
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends slurm-wlm munge >/dev/null || rc=$?
   [ -z "$added" ] || rm -f "$policy"
+  [ "$rc" = 0 ] || { echo "slurm.sh: cannot install slurm-wlm and munge (exit $rc)" >&2; exit 2; }
 }
 install_packages
 
