@@ -53,7 +53,7 @@ pub fn set_json_errors(on: bool) {
 pub fn error(e: &Error) {
     if JSON_ERRORS.load(Ordering::Relaxed) {
         for r in e.records() {
-            note(&serde_json::to_string(&r).unwrap_or_default());
+            note(&crate::report::versioned::line(&r));
         }
     } else {
         note(&format!("error: {e:#}"));
@@ -64,7 +64,7 @@ pub fn error(e: &Error) {
 pub fn warning(w: &crate::error::InputError) {
     if JSON_ERRORS.load(Ordering::Relaxed) {
         let r = crate::error::ErrorRecord::input(w, "warning");
-        note(&serde_json::to_string(&r).unwrap_or_default());
+        note(&crate::report::versioned::line(&r));
     } else {
         note(&format!("warning: {w}"));
     }

@@ -278,7 +278,7 @@ fn write_campaign(
     let json = serde_json::json!({ "scenario": base.name, "campaign_seed": seed, "campaigns": rows.len(), "violations": summary });
     staging.write(
         "chaos.json",
-        (serde_json::to_string_pretty(&json).unwrap_or_default() + "\n").as_bytes(),
+        crate::report::versioned::pretty(&json).as_bytes(),
     )?;
     // The campaign's page, from chaos.json and campaigns.csv alone (as `fleetsim report`).
     crate::report::render::render(staging.dir())?;

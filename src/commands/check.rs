@@ -190,10 +190,10 @@ pub(crate) fn finish_check(
             }
         ))?,
         Format::Json => crate::out::line(
-            &serde_json::to_string_pretty(&serde_json::json!({
+            crate::report::versioned::pretty(&serde_json::json!({
                 "scenarios": json, "passed": total - violations, "failed": violations,
             }))
-            .unwrap_or_default(),
+            .trim_end(),
         )?,
     }
     if !failed.is_empty() {

@@ -197,7 +197,7 @@ fn finish(
     doc: &CompareDoc,
     started: (Instant, SystemTime),
 ) -> Result<i32> {
-    let json = serde_json::to_string_pretty(doc).unwrap_or_default() + "\n";
+    let json = crate::report::versioned::pretty(doc);
     let staging = Staging::new(&out_dir(&cfg.out, sc, "-compare"), cfg.force)?;
     staging.write("compare.json", json.as_bytes())?;
     if cfg.report {

@@ -63,7 +63,7 @@ fn write_experiment(
     let perf = Perf::new(wall_ms, events, runs, threads, sc.device_count(), &[]);
     staging.write(
         "perf.json",
-        (serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n").as_bytes(),
+        crate::report::versioned::pretty(&perf).as_bytes(),
     )?;
     if output.report {
         crate::report::render::render(staging.dir())?;
@@ -248,7 +248,7 @@ pub(crate) fn finish_sweep(
         ("sweep.csv", csv_bytes(|p| sweep_csv(p, &points))?),
         (
             "sweep.json",
-            (serde_json::to_string_pretty(&json).unwrap_or_default() + "\n").into_bytes(),
+            crate::report::versioned::pretty(&json).into_bytes(),
         ),
     ];
     let runs = points.len() as u64 * base.replications;
@@ -447,7 +447,7 @@ pub(crate) fn finish_tune(
         ("tune.csv", csv_bytes(|p| tune_csv(p, &points))?),
         (
             "tune.json",
-            (serde_json::to_string_pretty(&json).unwrap_or_default() + "\n").into_bytes(),
+            crate::report::versioned::pretty(&json).into_bytes(),
         ),
     ];
     let runs = 2 * points.len() as u64 * base.replications;

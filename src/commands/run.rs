@@ -135,7 +135,7 @@ pub(crate) fn write_run_report(
         sc.device_count(),
         &result.events_by_kind,
     );
-    let perf_json = serde_json::to_string_pretty(&perf).unwrap_or_default() + "\n";
+    let perf_json = crate::report::versioned::pretty(&perf);
     staging.write("perf.json", perf_json.as_bytes())?;
     if cfg.report {
         crate::report::render::render(staging.dir())?;

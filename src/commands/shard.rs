@@ -106,7 +106,7 @@ impl ShardFile {
     /// Writes the shard folder atomically.
     pub fn write(&self, out: &Path, force: bool) -> Result<PathBuf> {
         let staging = Staging::new(out, force)?;
-        let json = serde_json::to_string(self)
+        let json = serde_json::to_string(&crate::report::versioned::Versioned::new(self))
             .map_err(|e| Error::io("cannot encode the shard", std::io::Error::other(e)))?;
         staging.write("shard.json", json.as_bytes())?;
         staging.commit()
@@ -147,6 +147,7 @@ fn read_shard(dir: &Path) -> Result<ShardFile> {
     let shown = path.display();
     let bytes = crate::input_files::read(&path, crate::input_files::RESULTS)
         .map_err(|e| Error::Usage(format!("{e} (is {} a shard folder?)", dir.display())))?;
+    crate::report::versioned::check_readable(&bytes, &path)?;
     // serde's messages quote what they found; a file that is not a shard file is not echoed.
     let shard: ShardFile = serde_json::from_slice(&bytes).map_err(|e| {
         Error::Usage(format!(

@@ -48,7 +48,12 @@ pub(crate) fn validate_command(
         }
     }
     if format == Format::Json {
-        out::line(&serde_json::to_string_pretty(&verdicts).unwrap_or_default())?;
+        // A list of files' verdicts: the version is in each, as in each error record.
+        let versioned: Vec<_> = verdicts
+            .iter()
+            .map(crate::report::versioned::Versioned::new)
+            .collect();
+        out::line(&serde_json::to_string_pretty(&versioned).unwrap_or_default())?;
     }
     if errors.is_empty() {
         Ok(0)

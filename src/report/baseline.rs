@@ -60,7 +60,7 @@ impl BaselineFile {
     }
 
     pub fn render(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+        super::versioned::pretty(self)
     }
 
     /// Refuses to pair `candidate` with this baseline (saved in `dir`) unless both ran the
@@ -187,6 +187,7 @@ pub fn load(dir: &Path) -> Result<Saved> {
     }
     let bytes = crate::input_files::read(&dir.join(FILE), crate::input_files::RESULTS)
         .map_err(Error::Usage)?;
+    super::versioned::check_readable(&bytes, &dir.join(FILE))?;
     let file: BaselineFile = serde_json::from_slice(&bytes).map_err(|e| {
         Error::Usage(format!(
             "{}: not a fleetsim baseline file (written by another version?): {}",

@@ -181,6 +181,7 @@ pub enum Folder {
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let bytes =
         crate::input_files::read(path, crate::input_files::RESULTS).map_err(Error::Usage)?;
+    super::versioned::check_readable(&bytes, path)?;
     // serde's messages quote what they found: a file that is not ours is not echoed.
     serde_json::from_slice(&bytes).map_err(|e| {
         Error::Usage(format!(

@@ -23,6 +23,7 @@ pub mod staging;
 pub mod summary;
 pub mod sweep_files;
 pub mod table;
+pub mod versioned;
 
 pub use staging::Staging;
 

@@ -128,8 +128,5 @@ pub fn summary_file(sc: &Scenario, summary: &Summary, outcomes: &[Outcome]) -> S
 
 pub fn render(sc: &Scenario, summary: &Summary, outcomes: &[Outcome]) -> String {
     let file = summary_file(sc, summary, outcomes);
-    let mut s =
-        serde_json::to_string_pretty(&file).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+    super::versioned::pretty(&file)
 }
