@@ -4,3 +4,6 @@ pub mod cohort;
 pub mod event;
 pub mod gate;
 pub mod rollout;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,222 @@
+//! Unit tests of the rollout controller on ten hand-built devices, with no device lifecycle:
+//! the test plays the backend's side (what it has heard) and hands the controller only its
+//! own events, so what is checked is the controller's decisions alone.
+
+use super::event::PolicyEvent;
+use super::rollout::{Mode, Rollout};
+use crate::backend::Obs;
+use crate::engine::time::SimTime;
+use crate::fleet::device::flag;
+use crate::lifecycle::control::Control;
+use crate::lifecycle::event::DeviceEvent;
+use crate::lifecycle::world::World;
+use crate::scenario::Scenario;
+
+/// The events of a controller-only world.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ev {
+    Device(u32, DeviceEvent),
+    Policy(PolicyEvent),
+}
+
+impl From<(u32, DeviceEvent)> for Ev {
+    fn from((d, e): (u32, DeviceEvent)) -> Ev {
+        Ev::Device(d, e)
+    }
+}
+
+impl From<PolicyEvent> for Ev {
+    fn from(e: PolicyEvent) -> Ev {
+        Ev::Policy(e)
+    }
+}
+
+/// Ten always-online devices on `1.0.0` under a policy to `1.1.0` at 10 per minute;
+/// `policy` adds keys of `[policy]` and its stages.
+fn plan(policy: &str) -> Scenario {
+    crate::scenario::test_fleet::ten_devices(
+        r#"[[population]]
+name = "plc"
+count = 10
+model = "plc-1"
+region = "north"
+firmware = "1.0.0"
+connectivity = "lan""#,
+        policy,
+    )
+}
+
+/// Hands the controller its own events up to `until` (device events are dropped: no device
+/// acts). Returns the times at which each device was notified.
+fn play(w: &mut World<'_, Ev>, ro: &mut Rollout, until: SimTime) -> Vec<(u32, u64)> {
+    let mut notified = Vec::new();
+    while let Some((t, e)) = w.agenda.pop() {
+        if t > until {
+            w.agenda.at(t, e);
+            break;
+        }
+        w.now = t;
+        if let Ev::Policy(p) = e {
+            ro.on_event(w, p);
+        }
+        for d in 0..w.fleet.len() as u32 {
+            if w.fleet.dev(d).has(flag::NOTIFIED) && !notified.iter().any(|&(x, _)| x == d) {
+                notified.push((d, t.0));
+            }
+        }
+    }
+    notified
+}
+
+fn failures(failure: u64, reported: u64) -> Obs {
+    Obs {
+        notified: 10,
+        started: reported,
+        reported,
+        failure,
+        success: reported - failure,
+        ..Obs::default()
+    }
+}
+
+fn start(sc: &Scenario) -> (World<'_, Ev>, Rollout) {
+    let mut w: World<'_, Ev> = World::new(sc, 0).unwrap();
+    let mut ro = Rollout::new(sc);
+    w.agenda.at(sc.policy.start, PolicyEvent::RolloutStart);
+    play(&mut w, &mut ro, SimTime::ZERO);
+    (w, ro)
+}
+
+/// Cohorts are cumulative shares of the fleet: 30 % then 100 % takes 3 devices and then the
+/// other 7, each device targeted once and marked with its stage; the first stage opens.
+#[test]
+fn the_rollout_draws_cumulative_cohorts_and_opens_the_first_stage() {
+    let sc = plan(
+        "[[policy.stage]]\nname = \"canary\"\nselect = {}\npercent = 30\n\n\
+         [[policy.stage]]\nname = \"rest\"\nselect = {}\npercent = 100",
+    );
+    let (w, ro) = start(&sc);
+    assert_eq!(ro.mode, Mode::Running);
+    assert_eq!(ro.current, Some(0));
+    assert_eq!(
+        (ro.stages[0].cohort.len(), ro.stages[1].cohort.len()),
+        (3, 7)
+    );
+    assert_eq!(w.recorder.targeted, 10);
+    for (i, st) in ro.stages.iter().enumerate() {
+        for &d in &st.cohort {
+            assert!(w.fleet.dev(d).has(flag::TARGETED));
+            assert_eq!(w.fleet.dev(d).stage as usize, i);
+        }
+    }
+    assert!(ro.stages[1].opened_at.is_none(), "the second stage waits");
+}
+
+/// At `per_minute = 10` the pump notifies one device every 6 s, from the rollout's start,
+/// and each notified device gets a check-in scheduled now.
+#[test]
+fn the_pump_notifies_at_the_policy_rate() {
+    let sc = plan("[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100");
+    let mut w: World<'_, Ev> = World::new(&sc, 0).unwrap();
+    let mut ro = Rollout::new(&sc);
+    w.agenda.at(sc.policy.start, PolicyEvent::RolloutStart);
+    let notified = play(&mut w, &mut ro, SimTime(60_000));
+    let times: Vec<u64> = notified.iter().map(|&(_, t)| t).collect();
+    assert_eq!(times, (0..10).map(|k| k * 6_000).collect::<Vec<_>>());
+    assert_eq!(w.backend.global().notified, 10);
+    assert_eq!(ro.stages[0].notified, 10);
+}
+
+/// An abort rule compares the failure rate over the reported results with its threshold, from
+/// `min_executed` results on: 1 of 5 (0.2) is at the threshold and does nothing, 2 of 5 trips
+/// it, logs the check and rolls back, naming the rule.
+#[test]
+fn an_abort_rule_trips_only_past_its_threshold() {
+    let sc = plan(
+        "[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n\n\
+         [[policy.abort]]\nmetric = \"update_failure_rate\"\nthreshold = 0.2\n\
+         min_executed = 5\naction = \"rollback\"",
+    );
+    let (mut w, mut ro) = start(&sc);
+    play(&mut w, &mut ro, SimTime(60_000));
+    w.backend.set_observed(0, failures(3, 4));
+    ro.on_result(&mut w, 0);
+    assert_eq!(
+        ro.mode,
+        Mode::Running,
+        "4 results are fewer than min_executed"
+    );
+    w.backend.set_observed(0, failures(1, 5));
+    ro.on_result(&mut w, 0);
+    assert_eq!(ro.mode, Mode::Running, "0.2 is not past 0.2");
+    w.backend.set_observed(0, failures(2, 5));
+    ro.on_result(&mut w, 0);
+    assert_eq!(ro.mode, Mode::RollingBack);
+    assert_eq!(ro.halt_reason.as_deref(), Some("abort:update_failure_rate"));
+    let r = ro.gate_log.last().unwrap();
+    assert_eq!(
+        (r.stage.as_str(), r.decision.as_str()),
+        ("abort[0]", "rollback")
+    );
+    assert_eq!((r.count, r.base), (2.0, 5.0));
+    let stance = Control::<Ev>::stance(&ro);
+    assert!(stance.rolling_back && !stance.accepting_updates());
+}
+
+/// A gate judged `bake` after its stage is ready fails on what the backend heard and pauses;
+/// the operator answers after their response time and, with `on_pause = "rollback"`, rolls the
+/// release back. Devices that learn of the update meanwhile are held (the stance says paused).
+#[test]
+fn a_failed_gate_pauses_then_the_operator_rolls_back() {
+    let sc = plan(
+        "operator = { response = { dist = \"constant\", value = \"2h\" }, on_pause = \"rollback\" }\n\n\
+         [[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\nbake = \"1h\"\n\
+         [policy.stage.gate]\nmin_devices = 5\ntest = \"point\"\nconfidence = 0.95\non_fail = \"pause\"\n\
+         [[policy.stage.gate.check]]\nmetric = \"update_failure_rate\"\nmax = 0.1",
+    );
+    let (mut w, mut ro) = start(&sc);
+    play(&mut w, &mut ro, SimTime(60_000));
+    w.backend.set_observed(0, failures(3, 5));
+    ro.on_result(&mut w, 0);
+    let ready = ro.stages[0]
+        .ready_at
+        .expect("all notified and min_devices reported");
+    play(&mut w, &mut ro, ready.plus(3_600_000));
+    assert_eq!(ro.mode, Mode::Paused);
+    assert_eq!(
+        ro.halt_reason.as_deref(),
+        Some("gate:all:update_failure_rate")
+    );
+    assert!(Control::<Ev>::stance(&ro).paused);
+    let paused_at = ro.halted_at.unwrap();
+    assert_eq!(paused_at, ready.plus(3_600_000));
+    play(&mut w, &mut ro, paused_at.plus(2 * 3_600_000 - 1));
+    assert_eq!(ro.mode, Mode::Paused, "the operator has not answered yet");
+    play(&mut w, &mut ro, paused_at.plus(2 * 3_600_000));
+    assert_eq!(ro.mode, Mode::RollingBack);
+    assert_eq!(ro.rollback_at, Some(paused_at.plus(2 * 3_600_000)));
+}
+
+/// `approval = "operator"`: a passed stage waits for the operator's approval before the next
+/// one opens; the approval is an event of its own, at the operator's response time.
+#[test]
+fn an_operator_approves_the_next_stage() {
+    let sc = plan(
+        "operator = { response = { dist = \"constant\", value = \"30m\" }, on_pause = \"rollback\" }\n\n\
+         [[policy.stage]]\nname = \"canary\"\nselect = {}\npercent = 20\nbake = \"1h\"\napproval = \"operator\"\n\n\
+         [[policy.stage]]\nname = \"rest\"\nselect = {}\npercent = 100",
+    );
+    let (mut w, mut ro) = start(&sc);
+    play(&mut w, &mut ro, SimTime(3_600_000 + 12_000 - 1));
+    assert!(ro.stages[0].ready_at.is_some() && ro.stages[1].opened_at.is_none());
+    let ready = ro.stages[0].ready_at.unwrap();
+    play(&mut w, &mut ro, ready.plus(3_600_000));
+    assert!(ro.stages[0].passed, "the stage passed its bake");
+    assert!(ro.stages[1].opened_at.is_none(), "but waits for approval");
+    play(&mut w, &mut ro, ready.plus(3_600_000 + 1_800_000));
+    assert_eq!(
+        ro.stages[1].opened_at,
+        Some(ready.plus(3_600_000 + 1_800_000))
+    );
+    assert_eq!(ro.current, Some(1));
+}
