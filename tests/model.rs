@@ -546,7 +546,7 @@ fn regression_devices_offline_at_the_halt_do_not_install_the_halted_release() {
     )
     .unwrap();
     sim.run().unwrap();
-    let halted = sim.controller.halted_at.expect("the abort rule trips").0;
+    let halted = sim.controller.halted_at().expect("the abort rule trips").0;
     let mut back_after_halt = std::collections::HashSet::new();
     for row in &sim.trace {
         let Some(d) = row.device else { continue };

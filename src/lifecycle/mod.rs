@@ -299,7 +299,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
         self.begin_execution(d);
         if first_start {
-            self.recorder.updates_started += 1;
+            self.recorder.start_update();
             let stage = self.fleet.dev(d).stage;
             self.backend.record_started(d, stage);
         }
@@ -324,7 +324,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         let (job, execution) = (dv.job, dv.execution);
         if newly_in_flight {
             let in_flight = self.backend.enter_flight();
-            self.recorder.peak_in_flight = self.recorder.peak_in_flight.max(in_flight);
+            self.recorder.in_flight(in_flight);
         }
         if let Some(timeout) = self.scenario.policy.timeout_ms {
             self.schedule_device(
@@ -398,7 +398,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         let now = self.now.0;
         let dv = self.fleet.dev_mut(d);
         let kbit = dv.throughput_kbps as f64 * (now - dv.segment_start) as f64 / 1000.0;
-        self.recorder.bytes_served += kbit * 125.0;
+        self.recorder.serve(kbit * 125.0);
         self.release_slot(ctl, d);
         kbit
     }
@@ -457,9 +457,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         // error meets the fault afresh instead of repeating its first draw.
         dv.fetches = dv.fetches.wrapping_add(1);
         let draw = dv.fetches as u64;
-        self.recorder
-            .download_times_ms
-            .push(self.now.0 - dv.download_start);
+        self.recorder.download_took(self.now.0 - dv.download_start);
         if !self.scenario.faults.is_empty() {
             match self.faults.verify_download(&self.fleet, d, self.now, draw) {
                 Verification::Rejected(Failure::DownloadInterrupted) => {
@@ -472,7 +470,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                     self.recorder.fail(f);
                     return self.await_report(d, Some(f));
                 }
-                Verification::TamperedAccepted => self.recorder.security_violations += 1,
+                Verification::TamperedAccepted => self.recorder.security_violation(),
                 Verification::Passed => {}
             }
         }
@@ -601,7 +599,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     /// The device can no longer boot: it never reports again and needs a field visit.
     fn brick(&mut self, d: u32) {
         self.recorder.fail(Failure::Bricked);
-        self.recorder.bricked += 1;
+        self.recorder.brick();
         let now = self.now.0;
         let v = self.fleet.dev(d).version;
         let fx = self.fleet.effects_mut(d, v);
@@ -622,7 +620,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         let hop = dv.installing;
         if hop == sc.policy.target && !dv.has(flag::EXPOSED) {
             self.fleet.dev_mut(d).set(flag::EXPOSED);
-            self.recorder.exposed += 1;
+            self.recorder.expose();
         }
         let rel = &sc.versions[hop as usize];
         let pop = &sc.populations[dv.population as usize];
@@ -732,11 +730,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
         dv.set(flag::HARMED);
         let stage = dv.stage;
-        self.recorder.harmed += 1;
-        if self.scenario.populations[dv.population as usize].criticality_high() {
-            self.recorder.harmed_critical += 1;
-        }
-        self.recorder.first_harm.get_or_insert(self.now);
+        let critical = self.scenario.populations[dv.population as usize].criticality_high();
+        self.recorder.harm(critical, self.now);
         let support = &self.scenario.support;
         let mut s = Stream::new(self.key(d, Purpose::Ticket));
         if s.bernoulli(support.ticket_probability) {
@@ -826,8 +821,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             }
             Job::Rollback => {
                 if failure.is_none() {
-                    self.recorder.rolled_back += 1;
-                    self.recorder.recovered.push((d, self.now.0));
+                    self.recorder.roll_back(d, self.now.0);
                     self.backend.record_rollback_success();
                     let dv = self.fleet.dev_mut(d);
                     dv.set(flag::ROLLED_BACK);

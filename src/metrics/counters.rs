@@ -1,4 +1,7 @@
-//! Ground-truth counters of one replication, updated where the state they count changes.
+//! The recorder of ground truth of one replication, [`Counters`]: what truly happened to the
+//! fleet, counted where the state it counts changes. It is written only through its methods
+//! (one per fact: a start, a harm, a brick, bytes served, …) and read as plain data, a
+//! [`Truth`], through `Deref`: readers see every count, no reader can change one.
 
 use super::reasons::{Failure, Reason, REASONS};
 use crate::engine::time::SimTime;
@@ -7,8 +10,9 @@ use crate::scenario::Scenario;
 /// Shares of `targeted` whose first crossing time is recorded (`time_to_50/95/99`).
 pub const ADOPTION_SHARES: [f64; 3] = [0.50, 0.95, 0.99];
 
+/// Every count the recorder keeps.
 #[derive(Clone, Debug, Default)]
-pub struct Counters {
+pub struct Truth {
     pub targeted: u64,
     /// Targeted devices running the target now.
     pub on_target: u64,
@@ -33,30 +37,107 @@ pub struct Counters {
     pub updates_started: u64,
 }
 
+/// The recorder: a [`Truth`] that only its methods write.
+#[derive(Clone, Debug, Default)]
+pub struct Counters {
+    truth: Truth,
+}
+
+impl std::ops::Deref for Counters {
+    type Target = Truth;
+    #[inline]
+    fn deref(&self) -> &Truth {
+        &self.truth
+    }
+}
+
 impl Counters {
     pub fn new(_sc: &Scenario) -> Counters {
         Counters::default()
     }
+    /// `n` more devices are targeted by the rollout.
+    #[inline]
+    pub fn target(&mut self, n: u64) {
+        self.truth.targeted += n;
+    }
+    /// A device starts the update for the first time.
+    #[inline]
+    pub fn start_update(&mut self) {
+        self.truth.updates_started += 1;
+    }
+    /// `n` executions are in flight now.
+    #[inline]
+    pub fn in_flight(&mut self, n: u64) {
+        self.truth.peak_in_flight = self.truth.peak_in_flight.max(n);
+    }
+    /// The backend served `bytes` more.
+    #[inline]
+    pub fn serve(&mut self, bytes: f64) {
+        self.truth.bytes_served += bytes;
+    }
+    /// A download finished after `ms`.
+    #[inline]
+    pub fn download_took(&mut self, ms: u64) {
+        self.truth.download_times_ms.push(ms);
+    }
+    /// A device installed a tampered image.
+    pub fn security_violation(&mut self) {
+        self.truth.security_violations += 1;
+    }
+    /// A device booted the target release for the first time.
+    pub fn expose(&mut self) {
+        self.truth.exposed += 1;
+    }
+    /// A device was harmed at `now` (`critical`: of a high-criticality population).
+    pub fn harm(&mut self, critical: bool, now: SimTime) {
+        self.truth.harmed += 1;
+        self.truth.harmed_critical += critical as u64;
+        self.truth.first_harm.get_or_insert(now);
+    }
+    /// A device was bricked.
+    pub fn brick(&mut self) {
+        self.truth.bricked += 1;
+    }
+    /// Device `d` got back to its rollback target at `now_ms`.
+    pub fn roll_back(&mut self, d: u32, now_ms: u64) {
+        self.truth.rolled_back += 1;
+        self.truth.recovered.push((d, now_ms));
+    }
+    /// The devices stranded by reason as the window closed.
+    pub fn strand(&mut self, by_reason: [u64; REASONS.len()]) {
+        self.truth.stranded = Some(by_reason);
+    }
+    /// `n` more devices stranded for `reason` (devices found at the horizon, after the close).
+    pub fn strand_more(&mut self, reason: Reason, n: u64) {
+        if let Some(stranded) = self.truth.stranded.as_mut() {
+            stranded[reason as usize] += n;
+        }
+    }
+    /// Test hook: every count, to corrupt and see the invariants catch it.
+    #[cfg(test)]
+    pub(crate) fn truth_mut(&mut self) -> &mut Truth {
+        &mut self.truth
+    }
     #[inline]
     pub fn fail(&mut self, f: Failure) {
-        self.failures[f as usize] += 1;
+        self.truth.failures[f as usize] += 1;
     }
     #[inline]
     pub fn defer(&mut self, r: Reason) {
-        self.deferrals[r as usize] += 1;
+        self.truth.deferrals[r as usize] += 1;
     }
     /// Records a change in the number of targeted devices on the target.
     pub fn target_delta(&mut self, entered: bool, now: SimTime, start: SimTime) {
         if entered {
-            self.on_target += 1;
+            self.truth.on_target += 1;
             for (i, share) in ADOPTION_SHARES.iter().enumerate() {
-                let needed = (share * self.targeted as f64).ceil().max(1.0) as u64;
-                if self.adoption_at[i].is_none() && self.on_target >= needed {
-                    self.adoption_at[i] = Some(SimTime(now.0.saturating_sub(start.0)));
+                let needed = (share * self.truth.targeted as f64).ceil().max(1.0) as u64;
+                if self.truth.adoption_at[i].is_none() && self.truth.on_target >= needed {
+                    self.truth.adoption_at[i] = Some(SimTime(now.0.saturating_sub(start.0)));
                 }
             }
         } else {
-            self.on_target -= 1;
+            self.truth.on_target -= 1;
         }
     }
 }
@@ -70,10 +151,8 @@ mod tests {
     /// a crossing already recorded.
     #[test]
     fn adoption_times_are_first_crossings_from_the_start() {
-        let mut c = Counters {
-            targeted: 10,
-            ..Counters::default()
-        };
+        let mut c = Counters::default();
+        c.target(10);
         let start = SimTime(1_000);
         for k in 1..=10u64 {
             c.target_delta(true, SimTime(1_000 + k * 100), start);

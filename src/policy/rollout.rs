@@ -59,32 +59,34 @@ pub struct ShadowState {
     pub exposed_at_fire: u64,
 }
 
+/// The rollout controller of one replication. Its fields are its own: the lifecycle sees
+/// them only as a [`Stance`], the replication's reports through the read accessors below.
 pub struct Rollout {
-    pub mode: Mode,
-    pub stages: Vec<StageState>,
-    pub current: Option<usize>,
+    pub(super) mode: Mode,
+    pub(super) stages: Vec<StageState>,
+    pub(super) current: Option<usize>,
     /// The seed-stable random order of the fleet (cohorts and control groups follow it).
-    pub order: Vec<u32>,
+    pub(super) order: Vec<u32>,
     queue: VecDeque<u32>,
     pump_pending: bool,
     last_notify: Option<SimTime>,
     notified_total: u64,
     rb_notified: u64,
-    pub window_closed: bool,
-    pub halted_at: Option<SimTime>,
+    pub(super) window_closed: bool,
+    pub(super) halted_at: Option<SimTime>,
     /// When the current halt began (`None` while running): installs of the update may start
     /// after it only for devices whose download was under way.
-    pub halted_since: Option<SimTime>,
-    pub halt_reason: Option<String>,
-    pub halt_stage: Option<usize>,
-    pub rollback_at: Option<SimTime>,
-    pub detect_at: Option<SimTime>,
+    pub(super) halted_since: Option<SimTime>,
+    pub(super) halt_reason: Option<String>,
+    pub(super) halt_stage: Option<usize>,
+    pub(super) rollback_at: Option<SimTime>,
+    pub(super) detect_at: Option<SimTime>,
     aborts_disabled: Vec<bool>,
-    pub gate_log: Vec<GateRecord>,
+    pub(super) gate_log: Vec<GateRecord>,
     pause_source: Option<PauseSource>,
     operator_draws: u64,
-    pub complete: bool,
-    pub shadows: Vec<ShadowState>,
+    pub(super) complete: bool,
+    pub(super) shadows: Vec<ShadowState>,
 }
 
 impl Rollout {
@@ -114,14 +116,52 @@ impl Rollout {
             shadows: vec![ShadowState::default(); sc.policy.shadow_gates.len()],
         }
     }
-    pub fn accepting_updates(&self) -> bool {
-        self.mode == Mode::Running && !self.window_closed
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
-    pub fn is_paused(&self) -> bool {
-        self.mode == Mode::Paused
+    /// The stage open now (`None` before the rollout starts).
+    pub fn current(&self) -> Option<usize> {
+        self.current
     }
-    pub fn rolling_back(&self) -> bool {
-        self.mode == Mode::RollingBack
+    pub fn stages(&self) -> &[StageState] {
+        &self.stages
+    }
+    pub fn shadows(&self) -> &[ShadowState] {
+        &self.shadows
+    }
+    /// Every gate and abort-rule decision, in the order taken.
+    pub fn gate_log(&self) -> &[GateRecord] {
+        &self.gate_log
+    }
+    /// When the rollout first halted, and why.
+    pub fn halted_at(&self) -> Option<SimTime> {
+        self.halted_at
+    }
+    /// The stage that was open when the rollout first halted.
+    pub fn halt_stage(&self) -> Option<usize> {
+        self.halt_stage
+    }
+    pub fn halt_reason(&self) -> Option<&str> {
+        self.halt_reason.as_deref()
+    }
+    pub fn detect_at(&self) -> Option<SimTime> {
+        self.detect_at
+    }
+    pub fn rollback_at(&self) -> Option<SimTime> {
+        self.rollback_at
+    }
+
+    /// Test hook: the rollout halted since `since` in `mode`.
+    #[cfg(test)]
+    pub(crate) fn halt_for_test(&mut self, mode: Mode, since: SimTime) {
+        self.mode = mode;
+        self.halted_since = Some(since);
+    }
+
+    /// Test hook: device `d` joins stage `i`'s cohort.
+    #[cfg(test)]
+    pub(crate) fn add_to_cohort_for_test(&mut self, i: usize, d: u32) {
+        self.stages[i].cohort.push(d);
     }
 }
 
@@ -189,7 +229,7 @@ impl Rollout {
                 dv.set(flag::TARGETED);
                 dv.stage = i as u8;
             }
-            w.recorder.targeted += cohort.len() as u64;
+            w.recorder.target(cohort.len() as u64);
             self.stages[i].cohort = cohort;
         }
         if !w.scenario.policy.stages.is_empty() {
@@ -227,7 +267,7 @@ impl Rollout {
         let dv = w.fleet.dev_mut(d);
         dv.set(flag::TARGETED);
         dv.stage = current as u8;
-        w.recorder.targeted += 1;
+        w.recorder.target(1);
         self.stages[current].cohort.push(d);
         self.queue.push_back(d);
         self.kick_pump(w);
@@ -820,7 +860,7 @@ impl Rollout {
             }
             stranded[reason as usize] += 1;
         }
-        w.recorder.stranded = Some(stranded);
+        w.recorder.strand(stranded);
     }
 }
 

@@ -121,9 +121,9 @@ impl Sim<'_> {
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut t = Tally {
             by_version: vec![0; self.world.fleet.version_counts().len()],
-            stage_started: vec![0; self.controller.stages.len()],
-            stage_exposed: vec![0; self.controller.stages.len()],
-            stage_harmed: vec![0; self.controller.stages.len()],
+            stage_started: vec![0; self.controller.stages().len()],
+            stage_exposed: vec![0; self.controller.stages().len()],
+            stage_harmed: vec![0; self.controller.stages().len()],
             ..Tally::default()
         };
         for d in 0..self.world.fleet.len() as u32 {
@@ -318,11 +318,12 @@ impl Sim<'_> {
             )
         })?;
         ensure(
-            t.parked == 0 || matches!(self.controller.mode, Mode::Paused | Mode::Held),
+            t.parked == 0 || matches!(self.controller.mode(), Mode::Paused | Mode::Held),
             || {
                 format!(
                     "{} devices are parked while the rollout is {:?}",
-                    t.parked, self.controller.mode
+                    t.parked,
+                    self.controller.mode()
                 )
             },
         )
@@ -330,14 +331,14 @@ impl Sim<'_> {
 
     /// What the backend observed never exceeds the truth, per stage and globally.
     fn check_observed(&self, t: &Tally) -> Result<(), String> {
-        let mut tickets = vec![0u64; self.controller.stages.len()];
+        let mut tickets = vec![0u64; self.controller.stages().len()];
         for (stage, _) in self.world.backend.tickets() {
             if let Some(n) = tickets.get_mut(*stage as usize) {
                 *n += 1;
             }
         }
         let mut sum = Obs::default();
-        for (i, st) in self.controller.stages.iter().enumerate() {
+        for (i, st) in self.controller.stages().iter().enumerate() {
             let name = &self.scenario.policy.stages[i].name;
             let obs = self.world.backend.stage(i);
             observed_within(&obs, t.stage_started[i], t.stage_exposed[i])
@@ -591,9 +592,13 @@ percent = 100
             ("per version", |s| {
                 s.world.fleet.version_counts_mut()[0] += 1
             }),
-            ("harmed devices", |s| s.world.recorder.harmed += 1),
+            ("harmed devices", |s| {
+                s.world.recorder.truth_mut().harmed += 1
+            }),
             ("devices in flight", |s| *s.world.backend.corrupt().3 += 1),
-            ("bricked devices", |s| s.world.recorder.bricked -= 1),
+            ("bricked devices", |s| {
+                s.world.recorder.truth_mut().bricked -= 1
+            }),
         ];
         for (expected, corrupt) in cases {
             let what = breach_after(corrupt);
@@ -642,14 +647,12 @@ percent = 100
     #[test]
     fn more_successes_than_exposed_devices_is_a_breach() {
         let mut sim = Sim::new(scenario(), 0, RunLimits::default()).unwrap();
-        sim.controller.stages[0].cohort.push(0);
+        sim.controller.add_to_cohort_for_test(0, 0);
         let dv = sim.world.fleet.dev_mut(0);
         dv.set(flag::TARGETED | flag::NOTIFIED | flag::STARTED);
         dv.stage = 0;
-        (
-            sim.world.recorder.targeted,
-            sim.world.recorder.updates_started,
-        ) = (1, 1);
+        sim.world.recorder.target(1);
+        sim.world.recorder.start_update();
         let obs = Obs {
             notified: 1,
             started: 1,
@@ -699,8 +702,7 @@ percent = 100
             let mut sim = finished();
             let d = idle(&sim);
             let halt = sim.world.now.0 - 10_000;
-            sim.controller.mode = Mode::Paused;
-            sim.controller.halted_since = Some(SimTime(halt));
+            sim.controller.halt_for_test(Mode::Paused, SimTime(halt));
             sim.world.backend.take_slot();
             let dv = sim.world.fleet.dev_mut(d as u32);
             dv.job = Job::Update;
@@ -742,7 +744,7 @@ percent = 100
         );
         sim.periodic_check();
         assert!(sim.world.breach.is_none());
-        sim.world.recorder.exposed += 1;
+        sim.world.recorder.truth_mut().exposed += 1;
         sim.periodic_check();
         let what = sim.world.breach.clone().unwrap_or_default();
         assert!(what.contains("exposed devices"), "{what}");

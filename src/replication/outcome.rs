@@ -34,14 +34,12 @@ impl Sim<'_> {
             })
             .count() as u64;
         // After a halt the device would be cancelled when its window opens, as at the close.
-        let reason = if self.controller.halted_at.is_some() {
+        let reason = if self.controller.halted_at().is_some() {
             crate::fleet::device::Reason::Cancelled
         } else {
             crate::fleet::device::Reason::Maintenance
         };
-        if let Some(stranded) = self.world.recorder.stranded.as_mut() {
-            stranded[reason as usize] += waiting;
-        }
+        self.world.recorder.strand_more(reason, waiting);
     }
 
     pub fn outcome(&self) -> Outcome {
@@ -61,8 +59,8 @@ impl Sim<'_> {
             .defects
             .iter()
             .any(|d| d.probability > 0.0);
-        let halted = self.controller.halted_at.is_some();
-        let time_to_detect = match (c.first_harm, self.controller.detect_at) {
+        let halted = self.controller.halted_at().is_some();
+        let time_to_detect = match (c.first_harm, self.controller.detect_at()) {
             // A gate that fails before any harm has not detected it.
             (Some(h), Some(d)) if d >= h => Some(secs(SimTime(d.0 - h.0))),
             _ => None,
@@ -70,8 +68,8 @@ impl Sim<'_> {
         let rb = self.rollback_outcome();
         let final_stage = self
             .controller
-            .halt_stage
-            .or(self.controller.current)
+            .halt_stage()
+            .or(self.controller.current())
             .map(|i| sc.policy.stages[i].name.clone());
         Outcome {
             replication: self.rep,
@@ -87,8 +85,8 @@ impl Sim<'_> {
             harmed_critical: c.harmed_critical,
             bricked: c.bricked,
             halted,
-            halt_reason: self.controller.halt_reason.clone(),
-            halted_at: self.controller.halted_at.map(secs),
+            halt_reason: self.controller.halt_reason().map(str::to_string),
+            halted_at: self.controller.halted_at().map(secs),
             final_stage,
             time_to_detect,
             false_halt: halted && !defective,
@@ -124,7 +122,7 @@ impl Sim<'_> {
                 .policy
                 .shadow_gates
                 .iter()
-                .zip(&self.controller.shadows)
+                .zip(self.controller.shadows())
                 .map(|(g, s)| ShadowOutcome {
                     name: g.name.clone(),
                     fired: s.fired_at.is_some(),
@@ -133,14 +131,14 @@ impl Sim<'_> {
                     exposed_at_fire: s.fired_at.map(|_| s.exposed_at_fire),
                 })
                 .collect(),
-            gates: self.controller.gate_log.clone(),
+            gates: self.controller.gate_log().to_vec(),
             stage_opened_at: self
                 .controller
-                .stages
+                .stages()
                 .iter()
                 .map(|st| st.opened_at.map(secs))
                 .collect(),
-            rollback_at: self.controller.rollback_at.map(secs),
+            rollback_at: self.controller.rollback_at().map(secs),
         }
     }
 
@@ -158,7 +156,7 @@ impl Sim<'_> {
                 .collect(),
             ..RollbackOutcome::default()
         };
-        let Some(decided) = self.controller.rollback_at else {
+        let Some(decided) = self.controller.rollback_at() else {
             return out;
         };
         let target = self.scenario.policy.target;
