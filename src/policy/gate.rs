@@ -278,20 +278,8 @@ fn device_metric(v: &View, d: u32, check: &Check, control: bool, window_start: u
         }
         _ if !control && !updated => Ratio::default(),
         ObservedMetric::CrashRate => {
-            let contact = last_contact();
             let from = if control { window_start } else { dv.boot_at };
-            if contact <= from {
-                return Ratio::default();
-            }
-            let crashes = crashes_between(v, d, from, contact);
-            // Crash reports lost to a telemetry-drop fault never reach the backend; the
-            // exposure still counts (the device was heard from).
-            let loss = v.faults.health_loss(v.fleet, d, from, contact);
-            let heard = v.faults.heard_of(v.fleet, d, crashes, loss, now);
-            Ratio {
-                count: heard as f64,
-                base: (contact - from) as f64 / DAY_MS as f64,
-            }
+            crash_metric(v, d, from, last_contact())
         }
         ObservedMetric::TelemetryGapRate => {
             let contact = last_contact();
@@ -308,21 +296,43 @@ fn device_metric(v: &View, d: u32, check: &Check, control: bool, window_start: u
             }
         }
         ObservedMetric::CommandFailureRate => {
-            let contact = last_contact();
             let from = if control { window_start } else { dv.boot_at };
-            let r = command_results(v, d, from, contact);
-            // A lost report loses its command results, failed or not.
-            let loss = v.faults.health_loss(v.fleet, d, from, contact);
-            let failed = v.faults.heard_of(v.fleet, d, r.count as u64, loss, now);
-            let ok = v
-                .faults
-                .heard_of(v.fleet, d, (r.base - r.count) as u64, loss, now ^ 1);
-            Ratio {
-                count: failed as f64,
-                base: (failed + ok) as f64,
-            }
+            command_metric(v, d, from, last_contact())
         }
         _ => Ratio::default(),
+    }
+}
+
+/// Crashes per device-day the backend heard of from device `d` over `(from, contact]`.
+fn crash_metric(v: &View, d: u32, from: u64, contact: u64) -> Ratio {
+    if contact <= from {
+        return Ratio::default();
+    }
+    let crashes = crashes_between(v, d, from, contact);
+    // Crash reports lost to a telemetry-drop fault never reach the backend; the exposure
+    // still counts (the device was heard from).
+    let loss = v.faults.health_loss(v.fleet, d, from, contact);
+    let heard = v.faults.heard_of(v.fleet, d, crashes, loss, v.now.0);
+    Ratio {
+        count: heard as f64,
+        base: (contact - from) as f64 / DAY_MS as f64,
+    }
+}
+
+/// Failed commands over the command results the backend heard of from device `d` over
+/// `(from, contact]`.
+fn command_metric(v: &View, d: u32, from: u64, contact: u64) -> Ratio {
+    let now = v.now.0;
+    let r = command_results(v, d, from, contact);
+    // A lost report loses its command results, failed or not.
+    let loss = v.faults.health_loss(v.fleet, d, from, contact);
+    let failed = v.faults.heard_of(v.fleet, d, r.count as u64, loss, now);
+    let ok = v
+        .faults
+        .heard_of(v.fleet, d, (r.base - r.count) as u64, loss, now ^ 1);
+    Ratio {
+        count: failed as f64,
+        base: (failed + ok) as f64,
     }
 }
 

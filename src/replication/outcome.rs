@@ -46,14 +46,7 @@ impl Sim<'_> {
         let sc = self.scenario;
         let c = &self.world.recorder;
         let target = sc.policy.target;
-        let mut dl: Vec<u64> = c.download_times_ms.clone();
-        dl.sort_unstable();
-        let pct = |q: f64| {
-            crate::stats::quantile_sorted(
-                &dl.iter().map(|&x| x as f64 / 1000.0).collect::<Vec<_>>(),
-                q,
-            )
-        };
+        let (p50, p95) = download_percentiles(&c.download_times_ms);
         let stranded = c.stranded.unwrap_or_default();
         let defective = sc.versions[target as usize]
             .defects
@@ -96,41 +89,20 @@ impl Sim<'_> {
             rollback_stranded_by_reason: rb.stranded,
             time_to_recover_95: rb.time_to_recover_95,
             stranded: stranded.iter().sum(),
-            stranded_by_reason: REASONS
-                .iter()
-                .map(|(n, r)| (n.to_string(), stranded[*r as usize]))
-                .collect(),
-            failures_by_reason: FAILURES
-                .iter()
-                .map(|(n, f)| (n.to_string(), c.failures[*f as usize]))
-                .collect(),
-            deferrals_by_reason: REASONS
-                .iter()
-                .map(|(n, r)| (n.to_string(), c.deferrals[*r as usize]))
-                .collect(),
+            stranded_by_reason: named(REASONS.iter().map(|(n, r)| (*n, stranded[*r as usize]))),
+            failures_by_reason: named(FAILURES.iter().map(|(n, f)| (*n, c.failures[*f as usize]))),
+            deferrals_by_reason: named(REASONS.iter().map(|(n, r)| (*n, c.deferrals[*r as usize]))),
             security_violations: c.security_violations,
             peak_in_flight: c.peak_in_flight,
             bytes_served: c.bytes_served,
-            download_time_p50: pct(0.5),
-            download_time_p95: pct(0.95),
+            download_time_p50: p50,
+            download_time_p95: p95,
             observed_success: self.world.backend.global().success,
             observed_failure: self.world.backend.global().failure,
             observed_timed_out: self.world.backend.global().timed_out,
             observed_tickets: self.world.backend.tickets_by(None, self.world.now),
             events: self.world.agenda.popped(),
-            shadow_gates: sc
-                .policy
-                .shadow_gates
-                .iter()
-                .zip(self.controller.shadows())
-                .map(|(g, s)| ShadowOutcome {
-                    name: g.name.clone(),
-                    fired: s.fired_at.is_some(),
-                    fired_at: s.fired_at.map(secs),
-                    harmed_at_fire: s.fired_at.map(|_| s.harmed_at_fire),
-                    exposed_at_fire: s.fired_at.map(|_| s.exposed_at_fire),
-                })
-                .collect(),
+            shadow_gates: self.shadow_outcomes(),
             gates: self.controller.gate_log().to_vec(),
             stage_opened_at: self
                 .controller
@@ -140,6 +112,20 @@ impl Sim<'_> {
                 .collect(),
             rollback_at: self.controller.rollback_at().map(secs),
         }
+    }
+
+    /// What each shadow gate would have done, and the truth when it would have.
+    fn shadow_outcomes(&self) -> Vec<ShadowOutcome> {
+        (self.scenario.policy.shadow_gates.iter())
+            .zip(self.controller.shadows())
+            .map(|(g, s)| ShadowOutcome {
+                name: g.name.clone(),
+                fired: s.fired_at.is_some(),
+                fired_at: s.fired_at.map(secs),
+                harmed_at_fire: s.fired_at.map(|_| s.harmed_at_fire),
+                exposed_at_fire: s.fired_at.map(|_| s.exposed_at_fire),
+            })
+            .collect()
     }
 
     /// `rollback_refused`, `rollback_stranded` and `time_to_recover_95`. The devices the rollback
@@ -235,4 +221,19 @@ fn rollback_stranded_reason(dv: &crate::fleet::device::Device) -> &'static str {
         _ if dv.has(flag::ROLLBACK_DUE) => "offline",
         _ => "not_notified",
     }
+}
+
+/// Counts by reason, keyed by the reason's output name.
+fn named<'a, C: FromIterator<(String, u64)>>(counts: impl Iterator<Item = (&'a str, u64)>) -> C {
+    counts.map(|(n, k)| (n.to_string(), k)).collect()
+}
+
+/// The median and 95th percentile of the download times (seconds).
+fn download_percentiles(times_ms: &[u64]) -> (Option<f64>, Option<f64>) {
+    let mut secs: Vec<f64> = times_ms.iter().map(|&x| x as f64 / 1000.0).collect();
+    secs.sort_unstable_by(f64::total_cmp);
+    (
+        crate::stats::quantile_sorted(&secs, 0.5),
+        crate::stats::quantile_sorted(&secs, 0.95),
+    )
 }
