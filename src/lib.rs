@@ -7,37 +7,34 @@
 //!
 //! ```text
 //!  scenario/ ──► replication/ ─────────────────────────────► analysis/ ──► report/ ──► commands/ ──► cli
-//!  parse,        one run: fleet/ (devices, connectivity),     replications, JSON, CSV,   one per      args
-//!  validate      lifecycle/ (what a device does), policy/     aggregates,   HTML, plots  command
-//!                (stages, gates), fault/ (the fault plan),    compare,
-//!                metrics/ (what happened) over engine/        sweep/tune
-//!                (time, queue, streams)
+//!  parse,        one run: a lifecycle::World (fleet/,          replications, JSON, CSV,   one per      args
+//!  validate      backend/, fault/ plan, metrics/ recorder,     aggregates,   HTML, plots  command
+//!                engine/ agenda) and the policy/ controller;   compare,
+//!                device events go to lifecycle/, which         sweep/tune
+//!                reaches the controller only through Control
 //! ```
 //!
 //! Layers, bottom to top; a module imports only from layers below it (`tests/layers.rs`
-//! enforces it, and that no two files import each other):
+//! enforces it, and that no two files import each other; its allow-list is empty):
 //!
 //! | layer | owns |
 //! | --- | --- |
 //! | `error` | the typed errors and their exit codes |
-//! | `engine` | simulated time, the generic event queue, keyed random streams; no domain |
+//! | `engine` | simulated time, the generic event queue and agenda, keyed random streams; no domain |
 //! | `stats` | Wilson and exact bounds, quantiles, confidence intervals; no domain |
 //! | `input_files` | reading user files with size caps |
 //! | `scenario` | the scenario file: parse, `--set`, validate into [`scenario::Scenario`]; the name catalog, limits, version rules |
-//! | `metrics` | what a replication records: counters, hourly series, gate log, outcome record, reasons |
-//! | `fleet` | the per-device records and each device's connectivity timeline |
+//! | `metrics` | what a replication records: the recorder of ground truth, hourly series, gate log, outcome record, reasons |
+//! | `fleet` | the owner of the devices: records, defect effects, arrivals, version counts, connectivity timelines |
+//! | `backend` | the owner of what the server holds and has heard: download slots, executions in flight, observations, tickets |
 //! | `fault` | the fault plan: which faults touch which device, read-only queries; chaos campaigns |
-//! | `lifecycle` | what a device does: check-in, preflight, download, install, boot, report, time-out |
-//! | `policy` | the rollout controller: cohorts, the notification pump, gates (pure), actions |
-//! | `replication` | one run: owns the state, routes typed events, invariants, the outcome |
+//! | `lifecycle` | what a device does (check-in, preflight, download, install, boot, report, time-out) on a `World`, and the `Control` seam to the controller |
+//! | `policy` | the rollout controller (its own state): cohorts, the notification pump, gates (pure, over a read-only view), actions |
+//! | `replication` | one run: a world and a controller, routes typed events, invariants, the outcome |
 //! | `memory` | the memory estimate checked before a run |
 //! | `analysis` | replications in parallel, aggregates, compare, sweep, tune, expectations |
 //! | `report` | the output files: CSV, JSON, HTML, plots, JUnit, baselines, staging |
 //! | `out`, `commands`, `cli` | terminal output, one module per command, the command line |
-//!
-//! Still to untangle (on `tests/layers.rs`'s allow-list): the lifecycle, the controller and the
-//! fault queries are `impl` blocks on the replication's [`replication::Sim`] rather than owners
-//! of their own state behind narrow interfaces.
 //!
 //! Guarantees: events at the same instant are processed in the order they were scheduled;
 //! every random draw that describes a device's world comes from a stream keyed by
