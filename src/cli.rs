@@ -155,6 +155,22 @@ enum RawCommand {
         #[arg(long)]
         quiet: bool,
     },
+    /// Turn a production rollout system's own configuration into fleetsim's [policy]: AWS IoT
+    /// Jobs today (hawkBit, Mender and Azure Device Update are refused until simulated).
+    #[command(
+        after_help = "Examples:\n  fleetsim import aws-iot-job create-job.json              # the [policy], to paste\n  fleetsim import aws-iot-job create-job.json --into scenarios/reference.toml > rehearse.toml\n  fleetsim run rehearse.toml"
+    )]
+    Import {
+        /// The system whose document FILE is.
+        #[arg(value_enum)]
+        system: crate::commands::import::System,
+        /// The document: an AWS IoT Jobs CreateJob request or job template (JSON).
+        file: PathBuf,
+        /// Print this scenario with its [policy] replaced (keeping its target, rollback_to,
+        /// preflight and skip_migrations), validated and ready to run.
+        #[arg(long, value_name = "SCENARIO")]
+        into: Option<PathBuf>,
+    },
     /// Print the JSON Schema of the scenario file (for editors: Even Better TOML / taplo), or
     /// with --markdown the scenario reference (docs/scenario-reference.md).
     #[command(
@@ -647,6 +663,7 @@ fn convert(command: RawCommand) -> Result<Command> {
             quiet,
         }),
         RawCommand::Schema { markdown } => Ok(Command::Schema { markdown }),
+        RawCommand::Import { system, file, into } => Ok(Command::Import { system, file, into }),
         RawCommand::Run(a) => run_command(a),
         RawCommand::Completions { shell } => Ok(Command::Completions(docs::completions(
             Cli::command(),

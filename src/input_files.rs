@@ -41,6 +41,13 @@ pub const RESULTS: FileKind = FileKind {
     max_bytes: 4 << 30,
 };
 
+/// A rollout system's own document for `fleetsim import` (a job, rollout or deployment
+/// definition): 16 MiB, far more than any such document needs.
+pub const DOCUMENT: FileKind = FileKind {
+    what: "a rollout document",
+    max_bytes: 16 << 20,
+};
+
 /// A byte count as people read it: `64 MiB`, `1 GiB`, `300 bytes`.
 pub fn bytes_text(n: u64) -> String {
     const UNITS: [(&str, u64); 4] = [

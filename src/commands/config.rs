@@ -168,6 +168,12 @@ pub enum Command {
     Schema {
         markdown: bool,
     },
+    /// `fleetsim import SYSTEM FILE [--into SCENARIO]`.
+    Import {
+        system: crate::commands::import::System,
+        file: PathBuf,
+        into: Option<PathBuf>,
+    },
     /// A shell completion script, ready to print.
     Completions(String),
     /// Man pages: `(file name, roff)`; printed when `dir` is `None`, else written there.

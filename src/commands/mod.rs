@@ -6,6 +6,7 @@ mod check;
 mod compare;
 pub mod config;
 mod experiment;
+pub mod import;
 pub mod init;
 mod merge;
 mod report;
@@ -52,6 +53,9 @@ pub fn execute(cmd: Command) -> Result<i32> {
         Command::Completions(script) => crate::out::text(&script).map(|_| 0),
         Command::Man { pages, dir } => man_command(&pages, dir.as_deref()).map(|_| 0),
         Command::Schema { markdown } => schema::schema_command(markdown),
+        Command::Import { system, file, into } => {
+            import::import_command(system, &file, into.as_deref())
+        }
     }
 }
 

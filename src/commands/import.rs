@@ -1,0 +1,553 @@
+//! `fleetsim import SYSTEM FILE [--into SCENARIO]`: a production rollout system's own
+//! configuration turned into fleetsim's `[policy]` (SPEC §3).
+//!
+//! Supported today: **AWS IoT Jobs** (`aws-iot-job`): a `CreateJob` request or a job template,
+//! read for `jobExecutionsRolloutConfig`, `abortConfig`, `timeoutConfig`,
+//! `jobExecutionsRetryConfig`, `schedulingConfig` and `targetSelection`. Every field is either
+//! mapped to a key fleetsim simulates or named in a `# not mapped:` comment saying why: an
+//! import never emits a key the simulator would ignore. hawkBit, Mender and Azure Device Update
+//! documents are refused with exit 2 until their semantics are simulated (issue 12).
+//!
+//! Without `--into`, the output is the `[policy]` alone (its `target` left for the user to name:
+//! a job document names no release). With `--into SCENARIO`, it is that scenario with every
+//! `policy` table replaced, keeping what the job document cannot say — `target`,
+//! `rollback_to`, `preflight` and `skip_migrations` — and it is validated before it is printed,
+//! so what comes out is ready to run. Times are taken relative to the scenario's
+//! `simulation.start`, or to the document's own earliest time.
+
+use crate::error::{Error, InputError, Result};
+use crate::scenario;
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The systems `fleetsim import` names (SPEC §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum System {
+    /// An AWS IoT Jobs `CreateJob` request or job template (JSON).
+    AwsIotJob,
+    /// An Eclipse hawkBit `POST /rest/v1/rollouts` body (not supported yet).
+    Hawkbit,
+    /// A Mender `POST /deployments` body with `phases` (not supported yet).
+    Mender,
+    /// An Azure Device Update deployment with `rollbackPolicy` (not supported yet).
+    AzureAdu,
+}
+
+/// Keys of a scenario's `[policy]` that a job document cannot replace.
+const KEPT: &[&str] = &["target", "rollback_to", "preflight", "skip_migrations"];
+
+pub(crate) fn import_command(system: System, file: &Path, into: Option<&Path>) -> Result<i32> {
+    let label = file.display().to_string();
+    let bytes = crate::input_files::read(file, crate::input_files::DOCUMENT)
+        .map_err(|e| input(&label, "", None, e))?;
+    let doc: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        input(
+            &label,
+            "",
+            Some((e.line(), e.column())),
+            crate::input_files::json_error_text(&e),
+        )
+    })?;
+    let scenario = into.map(scenario::read_source).transpose()?;
+    let start_unix_s = match &scenario {
+        Some((slabel, stext)) => simulation_start(stext, slabel)?,
+        None => None,
+    };
+    let policy = match system {
+        System::AwsIotJob => aws_iot_job(&doc, &label, start_unix_s)?,
+        other => {
+            return Err(Error::Usage(format!(
+                "fleetsim import {}: not supported yet (its controller semantics are not simulated); `aws-iot-job` is",
+                other.name()
+            )))
+        }
+    };
+    let out = match (&scenario, into) {
+        (Some((slabel, stext)), Some(path)) => {
+            let merged = replace_policy(stext, slabel, &policy)?;
+            // What is printed must run: validate it as the scenario it now is.
+            scenario::load_str(&merged, slabel, &scenario::base_dir(path), &[])?;
+            merged
+        }
+        _ => policy.text(None),
+    };
+    crate::out::text(&out)?;
+    Ok(0)
+}
+
+impl System {
+    fn name(self) -> &'static str {
+        match self {
+            System::AwsIotJob => "aws-iot-job",
+            System::Hawkbit => "hawkbit",
+            System::Mender => "mender",
+            System::AzureAdu => "azure-adu",
+        }
+    }
+}
+
+fn input(file: &str, key: &str, position: Option<(usize, usize)>, message: String) -> Error {
+    Error::Input(vec![InputError {
+        file: file.to_string(),
+        key_path: key.to_string(),
+        position,
+        message,
+    }])
+}
+
+/// The imported policy: `[policy]` keys, stage and abort tables, and what was not mapped.
+#[derive(Debug, Default)]
+pub(crate) struct Policy {
+    source: String,
+    keys: Vec<(String, String)>,
+    aborts: Vec<Vec<(String, String)>>,
+    not_mapped: Vec<String>,
+}
+
+impl Policy {
+    /// The policy as TOML; `kept` holds the scenario's own lines for [`KEPT`] keys.
+    fn text(&self, kept: Option<&[(String, String)]>) -> String {
+        let mut s = format!(
+            "# [policy] imported by `fleetsim import` from {}.\n",
+            self.source
+        );
+        for note in &self.not_mapped {
+            let _ = writeln!(s, "# not mapped: {note}");
+        }
+        s.push_str("[policy]\n");
+        match kept {
+            Some(kept) => kept.iter().for_each(|(k, v)| {
+                let _ = writeln!(s, "{k} = {v}");
+            }),
+            None => s.push_str(
+                "# target = \"…\"   # the release to roll out: a job document names none\n",
+            ),
+        }
+        for (k, v) in &self.keys {
+            let _ = writeln!(s, "{k} = {v}");
+        }
+        // AWS IoT Jobs has no stages: one stage of every targeted device.
+        s.push_str("\n[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n");
+        for abort in &self.aborts {
+            s.push_str("\n[[policy.abort]]\n");
+            for (k, v) in abort {
+                let _ = writeln!(s, "{k} = {v}");
+            }
+        }
+        s
+    }
+}
+
+/// A duration in fleetsim's syntax, in the largest unit that divides it.
+fn duration(minutes: i64) -> String {
+    match minutes {
+        m if m % 1440 == 0 && m != 0 => format!("\"{}d\"", m / 1440),
+        m if m % 60 == 0 && m != 0 => format!("\"{}h\"", m / 60),
+        m => format!("\"{m}m\""),
+    }
+}
+
+/// An AWS `schedulingConfig` time (`yyyy-MM-dd'T'HH:mm`, UTC), as Unix seconds.
+fn aws_time(v: &Value, file: &str, key: &str) -> Result<i64> {
+    let s = v.as_str().unwrap_or_default();
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
+        .map(|t| t.and_utc().timestamp())
+        .ok_or_else(|| {
+            input(
+                file,
+                key,
+                None,
+                format!("`{s}` is not a time; AWS IoT Jobs writes yyyy-MM-ddTHH:mm (UTC)"),
+            )
+        })
+}
+
+/// A non-negative integer field, or an error naming it.
+fn count(v: &Value, file: &str, key: &str) -> Result<u64> {
+    v.as_u64().ok_or_else(|| {
+        input(
+            file,
+            key,
+            None,
+            format!("expected a whole number, found {v}"),
+        )
+    })
+}
+
+fn number(v: &Value, file: &str, key: &str) -> Result<f64> {
+    v.as_f64()
+        .ok_or_else(|| input(file, key, None, format!("expected a number, found {v}")))
+}
+
+/// Fields of a `CreateJob` request that do not shape the rollout's dynamics.
+const AWS_IGNORED: &[&str] = &[
+    "jobId",
+    "jobTemplateId",
+    "jobTemplateArn",
+    "description",
+    "document",
+    "documentSource",
+    "documentParameters",
+    "presignedUrlConfig",
+    "tags",
+    "namespaceId",
+    "destinationPackageVersions",
+    "jobArn",
+];
+
+/// An AWS IoT Jobs `CreateJob` request (or job template) as a policy.
+pub(crate) fn aws_iot_job(doc: &Value, file: &str, start_unix_s: Option<i64>) -> Result<Policy> {
+    let Some(fields) = doc.as_object() else {
+        return Err(input(
+            file,
+            "",
+            None,
+            "expected a JSON object (a CreateJob request or job template)".into(),
+        ));
+    };
+    let mut p = Policy {
+        source: format!("{file} (AWS IoT Jobs)"),
+        ..Policy::default()
+    };
+    for (key, value) in fields {
+        match key.as_str() {
+            "targetSelection" => match value.as_str() {
+                Some("CONTINUOUS") => p.keys.push(("selection".into(), "\"continuous\"".into())),
+                Some("SNAPSHOT") => p.keys.push(("selection".into(), "\"snapshot\"".into())),
+                _ => {
+                    return Err(input(
+                        file,
+                        key,
+                        None,
+                        format!("expected SNAPSHOT or CONTINUOUS, found {value}"),
+                    ))
+                }
+            },
+            "targets" => p.not_mapped.push(format!(
+                "targets ({} thing or group ARNs): the fleet is the scenario's populations",
+                value.as_array().map_or(0, Vec::len)
+            )),
+            "jobExecutionsRolloutConfig" => aws_rollout(value, file, &mut p)?,
+            "abortConfig" => aws_aborts(value, file, &mut p)?,
+            "timeoutConfig" => {
+                if let Some(m) = value.get("inProgressTimeoutInMinutes") {
+                    let m = count(m, file, "timeoutConfig.inProgressTimeoutInMinutes")?;
+                    p.keys.push(("timeout".into(), duration(m as i64)));
+                }
+            }
+            "jobExecutionsRetryConfig" => aws_retry(value, file, &mut p)?,
+            "schedulingConfig" => aws_scheduling(value, file, start_unix_s, &mut p)?,
+            k if AWS_IGNORED.contains(&k) => p
+                .not_mapped
+                .push(format!("{k}: it does not change how the rollout proceeds")),
+            k => p
+                .not_mapped
+                .push(format!("{k}: not a CreateJob field fleetsim knows")),
+        }
+    }
+    if !p.keys.iter().any(|(k, _)| k == "rate") {
+        // AWS's default: at most 1000 notifications a minute.
+        p.keys.push(("rate".into(), "{ per_minute = 1000 }".into()));
+    }
+    Ok(p)
+}
+
+/// `jobExecutionsRolloutConfig`: `maximumPerMinute` and `exponentialRate`.
+fn aws_rollout(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
+    let max = match v.get("maximumPerMinute") {
+        Some(m) => count(m, file, "jobExecutionsRolloutConfig.maximumPerMinute")?,
+        None => 1000,
+    };
+    let Some(exp) = v.get("exponentialRate") else {
+        p.keys
+            .push(("rate".into(), format!("{{ per_minute = {max} }}")));
+        return Ok(());
+    };
+    let key = "jobExecutionsRolloutConfig.exponentialRate";
+    let base = count(
+        exp.get("baseRatePerMinute").unwrap_or(&Value::Null),
+        file,
+        &format!("{key}.baseRatePerMinute"),
+    )?;
+    let factor = number(
+        exp.get("incrementFactor").unwrap_or(&Value::Null),
+        file,
+        &format!("{key}.incrementFactor"),
+    )?;
+    let criteria = exp
+        .get("rateIncreaseCriteria")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let notified = criteria
+        .get("numberOfNotifiedThings")
+        .map(|v| {
+            count(
+                v,
+                file,
+                &format!("{key}.rateIncreaseCriteria.numberOfNotifiedThings"),
+            )
+        })
+        .transpose()?;
+    let succeeded = criteria
+        .get("numberOfSucceededThings")
+        .map(|v| {
+            count(
+                v,
+                file,
+                &format!("{key}.rateIncreaseCriteria.numberOfSucceededThings"),
+            )
+        })
+        .transpose()?;
+    let every = match (notified, succeeded) {
+        (Some(n), Some(_)) => {
+            p.not_mapped.push(format!(
+                "{key}.rateIncreaseCriteria.numberOfSucceededThings: fleetsim ramps on one criterion; the ramp follows numberOfNotifiedThings"
+            ));
+            format!("every_notified = {n}")
+        }
+        (Some(n), None) => format!("every_notified = {n}"),
+        (None, Some(s)) => format!("every_succeeded = {s}"),
+        (None, None) => {
+            return Err(input(
+                file,
+                &format!("{key}.rateIncreaseCriteria"),
+                None,
+                "needs numberOfNotifiedThings or numberOfSucceededThings".into(),
+            ))
+        }
+    };
+    p.keys.push((
+        "rate".into(),
+        format!("{{ per_minute = {base}, factor = {factor:?}, {every}, max_per_minute = {max} }}"),
+    ));
+    Ok(())
+}
+
+/// `abortConfig.criteriaList`: one `[[policy.abort]]` per failure type fleetsim observes.
+fn aws_aborts(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
+    let list = v
+        .get("criteriaList")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for (i, c) in list.iter().enumerate() {
+        let key = format!("abortConfig.criteriaList[{i}]");
+        let failure = c
+            .get("failureType")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let metric = match failure {
+            "FAILED" => "update_failure_rate",
+            "TIMED_OUT" => "timeout_rate",
+            "REJECTED" | "ALL" => {
+                p.not_mapped.push(format!(
+                    "{key} (failureType {failure}): fleetsim does not observe `rejected` executions yet, so `rejected_rate` and `any_failure_rate` cannot be judged"
+                ));
+                continue;
+            }
+            other => {
+                return Err(input(
+                    file,
+                    &format!("{key}.failureType"),
+                    None,
+                    format!("expected FAILED, REJECTED, TIMED_OUT or ALL, found `{other}`"),
+                ))
+            }
+        };
+        let pct = number(
+            c.get("thresholdPercentage").unwrap_or(&Value::Null),
+            file,
+            &format!("{key}.thresholdPercentage"),
+        )?;
+        let min = count(
+            c.get("minNumberOfExecutedThings").unwrap_or(&Value::Null),
+            file,
+            &format!("{key}.minNumberOfExecutedThings"),
+        )?;
+        if c.get("action").and_then(Value::as_str) != Some("CANCEL") {
+            return Err(input(
+                file,
+                &format!("{key}.action"),
+                None,
+                "AWS IoT Jobs' only abort action is CANCEL".into(),
+            ));
+        }
+        p.aborts.push(vec![
+            ("metric".into(), format!("\"{metric}\"")),
+            ("threshold".into(), format!("{:?}", pct / 100.0)),
+            ("min_executed".into(), min.to_string()),
+            // CANCEL stops the job; executions already done stay done: no rollback.
+            ("action".into(), "\"abort\"".into()),
+        ]);
+    }
+    Ok(())
+}
+
+/// `jobExecutionsRetryConfig.criteriaList`: fleetsim's one retry count for failures and
+/// time-outs alike.
+fn aws_retry(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
+    let list = v
+        .get("criteriaList")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut retries = Vec::new();
+    for (i, c) in list.iter().enumerate() {
+        let key = format!("jobExecutionsRetryConfig.criteriaList[{i}]");
+        let n = count(
+            c.get("numberOfRetries").unwrap_or(&Value::Null),
+            file,
+            &format!("{key}.numberOfRetries"),
+        )?;
+        let failure = c
+            .get("failureType")
+            .and_then(Value::as_str)
+            .unwrap_or("ALL")
+            .to_string();
+        retries.push((failure, n));
+    }
+    let Some(&(_, most)) = retries.iter().max_by_key(|(_, n)| *n) else {
+        return Ok(());
+    };
+    let has = |t: &str| retries.iter().any(|(f, _)| f == t);
+    let same = retries.iter().all(|(_, n)| *n == most);
+    if !(same && (has("ALL") || has("FAILED") && has("TIMED_OUT"))) {
+        p.not_mapped.push(format!(
+            "jobExecutionsRetryConfig ({}): fleetsim retries failures and time-outs alike, {most} times each",
+            retries.iter().map(|(f, n)| format!("{f}: {n}")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    // AWS counts retries after the first try; fleetsim counts tries. AWS retries at once.
+    p.keys
+        .push(("retry".into(), format!("{{ attempts = {} }}", most + 1)));
+    Ok(())
+}
+
+/// `schedulingConfig`: `startTime` and `endTime` as `start` and `window`.
+fn aws_scheduling(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Policy) -> Result<()> {
+    let start = v
+        .get("startTime")
+        .map(|t| aws_time(t, file, "schedulingConfig.startTime"))
+        .transpose()?;
+    let end = v
+        .get("endTime")
+        .map(|t| aws_time(t, file, "schedulingConfig.endTime"))
+        .transpose()?;
+    // Relative to the scenario's start, or to the document's earliest time.
+    let origin = start_unix_s.or(start).or(end).unwrap_or(0);
+    if let Some(s) = start {
+        let minutes = (s - origin) / 60;
+        if minutes < 0 {
+            p.not_mapped.push("schedulingConfig.startTime: before the scenario's simulation.start; the rollout opens at the start".into());
+        }
+        p.keys.push(("start".into(), duration(minutes.max(0))));
+    }
+    if let Some(e) = end {
+        let opened = start.unwrap_or(origin).max(origin);
+        if e <= opened {
+            return Err(input(
+                file,
+                "schedulingConfig.endTime",
+                None,
+                "ends before the rollout opens".into(),
+            ));
+        }
+        p.keys.push(("window".into(), duration((e - opened) / 60)));
+    }
+    match v.get("endBehavior").and_then(Value::as_str) {
+        None | Some("STOP_ROLLOUT") => {}
+        Some(b) => p.not_mapped.push(format!(
+            "schedulingConfig.endBehavior {b}: fleetsim stops the rollout at the window's end and lets queued and in-progress executions finish (STOP_ROLLOUT)"
+        )),
+    }
+    if let Some(w) = v.get("maintenanceWindows").and_then(Value::as_array) {
+        p.not_mapped.push(format!(
+            "schedulingConfig.maintenanceWindows ({} cron windows): cron maintenance windows are not simulated yet",
+            w.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The scenario's `simulation.start` as Unix seconds, if it has one.
+fn simulation_start(text: &str, label: &str) -> Result<Option<i64>> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        input(
+            label,
+            "",
+            None,
+            format!("not a TOML scenario: {}", e.message()),
+        )
+    })?;
+    let start = table
+        .get("simulation")
+        .and_then(|s| s.get("start"))
+        .and_then(|s| s.as_str());
+    Ok(start
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.timestamp()))
+}
+
+/// Whether a line opens a table of the policy (`[policy]`, `[policy.x]`, `[[policy.stage]]`…).
+fn opens_policy(line: &str) -> bool {
+    let t = line.trim_start().trim_start_matches('[').trim_start();
+    line.trim_start().starts_with('[') && (t.starts_with("policy]") || t.starts_with("policy."))
+}
+
+/// The scenario text with every `policy` table removed and `policy` appended, keeping the
+/// scenario's [`KEPT`] keys.
+fn replace_policy(text: &str, label: &str, policy: &Policy) -> Result<String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| {
+        input(
+            label,
+            "",
+            None,
+            format!("not a TOML scenario: {}", e.message()),
+        )
+    })?;
+    let old = table.get("policy").and_then(toml::Value::as_table);
+    let kept: Vec<(String, String)> = KEPT
+        .iter()
+        .filter_map(|k| {
+            old.and_then(|t| t.get(*k))
+                .map(|v| (k.to_string(), inline(v)))
+        })
+        .collect();
+    let mut out = String::new();
+    let mut in_policy = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with('[') {
+            in_policy = opens_policy(line);
+        }
+        if !in_policy {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push('\n');
+    out.push_str(&policy.text(Some(&kept)));
+    Ok(out)
+}
+
+/// A TOML value on one line (tables inline).
+fn inline(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Table(t) => {
+            let parts: Vec<String> = t
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", inline(v)))
+                .collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+        toml::Value::Array(a) => {
+            format!("[{}]", a.iter().map(inline).collect::<Vec<_>>().join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

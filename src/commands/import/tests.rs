@@ -1,0 +1,177 @@
+//! Tests of `fleetsim import` on documents shaped as AWS IoT Jobs' API reference shows them.
+
+use super::*;
+
+fn aws(doc: &str, start: Option<i64>) -> Policy {
+    aws_iot_job(&serde_json::from_str(doc).unwrap(), "job.json", start).unwrap()
+}
+
+fn key<'a>(p: &'a Policy, k: &str) -> &'a str {
+    p.keys
+        .iter()
+        .find(|(x, _)| x == k)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no `{k}` in {:?}", p.keys))
+}
+
+fn documented_request() -> Policy {
+    aws(
+        &std::fs::read_to_string("tests/data/import/aws-create-job.json").unwrap(),
+        None,
+    )
+}
+
+/// The documented exponential ramp (50 a minute, doubled each 1000 notified things) becomes
+/// fleetsim's ramp, and the validated policy plays exactly 50 → 100 → 200 → 400 per minute as
+/// 0, 1000, 2000 and 3000 devices are notified, capped at `maximumPerMinute`.
+#[test]
+fn an_aws_exponential_ramp_plays_50_100_200_400() {
+    let p = documented_request();
+    let rate = key(&p, "rate");
+    assert_eq!(
+        rate,
+        "{ per_minute = 50, factor = 2.0, every_notified = 1000, max_per_minute = 1000 }"
+    );
+    // Into a real scenario: the result validates, and its rate is the ramp.
+    let text = std::fs::read_to_string("scenarios/seed-staged-rollout.toml").unwrap();
+    let merged = replace_policy(&text, "seed-staged-rollout.toml", &p).unwrap();
+    let sc = crate::scenario::load_str(&merged, "merged", Path::new("scenarios"), &[]).unwrap();
+    let schedule: Vec<f64> = [0, 999, 1000, 2000, 3000, 4000, 5000]
+        .iter()
+        .map(|&n| sc.policy.rate.per_minute_at(n, 0))
+        .collect();
+    assert_eq!(schedule, [50.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0]);
+}
+
+/// Every other field of the documented request: aborts per failure type (REJECTED named as not
+/// mapped, with why), the in-progress time-out, retries counted as tries, the window from the
+/// scheduling times, continuous selection; targets and the document source named as not mapped.
+#[test]
+fn an_aws_create_job_maps_field_by_field() {
+    let p = documented_request();
+    assert_eq!(key(&p, "selection"), "\"continuous\"");
+    assert_eq!(key(&p, "timeout"), "\"6h\"");
+    assert_eq!(key(&p, "retry"), "{ attempts = 3 }");
+    assert_eq!(
+        key(&p, "start"),
+        "\"0m\"",
+        "relative to the document's own start"
+    );
+    assert_eq!(key(&p, "window"), "\"14d\"");
+    assert_eq!(
+        p.aborts.len(),
+        2,
+        "FAILED and TIMED_OUT; REJECTED is not observed"
+    );
+    assert_eq!(p.aborts[0][0].1, "\"update_failure_rate\"");
+    assert_eq!(
+        (p.aborts[0][1].1.as_str(), p.aborts[0][2].1.as_str()),
+        ("0.1", "100")
+    );
+    assert_eq!(p.aborts[1][0].1, "\"timeout_rate\"");
+    assert_eq!(p.aborts[0][3].1, "\"abort\"");
+    let notes = p.not_mapped.join("\n");
+    for field in [
+        "targets",
+        "documentSource",
+        "description",
+        "jobId",
+        "criteriaList[2]",
+    ] {
+        assert!(notes.contains(field), "{field} not named in:\n{notes}");
+    }
+    assert!(
+        !notes.contains("jobExecutionsRetryConfig"),
+        "FAILED and TIMED_OUT both 2: exact"
+    );
+}
+
+/// Times are relative to the scenario's `simulation.start` when importing into it; a start
+/// before it opens the rollout at once, and says so.
+#[test]
+fn scheduling_times_are_relative_to_the_scenario_start() {
+    let doc =
+        r#"{"schedulingConfig": {"startTime": "2026-03-02T06:30", "endTime": "2026-03-03T06:30"}}"#;
+    let start = chrono::DateTime::parse_from_rfc3339("2026-03-02T00:00:00Z")
+        .unwrap()
+        .timestamp();
+    let p = aws(doc, Some(start));
+    assert_eq!(
+        (key(&p, "start"), key(&p, "window")),
+        ("\"390m\"", "\"1d\"")
+    );
+    assert_eq!(
+        key(&p, "rate"),
+        "{ per_minute = 1000 }",
+        "AWS's default rate"
+    );
+    let p = aws(
+        r#"{"schedulingConfig": {"startTime": "2026-03-01T00:00"}}"#,
+        Some(start),
+    );
+    assert_eq!(key(&p, "start"), "\"0m\"");
+    assert!(p.not_mapped[0].contains("before the scenario's simulation.start"));
+}
+
+/// Retries that differ by failure type cannot be one fleetsim retry count: the larger is used
+/// and the comment says so; `FORCE_CANCEL` and cron windows are named as not simulated.
+#[test]
+fn what_fleetsim_cannot_simulate_is_named() {
+    let p = aws(
+        r#"{"jobExecutionsRetryConfig": {"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 1}, {"failureType": "TIMED_OUT", "numberOfRetries": 4}]},
+            "schedulingConfig": {"endBehavior": "FORCE_CANCEL", "maintenanceWindows": [{"startTime": "cron(0 2 ? * SAT *)", "durationInMinutes": 120}]}}"#,
+        None,
+    );
+    assert_eq!(key(&p, "retry"), "{ attempts = 5 }");
+    let notes = p.not_mapped.join("\n");
+    assert!(notes.contains("FAILED: 1, TIMED_OUT: 4"), "{notes}");
+    assert!(
+        notes.contains("FORCE_CANCEL") && notes.contains("maintenanceWindows"),
+        "{notes}"
+    );
+}
+
+/// Bad documents are input errors naming the field.
+#[test]
+fn bad_documents_name_the_field() {
+    let bad = |doc: &str| {
+        aws_iot_job(&serde_json::from_str(doc).unwrap(), "job.json", None)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(bad("[1]").contains("expected a JSON object"));
+    assert!(bad(r#"{"targetSelection": "ALL"}"#).contains("targetSelection"));
+    assert!(
+        bad(r#"{"timeoutConfig": {"inProgressTimeoutInMinutes": -5}}"#)
+            .contains("timeoutConfig.inProgressTimeoutInMinutes")
+    );
+    assert!(bad(
+        r#"{"abortConfig": {"criteriaList": [{"failureType": "FAILED", "action": "PAUSE", "thresholdPercentage": 5, "minNumberOfExecutedThings": 1}]}}"#
+    )
+    .contains("only abort action is CANCEL"));
+    assert!(
+        bad(r#"{"schedulingConfig": {"startTime": "next tuesday"}}"#).contains("yyyy-MM-ddTHH:mm")
+    );
+}
+
+/// `--into`: every policy table of the scenario goes, the kept keys stay, and the rest of the
+/// scenario is untouched.
+#[test]
+fn into_replaces_the_policy_tables_only() {
+    let scenario = std::fs::read_to_string("scenarios/seed-staged-rollout.toml").unwrap();
+    let p = aws(r#"{"targetSelection": "SNAPSHOT"}"#, None);
+    let out = replace_policy(&scenario, "s.toml", &p).unwrap();
+    let table: toml::Table = toml::from_str(&out).unwrap();
+    let policy = table["policy"].as_table().unwrap();
+    assert_eq!(policy["target"].as_str(), Some("2.4.0"));
+    assert_eq!(policy["rollback_to"].as_str(), Some("2.3.0"));
+    assert!(
+        policy.get("window").is_none(),
+        "the scenario's window was the policy's"
+    );
+    assert_eq!(policy["stage"].as_array().unwrap().len(), 1);
+    let before: toml::Table = toml::from_str(&scenario).unwrap();
+    for k in before.keys().filter(|k| *k != "policy") {
+        assert_eq!(before[k], table[k], "{k} changed");
+    }
+}

@@ -1,0 +1,87 @@
+//! `fleetsim import` end to end: an AWS IoT Jobs CreateJob request (shaped as AWS's API
+//! reference shows it) imported into a fixture gives a scenario that validates and runs; the
+//! systems not simulated yet and bad files are refused with exit 2.
+
+use std::process::{Command, Stdio};
+
+fn fleetsim(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_fleetsim"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn an_imported_aws_job_runs_in_the_scenario() {
+    let out = fleetsim(&[
+        "import",
+        "aws-iot-job",
+        "tests/data/import/aws-create-job.json",
+        "--into",
+        "scenarios/seed-staged-rollout.toml",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("# not mapped: targets"), "{text}");
+    assert!(text.contains("every_notified = 1000"));
+    let dir = std::env::temp_dir().join(format!("fleetsim-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("imported.toml");
+    std::fs::write(&file, &text).unwrap();
+    let file = file.to_str().unwrap();
+    let reports = dir.join("out");
+    let run = fleetsim(&[
+        "run",
+        file,
+        "--replications",
+        "2",
+        "--no-report",
+        "--quiet",
+        "--out",
+        reports.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let summary = std::fs::read_to_string(reports.join("summary.json")).unwrap();
+    assert!(summary.contains("\"targeted\""));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn without_into_the_policy_is_printed_with_its_target_left_to_name() {
+    let out = fleetsim(&[
+        "import",
+        "aws-iot-job",
+        "tests/data/import/aws-create-job.json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("[policy]\n# target = "), "{text}");
+    assert!(text.contains("[[policy.abort]]\nmetric = \"update_failure_rate\"\nthreshold = 0.1"));
+}
+
+#[test]
+fn unsupported_systems_and_bad_files_exit_2() {
+    let out = fleetsim(&["import", "hawkbit", "tests/data/import/aws-create-job.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
+    let out = fleetsim(&["import", "aws-iot-job", "scenarios/reference.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("scenarios/reference.toml:1:") && err.contains("not valid JSON"),
+        "{err}"
+    );
+    let out = fleetsim(&["import", "aws-iot-job", "no/such/file.json"]);
+    assert_eq!(out.status.code(), Some(2));
+}
