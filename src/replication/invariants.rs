@@ -4,8 +4,10 @@
 //!
 //! Two invariants are checked where the state is written, in every build, at the cost of one
 //! branch on a path that compares anyway:
-//! - **no event is scheduled in the past** (`Sim::schedule`, from the queue's own key check);
-//! - **a device never installs a release the policy has cancelled**: an install of the update
+//! - **no event is scheduled in the past** (the agenda keeps the first such event, from the
+//!   queue's own key check, and the replication records it after the event that scheduled it);
+//! - **a device never installs a release the policy has cancelled** (checked by the lifecycle,
+//!   `World::check_halted_install`): an install of the update
 //!   starting while the rollout is halted is a breach unless the device was already downloading
 //!   it when the rollout halted (SPEC §1.5: in-flight devices finish).
 //!
