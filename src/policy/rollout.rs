@@ -239,7 +239,7 @@ impl Rollout {
 
     /// `selection = "continuous"` (AWS `targetSelection = CONTINUOUS`): a device that joins
     /// while the rollout runs gets the update if a stage opened so far selects it; it joins the
-    /// current stage's cohort and queue.
+    /// current stage's cohort and is notified at once.
     pub fn adopt_arrival<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, d: u32) {
         use crate::scenario::raw::Selection;
         let sc = w.scenario;
@@ -269,8 +269,9 @@ impl Rollout {
         dv.stage = current as u8;
         w.recorder.target(1);
         self.stages[current].cohort.push(d);
-        self.queue.push_back(d);
-        self.kick_pump(w);
+        // AWS IoT Jobs notifies a thing that joins a continuous job's target at once, not
+        // through the rollout rate (SPEC §1.5b).
+        self.notify_update(w, d);
     }
 
     fn open_stage<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {

@@ -220,3 +220,38 @@ fn an_operator_approves_the_next_stage() {
     );
     assert_eq!(ro.current, Some(1));
 }
+
+/// `selection = "continuous"`: a device that joins while the rollout runs is notified the moment
+/// it joins, not after the devices the rate still holds back (AWS notifies new things of a
+/// continuous job at once).
+#[test]
+fn a_continuous_rollout_notifies_a_joining_device_at_once() {
+    let sc = crate::scenario::test_fleet::ten_devices(
+        "[[population]]\nname = \"plc\"\ncount = 10\nmodel = \"plc-1\"\nregion = \"north\"\n\
+         firmware = \"1.0.0\"\nconnectivity = \"lan\"\narrivals_per_day = 50",
+        "selection = \"continuous\"\n\n[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100",
+    );
+    let (mut w, mut ro) = start(&sc);
+    let (d, at) = w
+        .fleet
+        .arrivals()
+        .next()
+        .expect("50 a day join within 2 days");
+    // Play the controller up to the arrival, whatever the pump has done by then.
+    play(&mut w, &mut ro, at);
+    w.now = at;
+    w.fleet.arrive(d);
+    ro.adopt_arrival(&mut w, d);
+    let dv = w.fleet.dev(d);
+    assert!(
+        dv.has(flag::TARGETED) && dv.has(flag::NOTIFIED),
+        "notified on arrival"
+    );
+    assert!(ro.stages[0].cohort.contains(&d));
+    assert_eq!(w.recorder.targeted, 11);
+    assert_eq!(
+        w.agenda.pop().map(|(t, _)| t >= at),
+        Some(true),
+        "its check-in is scheduled from its arrival on"
+    );
+}
