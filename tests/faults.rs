@@ -581,3 +581,67 @@ fn regression_fault_start_trace_rows_name_no_device() {
     let row = r.trace.iter().find(|t| t.event == "fault_start").unwrap();
     assert_eq!((row.device, row.detail.as_str()), (None, "0"), "{row:?}");
 }
+
+/// A backend rollback (`backend-api` to API 7 for 12 h on day 6 of `migration-chain.toml`,
+/// after the fleet moved to 3.1.0, which needs API 8) cuts off every device then on 3.1.0: each
+/// is harmed the moment the API drops — the hour's rise in `harmed` over the no-fault control
+/// is exactly the devices the hourly series counts on 3.1.0 at that instant — and none reaches
+/// the backend until the API is back: no check-in of a 3.1.0 device falls in the window.
+#[test]
+fn a_backend_api_rollback_cuts_off_firmware_that_needs_the_newer_api() {
+    use fleetsim::replication::{RunLimits, Sim};
+    let text = std::fs::read_to_string("scenarios/migration-chain.toml").unwrap();
+    let fault = "[[fault]]\nkind = \"backend-api\"\nat = \"6d\"\nduration = \"12h\"\napi = 7\n";
+    assert!(text.contains(fault));
+    let control_text = text.replace(fault, "");
+    let sc = load_str(&text, "mc.toml", Path::new("scenarios"), &[]).unwrap();
+    let control = load_str(&control_text, "control.toml", Path::new("scenarios"), &[]).unwrap();
+    let target = sc.policy.target as usize;
+    let nv = sc.versions.len();
+    let harmed_col = nv + 6;
+    let rows = |sc| {
+        let mut sim = Sim::new(
+            sc,
+            0,
+            RunLimits {
+                trace_rows: 5_000_000,
+                ..RunLimits::default()
+            },
+        )
+        .unwrap();
+        sim.run().unwrap();
+        let trace = std::mem::take(&mut sim.trace);
+        (sim.series.take_rows(), trace, sim)
+    };
+    let (with, trace, sim) = rows(&sc);
+    let (without, _, _) = rows(&control);
+    let hour = 6 * 24;
+    let rise = |r: &Vec<Vec<f64>>| r[hour][harmed_col] - r[hour - 1][harmed_col];
+    let on_target = with[hour][target];
+    assert!(
+        on_target > 1000.0,
+        "most of the fleet runs 3.1.0 by day 6: {on_target}"
+    );
+    assert_eq!(rise(&with) - rise(&without), on_target);
+    // In the window, no device running 3.1.0 at its end checks in.
+    let (from, to) = (6 * 86_400_000u64, 6 * 86_400_000 + 12 * 3_600_000);
+    let cut_off: Vec<bool> = sim
+        .world
+        .fleet
+        .devices()
+        .iter()
+        .map(|d| d.version as usize == target && d.initial_version as usize != target)
+        .collect();
+    let inside = trace
+        .iter()
+        .filter(|r| r.event == "check_in" && (from..to).contains(&r.time_ms))
+        .filter(|r| {
+            r.device
+                .is_some_and(|d| cut_off[d as usize] && sim.world.fleet.dev(d).boot_at < from)
+        })
+        .count();
+    assert_eq!(
+        inside, 0,
+        "a 3.1.0 device reached the backend during the rollback"
+    );
+}

@@ -42,6 +42,41 @@ pub enum Verification {
 pub struct FaultPlan<'s> {
     sc: &'s Scenario,
     index: FaultIndex,
+    /// Per version: when the backend's API is below what that firmware needs (`requires_api`),
+    /// as `[from, to)` windows in which a device running it cannot reach the backend.
+    api_down: Vec<Vec<(u64, u64)>>,
+}
+
+/// Per version, the windows in which the backend's API (its `api`, `api_changes` and
+/// `backend-api` faults) is below the version's `requires_api`.
+fn api_down_windows(sc: &Scenario) -> Vec<Vec<(u64, u64)>> {
+    let b = &sc.backend;
+    let mut cuts: Vec<u64> = std::iter::once(0)
+        .chain(b.api_changes.iter().map(|c| c.0 .0))
+        .chain(b.api_faults.iter().flat_map(|f| [f.0 .0, f.1 .0]))
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    sc.versions
+        .iter()
+        .map(|v| {
+            let Some(needs) = v.requires_api else {
+                return Vec::new();
+            };
+            let mut windows: Vec<(u64, u64)> = Vec::new();
+            for (i, &from) in cuts.iter().enumerate() {
+                let to = cuts.get(i + 1).copied().unwrap_or(u64::MAX);
+                if b.api_at(SimTime(from)) >= needs {
+                    continue;
+                }
+                match windows.last_mut() {
+                    Some(last) if last.1 == from => last.1 = to,
+                    _ => windows.push((from, to)),
+                }
+            }
+            windows
+        })
+        .collect()
 }
 
 /// Which faults can touch each class of device (population × initial version).
@@ -85,13 +120,33 @@ impl<'s> FaultPlan<'s> {
         FaultPlan {
             sc,
             index: FaultIndex::new(sc),
+            api_down: api_down_windows(sc),
         }
     }
 
-    /// Whether the scenario has no fault at all (every query is then trivial).
+    /// Whether the scenario has no fault and no firmware ever outruns the backend's API (every
+    /// query is then trivial).
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.sc.faults.is_empty()
+        self.sc.faults.is_empty() && self.api_down.iter().all(Vec::is_empty)
+    }
+
+    /// Whether firmware `version` cannot talk to the backend at `t` (its `requires_api` is
+    /// above the backend's API then).
+    pub fn api_incompatible(&self, version: u8, t: SimTime) -> bool {
+        self.api_down
+            .get(version as usize)
+            .is_some_and(|w| w.iter().any(|&(a, b)| a <= t.0 && t.0 < b))
+    }
+
+    /// The instants after time zero at which some firmware loses the backend (its API drops
+    /// below what the firmware needs).
+    pub fn api_losses(&self) -> Vec<SimTime> {
+        let mut cuts: Vec<u64> = self.api_down.iter().flatten().map(|&(a, _)| a).collect();
+        cuts.retain(|&t| t > 0 && t < u64::MAX);
+        cuts.sort_unstable();
+        cuts.dedup();
+        cuts.into_iter().map(SimTime).collect()
     }
 
     /// The faults that apply to device `d` (its class matches; for a power outage, it is among
@@ -117,6 +172,11 @@ impl<'s> FaultPlan<'s> {
         let mut o = fleet.effects_overlay(d);
         if !self.is_empty() {
             self.add_fault_windows(fleet, d, &mut o);
+            // A device whose firmware needs a higher API than the backend serves cannot reach
+            // it: to the backend it is as unreachable as in an outage (SPEC §1.4b).
+            if let Some(windows) = self.api_down.get(fleet.dev(d).version as usize) {
+                windows.iter().for_each(|&(a, b)| o.push_window(a, b));
+            }
         }
         o
     }

@@ -363,7 +363,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             self.faults.cdn_at(&self.fleet, d, now)
         };
         // The session ends when the device goes offline or an outage takes it down.
-        let down_at = if sc.faults.is_empty() && self.fleet.dev(d).effects == NO_EFFECTS {
+        let down_at = if self.faults.is_empty() && self.fleet.dev(d).effects == NO_EFFECTS {
             u64::MAX
         } else {
             self.overlay(d).next_down_after(now.0)
@@ -655,6 +655,10 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
         self.set_version(d, hop);
         self.fleet.dev_mut(d).boot_at = self.now.0;
+        if self.faults.api_incompatible(hop, self.now) {
+            // It boots firmware that cannot talk to the backend's API as it is now.
+            self.harm(d);
+        }
         if hits != 0 {
             self.apply_effects(d, hop, hits);
         }

@@ -1,6 +1,7 @@
-//! A power outage that starts while devices install or reboot interrupts them: each such
-//! device finishes its install at once with a power loss (an A/B device reverts, another is
-//! bricked; `on_install_done` decides).
+//! Changes that hit every device at once: a power outage that starts while devices install or
+//! reboot interrupts them (each finishes its install at once with a power loss: an A/B device
+//! reverts, another is bricked; `on_install_done` decides), and a backend API that drops below
+//! what a device's firmware needs cuts it off.
 
 use super::event::DeviceEvent;
 use super::world::{DeviceEvents, World};
@@ -23,6 +24,20 @@ impl<E: DeviceEvents> World<'_, E> {
                 dv.enter(Phase::Installing);
                 let gen = dv.gen;
                 self.schedule_device(self.now, d, DeviceEvent::InstallDone { gen });
+            }
+        }
+    }
+
+    /// The backend's API dropped: every device present on firmware that needs more loses the
+    /// backend until it is back (its overlay says so) and is harmed (SPEC §1.4b).
+    pub fn on_api_change(&mut self) {
+        for d in 0..self.fleet.len() as u32 {
+            let dv = self.fleet.dev(d);
+            if self.fleet.present(d, self.now)
+                && !dv.has(crate::fleet::device::flag::HARMED)
+                && self.faults.api_incompatible(dv.version, self.now)
+            {
+                self.harm(d);
             }
         }
     }

@@ -23,6 +23,9 @@ pub enum Event {
     Arrival {
         device: u32,
     },
+    /// The backend's API version changes (`api_changes`, or a `backend-api` fault begins or
+    /// ends): devices on firmware that needs a higher API lose the backend.
+    ApiChange,
 }
 
 impl From<(u32, DeviceEvent)> for Event {
@@ -63,10 +66,11 @@ pub enum Kind {
     FaultStart,
     ReportArrive,
     Arrival,
+    ApiChange,
 }
 
-/// How many event kinds there are (`Kind::Arrival` is the last).
-pub const KIND_COUNT: usize = Kind::Arrival as usize + 1;
+/// How many event kinds there are (`Kind::ApiChange` is the last).
+pub const KIND_COUNT: usize = Kind::ApiChange as usize + 1;
 
 /// Every event kind, in `Kind as usize` order (for per-kind counts).
 pub const KINDS: [Kind; KIND_COUNT] = [
@@ -90,6 +94,7 @@ pub const KINDS: [Kind; KIND_COUNT] = [
     Kind::FaultStart,
     Kind::ReportArrive,
     Kind::Arrival,
+    Kind::ApiChange,
 ];
 
 pub fn kind_name(kind: Kind) -> &'static str {
@@ -114,6 +119,7 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Kind::FaultStart => "fault_start",
         Kind::ReportArrive => "report_arrive",
         Kind::Arrival => "arrival",
+        Kind::ApiChange => "api_change",
     }
 }
 
@@ -144,6 +150,7 @@ impl Event {
             Event::FaultStart { .. } => Kind::FaultStart,
             Event::Sample => Kind::Sample,
             Event::Arrival { .. } => Kind::Arrival,
+            Event::ApiChange => Kind::ApiChange,
         }
     }
 

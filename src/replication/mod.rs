@@ -126,6 +126,9 @@ impl<'s> Sim<'s> {
         for (k, fault) in sc.faults.iter().enumerate() {
             self.schedule(fault.from, Event::FaultStart { fault: k as u32 });
         }
+        for at in self.world.faults.api_losses() {
+            self.schedule(at, Event::ApiChange);
+        }
         let arrivals: Vec<_> = self.world.fleet.arrivals().collect();
         for (device, at) in arrivals {
             self.schedule(at, Event::Arrival { device });
@@ -165,6 +168,7 @@ impl<'s> Sim<'s> {
                 self.schedule(next, Event::Sample);
                 self.periodic_check();
             }
+            Event::ApiChange => w.on_api_change(),
             Event::Arrival { device } => {
                 w.fleet.arrive(device);
                 // Under `selection = "continuous"` a running rollout takes it.
