@@ -1,7 +1,7 @@
 //! Semantic validation: turns the raw file into a checked [`Scenario`], collecting every problem
 //! with its key path, position and a fix, instead of stopping at the first.
 
-use super::catalog::{OUTCOME_METRICS, STATS};
+use super::catalog::{is_yes_no, OUTCOME_METRICS, STATS};
 use super::collect::Ctx;
 use super::did_you_mean;
 use super::dist::{parse_dist, Dist, Unit};
@@ -359,7 +359,7 @@ fn expects(cx: &mut Ctx, raw: &RawScenario) -> Vec<Expect> {
                 format!("unknown stat `{stat}`{hint}; valid: {}", STATS.join(", ")),
             );
         }
-        let yes_no = metric == "halted" || metric == "false_halt";
+        let yes_no = is_yes_no(metric);
         if stat == "rate" && !yes_no && OUTCOME_METRICS.contains(&metric.as_str()) {
             cx.err(format!("{path}.stat"), Some(e.stat.span()), format!("`rate` applies to the yes/no metrics `halted` and `false_halt`; for `{metric}` use mean, p50, p95, …"));
         }
