@@ -271,3 +271,36 @@ fn cdn_degradation(cx: &mut Ctx, at: &At, f: &RawFault) -> FaultKind {
         error_rate: fraction(cx, at, "error_rate", f.error_rate, false),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FAULT_KINDS;
+    use crate::scenario::chaos::DRAWABLE;
+
+    /// The name a validated fault reports (in the run's glance) is the kind its file wrote, for
+    /// every kind that becomes a fault: `FaultKind::name` is read from the catalog by position.
+    #[test]
+    fn a_validated_fault_is_named_by_the_kind_written() {
+        let params = |kind: &str| match kind {
+            "power-outage" => "fraction = 0.5",
+            "cdn-degradation" => "bandwidth_factor = 0.5",
+            "corrupt-artifact" | "telemetry-drop" => "probability = 0.5",
+            "telemetry-delay" => "delay = \"1h\"",
+            "clock-skew" => "skew = \"1h\"",
+            _ => "",
+        };
+        assert_eq!(DRAWABLE.len() + 1, FAULT_KINDS.len());
+        for kind in DRAWABLE {
+            let plan = format!(
+                "[[policy.stage]]\nname = \"all\"\npercent = 100\n\n[[fault]]\nkind = \"{kind}\"\nat = \"1h\"\nduration = \"1h\"\n{}\n",
+                params(kind)
+            );
+            let sc = crate::scenario::test_fleet::ten_devices(
+                "[[population]]\nname = \"p\"\ncount = 10\nfirmware = \"1.0.0\"\nconnectivity = \"lan\"\n",
+                &plan,
+            );
+            assert_eq!(sc.faults.len(), 1, "{kind}");
+            assert_eq!(sc.faults[0].kind.name(), kind);
+        }
+    }
+}
