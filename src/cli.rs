@@ -594,35 +594,8 @@ fn convert(command: RawCommand) -> Result<Command> {
         }),
         RawCommand::Check(a) => check_command(a),
         RawCommand::Compare(a) => compare_command(a),
-        RawCommand::Chaos(a) => {
-            check_threads(a.sim.threads)?;
-            Ok(Command::Chaos(ChaosConfig {
-                overrides: sim_overrides(&a.sim, &a.sim.set.set)?,
-                scenario: a.scenario,
-                campaigns: a.campaigns,
-                campaign_seed: a.campaign_seed,
-                threads: a.sim.threads,
-                max_trials: a.max_trials,
-                out: a.out,
-                quiet: a.output.quiet,
-                format: a.output.format,
-                force: a.force,
-            }))
-        }
-        RawCommand::Sweep(a) => {
-            let objectives = if a.objectives.is_empty() {
-                vec!["harmed:min".to_string(), "time_to_95:min".to_string()]
-            } else {
-                a.objectives
-            };
-            Ok(Command::Sweep(SweepConfig {
-                common: experiment(a.common)?,
-                objectives: objectives
-                    .iter()
-                    .map(|o| crate::analysis::sweep::parse_objective(o))
-                    .collect::<Result<_>>()?,
-            }))
-        }
+        RawCommand::Chaos(a) => chaos_command(a),
+        RawCommand::Sweep(a) => sweep_command(a),
         RawCommand::Tune(a) => tune_command(a),
         RawCommand::Merge {
             dirs,
@@ -634,21 +607,7 @@ fn convert(command: RawCommand) -> Result<Command> {
         } => Ok(Command::Merge {
             dirs,
             junit,
-            output: RunConfig {
-                scenario: None,
-                overrides: Vec::new(),
-                threads: None,
-                out,
-                quiet: output.quiet,
-                format: output.format,
-                devices: false,
-                trace_rows: 0,
-                max_events: None,
-                shard: None,
-                report: !no_report,
-                force,
-                save_baseline: None,
-            },
+            output: merge_output(out, output, no_report, force),
         }),
         RawCommand::Report { dir, quiet } => Ok(Command::Report { dir, quiet }),
         RawCommand::Init {
@@ -673,6 +632,63 @@ fn convert(command: RawCommand) -> Result<Command> {
             pages: docs::man_pages(Cli::command(), dir.is_some())?,
             dir,
         }),
+    }
+}
+
+/// `chaos`: the campaign settings, with the simulation flags it shares with `run`.
+fn chaos_command(a: ChaosArgs) -> Result<Command> {
+    check_threads(a.sim.threads)?;
+    Ok(Command::Chaos(ChaosConfig {
+        overrides: sim_overrides(&a.sim, &a.sim.set.set)?,
+        scenario: a.scenario,
+        campaigns: a.campaigns,
+        campaign_seed: a.campaign_seed,
+        threads: a.sim.threads,
+        max_trials: a.max_trials,
+        out: a.out,
+        quiet: a.output.quiet,
+        format: a.output.format,
+        force: a.force,
+    }))
+}
+
+/// `sweep`: the experiment and its objectives (by default, fewest harmed and fastest to 95%).
+fn sweep_command(a: SweepArgs) -> Result<Command> {
+    let objectives = if a.objectives.is_empty() {
+        vec!["harmed:min".to_string(), "time_to_95:min".to_string()]
+    } else {
+        a.objectives
+    };
+    Ok(Command::Sweep(SweepConfig {
+        common: experiment(a.common)?,
+        objectives: objectives
+            .iter()
+            .map(|o| crate::analysis::sweep::parse_objective(o))
+            .collect::<Result<_>>()?,
+    }))
+}
+
+/// Where and how `merge` writes: a run's output settings with nothing to simulate.
+fn merge_output(
+    out: Option<PathBuf>,
+    output: OutputArgs,
+    no_report: bool,
+    force: bool,
+) -> RunConfig {
+    RunConfig {
+        scenario: None,
+        overrides: Vec::new(),
+        threads: None,
+        out,
+        quiet: output.quiet,
+        format: output.format,
+        devices: false,
+        trace_rows: 0,
+        max_events: None,
+        shard: None,
+        report: !no_report,
+        force,
+        save_baseline: None,
     }
 }
 

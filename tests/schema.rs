@@ -183,3 +183,25 @@ fn reference_documents_every_key_with_unit_and_example() {
         );
     }
 }
+
+/// The README's description of the outputs is written by hand; it names every outcome metric,
+/// failure reason and stranding reason of the catalog, so that a name added there is also
+/// explained here.
+#[test]
+fn readme_names_every_catalog_name() {
+    use fleetsim::metrics::outcome::ROLLBACK_STRANDED_REASONS;
+    use fleetsim::metrics::reasons::{FAILURES, REASONS};
+    use fleetsim::scenario::catalog::{FAULT_KINDS, OUTCOME_METRICS};
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let names = OUTCOME_METRICS
+        .iter()
+        .chain(FAULT_KINDS.iter())
+        .copied()
+        .chain(FAILURES.iter().map(|f| f.0))
+        .chain(REASONS.iter().map(|r| r.0))
+        .chain(ROLLBACK_STRANDED_REASONS.iter().copied());
+    let missing: Vec<&str> = names
+        .filter(|n| !readme.contains(&format!("`{n}`")))
+        .collect();
+    assert!(missing.is_empty(), "not in README.md: {missing:?}");
+}

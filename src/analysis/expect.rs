@@ -72,7 +72,7 @@ pub fn fmt(x: f64) -> String {
 }
 
 fn yes_no(metric: &str) -> bool {
-    metric == "halted" || metric == "false_halt"
+    crate::scenario::catalog::is_yes_no(metric)
 }
 
 /// Judges each expectation on the outcomes of its world. `healthy` holds the healthy world's

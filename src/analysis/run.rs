@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::fleet::device::{flag, Phase};
 use crate::metrics::outcome::Outcome;
 use crate::replication::{RunLimits, Sim, TraceRow};
+use crate::scenario::catalog::YES_NO_METRICS;
 use crate::scenario::Scenario;
 use crate::stats::{aggregate, rate_summary, Aggregate, RateSummary};
 use rayon::prelude::*;
@@ -422,6 +423,12 @@ pub fn numeric_metrics(o: &Outcome) -> Vec<(&'static str, Option<f64>)> {
     ]
 }
 
+/// The yes/no metrics of an outcome, by name, in the order of [`YES_NO_METRICS`].
+pub fn yes_no_metrics(o: &Outcome) -> [(&'static str, bool); 2] {
+    let [halted, false_halt] = YES_NO_METRICS;
+    [(halted, o.halted), (false_halt, o.false_halt)]
+}
+
 pub fn summarise(outcomes: &[Outcome]) -> Summary {
     let mut metrics = BTreeMap::new();
     if let Some(first) = outcomes.first() {
@@ -432,14 +439,10 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
         }
     }
     let mut rates = BTreeMap::new();
-    rates.insert(
-        "halted".to_string(),
-        rate_summary(&outcomes.iter().map(|o| o.halted).collect::<Vec<_>>()),
-    );
-    rates.insert(
-        "false_halt".to_string(),
-        rate_summary(&outcomes.iter().map(|o| o.false_halt).collect::<Vec<_>>()),
-    );
+    for (i, name) in YES_NO_METRICS.iter().enumerate() {
+        let values: Vec<bool> = outcomes.iter().map(|o| yes_no_metrics(o)[i].1).collect();
+        rates.insert(name.to_string(), rate_summary(&values));
+    }
     let by = |f: &dyn Fn(&Outcome) -> &BTreeMap<String, u64>| -> BTreeMap<String, Aggregate> {
         let keys: Vec<String> = outcomes
             .first()
@@ -502,25 +505,21 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
 /// Per-replication values of an outcome metric by name (yes/no metrics as 0/1); empty if the
 /// name is unknown.
 pub fn metric_values(outcomes: &[Outcome], metric: &str) -> Vec<Option<f64>> {
-    match metric {
-        "halted" => outcomes
+    if let Some(i) = YES_NO_METRICS.iter().position(|n| *n == metric) {
+        return outcomes
             .iter()
-            .map(|o| Some(o.halted as u8 as f64))
-            .collect(),
-        "false_halt" => outcomes
-            .iter()
-            .map(|o| Some(o.false_halt as u8 as f64))
-            .collect(),
-        _ => outcomes
-            .iter()
-            .filter_map(|o| {
-                numeric_metrics(o)
-                    .into_iter()
-                    .find(|(n, _)| *n == metric)
-                    .map(|(_, v)| v)
-            })
-            .collect(),
+            .map(|o| Some(yes_no_metrics(o)[i].1 as u8 as f64))
+            .collect();
     }
+    outcomes
+        .iter()
+        .filter_map(|o| {
+            numeric_metrics(o)
+                .into_iter()
+                .find(|(n, _)| *n == metric)
+                .map(|(_, v)| v)
+        })
+        .collect()
 }
 
 /// A statistic (`mean sd min p5 p50 p95 p99 max rate`) of the values that exist; `rate` is the
@@ -567,5 +566,26 @@ mod tests {
         );
         let json = |r: &RunResult| serde_json::to_string(&r.outcomes).unwrap();
         assert_eq!(json(&own), json(&shared));
+    }
+
+    /// The metric names an outcome reports are the catalog's, in its order: the columns of
+    /// `replications.csv` and the names `[[expect]]` accepts come from one list.
+    #[test]
+    fn outcome_metric_names_are_the_catalog() {
+        let sc = crate::scenario::load_file(
+            std::path::Path::new("tests/data/fragile.toml"),
+            &[("simulation.replications".into(), "1".into())],
+        )
+        .unwrap();
+        let opts = RunOptions {
+            threads: Some(1),
+            ..RunOptions::default()
+        };
+        let result = run(&sc, 0..1, &opts).unwrap();
+        let o = &result.outcomes[0];
+        let numeric: Vec<&str> = numeric_metrics(o).iter().map(|(n, _)| *n).collect();
+        assert_eq!(numeric, crate::scenario::catalog::NUMERIC_METRICS);
+        let yes_no: Vec<&str> = yes_no_metrics(o).iter().map(|(n, _)| *n).collect();
+        assert_eq!(yes_no, YES_NO_METRICS);
     }
 }

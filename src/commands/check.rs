@@ -247,7 +247,7 @@ fn verdict_json(v: &expect::Verdict) -> serde_json::Value {
 /// Whether a verdict's line is followed by the halt reasons behind it: when it failed, and for
 /// the halt metrics themselves, whose value the reasons explain.
 pub(crate) fn shows_halt_reasons(v: &expect::Verdict) -> bool {
-    !v.halt_reasons.is_empty() && (!v.passed || v.metric == "halted" || v.metric == "false_halt")
+    !v.halt_reasons.is_empty() && (!v.passed || crate::scenario::catalog::is_yes_no(&v.metric))
 }
 
 fn print_verdicts(

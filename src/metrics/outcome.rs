@@ -2,6 +2,7 @@
 //! the schema of `replications.csv` and of the per-replication part of `summary.json`.
 
 use crate::metrics::gate_log::GateRecord;
+use crate::metrics::reasons::Reason;
 use std::collections::BTreeMap;
 
 /// Whether and when a shadow gate would have fired, and the true harm and exposure by then.
@@ -94,17 +95,19 @@ pub struct Outcome {
 
 /// The reasons of `rollback_stranded_by_reason`, every one always present (a fixed set of
 /// columns in `replications.csv`).
+/// Deferral reasons named from [`Reason`], plus two of the rollback's own: `in_progress` (still
+/// under way at the horizon) and `not_notified` (the rollback's rate never reached it).
 pub const ROLLBACK_STRANDED_REASONS: [&str; 12] = [
-    "offline",
-    "battery",
-    "storage",
-    "metered",
-    "maintenance",
-    "incompatible_api",
-    "bandwidth",
-    "in_flight_limit",
-    "retries_exhausted",
+    Reason::Offline.name(),
+    Reason::Battery.name(),
+    Reason::Storage.name(),
+    Reason::Metered.name(),
+    Reason::Maintenance.name(),
+    Reason::IncompatibleApi.name(),
+    Reason::Bandwidth.name(),
+    Reason::InFlightLimit.name(),
+    Reason::RetriesExhausted.name(),
     "in_progress",
     "not_notified",
-    "cancelled",
+    Reason::Cancelled.name(),
 ];

@@ -20,6 +20,14 @@ pub enum Reason {
     InFlightLimit,
 }
 
+impl Reason {
+    /// The reason's name in every output, from [`REASONS`] (indexed by the reason).
+    pub const fn name(self) -> &'static str {
+        REASONS[self as usize].0
+    }
+}
+
+/// Every reason with its name, in the order of [`Reason`] (a test keeps the two in step).
 pub const REASONS: [(&str, Reason); 11] = [
     ("offline", Reason::Offline),
     ("battery", Reason::Battery),
@@ -58,3 +66,20 @@ pub const FAILURES: [(&str, Failure); 8] = [
     ("timeout", Failure::Timeout),
     ("power_loss", Failure::PowerLoss),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`Reason::name`] and [`Failure`]'s counters index these tables by the enum's value.
+    #[test]
+    fn the_tables_are_in_enum_order() {
+        for (i, (name, r)) in REASONS.iter().enumerate() {
+            assert_eq!(*r as usize, i, "{name}");
+            assert_eq!(r.name(), *name);
+        }
+        for (i, (name, f)) in FAILURES.iter().enumerate() {
+            assert_eq!(*f as usize, i, "{name}");
+        }
+    }
+}

@@ -2,7 +2,7 @@
 //! `devices.csv` and `events.csv`. Times are seconds; a metric with no value is an empty cell.
 
 use super::num;
-use crate::analysis::run::{numeric_metrics, DeviceRow};
+use crate::analysis::run::{numeric_metrics, yes_no_metrics, DeviceRow};
 use crate::error::{Error, Result};
 use crate::metrics::outcome::Outcome;
 use crate::replication::TraceRow;
@@ -32,7 +32,8 @@ pub fn replications(path: &Path, outcomes: &[Outcome]) -> Result<()> {
     };
     let mut header: Vec<String> = vec!["replication".into()];
     header.extend(numeric_metrics(first).iter().map(|(n, _)| n.to_string()));
-    header.extend(["halted", "false_halt", "halt_reason", "final_stage"].map(String::from));
+    header.extend(yes_no_metrics(first).map(|(n, _)| n.to_string()));
+    header.extend(["halt_reason", "final_stage"].map(String::from));
     header.extend(
         first
             .stranded_by_reason
@@ -67,8 +68,7 @@ pub fn replications(path: &Path, outcomes: &[Outcome]) -> Result<()> {
     for o in outcomes {
         let mut row: Vec<String> = vec![o.replication.to_string()];
         row.extend(numeric_metrics(o).iter().map(|(_, v)| num(*v)));
-        row.push(o.halted.to_string());
-        row.push(o.false_halt.to_string());
+        row.extend(yes_no_metrics(o).map(|(_, v)| v.to_string()));
         row.push(o.halt_reason.clone().unwrap_or_default());
         row.push(o.final_stage.clone().unwrap_or_default());
         row.extend(o.stranded_by_reason.values().map(|v| v.to_string()));

@@ -460,25 +460,20 @@ fn checks_text(g: &Gate) -> Vec<String> {
 }
 
 fn fault_text(f: &Fault) -> String {
-    let (kind, params) = match &f.kind {
-        FaultKind::NetworkOutage => ("network-outage", String::new()),
-        FaultKind::PowerOutage { fraction } => ("power-outage", format!("fraction {fraction}")),
+    let kind = f.kind.name();
+    let params = match &f.kind {
+        FaultKind::PowerOutage { fraction } => format!("fraction {fraction}"),
         FaultKind::CdnDegradation {
             bandwidth_factor,
             error_rate,
-        } => (
-            "cdn-degradation",
-            format!("bandwidth ×{bandwidth_factor}, error rate {error_rate}"),
-        ),
-        FaultKind::CorruptArtifact { probability } => {
-            ("corrupt-artifact", format!("probability {probability}"))
+        } => format!("bandwidth ×{bandwidth_factor}, error rate {error_rate}"),
+        FaultKind::CorruptArtifact { probability } | FaultKind::TelemetryDrop { probability } => {
+            format!("probability {probability}")
         }
-        FaultKind::TamperedArtifact => ("tampered-artifact", String::new()),
-        FaultKind::TelemetryDelay { .. } => ("telemetry-delay", String::new()),
-        FaultKind::TelemetryDrop { probability } => {
-            ("telemetry-drop", format!("probability {probability}"))
-        }
-        FaultKind::ClockSkew { .. } => ("clock-skew", String::new()),
+        FaultKind::NetworkOutage
+        | FaultKind::TamperedArtifact
+        | FaultKind::TelemetryDelay { .. }
+        | FaultKind::ClockSkew { .. } => String::new(),
     };
     let scope = non_empty(f.selector.to_string(), "whole fleet");
     format!(

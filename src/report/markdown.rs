@@ -308,6 +308,17 @@ pub fn chaos(d: &super::folder::ChaosDoc) -> String {
 mod tests {
     use super::{code, text};
 
+    /// The headline is a selection of the catalog's metrics, named as the summary stores them.
+    #[test]
+    fn headline_metrics_are_catalog_metrics() {
+        for name in super::HEADLINE {
+            assert!(
+                crate::scenario::catalog::NUMERIC_METRICS.contains(&name),
+                "{name}"
+            );
+        }
+    }
+
     #[test]
     fn user_text_stays_text() {
         let evil = "a\n# pwned <img src=x onerror=alert(1)> | & \u{1}";

@@ -14,6 +14,7 @@ use super::summary::SummaryFile;
 use super::{html_experiment, html_run, markdown};
 use crate::analysis::sweep::parse_objective;
 use crate::error::{Error, Result};
+use crate::metrics::series::{column, FAILURES_PREFIX, VERSION_PREFIX};
 use crate::plot;
 use std::path::Path;
 
@@ -128,7 +129,7 @@ fn run_plots(
         markers: &m,
     };
     let readings = gate_readings(s, stages);
-    let target = format!("version_{}", s.glance.target);
+    let target = format!("{VERSION_PREFIX}{}", s.glance.target);
     Ok(html_run::RunPlots {
         composition: plot!(dir, "composition", TALL, composition, ts, &target, &view)?,
         observed: plot!(
@@ -158,12 +159,12 @@ fn time_range(ts: &Table, axis: TimeAxis, markers: &[Marker]) -> std::ops::Range
         &xs,
         axis,
         &[
-            "version_",
+            VERSION_PREFIX,
             "true_",
             "observed_",
-            "failures_",
-            "started",
-            "rolled_back",
+            FAILURES_PREFIX,
+            column::STARTED,
+            column::ROLLED_BACK,
         ],
     );
     let end = xs.last().copied().unwrap_or(r.end).max(r.end);

@@ -3,6 +3,7 @@
 
 use crate::analysis::run::Summary;
 use crate::engine::time::human_secs;
+use crate::scenario::catalog::{is_yes_no, YES_NO_METRICS};
 use crate::scenario::Scenario;
 use crate::stats::Aggregate;
 
@@ -97,7 +98,7 @@ pub fn render(sc: &Scenario, summary: &Summary, replications: u64) -> String {
             fmt(a.p95, unit)
         ));
     }
-    for name in ["halted", "false_halt"] {
+    for name in YES_NO_METRICS {
         if let Some(r) = summary.rates.get(name) {
             out.push_str(&format!(
                 "{:<20} {:>12}   ({} of {}; 95% CI {:.1}%–{:.1}%)\n",
@@ -344,10 +345,7 @@ pub fn is_duration(metric: &str) -> bool {
 
 /// Metrics whose values are fractions (shown as percentages).
 pub fn is_share(metric: &str) -> bool {
-    metric == "completion"
-        || metric.ends_with("_rate")
-        || metric == "halted"
-        || metric == "false_halt"
+    metric == "completion" || metric.ends_with("_rate") || is_yes_no(metric)
 }
 
 /// A metric's value as people read it: durations as `3d 4h`, shares as percentages, bytes in
@@ -363,4 +361,19 @@ pub fn human_value(metric: &str, x: Option<f64>) -> String {
         Unit::Count
     };
     fmt(x, unit)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The summary table is a selection of the catalog's metrics, named as the summary stores
+    /// them: a row named otherwise would print `-` forever.
+    #[test]
+    fn rows_are_catalog_metrics() {
+        for (name, _) in super::ROWS {
+            assert!(
+                crate::scenario::catalog::NUMERIC_METRICS.contains(&name),
+                "{name}"
+            );
+        }
+    }
 }

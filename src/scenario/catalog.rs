@@ -14,8 +14,10 @@ pub const FAULT_KINDS: [&str; 9] = [
     "clock-skew",
 ];
 
-/// Outcome metrics an `[[expect]]` may name (SPEC §2, plus the observed-view counters).
-pub const OUTCOME_METRICS: [&str; 29] = [
+/// The numeric outcome metrics of a replication (SPEC §2, plus the observed-view counters), in
+/// the order of `replications.csv` and of `analysis::run::numeric_metrics`, which a test keeps
+/// in step.
+pub const NUMERIC_METRICS: [&str; 27] = [
     "devices",
     "targeted",
     "updated",
@@ -43,9 +45,33 @@ pub const OUTCOME_METRICS: [&str; 29] = [
     "observed_failure",
     "observed_timed_out",
     "observed_tickets",
-    "halted",
-    "false_halt",
 ];
+
+/// The yes/no outcome metrics: judged with the stat `rate`, written after the numeric ones.
+pub const YES_NO_METRICS: [&str; 2] = ["halted", "false_halt"];
+
+/// Whether `metric` is one of [`YES_NO_METRICS`].
+pub fn is_yes_no(metric: &str) -> bool {
+    YES_NO_METRICS.contains(&metric)
+}
+
+/// Outcome metrics an `[[expect]]` may name: the numeric ones, then the yes/no ones.
+pub const OUTCOME_METRICS: [&str; NUMERIC_METRICS.len() + YES_NO_METRICS.len()] = {
+    let mut out = [""; NUMERIC_METRICS.len() + YES_NO_METRICS.len()];
+    let mut i = 0;
+    while i < NUMERIC_METRICS.len() {
+        out[i] = NUMERIC_METRICS[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < YES_NO_METRICS.len() {
+        out[i + j] = YES_NO_METRICS[j];
+        j += 1;
+    }
+    out
+};
+
+/// Statistics across replications an expectation or guard may name.
 pub const STATS: [&str; 9] = [
     "mean", "sd", "min", "p5", "p50", "p95", "p99", "max", "rate",
 ];

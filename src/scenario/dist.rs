@@ -275,45 +275,12 @@ fn scalar(value: &toml::Value, unit: Unit) -> Result<f64, String> {
 const KINDS: &str = "constant, uniform, normal, exponential, lognormal, weibull, beta, empirical";
 
 fn parse_table(t: &toml::Table, unit: Unit, base_dir: &Path) -> Result<Dist, String> {
-    let kind = match t.get("dist") {
-        Some(toml::Value::String(s)) => s.as_str(),
-        Some(_) => return Err(format!("`dist` must be a string, one of: {KINDS}")),
-        None => {
-            return Err(format!(
-                "a distribution table needs `dist = \"...\"`, one of: {KINDS}"
-            ))
-        }
-    };
-    let allowed: &[&str] = match kind {
-        "constant" => &["value"],
-        "uniform" => &["min", "max"],
-        "normal" => &["mean", "sd", "min", "max"],
-        "exponential" => &["mean"],
-        "lognormal" => &["median", "p95", "mu", "sigma"],
-        "weibull" => &["shape", "scale"],
-        "beta" => &["a", "b"],
-        "empirical" => &["values", "weights", "file"],
-        other => {
-            let hint = crate::scenario::did_you_mean(other, KINDS.split(", "));
-            return Err(format!(
-                "unknown distribution `{other}`{hint}; valid: {KINDS}"
-            ));
-        }
-    };
-    for key in t.keys().filter(|k| *k != "dist") {
-        if !allowed.contains(&key.as_str()) {
-            let hint = crate::scenario::did_you_mean(key, allowed.iter().copied());
-            return Err(format!(
-                "`{key}` is not a parameter of `{kind}`{hint}; valid: {}",
-                allowed.join(", ")
-            ));
-        }
-    }
+    let kind = dist_kind(t)?;
+    check_parameters(t, kind, parameters_of(kind)?)?;
     let get = |k: &str| -> Result<f64, String> {
         let v = t.get(k).ok_or_else(|| format!("`{kind}` needs `{k}`"))?;
         scalar(v, unit).map_err(|e| format!("`{k}`: {e}"))
     };
-    let opt = |k: &str| -> Result<Option<f64>, String> { t.get(k).map(|_| get(k)).transpose() };
     let positive = |k: &str, v: f64| -> Result<f64, String> {
         if v > 0.0 {
             Ok(v)
@@ -330,28 +297,7 @@ fn parse_table(t: &toml::Table, unit: Unit, base_dir: &Path) -> Result<Dist, Str
             }
             Dist::Uniform { min, max }
         }
-        "normal" => {
-            let (mean, sd) = (get("mean")?, get("sd")?);
-            if sd < 0.0 {
-                return Err(format!("normal `sd` must be ≥ 0 (got {sd})"));
-            }
-            let min = opt("min")?.unwrap_or(if unit == Unit::Duration {
-                0.0
-            } else {
-                f64::NEG_INFINITY
-            });
-            let max = opt("max")?.unwrap_or(f64::INFINITY);
-            if max < min {
-                return Err(format!("normal `max` ({max}) is below `min` ({min})"));
-            }
-            let z = |x: f64| (x - mean) / sd.max(f64::MIN_POSITIVE);
-            if z(max) < -6.0 || z(min) > 6.0 {
-                return Err(
-                    "normal truncation [min, max] lies more than 6 sd from the mean".into(),
-                );
-            }
-            Dist::Normal { mean, sd, min, max }
-        }
+        "normal" => normal(t, unit, &get)?,
         "exponential" => Dist::Exponential {
             mean: positive("mean", get("mean")?)?,
         },
@@ -367,6 +313,79 @@ fn parse_table(t: &toml::Table, unit: Unit, base_dir: &Path) -> Result<Dist, Str
         _ => empirical(t, unit, base_dir)?,
     };
     Ok(dist)
+}
+
+/// The `dist = "..."` key of a distribution table.
+fn dist_kind(t: &toml::Table) -> Result<&str, String> {
+    match t.get("dist") {
+        Some(toml::Value::String(s)) => Ok(s.as_str()),
+        Some(_) => Err(format!("`dist` must be a string, one of: {KINDS}")),
+        None => Err(format!(
+            "a distribution table needs `dist = \"...\"`, one of: {KINDS}"
+        )),
+    }
+}
+
+/// The parameters a distribution kind takes; an unknown kind is refused here.
+fn parameters_of(kind: &str) -> Result<&'static [&'static str], String> {
+    Ok(match kind {
+        "constant" => &["value"],
+        "uniform" => &["min", "max"],
+        "normal" => &["mean", "sd", "min", "max"],
+        "exponential" => &["mean"],
+        "lognormal" => &["median", "p95", "mu", "sigma"],
+        "weibull" => &["shape", "scale"],
+        "beta" => &["a", "b"],
+        "empirical" => &["values", "weights", "file"],
+        other => {
+            let hint = crate::scenario::did_you_mean(other, KINDS.split(", "));
+            return Err(format!(
+                "unknown distribution `{other}`{hint}; valid: {KINDS}"
+            ));
+        }
+    })
+}
+
+/// Refuses the first key (in table order) that `kind` does not take.
+fn check_parameters(t: &toml::Table, kind: &str, allowed: &[&str]) -> Result<(), String> {
+    for key in t.keys().filter(|k| *k != "dist") {
+        if !allowed.contains(&key.as_str()) {
+            let hint = crate::scenario::did_you_mean(key, allowed.iter().copied());
+            return Err(format!(
+                "`{key}` is not a parameter of `{kind}`{hint}; valid: {}",
+                allowed.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A normal distribution truncated to `[min, max]` (durations default to `min = 0`); a
+/// truncation far in a tail is refused, since sampling it would reject almost every draw.
+fn normal(
+    t: &toml::Table,
+    unit: Unit,
+    get: &dyn Fn(&str) -> Result<f64, String>,
+) -> Result<Dist, String> {
+    let opt = |k: &str| -> Result<Option<f64>, String> { t.get(k).map(|_| get(k)).transpose() };
+    let (mean, sd) = (get("mean")?, get("sd")?);
+    if sd < 0.0 {
+        return Err(format!("normal `sd` must be ≥ 0 (got {sd})"));
+    }
+    let min = opt("min")?.unwrap_or(if unit == Unit::Duration {
+        0.0
+    } else {
+        f64::NEG_INFINITY
+    });
+    let max = opt("max")?.unwrap_or(f64::INFINITY);
+    if max < min {
+        return Err(format!("normal `max` ({max}) is below `min` ({min})"));
+    }
+    let z = |x: f64| (x - mean) / sd.max(f64::MIN_POSITIVE);
+    if z(max) < -6.0 || z(min) > 6.0 {
+        return Err("normal truncation [min, max] lies more than 6 sd from the mean".into());
+    }
+    Ok(Dist::Normal { mean, sd, min, max })
 }
 
 fn lognormal(

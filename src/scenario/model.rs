@@ -1,6 +1,7 @@
 //! The validated scenario: what the simulator runs. Every value here has been checked, every
 //! name resolved to an index, and every duration converted to milliseconds.
 
+use super::catalog::FAULT_KINDS;
 use super::dist::Dist;
 use super::raw::{
     Action, Approval, Effect, Metered, ObservedMetric, OnInsufficient, OnPause, Selection,
@@ -397,6 +398,23 @@ pub enum FaultKind {
     ClockSkew {
         skew: Dist,
     },
+}
+
+impl FaultKind {
+    /// The kind's name as the file writes it, from [`FAULT_KINDS`] (which also holds
+    /// `backend-api`, a kind the backend applies and that never becomes a `FaultKind`).
+    pub fn name(&self) -> &'static str {
+        FAULT_KINDS[match self {
+            FaultKind::NetworkOutage => 0,
+            FaultKind::PowerOutage { .. } => 1,
+            FaultKind::CdnDegradation { .. } => 2,
+            FaultKind::CorruptArtifact { .. } => 3,
+            FaultKind::TamperedArtifact => 4,
+            FaultKind::TelemetryDelay { .. } => 5,
+            FaultKind::TelemetryDrop { .. } => 6,
+            FaultKind::ClockSkew { .. } => 8,
+        }]
+    }
 }
 
 impl Fault {

@@ -36,25 +36,7 @@ pub fn policy(
 ) -> Option<Policy> {
     let p = &raw.policy;
     let target = resolve_release(pc, "policy.target", &p.target, versions);
-    let rollback_to = p
-        .rollback_to
-        .as_ref()
-        .and_then(|r| resolve_release(pc, "policy.rollback_to", r, versions));
-    if let (Some(t), Some(r)) = (target, rollback_to) {
-        let span = p.rollback_to.as_ref().map(|x| x.span());
-        if r >= t {
-            pc.err(
-                "policy.rollback_to",
-                span,
-                format!(
-                    "{} is not older than the target {}: a rollback goes to an earlier version",
-                    versions[r as usize].label, versions[t as usize].label
-                ),
-            );
-        } else if downgrade_refused(versions, t, r) {
-            pc.err("policy.rollback_to", span, format!("the target {} cannot downgrade to {}: a release in between has `downgrade = \"unsafe\"`", versions[t as usize].label, versions[r as usize].label));
-        }
-    }
+    let rollback_to = rollback_to(pc, p, versions, target);
     if let Some(t) = target {
         check_reachable(pc, p, versions, pops, t);
     }
@@ -68,34 +50,8 @@ pub fn policy(
         );
     }
     let rate = rate(pc, p);
-    let max_in_flight = match &p.max_in_flight {
-        Some(m) if *m.get_ref() == 0 => {
-            pc.err(
-                "policy.max_in_flight",
-                Some(m.span()),
-                "must be at least 1 (leave it out for no limit)",
-            );
-            u64::MAX
-        }
-        Some(m) => *m.get_ref(),
-        None => u64::MAX,
-    };
-    let (attempts, backoff_ms) = match &p.retry {
-        Some(r) => {
-            if *r.attempts.get_ref() == 0 || *r.attempts.get_ref() > 100 {
-                pc.err(
-                    "policy.retry.attempts",
-                    Some(r.attempts.span()),
-                    "attempts counts every try, the first included: 1 to 100",
-                );
-            }
-            (
-                *r.attempts.get_ref(),
-                r.backoff.map_or(0, |b| secs_to_ms(b.0)),
-            )
-        }
-        None => (1, 0),
-    };
+    let max_in_flight = max_in_flight(pc, p);
+    let (attempts, backoff_ms) = retry(pc, p);
     let preflight = preflight(pc, p);
     let maintenance = p
         .maintenance
@@ -104,18 +60,7 @@ pub fn policy(
         .enumerate()
         .filter_map(|(i, w)| window(pc, &format!("policy.maintenance[{i}]"), w))
         .collect();
-    let operator = match &p.operator {
-        Some(o) => Operator {
-            response: o.response.as_ref().map_or(Dist::Constant(0.0), |r| {
-                pc.dist("policy.operator.response", r, Unit::Duration)
-            }),
-            on_pause: o.on_pause,
-        },
-        None => Operator {
-            response: Dist::Constant(0.0),
-            on_pause: OnPause::Hold,
-        },
-    };
+    let operator = operator(pc, p);
     let stages = stages(pc, p, versions, pops);
     let aborts = aborts(pc, p);
     let shadow_gates = shadow_gates(pc, p, &stages);
@@ -141,6 +86,87 @@ pub fn policy(
         aborts,
         shadow_gates,
     })
+}
+
+/// `policy.rollback_to`: a version older than the target that the target can downgrade to.
+fn rollback_to(
+    pc: &mut Ctx,
+    p: &RawPolicy,
+    versions: &[Release],
+    target: Option<u8>,
+) -> Option<u8> {
+    let rollback_to = p
+        .rollback_to
+        .as_ref()
+        .and_then(|r| resolve_release(pc, "policy.rollback_to", r, versions));
+    if let (Some(t), Some(r)) = (target, rollback_to) {
+        let span = p.rollback_to.as_ref().map(|x| x.span());
+        if r >= t {
+            pc.err(
+                "policy.rollback_to",
+                span,
+                format!(
+                    "{} is not older than the target {}: a rollback goes to an earlier version",
+                    versions[r as usize].label, versions[t as usize].label
+                ),
+            );
+        } else if downgrade_refused(versions, t, r) {
+            pc.err("policy.rollback_to", span, format!("the target {} cannot downgrade to {}: a release in between has `downgrade = \"unsafe\"`", versions[t as usize].label, versions[r as usize].label));
+        }
+    }
+    rollback_to
+}
+
+/// `policy.max_in_flight`; no limit when not written.
+fn max_in_flight(pc: &mut Ctx, p: &RawPolicy) -> u64 {
+    match &p.max_in_flight {
+        Some(m) if *m.get_ref() == 0 => {
+            pc.err(
+                "policy.max_in_flight",
+                Some(m.span()),
+                "must be at least 1 (leave it out for no limit)",
+            );
+            u64::MAX
+        }
+        Some(m) => *m.get_ref(),
+        None => u64::MAX,
+    }
+}
+
+/// `policy.retry`: tries per device, the first included, and the wait between them.
+fn retry(pc: &mut Ctx, p: &RawPolicy) -> (u32, u64) {
+    match &p.retry {
+        Some(r) => {
+            if *r.attempts.get_ref() == 0 || *r.attempts.get_ref() > 100 {
+                pc.err(
+                    "policy.retry.attempts",
+                    Some(r.attempts.span()),
+                    "attempts counts every try, the first included: 1 to 100",
+                );
+            }
+            (
+                *r.attempts.get_ref(),
+                r.backoff.map_or(0, |b| secs_to_ms(b.0)),
+            )
+        }
+        None => (1, 0),
+    }
+}
+
+/// `[policy.operator]`: how fast the operator responds and what they do on a pause.
+fn operator(pc: &mut Ctx, p: &RawPolicy) -> Operator {
+    match &p.operator {
+        Some(o) => Operator {
+            response: o.response.as_ref().map_or(Dist::Constant(0.0), |r| {
+                pc.dist("policy.operator.response", r, Unit::Duration)
+            }),
+            on_pause: o.on_pause,
+        },
+        None => Operator {
+            response: Dist::Constant(0.0),
+            on_pause: OnPause::Hold,
+        },
+    }
 }
 
 fn shadow_gates(pc: &mut Ctx, p: &RawPolicy, stages: &[Stage]) -> Vec<ShadowGate> {
@@ -384,81 +410,123 @@ fn stages(pc: &mut Ctx, p: &RawPolicy, versions: &[Release], pops: &[Population]
     }
     let mut out: Vec<Stage> = Vec::new();
     for (i, s) in p.stage.iter().enumerate() {
-        let path = format!("policy.stage[{i}]");
-        let select = s.select.as_ref().map_or(Selector::default(), |t| {
-            pc.selector(&format!("{path}.select"), t, false)
-        });
-        if let Some(t) = &s.select {
-            let any = pops.iter().any(|pop| {
-                pop.firmware_mix
-                    .iter()
-                    .any(|(v, _)| select.matches(&pop.attrs(&versions[*v as usize].label, None)))
-            });
-            if !any && pop_count(pops) > 0 {
-                pc.err(
-                    format!("{path}.select"),
-                    Some(t.span()),
-                    format!("the selector ({select}) matches no device of the fleet"),
-                );
-            }
-        }
-        let share = match (&s.percent, &s.count) {
-            (Some(pct), None) => {
-                let x = *pct.get_ref();
-                if !(x > 0.0 && x <= 100.0) {
-                    let why = if x > 100.0 {
-                        "is more than 100"
-                    } else {
-                        "must be more than 0"
-                    };
-                    pc.err(format!("{path}.percent"), Some(pct.span()), format!("{x} {why}: `percent` is the cumulative share (0 < percent ≤ 100) of the devices `select` matches"));
-                }
-                Share::Percent(x)
-            }
-            (None, Some(c)) => Share::Count(*c.get_ref()),
-            _ => {
-                pc.err(
-                    path.clone(),
-                    None,
-                    "a stage needs exactly one of `percent` (cumulative share) or `count`",
-                );
-                Share::Percent(100.0)
-            }
-        };
-        if let Some(prev) = out.iter().rev().find(|o| o.select == select) {
-            let decreasing = match (prev.share, share) {
-                (Share::Percent(a), Share::Percent(b)) => b < a,
-                (Share::Count(a), Share::Count(b)) => b < a,
-                _ => false,
-            };
-            if decreasing {
-                let span = s
-                    .percent
-                    .as_ref()
-                    .map(|x| x.span())
-                    .or(s.count.as_ref().map(|x| x.span()));
-                pc.err(format!("{path}.percent"), span, format!("cumulative shares must not decrease: stage `{}` with the same selector already reached {}", prev.name, share_text(prev.share)));
-            }
-        }
-        let gate = s
-            .gate
-            .as_ref()
-            .map(|g| gate(pc, &format!("{path}.gate"), g));
-        out.push(Stage {
-            name: s.name.clone(),
-            select,
-            share,
-            bake_ms: s.bake.map_or(0, |b| secs_to_ms(b.0)),
-            max_wait_ms: s.max_wait.map(|b| secs_to_ms(b.0)),
-            on_insufficient: s.on_insufficient,
-            approval: s.approval,
-            gate,
-        });
+        let stage = stage(pc, &format!("policy.stage[{i}]"), s, &out, versions, pops);
+        out.push(stage);
     }
     if out.len() > 250 {
         pc.err("policy.stage", None, "at most 250 stages are supported");
     }
     out
+}
+
+/// One `[[policy.stage]]`, checked against the stages before it (`earlier`).
+fn stage(
+    pc: &mut Ctx,
+    path: &str,
+    s: &RawStage,
+    earlier: &[Stage],
+    versions: &[Release],
+    pops: &[Population],
+) -> Stage {
+    let select = stage_select(pc, path, s, versions, pops);
+    let share = share(pc, path, s);
+    check_share_grows(pc, path, s, earlier, &select, share);
+    let gate = s
+        .gate
+        .as_ref()
+        .map(|g| gate(pc, &format!("{path}.gate"), g));
+    Stage {
+        name: s.name.clone(),
+        select,
+        share,
+        bake_ms: s.bake.map_or(0, |b| secs_to_ms(b.0)),
+        max_wait_ms: s.max_wait.map(|b| secs_to_ms(b.0)),
+        on_insufficient: s.on_insufficient,
+        approval: s.approval,
+        gate,
+    }
+}
+
+/// `select` of a stage, which must match some device of a non-empty fleet.
+fn stage_select(
+    pc: &mut Ctx,
+    path: &str,
+    s: &RawStage,
+    versions: &[Release],
+    pops: &[Population],
+) -> Selector {
+    let Some(t) = &s.select else {
+        return Selector::default();
+    };
+    let select = pc.selector(&format!("{path}.select"), t, false);
+    let any = pops.iter().any(|pop| {
+        pop.firmware_mix
+            .iter()
+            .any(|(v, _)| select.matches(&pop.attrs(&versions[*v as usize].label, None)))
+    });
+    if !any && pop_count(pops) > 0 {
+        pc.err(
+            format!("{path}.select"),
+            Some(t.span()),
+            format!("the selector ({select}) matches no device of the fleet"),
+        );
+    }
+    select
+}
+
+/// Exactly one of `percent` (a cumulative share in (0, 100]) or `count`.
+fn share(pc: &mut Ctx, path: &str, s: &RawStage) -> Share {
+    match (&s.percent, &s.count) {
+        (Some(pct), None) => {
+            let x = *pct.get_ref();
+            if !(x > 0.0 && x <= 100.0) {
+                let why = if x > 100.0 {
+                    "is more than 100"
+                } else {
+                    "must be more than 0"
+                };
+                pc.err(format!("{path}.percent"), Some(pct.span()), format!("{x} {why}: `percent` is the cumulative share (0 < percent ≤ 100) of the devices `select` matches"));
+            }
+            Share::Percent(x)
+        }
+        (None, Some(c)) => Share::Count(*c.get_ref()),
+        _ => {
+            pc.err(
+                path,
+                None,
+                "a stage needs exactly one of `percent` (cumulative share) or `count`",
+            );
+            Share::Percent(100.0)
+        }
+    }
+}
+
+/// Shares are cumulative: a stage must not reach fewer devices than the last earlier stage
+/// with the same selector.
+fn check_share_grows(
+    pc: &mut Ctx,
+    path: &str,
+    s: &RawStage,
+    earlier: &[Stage],
+    select: &Selector,
+    share: Share,
+) {
+    let Some(prev) = earlier.iter().rev().find(|o| o.select == *select) else {
+        return;
+    };
+    let decreasing = match (prev.share, share) {
+        (Share::Percent(a), Share::Percent(b)) => b < a,
+        (Share::Count(a), Share::Count(b)) => b < a,
+        _ => false,
+    };
+    if decreasing {
+        let span = s
+            .percent
+            .as_ref()
+            .map(|x| x.span())
+            .or(s.count.as_ref().map(|x| x.span()));
+        pc.err(format!("{path}.percent"), span, format!("cumulative shares must not decrease: stage `{}` with the same selector already reached {}", prev.name, share_text(prev.share)));
+    }
 }
 
 fn pop_count(pops: &[Population]) -> u64 {

@@ -7,6 +7,7 @@ use super::{
     draw_legend, draw_markers, draw_mesh, empty_note, layout_labels, legend_under_labels, s,
     safe_range, y_top_with_labels, Marker, TimeAxis, FONT, GREY, PALETTE,
 };
+use crate::metrics::series::{column, FAILURES_PREFIX, VERSION_PREFIX};
 use crate::report::folder::Table;
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -132,8 +133,13 @@ pub fn composition<DB: DrawingBackend>(
     stacked_versions(&top, ts, view)?;
     let spec: [(&str, &str, RGBColor, bool); 3] = [
         (target_column, "running the target", PALETTE[0], false),
-        ("rolled_back", "rolled back (cumulative)", PALETTE[2], false),
-        ("in_flight", "updating now", PALETTE[1], true),
+        (
+            column::ROLLED_BACK,
+            "rolled back (cumulative)",
+            PALETTE[2],
+            false,
+        ),
+        (column::IN_FLIGHT, "updating now", PALETTE[1], true),
     ];
     let moved = lines_of(ts, &spec);
     let title = "Devices that moved off their starting version (own scale)";
@@ -153,8 +159,13 @@ fn stacked_versions<DB: DrawingBackend>(
     let layers: Vec<(String, Vec<f64>)> = ts
         .header
         .iter()
-        .filter_map(|h| h.strip_prefix("version_"))
-        .map(|v| (v.to_string(), zeroed(ts.column(&format!("version_{v}")))))
+        .filter_map(|h| h.strip_prefix(VERSION_PREFIX))
+        .map(|v| {
+            (
+                v.to_string(),
+                zeroed(ts.column(&format!("{VERSION_PREFIX}{v}"))),
+            )
+        })
         .filter(|(_, ys)| ys.iter().any(|y| *y > 0.0))
         .collect();
     if xs.is_empty() || layers.is_empty() {
@@ -253,10 +264,15 @@ pub fn failures<DB: DrawingBackend>(
     let xs = xs(ts, view.axis);
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
     let spec: [(&str, &str, RGBColor, bool); 4] = [
-        ("notified", "notified", GREY, true),
-        ("started", "started the update", PALETTE[0], false),
-        ("true_updated", "running the target", PALETTE[2], false),
-        ("rolled_back", "rolled back", PALETTE[3], false),
+        (column::NOTIFIED, "notified", GREY, true),
+        (column::STARTED, "started the update", PALETTE[0], false),
+        (
+            column::TRUE_UPDATED,
+            "running the target",
+            PALETTE[2],
+            false,
+        ),
+        (column::ROLLED_BACK, "rolled back", PALETTE[3], false),
     ];
     let updates = lines_of(ts, &spec);
     let title = "Updates, cumulative (mean over replications)";
@@ -269,8 +285,13 @@ pub fn failures<DB: DrawingBackend>(
     let lines: Vec<Line> = ts
         .header
         .iter()
-        .filter_map(|h| h.strip_prefix("failures_"))
-        .map(|r| (r.to_string(), zeroed(ts.column(&format!("failures_{r}")))))
+        .filter_map(|h| h.strip_prefix(FAILURES_PREFIX))
+        .map(|r| {
+            (
+                r.to_string(),
+                zeroed(ts.column(&format!("{FAILURES_PREFIX}{r}"))),
+            )
+        })
         .filter(|(_, ys)| ys.iter().any(|y| *y > 0.0))
         .enumerate()
         .map(|(i, (label, ys))| Line {
@@ -298,17 +319,22 @@ pub fn observed_vs_true<DB: DrawingBackend>(
     let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 / 2);
     let title = "Observed by the backend vs ground truth (mean over replications)";
     let spec: [(&str, &str, RGBColor, bool); 5] = [
-        ("true_harmed", "harmed (truth)", PALETTE[3], false),
-        ("true_bricked", "bricked (truth)", PALETTE[7], false),
+        (column::TRUE_HARMED, "harmed (truth)", PALETTE[3], false),
+        (column::TRUE_BRICKED, "bricked (truth)", PALETTE[7], false),
         (
-            "observed_failure",
+            column::OBSERVED_FAILURE,
             "failed results reported",
             PALETTE[0],
             true,
         ),
-        ("observed_timed_out", "timed out (seen)", PALETTE[4], true),
         (
-            "observed_tickets",
+            column::OBSERVED_TIMED_OUT,
+            "timed out (seen)",
+            PALETTE[4],
+            true,
+        ),
+        (
+            column::OBSERVED_TICKETS,
             "support tickets (seen)",
             PALETTE[5],
             true,

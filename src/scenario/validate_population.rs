@@ -1,0 +1,401 @@
+//! Validation of the fleet: `[[population]]` entries and the rows of `fleet.inventory`, into
+//! [`Population`]s, with the fleet-wide limits (number of populations, devices over the
+//! horizon) and unique names.
+
+use super::collect::Ctx;
+use super::did_you_mean;
+use super::dist::{Dist, Unit};
+use super::limits::*;
+use super::model::*;
+use super::raw::*;
+use super::versions::version_index;
+use crate::engine::time::{secs_to_ms, HOUR_MS};
+
+pub(super) fn populations(
+    cx: &mut Ctx,
+    raw: &RawScenario,
+    conns: &[ConnProfile],
+    powers: &[PowerProfile],
+    versions: &mut [Release],
+) -> Vec<Population> {
+    let mut out = Vec::new();
+    // With an inventory, populations without `count` are only templates for its rows.
+    for (i, p) in raw.population.iter().enumerate() {
+        if raw.fleet.is_some() && p.count.is_none() {
+            continue;
+        }
+        if let Some(pop) = population(cx, &format!("population[{i}]"), p, conns, powers, versions) {
+            out.push(pop);
+        }
+    }
+    if let Some(f) = &raw.fleet {
+        match super::inventory::read(&cx.base_dir.join(f.inventory.get_ref()), &raw.population) {
+            Ok(rows) => {
+                for p in &rows {
+                    if let Some(pop) = population(
+                        cx,
+                        &format!("fleet.inventory[{}]", p.name),
+                        p,
+                        conns,
+                        powers,
+                        versions,
+                    ) {
+                        out.push(pop);
+                    }
+                }
+            }
+            Err(m) => cx.err("fleet.inventory", Some(f.inventory.span()), m),
+        }
+    }
+    if out.len() > MAX_POPULATIONS {
+        cx.err(
+            "population",
+            None,
+            format!(
+                "the fleet has {} populations ([[population]] entries plus distinct inventory rows); the limit is {MAX_POPULATIONS}: each distinct combination of an inventory row's columns other than `id` is a population, so drop or coarsen the columns that differ on nearly every row",
+                out.len()
+            ),
+        );
+    }
+    if out.is_empty() && cx.errors.is_empty() {
+        cx.err("population", None, "the fleet is empty: add at least one [[population]] with a `count`, or `fleet.inventory`");
+    }
+    let horizon_s = raw.simulation.horizon.get_ref().0;
+    check_device_limit(cx, &out, horizon_s);
+    let mut names: Vec<&str> = out.iter().map(|p| p.name.as_str()).collect();
+    names.sort_unstable();
+    if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+        cx.err(
+            "population",
+            None,
+            format!("population name `{}` is used twice", w[0]),
+        );
+    }
+    out
+}
+
+/// `crash_rate` of a population: crashes per device-day, 0 to [`MAX_CRASH_RATE_PER_DAY`].
+fn crash_rate(cx: &mut Ctx, path: &str, p: &RawPopulation) -> f64 {
+    let Some(v) = &p.crash_rate else { return 0.0 };
+    let x = *v.get_ref();
+    if !(0.0..=MAX_CRASH_RATE_PER_DAY).contains(&x) {
+        cx.err(
+            format!("{path}.crash_rate"),
+            Some(v.span()),
+            format!("{x} is outside 0..{MAX_CRASH_RATE_PER_DAY}: `crash_rate` is crashes per device-day, at most one a second"),
+        );
+        return 0.0;
+    }
+    x
+}
+
+/// Refuses a fleet of more than [`MAX_DEVICES`], counting the devices expected to arrive over
+/// the horizon. In floating point: `arrivals_per_day = 1e19` (or `inf`) gives a count past
+/// `u64`, which must be refused rather than wrapped into a small number.
+fn check_device_limit(cx: &mut Ctx, pops: &[Population], horizon_s: f64) {
+    let present: f64 = pops.iter().map(|p| p.count as f64).sum();
+    let arriving: Vec<(f64, &Population)> = pops
+        .iter()
+        // A non-finite rate is already an error of its own key.
+        .filter(|p| p.arrivals_per_day.is_finite())
+        .map(|p| (arrivals_bound(p.arrivals_per_day, horizon_s), p))
+        .collect();
+    let total = present + arriving.iter().map(|(a, _)| a).sum::<f64>();
+    // Written so that NaN fails too.
+    if total <= MAX_DEVICES as f64 {
+        return;
+    }
+    let most = arriving
+        .iter()
+        .filter(|(a, _)| *a > 0.0)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let why = match most {
+        None => String::new(),
+        Some((a, p)) => format!(
+            " ({present} present at the start and {} arriving over the horizon; population `{}` \
+             alone brings {}: arrivals_per_day {} × {} days, with a margin for the draw)",
+            count_text(total - present),
+            p.name,
+            count_text(*a),
+            if p.arrivals_per_day >= 1e15 {
+                format!("{:e}", p.arrivals_per_day)
+            } else {
+                p.arrivals_per_day.to_string()
+            },
+            horizon_s / 86_400.0
+        ),
+    };
+    cx.err(
+        "population",
+        None,
+        format!(
+            "the fleet has {} devices{why}; the limit is {MAX_DEVICES}",
+            count_text(total)
+        ),
+    );
+}
+
+/// A device count that may be too large for an integer: `1200`, `3e19`, `inf`.
+fn count_text(n: f64) -> String {
+    if n.is_finite() && n < 1e15 {
+        format!("{}", n.round() as u64)
+    } else {
+        format!("{n:e}")
+    }
+}
+
+fn resolve_name<T>(
+    cx: &mut Ctx,
+    path: String,
+    name: &toml::Spanned<String>,
+    items: &[T],
+    item_name: impl Fn(&T) -> &str,
+    kind: &str,
+) -> usize {
+    match items.iter().position(|x| item_name(x) == name.get_ref()) {
+        Some(i) => i,
+        None => {
+            let names: Vec<&str> = items.iter().map(&item_name).collect();
+            let hint = did_you_mean(name.get_ref(), names.iter().copied());
+            cx.err(
+                path,
+                Some(name.span()),
+                format!(
+                    "no {kind} profile named `{}`{hint}; defined: {}",
+                    name.get_ref(),
+                    names.join(", ")
+                ),
+            );
+            0
+        }
+    }
+}
+
+/// One `[[population]]` entry (or inventory row, with `path` naming the row).
+fn population(
+    cx: &mut Ctx,
+    path: &str,
+    p: &RawPopulation,
+    conns: &[ConnProfile],
+    powers: &[PowerProfile],
+    versions: &mut [Release],
+) -> Option<Population> {
+    let count = device_count(cx, path, p);
+    let (connectivity, power) = profiles(cx, path, p, conns, powers);
+    let utc_offset_s = utc_offset(cx, path, p);
+    let firmware_mix = firmware_mix(cx, path, p, versions);
+    let tags = tags(cx, path, p);
+    let telemetry_interval_ms = telemetry_interval(cx, path, p);
+    let frac = |cx: &mut Ctx, key: &str, v: &Option<toml::Spanned<f64>>| {
+        v.as_ref()
+            .map_or(0.0, |x| cx.fraction(&format!("{path}.{key}"), x))
+    };
+    let nonneg = |cx: &mut Ctx, key: &str, v: &Option<toml::Spanned<f64>>, d: f64| {
+        v.as_ref()
+            .map_or(d, |x| cx.non_negative(&format!("{path}.{key}"), x))
+    };
+    // The fields below are validated in the order they are written, which is the order their
+    // errors are reported in.
+    Some(Population {
+        name: p.name.clone(),
+        count,
+        model: p.model.clone().unwrap_or_default(),
+        region: p.region.clone().unwrap_or_default(),
+        utc_offset_s,
+        firmware_mix,
+        tags,
+        connectivity,
+        power,
+        storage_free_mb: p
+            .storage_free_mb
+            .as_ref()
+            .map_or(Dist::Constant(1.0e9), |s| {
+                cx.dist(&format!("{path}.storage_free_mb"), s, Unit::Number)
+            }),
+        ab_slots: p.ab_slots.unwrap_or(true),
+        install_failure: frac(cx, "install_failure", &p.install_failure),
+        crash_rate_per_day: crash_rate(cx, path, p),
+        telemetry_interval_ms: telemetry_interval_ms.max(1),
+        commands_per_day: nonneg(cx, "commands_per_day", &p.commands_per_day, 1.0),
+        verifies_signatures: p.verifies_signatures.unwrap_or(true),
+        arrivals_per_day: nonneg(cx, "arrivals_per_day", &p.arrivals_per_day, 0.0),
+    })
+}
+
+/// `count`: required, and at most [`MAX_DEVICES`].
+fn device_count(cx: &mut Ctx, path: &str, p: &RawPopulation) -> u64 {
+    let count = match &p.count {
+        Some(c) => *c.get_ref(),
+        None => {
+            cx.err(
+                format!("{path}.count"),
+                None,
+                "every population needs `count`, the number of devices",
+            );
+            0
+        }
+    };
+    if count > MAX_DEVICES {
+        cx.err(
+            format!("{path}.count"),
+            p.count.as_ref().map(|c| c.span()),
+            format!("{count} devices is more than the limit of {MAX_DEVICES}"),
+        );
+    }
+    count
+}
+
+/// The indices of the population's connectivity profile (required) and power profile
+/// (`mains` when not written).
+fn profiles(
+    cx: &mut Ctx,
+    path: &str,
+    p: &RawPopulation,
+    conns: &[ConnProfile],
+    powers: &[PowerProfile],
+) -> (usize, usize) {
+    let connectivity = match &p.connectivity {
+        Some(c) => resolve_name(
+            cx,
+            format!("{path}.connectivity"),
+            c,
+            conns,
+            |x| &x.name,
+            "connectivity",
+        ),
+        None => {
+            cx.err(
+                format!("{path}.connectivity"),
+                None,
+                "every population needs a `connectivity` profile name",
+            );
+            0
+        }
+    };
+    let power = match &p.power {
+        Some(c) => resolve_name(cx, format!("{path}.power"), c, powers, |x| &x.name, "power"),
+        None => powers.iter().position(|x| x.name == "mains").unwrap_or(0),
+    };
+    (connectivity, power)
+}
+
+/// `utc_offset` in seconds east of UTC; 0 when not written.
+fn utc_offset(cx: &mut Ctx, path: &str, p: &RawPopulation) -> i64 {
+    match &p.utc_offset {
+        None => 0,
+        Some(o) => parse_offset(o.get_ref()).unwrap_or_else(|| {
+            cx.err(
+                format!("{path}.utc_offset"),
+                Some(o.span()),
+                format!(
+                    "`{}` is not a UTC offset; write e.g. \"+01:00\" or \"-05:30\"",
+                    o.get_ref()
+                ),
+            );
+            0
+        }),
+    }
+}
+
+/// `tags`: each value must be a scalar, which selectors compare as text.
+fn tags(cx: &mut Ctx, path: &str, p: &RawPopulation) -> Vec<(String, String)> {
+    p.tags
+        .iter()
+        .flatten()
+        .filter_map(|(k, v)| match super::selector::scalar_text(v) {
+            Ok(s) => Some((k.clone(), s)),
+            Err(m) => {
+                cx.err(format!("{path}.tags.{k}"), None, m);
+                None
+            }
+        })
+        .collect()
+}
+
+/// `telemetry_interval` in milliseconds (an hour when not written); 0 is refused.
+fn telemetry_interval(cx: &mut Ctx, path: &str, p: &RawPopulation) -> u64 {
+    let telemetry_interval_ms = p
+        .telemetry_interval
+        .as_ref()
+        .map_or(HOUR_MS, |t| secs_to_ms(t.get_ref().0));
+    if telemetry_interval_ms == 0 {
+        cx.err(
+            format!("{path}.telemetry_interval"),
+            p.telemetry_interval.as_ref().map(|t| t.span()),
+            "must be more than 0",
+        );
+    }
+    telemetry_interval_ms
+}
+
+fn firmware_mix(
+    cx: &mut Ctx,
+    path: &str,
+    p: &RawPopulation,
+    versions: &[Release],
+) -> Vec<(u8, f64)> {
+    let Some(fw) = &p.firmware else {
+        cx.err(
+            format!("{path}.firmware"),
+            None,
+            "every population needs `firmware`, the version its devices run at start",
+        );
+        return vec![(0, 1.0)];
+    };
+    let mut weights: Vec<(u8, f64)> = match fw.get_ref() {
+        toml::Value::String(s) => version_index(versions, s).map(|v| vec![(v, 1.0)]).unwrap_or_default(),
+        toml::Value::Table(t) => t
+            .iter()
+            .filter_map(|(k, w)| {
+                let w = w.as_float().or(w.as_integer().map(|i| i as f64));
+                match (version_index(versions, k), w) {
+                    (Some(v), Some(w)) if w >= 0.0 => Some((v, w)),
+                    (_, _) => {
+                        cx.err(format!("{path}.firmware.{k}"), Some(fw.span()), "a firmware mix maps versions to shares ≥ 0, e.g. { \"2.3.0\" = 0.9, \"2.1.0\" = 0.1 }");
+                        None
+                    }
+                }
+            })
+            .collect(),
+        _ => {
+            cx.err(format!("{path}.firmware"), Some(fw.span()), "write a version (\"2.3.0\") or a mix ({ \"2.3.0\" = 0.9, \"2.1.0\" = 0.1 })");
+            vec![]
+        }
+    };
+    weights.sort_by_key(|w| w.0);
+    let total: f64 = weights.iter().map(|w| w.1).sum();
+    if weights.is_empty() || total.is_nan() || total <= 0.0 {
+        if cx.errors.is_empty() {
+            cx.err(
+                format!("{path}.firmware"),
+                Some(fw.span()),
+                "the firmware mix has no positive share",
+            );
+        }
+        return vec![(0, 1.0)];
+    }
+    let mut acc = 0.0;
+    weights
+        .into_iter()
+        .map(|(v, w)| {
+            acc += w / total;
+            (v, acc)
+        })
+        .collect()
+}
+
+/// Parses `+01:00`, `-05:30`, `Z` into seconds east of UTC.
+pub fn parse_offset(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s == "Z" || s == "UTC" {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
+}
