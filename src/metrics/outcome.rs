@@ -93,6 +93,11 @@ pub struct Outcome {
     pub rollback_at: Option<f64>,
 }
 
+/// A rollback-stranded device still mid-rollback at the horizon.
+pub const IN_PROGRESS: &str = "in_progress";
+/// A rollback-stranded device the rollback never reached.
+pub const NOT_NOTIFIED: &str = "not_notified";
+
 /// The reasons of `rollback_stranded_by_reason`, every one always present (a fixed set of
 /// columns in `replications.csv`).
 /// Deferral reasons named from [`Reason`], plus two of the rollback's own: `in_progress` (still
@@ -107,7 +112,7 @@ pub const ROLLBACK_STRANDED_REASONS: [&str; 12] = [
     Reason::Bandwidth.name(),
     Reason::InFlightLimit.name(),
     Reason::RetriesExhausted.name(),
-    "in_progress",
-    "not_notified",
+    IN_PROGRESS,
+    NOT_NOTIFIED,
     Reason::Cancelled.name(),
 ];

@@ -198,28 +198,24 @@ struct RollbackOutcome {
 /// Why a device that had to go back is still on the target at the end.
 fn rollback_stranded_reason(dv: &crate::fleet::device::Device) -> &'static str {
     use crate::fleet::device::Reason;
-    let preflight = || {
-        REASONS
-            .iter()
-            .find(|(_, r)| *r == dv.reason)
-            .map_or("offline", |(n, _)| n)
-    };
+    use crate::metrics::outcome::{IN_PROGRESS, NOT_NOTIFIED};
+    let offline = Reason::Offline.name();
     match (dv.job, dv.phase) {
-        (Job::Rollback, Phase::Idle) if dv.has(flag::JOB_FAILED) => "retries_exhausted",
+        (Job::Rollback, Phase::Idle) if dv.has(flag::JOB_FAILED) => Reason::RetriesExhausted.name(),
         (Job::Rollback, Phase::Idle | Phase::Pending) if dv.has(flag::DEFERRED) => {
             match dv.reason {
-                Reason::RetriesExhausted | Reason::BlockedMigration => "offline",
-                _ => preflight(),
+                Reason::RetriesExhausted | Reason::BlockedMigration => offline,
+                preflight => preflight.name(),
             }
         }
-        (Job::Rollback, Phase::Pending | Phase::Interrupted | Phase::Parked) => "offline",
-        (Job::Rollback, Phase::WaitingWindow) => "maintenance",
-        (Job::Rollback, _) => "in_progress",
-        (_, Phase::Idle) if dv.has(flag::JOB_FAILED) => "retries_exhausted",
+        (Job::Rollback, Phase::Pending | Phase::Interrupted | Phase::Parked) => offline,
+        (Job::Rollback, Phase::WaitingWindow) => Reason::Maintenance.name(),
+        (Job::Rollback, _) => IN_PROGRESS,
+        (_, Phase::Idle) if dv.has(flag::JOB_FAILED) => Reason::RetriesExhausted.name(),
         // Notified while mid-update: its rollback starts once it has reported, which it never
         // did (offline).
-        _ if dv.has(flag::ROLLBACK_DUE) => "offline",
-        _ => "not_notified",
+        _ if dv.has(flag::ROLLBACK_DUE) => offline,
+        _ => NOT_NOTIFIED,
     }
 }
 
