@@ -787,6 +787,42 @@ fn every_succeeded_ramps_on_successes_not_notifications() {
     assert!(failing.iter().all(|&g| g == 6_000), "no success, no ramp");
 }
 
+/// Both criteria (AWS `rateIncreaseCriteria` with both counts): each crossing of either ramps.
+/// Against the notified-only control on the same seeds: identical up to the 100th notification
+/// (no 100 successes yet: each takes ≥ 91 s), 3 000 ms gaps after it as in the control, and
+/// once 100 devices have also succeeded the gap halves again, so the whole rollout notifies
+/// sooner than under either criterion alone; never below the cap's 750 ms.
+#[test]
+fn both_ramp_criteria_count_each_crossing() {
+    let text = |every: &str| {
+        world("", "", "", ALL, "").replace(
+            "rate = { per_minute = 100 }",
+            &format!("rate = {{ per_minute = 10, factor = 2.0, {every}, max_per_minute = 80 }}"),
+        )
+    };
+    let gaps = |t: Vec<u64>| t.windows(2).map(|w| w[1] - w[0]).collect::<Vec<_>>();
+    let notified = gaps(notify_times(&text("every_notified = 100")));
+    let both = gaps(notify_times(&text(
+        "every_notified = 100, every_succeeded = 100",
+    )));
+    assert_eq!(both.len(), 1999);
+    assert_eq!(
+        both[..100],
+        notified[..100],
+        "no 100 successes before the 100th notification"
+    );
+    assert_eq!(both[99], 3_000);
+    assert!(
+        both.iter().zip(&notified).all(|(b, n)| b <= n),
+        "never slower than the control"
+    );
+    assert!(
+        both.iter().sum::<u64>() < notified.iter().sum::<u64>(),
+        "the success crossings add up"
+    );
+    assert_eq!(*both.iter().min().unwrap(), 750, "the cap holds");
+}
+
 /// `max_in_flight = 25`: the backend never has more than 25 devices between download start
 /// and result, devices that check in beyond it defer (`in_flight_limit`), and everybody still
 /// updates. The unlimited control on the same seeds has far more in flight (100/min over a

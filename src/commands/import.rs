@@ -302,12 +302,7 @@ fn aws_rollout(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
         })
         .transpose()?;
     let every = match (notified, succeeded) {
-        (Some(n), Some(_)) => {
-            p.not_mapped.push(format!(
-                "{key}.rateIncreaseCriteria.numberOfSucceededThings: fleetsim ramps on one criterion; the ramp follows numberOfNotifiedThings"
-            ));
-            format!("every_notified = {n}")
-        }
+        (Some(n), Some(s)) => format!("every_notified = {n}, every_succeeded = {s}"),
         (Some(n), None) => format!("every_notified = {n}"),
         (None, Some(s)) => format!("every_succeeded = {s}"),
         (None, None) => {

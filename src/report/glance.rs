@@ -410,11 +410,14 @@ fn rate_text(sc: &Scenario) -> String {
         return "unlimited".into();
     }
     let mut s = format!("{} per minute", r.per_minute);
-    if let Some((crit, every)) = r.ramp {
+    let every: Vec<String> = (r.ramp.iter())
+        .map(|(crit, every)| format!("{every} {}", format!("{crit:?}").to_lowercase()))
+        .collect();
+    if !every.is_empty() {
         s.push_str(&format!(
-            ", ×{} every {every} {}",
+            ", ×{} every {}",
             r.factor,
-            format!("{crit:?}").to_lowercase()
+            every.join(" or every ")
         ));
     }
     if r.max_per_minute.is_finite() {

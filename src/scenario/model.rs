@@ -198,19 +198,23 @@ pub struct Rate {
     /// Base notifications per minute (`f64::INFINITY`: no limit).
     pub per_minute: f64,
     pub factor: f64,
-    pub ramp: Option<(RampCriterion, u64)>,
+    /// What the rate ramps on: none, one criterion, or both (each crossing of either counts).
+    pub ramp: Vec<(RampCriterion, u64)>,
     pub max_per_minute: f64,
 }
 
 impl Rate {
     /// AWS IoT Jobs `exponentialRate`: the base rate times `factor` for every whole multiple of
-    /// the criterion count reached so far, capped at `max_per_minute`.
+    /// a criterion's count reached so far — with both `numberOfNotifiedThings` and
+    /// `numberOfSucceededThings`, each crossing of either raises it — capped at
+    /// `max_per_minute`.
     pub fn per_minute_at(&self, notified: u64, succeeded: u64) -> f64 {
-        let steps = match self.ramp {
-            Some((RampCriterion::Notified, every)) => notified / every,
-            Some((RampCriterion::Succeeded, every)) => succeeded / every,
-            None => 0,
-        };
+        let steps: u64 = (self.ramp.iter())
+            .map(|&(criterion, every)| match criterion {
+                RampCriterion::Notified => notified / every,
+                RampCriterion::Succeeded => succeeded / every,
+            })
+            .sum();
         let rate = self.per_minute * self.factor.powi(steps.min(1_000) as i32);
         rate.min(self.max_per_minute)
     }

@@ -621,8 +621,9 @@ pub struct RawRate {
     #[schemars(extend("exclusiveMinimum" = 0))]
     #[schemars(extend("x-unit" = "devices per minute", "examples" = [30]))]
     pub per_minute: f64,
-    /// The ramp: the rate is multiplied by `factor` each time the cumulative count crosses the
-    /// next multiple of `every_succeeded` / `every_notified` (above 1, at most 5).
+    /// The ramp: the rate is multiplied by `factor` each time a cumulative count crosses the
+    /// next multiple of `every_succeeded` or `every_notified` (both may be given: each crossing
+    /// of either counts; above 1, at most 5).
     #[serde(default)]
     #[schemars(range(max = 5))]
     #[schemars(extend("exclusiveMinimum" = 1))]

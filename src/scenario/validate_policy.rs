@@ -266,7 +266,7 @@ fn rate(pc: &mut Ctx, p: &RawPolicy) -> Rate {
         return Rate {
             per_minute: f64::INFINITY,
             factor: 1.0,
-            ramp: None,
+            ramp: Vec::new(),
             max_per_minute: f64::INFINITY,
         };
     };
@@ -278,20 +278,15 @@ fn rate(pc: &mut Ctx, p: &RawPolicy) -> Rate {
             "must be a positive number of devices per minute",
         );
     }
-    let ramp = match (r.every_succeeded, r.every_notified) {
-        (Some(_), Some(_)) => {
-            pc.err(
-                "policy.rate",
-                Some(span.clone()),
-                "use either `every_succeeded` or `every_notified`, not both",
-            );
-            None
-        }
-        (Some(n), None) => Some((RampCriterion::Succeeded, n)),
-        (None, Some(n)) => Some((RampCriterion::Notified, n)),
-        (None, None) => None,
-    };
-    if ramp.is_some_and(|(_, n)| n == 0) {
+    // Both criteria may be given (AWS `rateIncreaseCriteria`): each crossing of either ramps.
+    let ramp: Vec<(RampCriterion, u64)> = [
+        (RampCriterion::Succeeded, r.every_succeeded),
+        (RampCriterion::Notified, r.every_notified),
+    ]
+    .into_iter()
+    .filter_map(|(c, n)| n.map(|n| (c, n)))
+    .collect();
+    if ramp.iter().any(|&(_, n)| n == 0) {
         pc.err(
             "policy.rate",
             Some(span.clone()),
@@ -299,10 +294,10 @@ fn rate(pc: &mut Ctx, p: &RawPolicy) -> Rate {
         );
     }
     let factor = r.factor.unwrap_or(1.0);
-    if ramp.is_some() && !(factor > 1.0 && factor <= 5.0) {
+    if !ramp.is_empty() && !(factor > 1.0 && factor <= 5.0) {
         pc.err("policy.rate.factor", Some(span.clone()), format!("{factor}: an exponential ramp multiplies the rate by a factor above 1 and at most 5 (AWS incrementFactor is 1.1 to 5)"));
     }
-    if r.factor.is_some() && ramp.is_none() {
+    if r.factor.is_some() && ramp.is_empty() {
         pc.err("policy.rate", Some(span.clone()), "`factor` needs `every_succeeded` or `every_notified`: the count after which the rate grows");
     }
     let max_per_minute = r.max_per_minute.unwrap_or(f64::INFINITY);
@@ -316,7 +311,7 @@ fn rate(pc: &mut Ctx, p: &RawPolicy) -> Rate {
     Rate {
         per_minute: r.per_minute,
         factor,
-        ramp: ramp.filter(|(_, n)| *n > 0),
+        ramp: ramp.into_iter().filter(|&(_, n)| n > 0).collect(),
         max_per_minute,
     }
 }

@@ -175,3 +175,33 @@ fn into_replaces_the_policy_tables_only() {
         assert_eq!(before[k], table[k], "{k} changed");
     }
 }
+
+/// Both rate-increase criteria: fleetsim ramps on each crossing of either, as AWS does; the
+/// validated rate doubles at 1000 notified and again at 200 succeeded.
+#[test]
+fn both_rate_criteria_are_kept() {
+    let p = aws(
+        r#"{"jobExecutionsRolloutConfig": {"exponentialRate": {"baseRatePerMinute": 10, "incrementFactor": 2.0,
+            "rateIncreaseCriteria": {"numberOfNotifiedThings": 1000, "numberOfSucceededThings": 200}}}}"#,
+        None,
+    );
+    assert_eq!(
+        key(&p, "rate"),
+        "{ per_minute = 10, factor = 2.0, every_notified = 1000, every_succeeded = 200, max_per_minute = 1000 }"
+    );
+    assert!(p.not_mapped.is_empty(), "{:?}", p.not_mapped);
+    let text = std::fs::read_to_string("scenarios/seed-staged-rollout.toml").unwrap();
+    let merged = replace_policy(&text, "s.toml", &p).unwrap();
+    let sc = crate::scenario::load_str(&merged, "merged", Path::new("scenarios"), &[]).unwrap();
+    let at = |n, s| sc.policy.rate.per_minute_at(n, s);
+    assert_eq!(
+        (
+            at(0, 0),
+            at(1000, 0),
+            at(0, 200),
+            at(1000, 200),
+            at(2000, 400)
+        ),
+        (10.0, 20.0, 20.0, 40.0, 160.0)
+    );
+}
