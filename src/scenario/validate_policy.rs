@@ -294,7 +294,7 @@ fn rate(pc: &mut Ctx, p: &RawPolicy) -> Rate {
         );
     }
     let factor = r.factor.unwrap_or(1.0);
-    if !ramp.is_empty() && !(factor > 1.0 && factor <= 5.0) {
+    if !ramp.is_empty() && (factor.is_nan() || factor <= 1.0 || factor > 5.0) {
         pc.err("policy.rate.factor", Some(span.clone()), format!("{factor}: an exponential ramp multiplies the rate by a factor above 1 and at most 5 (AWS incrementFactor is 1.1 to 5)"));
     }
     if r.factor.is_some() && ramp.is_empty() {
