@@ -45,6 +45,8 @@ pub struct FaultPlan<'s> {
     /// Per version: when the backend's API is below what that firmware needs (`requires_api`),
     /// as `[from, to)` windows in which a device running it cannot reach the backend.
     api_down: Vec<Vec<(u64, u64)>>,
+    /// No fault and no API window: every query is trivial (asked on every check-in).
+    quiet: bool,
 }
 
 /// Per version, the windows in which the backend's API (its `api`, `api_changes` and
@@ -117,10 +119,12 @@ impl FaultIndex {
 impl<'s> FaultPlan<'s> {
     /// The plan of scenario `sc`'s faults.
     pub fn new(sc: &'s Scenario) -> FaultPlan<'s> {
+        let api_down = api_down_windows(sc);
         FaultPlan {
             sc,
             index: FaultIndex::new(sc),
-            api_down: api_down_windows(sc),
+            quiet: sc.faults.is_empty() && api_down.iter().all(Vec::is_empty),
+            api_down,
         }
     }
 
@@ -128,7 +132,7 @@ impl<'s> FaultPlan<'s> {
     /// query is then trivial).
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.sc.faults.is_empty() && self.api_down.iter().all(Vec::is_empty)
+        self.quiet
     }
 
     /// Whether firmware `version` cannot talk to the backend at `t` (its `requires_api` is
