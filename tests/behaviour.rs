@@ -1170,3 +1170,68 @@ fn a_ratio_check_without_control_waits_for_max_wait_before_it_halts() {
         assert!(o.gates.iter().any(|g| g.decision == "insufficient:fail"));
     }
 }
+
+/// `max_devices = 500` (Mender): the rollout ends once 500 devices have a result. Against the
+/// unlimited control on the same seeds (every one of the 2 000 devices updates): the backend
+/// has at least 500 results, far fewer devices update (those in flight at the end finish), and
+/// the devices never notified are stranded `cancelled`, as at a window's close.
+#[test]
+fn max_devices_ends_the_rollout() {
+    let limited = outcomes(&world("", "", "max_devices = 500", ALL, ""));
+    let free = outcomes(&world("", "", "", ALL, ""));
+    for (l, f) in limited.iter().zip(&free) {
+        assert_eq!(f.updated, 2000);
+        assert!(l.observed_success + l.observed_failure >= 500);
+        assert!(l.updated >= 500 && l.updated < 1000, "{}", l.updated);
+        assert!(
+            l.stranded_by_reason["cancelled"] > 1000,
+            "{:?}",
+            l.stranded_by_reason
+        );
+    }
+}
+
+/// `open_at = "6h"` on the second stage (Mender's phase `start_ts`): the canary passes in
+/// minutes, but the rest of the fleet opens at 6 h and not before, so 95 % adoption comes after
+/// 6 h; the control without `open_at` on the same seeds gets there within the first hour.
+#[test]
+fn open_at_holds_a_stage_until_its_time() {
+    let stages = |open_at: &str| {
+        format!(
+            "[[policy.stage]]\nname = \"canary\"\nselect = {{}}\npercent = 5\n\n\
+             [[policy.stage]]\nname = \"rest\"\nselect = {{}}\npercent = 100\n{open_at}\n"
+        )
+    };
+    let timed = outcomes(&world("", "", "", &stages("open_at = \"6h\""), ""));
+    let free = outcomes(&world("", "", "", &stages(""), ""));
+    for (t, f) in timed.iter().zip(&free) {
+        assert_eq!(t.stage_opened_at[1], Some(6.0 * 3600.0));
+        assert!(f.stage_opened_at[1].unwrap() < 3600.0);
+        assert!(t.time_to_95.unwrap() > 6.0 * 3600.0);
+        assert!(f.time_to_95.unwrap() < 3600.0, "{:?}", f.time_to_95);
+        assert_eq!(t.updated, f.updated, "everybody updates either way");
+    }
+}
+
+/// The Mender keys are validated: `max_devices` of 0, and an `open_at` before an earlier
+/// stage's, are refused with the key path and what is valid.
+#[test]
+fn mender_keys_are_validated() {
+    let err = |text: &str| {
+        fleetsim::scenario::load_str(text, "m.toml", std::path::Path::new("."), &[])
+            .unwrap_err()
+            .to_string()
+    };
+    let zero = err(&world("", "", "max_devices = 0", ALL, ""));
+    assert!(
+        zero.contains("policy.max_devices: must be at least 1"),
+        "{zero}"
+    );
+    let stages = "[[policy.stage]]\nname = \"a\"\nselect = {}\npercent = 5\nopen_at = \"2d\"\n\n\
+                  [[policy.stage]]\nname = \"b\"\nselect = {}\npercent = 100\nopen_at = \"1d\"\n";
+    let order = err(&world("", "", "", stages, ""));
+    assert!(
+        order.contains("policy.stage[1].open_at: 1d 0h is before stage `a`'s open_at (2d 0h): stages open in order"),
+        "{order}"
+    );
+}

@@ -10,6 +10,10 @@ pub enum PolicyEvent {
     StageJudge {
         stage: u32,
     },
+    /// Stage `stage`'s `open_at` time has come: it opens (with any stage before it not yet open).
+    StageOpen {
+        stage: u32,
+    },
     /// Stage `stage`'s `max_wait` for enough reports ends.
     StageMaxWait {
         stage: u32,

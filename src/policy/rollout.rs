@@ -198,6 +198,7 @@ impl Rollout {
             PolicyEvent::Notify => self.on_notify(w),
             PolicyEvent::StageJudge { stage } => self.on_stage_judge(w, stage as usize),
             PolicyEvent::StageMaxWait { stage } => self.on_stage_max_wait(w, stage as usize),
+            PolicyEvent::StageOpen { stage } => self.on_stage_open(w, stage as usize),
             PolicyEvent::ShadowJudge { shadow } => self.on_shadow_judge(w, shadow as usize),
             PolicyEvent::ShadowMaxWait { shadow } => self.on_shadow_max_wait(w, shadow as usize),
             PolicyEvent::Operator(act) => self.on_operator(w, act),
@@ -232,8 +233,48 @@ impl Rollout {
             w.recorder.target(cohort.len() as u64);
             self.stages[i].cohort = cohort;
         }
-        if !w.scenario.policy.stages.is_empty() {
+        // Stages with `open_at` (Mender phases) open at their time, whatever came before.
+        for (i, stage) in w.scenario.policy.stages.iter().enumerate() {
+            if let Some(at) = stage.open_at_ms {
+                let stage = i as u32;
+                w.agenda
+                    .at(w.now.plus(at), PolicyEvent::StageOpen { stage });
+            }
+        }
+        if !w.scenario.policy.stages.is_empty() && self.opens_now(w, 0) {
             self.open_stage(w, 0);
+        }
+    }
+
+    /// Whether stage `i` may open now: it has no `open_at`, or its time has come.
+    fn opens_now<E: PolicyEvents>(&self, w: &World<'_, E>, i: usize) -> bool {
+        let started = w.scenario.policy.start;
+        (w.scenario.policy.stages[i].open_at_ms).is_none_or(|at| started.plus(at) <= w.now)
+    }
+
+    /// Stage `i`'s `open_at` has come: it opens, with every stage before it not open yet, even
+    /// if the open stage has not passed its gate (a Mender phase opens at its `start_ts`); the
+    /// newest open stage is the one whose gate is judged from then on. Nothing opens while the
+    /// rollout is halted or after its window.
+    fn on_stage_open<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        if self.mode != Mode::Running || self.window_closed || self.stages[i].opened_at.is_some() {
+            return;
+        }
+        let next = self.current.map_or(0, |c| c + 1);
+        for j in next..=i {
+            self.open_stage(w, j);
+        }
+    }
+
+    /// `max_devices` (Mender): once that many devices have a result the rollout ends, as at
+    /// the window's close.
+    fn check_max_devices<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) {
+        let Some(max) = w.scenario.policy.max_devices else {
+            return;
+        };
+        if !self.window_closed && w.backend.global().reported >= max {
+            self.queue.clear();
+            self.on_window_close(w);
         }
     }
 
@@ -395,6 +436,7 @@ impl Rollout {
     /// After a result: the continuous abort rules, then the device's stage gate readiness.
     fn after_result<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, d: u32) {
         self.check_aborts(w);
+        self.check_max_devices(w);
         let stage = w.fleet.dev(d).stage as usize;
         self.check_shadows_ready(w, stage);
         if self.current == Some(stage) {
@@ -701,7 +743,10 @@ impl Rollout {
 
     fn advance_stage<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
         if i + 1 < w.scenario.policy.stages.len() {
-            self.open_stage(w, i + 1);
+            // A stage with a later `open_at` waits for it (its own event opens it).
+            if self.opens_now(w, i + 1) {
+                self.open_stage(w, i + 1);
+            }
         } else {
             self.complete = true;
         }

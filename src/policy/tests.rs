@@ -255,3 +255,57 @@ fn a_continuous_rollout_notifies_a_joining_device_at_once() {
         "its check-in is scheduled from its arrival on"
     );
 }
+
+/// `open_at` (Mender's phase `start_ts`): a stage opens at its time and not before — the stage
+/// before it passed long before — and opens at its time even while the stage before it is
+/// still waiting for its gate's reports.
+#[test]
+fn a_stage_with_open_at_opens_at_its_time_gate_or_no_gate() {
+    let stages = |gate: &str| {
+        plan(&format!(
+            "[[policy.stage]]\nname = \"first\"\nselect = {{}}\npercent = 20\n{gate}\n\n\
+             [[policy.stage]]\nname = \"rest\"\nselect = {{}}\npercent = 100\nopen_at = \"5h\""
+        ))
+    };
+    let five_hours = SimTime(5 * 3_600_000);
+    // No gate: the first stage passes once its 2 devices are notified (12 s), the second waits.
+    let sc = stages("");
+    let (mut w, mut ro) = start(&sc);
+    play(&mut w, &mut ro, SimTime(3_600_000));
+    assert!(ro.stages[0].passed && ro.stages[1].opened_at.is_none());
+    play(&mut w, &mut ro, five_hours);
+    assert_eq!(ro.stages[1].opened_at, Some(five_hours));
+    // A gate that never hears enough: the second stage opens at 5 h all the same.
+    let sc = stages("[policy.stage.gate]\nmin_devices = 2\ntest = \"point\"\nconfidence = 0.95\non_fail = \"pause\"\n[[policy.stage.gate.check]]\nmetric = \"update_failure_rate\"\nmax = 0.1");
+    let (mut w, mut ro) = start(&sc);
+    play(&mut w, &mut ro, five_hours);
+    assert!(!ro.stages[0].passed, "no report: the gate never judged");
+    assert_eq!(ro.stages[1].opened_at, Some(five_hours));
+    assert_eq!(ro.current, Some(1));
+}
+
+/// `max_devices` (Mender): once that many devices have a result the rollout ends as at its
+/// window's close — nobody more is notified, and the stance stops accepting updates.
+#[test]
+fn max_devices_ends_the_rollout_once_reached() {
+    let sc =
+        plan("max_devices = 4\n\n[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100");
+    let (mut w, mut ro) = start(&sc);
+    play(&mut w, &mut ro, SimTime(20_000));
+    let notified = |w: &World<'_, Ev>| {
+        (0..10)
+            .filter(|&d| w.fleet.dev(d).has(flag::NOTIFIED))
+            .count()
+    };
+    let before = notified(&w);
+    assert_eq!(before, 4, "one every 6 s: at 0, 6, 12 and 18 s");
+    w.backend.set_observed(0, failures(0, 3));
+    ro.on_result(&mut w, 0);
+    assert!(Control::<Ev>::stance(&ro).accepting_updates(), "3 of 4");
+    w.backend.set_observed(0, failures(0, 4));
+    ro.on_result(&mut w, 0);
+    assert!(!Control::<Ev>::stance(&ro).accepting_updates());
+    assert!(w.recorder.stranded.is_some(), "stranded as at the close");
+    play(&mut w, &mut ro, SimTime(60 * 60_000));
+    assert_eq!(notified(&w), before, "nobody more is notified");
+}

@@ -67,10 +67,11 @@ pub enum Kind {
     ReportArrive,
     Arrival,
     ApiChange,
+    StageOpen,
 }
 
-/// How many event kinds there are (`Kind::ApiChange` is the last).
-pub const KIND_COUNT: usize = Kind::ApiChange as usize + 1;
+/// How many event kinds there are (`Kind::StageOpen` is the last).
+pub const KIND_COUNT: usize = Kind::StageOpen as usize + 1;
 
 /// Every event kind, in `Kind as usize` order (for per-kind counts).
 pub const KINDS: [Kind; KIND_COUNT] = [
@@ -95,6 +96,7 @@ pub const KINDS: [Kind; KIND_COUNT] = [
     Kind::ReportArrive,
     Kind::Arrival,
     Kind::ApiChange,
+    Kind::StageOpen,
 ];
 
 pub fn kind_name(kind: Kind) -> &'static str {
@@ -120,6 +122,7 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Kind::ReportArrive => "report_arrive",
         Kind::Arrival => "arrival",
         Kind::ApiChange => "api_change",
+        Kind::StageOpen => "stage_open",
     }
 }
 
@@ -142,6 +145,7 @@ impl Event {
                 PolicyEvent::Notify => Kind::Notify,
                 PolicyEvent::StageJudge { .. } => Kind::StageJudge,
                 PolicyEvent::StageMaxWait { .. } => Kind::StageMaxWait,
+                PolicyEvent::StageOpen { .. } => Kind::StageOpen,
                 PolicyEvent::ShadowJudge { .. } => Kind::ShadowJudge,
                 PolicyEvent::ShadowMaxWait { .. } => Kind::ShadowMaxWait,
                 PolicyEvent::Operator(_) => Kind::OperatorAct,
@@ -168,7 +172,9 @@ impl Event {
     pub fn trace_detail(&self) -> u32 {
         match self {
             Event::Policy(p) => match p {
-                PolicyEvent::StageJudge { stage } | PolicyEvent::StageMaxWait { stage } => *stage,
+                PolicyEvent::StageJudge { stage }
+                | PolicyEvent::StageMaxWait { stage }
+                | PolicyEvent::StageOpen { stage } => *stage,
                 PolicyEvent::ShadowJudge { shadow } | PolicyEvent::ShadowMaxWait { shadow } => {
                     *shadow
                 }

@@ -277,6 +277,8 @@ pub struct Stage {
     pub select: Selector,
     pub share: Share,
     pub bake_ms: u64,
+    /// When the stage opens, since the rollout's start (`open_at`).
+    pub open_at_ms: Option<u64>,
     pub max_wait_ms: Option<u64>,
     pub on_insufficient: OnInsufficient,
     pub approval: Approval,
@@ -332,6 +334,8 @@ pub struct Policy {
     pub selection: Selection,
     pub rate: Rate,
     pub max_in_flight: u64,
+    /// The rollout ends once this many devices have a result (`max_devices`).
+    pub max_devices: Option<u64>,
     pub timeout_ms: Option<u64>,
     pub attempts: u32,
     pub backoff_ms: u64,

@@ -568,6 +568,13 @@ pub struct RawPolicy {
     #[schemars(with = "Option<RawRate>")]
     #[schemars(extend("examples" = [{ "per_minute": 10, "factor": 2.0, "every_succeeded": 100 }]))]
     pub rate: Option<Spanned<RawRate>>,
+    /// The rollout ends once this many devices have a result (Mender's `max_devices`): nobody
+    /// more is notified and what was not reached is stranded, as at the window's close
+    /// (at least 1; default: no limit).
+    #[serde(default)]
+    #[schemars(with = "Option<u64>", range(min = 1))]
+    #[schemars(extend("x-unit" = "devices", "examples" = [500]))]
+    pub max_devices: Option<Spanned<u64>>,
     /// Most devices between download start and result at once (at least 1; default: no limit).
     #[serde(default)]
     #[schemars(with = "Option<u64>", range(min = 1))]
@@ -792,6 +799,12 @@ pub struct RawStage {
     #[serde(default)]
     #[schemars(with = "Option<sch::Duration>", extend("default" = "0s", "examples" = ["24h"]))]
     pub bake: Option<Dur>,
+    /// When the stage opens, since the rollout's start (Mender's phase `start_ts`): then, and
+    /// not before, whether or not the stage before it has passed its gate (default: when the
+    /// stage before it passes).
+    #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["2d"]))]
+    pub open_at: Option<Dur>,
     /// Longest the gate waits for `min_devices` reports; then `on_insufficient` (default: no
     /// limit).
     #[serde(default)]

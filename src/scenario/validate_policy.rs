@@ -51,6 +51,7 @@ pub fn policy(
     }
     let rate = rate(pc, p);
     let max_in_flight = max_in_flight(pc, p);
+    let max_devices = max_devices(pc, p);
     let (attempts, backoff_ms) = retry(pc, p);
     let preflight = preflight(pc, p);
     let maintenance = p
@@ -75,6 +76,7 @@ pub fn policy(
         selection: p.selection,
         rate,
         max_in_flight,
+        max_devices,
         timeout_ms: p.timeout.map(|t| secs_to_ms(t.0).max(1)),
         attempts: attempts.max(1),
         backoff_ms,
@@ -115,6 +117,19 @@ fn rollback_to(
         }
     }
     rollback_to
+}
+
+/// `policy.max_devices`; no limit when not written.
+fn max_devices(pc: &mut Ctx, p: &RawPolicy) -> Option<u64> {
+    let m = p.max_devices.as_ref()?;
+    if *m.get_ref() == 0 {
+        pc.err(
+            "policy.max_devices",
+            Some(m.span()),
+            "must be at least 1 (leave it out for no limit)",
+        );
+    }
+    Some(*m.get_ref())
 }
 
 /// `policy.max_in_flight`; no limit when not written.
@@ -435,11 +450,33 @@ fn stage(
         select,
         share,
         bake_ms: s.bake.map_or(0, |b| secs_to_ms(b.0)),
+        open_at_ms: open_at(pc, path, s, earlier),
         max_wait_ms: s.max_wait.map(|b| secs_to_ms(b.0)),
         on_insufficient: s.on_insufficient,
         approval: s.approval,
         gate,
     }
+}
+
+/// `open_at` of a stage: never before an earlier stage's (stages open in order).
+fn open_at(pc: &mut Ctx, path: &str, s: &RawStage, earlier: &[Stage]) -> Option<u64> {
+    let at = secs_to_ms(s.open_at?.0);
+    if let Some((j, before)) = (earlier.iter().enumerate().rev())
+        .find_map(|(j, e)| e.open_at_ms.map(|t| (j, t)))
+        .filter(|&(_, t)| t > at)
+    {
+        pc.err(
+            format!("{path}.open_at"),
+            None,
+            format!(
+                "{} is before stage `{}`'s open_at ({}): stages open in order",
+                crate::engine::time::SimTime(at),
+                earlier[j].name,
+                crate::engine::time::SimTime(before)
+            ),
+        );
+    }
+    Some(at)
 }
 
 /// `select` of a stage, which must match some device of a non-empty fleet.
