@@ -85,3 +85,53 @@ fn unsupported_systems_and_bad_files_exit_2() {
     let out = fleetsim(&["import", "aws-iot-job", "no/such/file.json"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A Mender deployment imported into a fixture runs: its phases open at their `start_ts`
+/// (6 h, 1 d 6 h and 3 d 6 h after the scenario's start).
+#[test]
+fn an_imported_mender_deployment_opens_its_phases_on_time() {
+    let out = fleetsim(&[
+        "import",
+        "mender",
+        "tests/data/import/mender-deployment.json",
+        "--into",
+        "scenarios/seed-staged-rollout.toml",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = std::env::temp_dir().join(format!("fleetsim-import-m-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("imported.toml");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let reports = dir.join("out");
+    let run = fleetsim(&[
+        "run",
+        file.to_str().unwrap(),
+        "--replications",
+        "1",
+        "--no-report",
+        "--quiet",
+        "--format",
+        "json",
+        "--out",
+        reports.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let rows = std::fs::read_to_string(reports.join("replications.csv")).unwrap();
+    assert!(rows.lines().count() == 2, "{rows}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("name = \"phase-3\"\nselect = {}\npercent = 100\nopen_at = \"3d\""),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

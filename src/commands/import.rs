@@ -6,7 +6,9 @@
 //! `jobExecutionsRetryConfig`, `schedulingConfig` and `targetSelection`. Every field is either
 //! mapped to a key fleetsim simulates or named in a `# not mapped:` comment saying why: an
 //! import never emits a key the simulator would ignore. hawkBit, Mender and Azure Device Update
-//! documents are refused with exit 2 until their semantics are simulated (issue 12).
+//! **Mender** (`mender`): a `POST /deployments` body — `phases` (`batch_size`, `start_ts`) as
+//! stages with `open_at`, `retries`, `max_devices`. hawkBit and Azure Device Update documents
+//! are refused with exit 2 until their semantics are simulated (issue 12).
 //!
 //! Without `--into`, the output is the `[policy]` alone (its `target` left for the user to name:
 //! a job document names no release). With `--into SCENARIO`, it is that scenario with every
@@ -28,7 +30,7 @@ pub enum System {
     AwsIotJob,
     /// An Eclipse hawkBit `POST /rest/v1/rollouts` body (not supported yet).
     Hawkbit,
-    /// A Mender `POST /deployments` body with `phases` (not supported yet).
+    /// A Mender `POST /deployments` body, with `phases`.
     Mender,
     /// An Azure Device Update deployment with `rollbackPolicy` (not supported yet).
     AzureAdu,
@@ -56,6 +58,7 @@ pub(crate) fn import_command(system: System, file: &Path, into: Option<&Path>) -
     };
     let policy = match system {
         System::AwsIotJob => aws_iot_job(&doc, &label, start_unix_s)?,
+        System::Mender => mender(&doc, &label, start_unix_s)?,
         other => {
             return Err(Error::Usage(format!(
                 "fleetsim import {}: not supported yet (its controller semantics are not simulated); `aws-iot-job` is",
@@ -101,6 +104,8 @@ fn input(file: &str, key: &str, position: Option<(usize, usize)>, message: Strin
 pub(crate) struct Policy {
     source: String,
     keys: Vec<(String, String)>,
+    /// `[[policy.stage]]` tables (none: one stage of every device).
+    stages: Vec<Vec<(String, String)>>,
     aborts: Vec<Vec<(String, String)>>,
     not_mapped: Vec<String>,
 }
@@ -127,8 +132,16 @@ impl Policy {
         for (k, v) in &self.keys {
             let _ = writeln!(s, "{k} = {v}");
         }
-        // AWS IoT Jobs has no stages: one stage of every targeted device.
-        s.push_str("\n[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n");
+        if self.stages.is_empty() {
+            // No stages in the document (AWS IoT Jobs): one stage of every targeted device.
+            s.push_str("\n[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n");
+        }
+        for stage in &self.stages {
+            s.push_str("\n[[policy.stage]]\n");
+            for (k, v) in stage {
+                let _ = writeln!(s, "{k} = {v}");
+            }
+        }
         for abort in &self.aborts {
             s.push_str("\n[[policy.abort]]\n");
             for (k, v) in abort {
@@ -463,6 +476,139 @@ fn aws_scheduling(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Poli
             "schedulingConfig.maintenanceWindows ({} cron windows): cron maintenance windows are not simulated yet",
             w.len()
         ));
+    }
+    Ok(())
+}
+
+/// Fields of a Mender deployment that name what is deployed to whom, not how.
+const MENDER_WHO: &[&str] = &["devices", "group", "all_devices", "filter_id"];
+
+/// A Mender `POST /deployments` body as a policy: each phase a stage (cumulative shares,
+/// `start_ts` as `open_at`), `retries`, `max_devices`.
+pub(crate) fn mender(doc: &Value, file: &str, start_unix_s: Option<i64>) -> Result<Policy> {
+    let Some(fields) = doc.as_object() else {
+        return Err(input(
+            file,
+            "",
+            None,
+            "expected a JSON object (a Mender deployment)".into(),
+        ));
+    };
+    let mut p = Policy {
+        source: format!("{file} (Mender)"),
+        ..Policy::default()
+    };
+    for (key, value) in fields {
+        match key.as_str() {
+            "phases" => mender_phases(value, file, start_unix_s, &mut p)?,
+            "retries" => {
+                let n = count(value, file, key)?;
+                // Mender counts retries after the first try; fleetsim counts tries.
+                p.keys
+                    .push(("retry".into(), format!("{{ attempts = {} }}", n + 1)));
+            }
+            "max_devices" => p
+                .keys
+                .push(("max_devices".into(), count(value, file, key)?.to_string())),
+            "artifact_name" => p
+                .not_mapped
+                .push("artifact_name: the release rolled out is the scenario's `target`".into()),
+            "name" => p
+                .not_mapped
+                .push("name: it does not change how the rollout proceeds".into()),
+            k if MENDER_WHO.contains(&k) => p
+                .not_mapped
+                .push(format!("{k}: the fleet is the scenario's populations")),
+            k => p.not_mapped.push(format!(
+                "{k}: not simulated (fleetsim knows Mender's phases, retries and max_devices)"
+            )),
+        }
+    }
+    Ok(p)
+}
+
+/// Mender `phases`: a stage each, shares cumulative (the last takes the rest), every phase
+/// after the first opening at its `start_ts`.
+fn mender_phases(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Policy) -> Result<()> {
+    let phases = v
+        .as_array()
+        .ok_or_else(|| input(file, "phases", None, "expected a list of phases".into()))?;
+    let time = |ph: &Value, i: usize| -> Result<Option<i64>> {
+        ph.get("start_ts")
+            .map(|t| {
+                let s = t.as_str().unwrap_or_default();
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.timestamp())
+                    .map_err(|_| {
+                        input(
+                            file,
+                            &format!("phases[{i}].start_ts"),
+                            None,
+                            format!("`{s}` is not an RFC 3339 time"),
+                        )
+                    })
+            })
+            .transpose()
+    };
+    let first = phases.first().map(|ph| time(ph, 0)).transpose()?.flatten();
+    // The rollout opens at the first phase's start (relative to the scenario's start, else to
+    // the deployment's own first time).
+    let origin = start_unix_s.or(first).unwrap_or(0);
+    let opens = first.unwrap_or(origin).max(origin);
+    if opens > origin {
+        p.keys
+            .push(("start".into(), duration((opens - origin) / 60)));
+    }
+    let mut share = 0.0;
+    for (i, ph) in phases.iter().enumerate() {
+        let last = i + 1 == phases.len();
+        let mut stage = vec![
+            ("name".into(), format!("\"phase-{}\"", i + 1)),
+            ("select".into(), "{}".into()),
+        ];
+        match ph.get("batch_size") {
+            Some(b) if !last => share += number(b, file, &format!("phases[{i}].batch_size"))?,
+            Some(_) => p.not_mapped.push(format!(
+                "phases[{i}].batch_size: the last phase takes the rest of the devices"
+            )),
+            None if !last => {
+                return Err(input(
+                    file,
+                    &format!("phases[{i}].batch_size"),
+                    None,
+                    "every phase but the last needs a batch_size".into(),
+                ))
+            }
+            None => {}
+        }
+        if share > 100.0 {
+            return Err(input(
+                file,
+                &format!("phases[{i}].batch_size"),
+                None,
+                "the phases add up to more than 100 %".into(),
+            ));
+        }
+        stage.push((
+            "percent".into(),
+            if last {
+                "100".into()
+            } else {
+                format!("{share:?}")
+            },
+        ));
+        if i > 0 {
+            let at = time(ph, i)?.ok_or_else(|| {
+                input(
+                    file,
+                    &format!("phases[{i}].start_ts"),
+                    None,
+                    "every phase but the first needs a start_ts".into(),
+                )
+            })?;
+            stage.push(("open_at".into(), duration((at - opens).max(0) / 60)));
+        }
+        p.stages.push(stage);
     }
     Ok(())
 }

@@ -205,3 +205,58 @@ fn both_rate_criteria_are_kept() {
         (10.0, 20.0, 20.0, 40.0, 160.0)
     );
 }
+
+/// A Mender deployment with three phases (10 %, 40 %, the rest) opening a day and three days
+/// after the first: cumulative shares, `open_at` from the first phase's start, which is the
+/// rollout's start relative to the scenario's; retries as tries; `max_devices`; what the
+/// deployment targets is named as not mapped.
+#[test]
+fn mender_phases_become_timed_stages() {
+    let doc = std::fs::read_to_string("tests/data/import/mender-deployment.json").unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-03-02T00:00:00Z")
+        .unwrap()
+        .timestamp();
+    let p = mender(&serde_json::from_str(&doc).unwrap(), "m.json", Some(start)).unwrap();
+    assert_eq!(key(&p, "start"), "\"6h\"");
+    assert_eq!(key(&p, "retry"), "{ attempts = 3 }");
+    assert_eq!(key(&p, "max_devices"), "9000");
+    let stage = |i: usize, k: &str| {
+        p.stages[i]
+            .iter()
+            .find(|(x, _)| x == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(p.stages.len(), 3);
+    assert_eq!(
+        (
+            stage(0, "percent"),
+            stage(1, "percent"),
+            stage(2, "percent")
+        ),
+        (Some("10.0".into()), Some("50.0".into()), Some("100".into()))
+    );
+    assert_eq!(
+        (
+            stage(0, "open_at"),
+            stage(1, "open_at"),
+            stage(2, "open_at")
+        ),
+        (None, Some("\"1d\"".into()), Some("\"3d\"".into()))
+    );
+    let notes = p.not_mapped.join("\n");
+    assert!(
+        notes.contains("artifact_name") && notes.contains("devices"),
+        "{notes}"
+    );
+    let bad = |doc: &str| {
+        mender(&serde_json::from_str(doc).unwrap(), "m.json", None)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(bad(r#"{"phases": [{"batch_size": 60}, {"batch_size": 50, "start_ts": "2026-01-01T00:00:00Z"}, {"start_ts": "2026-01-02T00:00:00Z"}]}"#).contains("more than 100 %"));
+    assert!(
+        bad(r#"{"phases": [{"batch_size": 10}, {"start_ts": "soon"}]}"#)
+            .contains("phases[1].start_ts")
+    );
+    assert!(bad(r#"{"phases": [{"batch_size": 10}, {}]}"#).contains("needs a start_ts"));
+}
