@@ -51,24 +51,27 @@ pub(crate) fn import_command(system: System, file: &Path, into: Option<&Path>) -
             crate::input_files::json_error_text(&e),
         )
     })?;
-    let scenario = into.map(scenario::read_source).transpose()?;
-    let start_unix_s = match &scenario {
-        Some((slabel, stext)) => simulation_start(stext, slabel)?,
-        None => None,
-    };
+    let scenario = into
+        .map(|path| -> Result<_> {
+            let (label, text) = scenario::read_source(path)?;
+            let table = scenario_table(&text, &label)?;
+            Ok((label, text, table))
+        })
+        .transpose()?;
+    let start_unix_s = scenario.as_ref().and_then(|(_, _, t)| simulation_start(t));
     let policy = match system {
         System::AwsIotJob => aws_iot_job(&doc, &label, start_unix_s)?,
         System::Mender => mender(&doc, &label, start_unix_s)?,
         other => {
             return Err(Error::Usage(format!(
-                "fleetsim import {}: not supported yet (its controller semantics are not simulated); `aws-iot-job` is",
+                "fleetsim import {}: not supported yet (its controller semantics are not simulated); `aws-iot-job` and `mender` are",
                 other.name()
             )))
         }
     };
     let out = match (&scenario, into) {
-        (Some((slabel, stext)), Some(path)) => {
-            let merged = replace_policy(stext, slabel, &policy)?;
+        (Some((slabel, stext, table)), Some(path)) => {
+            let merged = replace_policy(stext, table, &policy);
             // What is printed must run: validate it as the scenario it now is.
             scenario::load_str(&merged, slabel, &scenario::base_dir(path), &[])?;
             merged
@@ -111,6 +114,21 @@ pub(crate) struct Policy {
 }
 
 impl Policy {
+    /// An empty policy imported from `source`.
+    fn from(source: String) -> Policy {
+        Policy {
+            source,
+            ..Policy::default()
+        }
+    }
+
+    /// `retry` from a system's retry count: it counts retries after the first try, fleetsim
+    /// counts tries.
+    fn retries(&mut self, retries: u64) {
+        let tries = format!("{{ attempts = {} }}", retries + 1);
+        self.keys.push(("retry".into(), tries));
+    }
+
     /// The policy as TOML; `kept` holds the scenario's own lines for [`KEPT`] keys.
     fn text(&self, kept: Option<&[(String, String)]>) -> String {
         let mut s = format!(
@@ -178,6 +196,21 @@ fn aws_time(v: &Value, file: &str, key: &str) -> Result<i64> {
         })
 }
 
+/// The document as a JSON object (`what` it should be, for the error).
+fn object<'a>(
+    doc: &'a Value,
+    file: &str,
+    what: &str,
+) -> Result<&'a serde_json::Map<String, Value>> {
+    doc.as_object()
+        .ok_or_else(|| input(file, "", None, format!("expected a JSON object ({what})")))
+}
+
+/// Field `name` of `v` (`null` when absent: the typed readers below then name it).
+fn field<'a>(v: &'a Value, name: &str) -> &'a Value {
+    v.get(name).unwrap_or(&Value::Null)
+}
+
 /// A non-negative integer field, or an error naming it.
 fn count(v: &Value, file: &str, key: &str) -> Result<u64> {
     v.as_u64().ok_or_else(|| {
@@ -213,18 +246,8 @@ const AWS_IGNORED: &[&str] = &[
 
 /// An AWS IoT Jobs `CreateJob` request (or job template) as a policy.
 pub(crate) fn aws_iot_job(doc: &Value, file: &str, start_unix_s: Option<i64>) -> Result<Policy> {
-    let Some(fields) = doc.as_object() else {
-        return Err(input(
-            file,
-            "",
-            None,
-            "expected a JSON object (a CreateJob request or job template)".into(),
-        ));
-    };
-    let mut p = Policy {
-        source: format!("{file} (AWS IoT Jobs)"),
-        ..Policy::default()
-    };
+    let fields = object(doc, file, "a CreateJob request or job template")?;
+    let mut p = Policy::from(format!("{file} (AWS IoT Jobs)"));
     for (key, value) in fields {
         match key.as_str() {
             "targetSelection" => match value.as_str() {
@@ -281,12 +304,12 @@ fn aws_rollout(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
     };
     let key = "jobExecutionsRolloutConfig.exponentialRate";
     let base = count(
-        exp.get("baseRatePerMinute").unwrap_or(&Value::Null),
+        field(exp, "baseRatePerMinute"),
         file,
         &format!("{key}.baseRatePerMinute"),
     )?;
     let factor = number(
-        exp.get("incrementFactor").unwrap_or(&Value::Null),
+        field(exp, "incrementFactor"),
         file,
         &format!("{key}.incrementFactor"),
     )?;
@@ -366,12 +389,12 @@ fn aws_aborts(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
             }
         };
         let pct = number(
-            c.get("thresholdPercentage").unwrap_or(&Value::Null),
+            field(c, "thresholdPercentage"),
             file,
             &format!("{key}.thresholdPercentage"),
         )?;
         let min = count(
-            c.get("minNumberOfExecutedThings").unwrap_or(&Value::Null),
+            field(c, "minNumberOfExecutedThings"),
             file,
             &format!("{key}.minNumberOfExecutedThings"),
         )?;
@@ -406,7 +429,7 @@ fn aws_retry(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
     for (i, c) in list.iter().enumerate() {
         let key = format!("jobExecutionsRetryConfig.criteriaList[{i}]");
         let n = count(
-            c.get("numberOfRetries").unwrap_or(&Value::Null),
+            field(c, "numberOfRetries"),
             file,
             &format!("{key}.numberOfRetries"),
         )?;
@@ -428,9 +451,8 @@ fn aws_retry(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
             retries.iter().map(|(f, n)| format!("{f}: {n}")).collect::<Vec<_>>().join(", ")
         ));
     }
-    // AWS counts retries after the first try; fleetsim counts tries. AWS retries at once.
-    p.keys
-        .push(("retry".into(), format!("{{ attempts = {} }}", most + 1)));
+    // AWS retries at once: no backoff.
+    p.retries(most);
     Ok(())
 }
 
@@ -486,27 +508,12 @@ const MENDER_WHO: &[&str] = &["devices", "group", "all_devices", "filter_id"];
 /// A Mender `POST /deployments` body as a policy: each phase a stage (cumulative shares,
 /// `start_ts` as `open_at`), `retries`, `max_devices`.
 pub(crate) fn mender(doc: &Value, file: &str, start_unix_s: Option<i64>) -> Result<Policy> {
-    let Some(fields) = doc.as_object() else {
-        return Err(input(
-            file,
-            "",
-            None,
-            "expected a JSON object (a Mender deployment)".into(),
-        ));
-    };
-    let mut p = Policy {
-        source: format!("{file} (Mender)"),
-        ..Policy::default()
-    };
+    let fields = object(doc, file, "a Mender deployment")?;
+    let mut p = Policy::from(format!("{file} (Mender)"));
     for (key, value) in fields {
         match key.as_str() {
             "phases" => mender_phases(value, file, start_unix_s, &mut p)?,
-            "retries" => {
-                let n = count(value, file, key)?;
-                // Mender counts retries after the first try; fleetsim counts tries.
-                p.keys
-                    .push(("retry".into(), format!("{{ attempts = {} }}", n + 1)));
-            }
+            "retries" => p.retries(count(value, file, key)?),
             "max_devices" => p
                 .keys
                 .push(("max_devices".into(), count(value, file, key)?.to_string())),
@@ -537,16 +544,14 @@ fn mender_phases(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Polic
         ph.get("start_ts")
             .map(|t| {
                 let s = t.as_str().unwrap_or_default();
-                chrono::DateTime::parse_from_rfc3339(s)
-                    .map(|t| t.timestamp())
-                    .map_err(|_| {
-                        input(
-                            file,
-                            &format!("phases[{i}].start_ts"),
-                            None,
-                            format!("`{s}` is not an RFC 3339 time"),
-                        )
-                    })
+                scenario::validate::unix_seconds(s).map_err(|_| {
+                    input(
+                        file,
+                        &format!("phases[{i}].start_ts"),
+                        None,
+                        format!("`{s}` is not an RFC 3339 time"),
+                    )
+                })
             })
             .transpose()
     };
@@ -613,23 +618,25 @@ fn mender_phases(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Polic
     Ok(())
 }
 
-/// The scenario's `simulation.start` as Unix seconds, if it has one.
-fn simulation_start(text: &str, label: &str) -> Result<Option<i64>> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| {
+/// The `--into` scenario as a TOML table.
+fn scenario_table(text: &str, label: &str) -> Result<toml::Table> {
+    toml::from_str(text).map_err(|e| {
         input(
             label,
             "",
             None,
             format!("not a TOML scenario: {}", e.message()),
         )
-    })?;
+    })
+}
+
+/// The scenario's `simulation.start` as Unix seconds, if it has one.
+fn simulation_start(table: &toml::Table) -> Option<i64> {
     let start = table
         .get("simulation")
         .and_then(|s| s.get("start"))
         .and_then(|s| s.as_str());
-    Ok(start
-        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.timestamp()))
+    start.and_then(|s| scenario::validate::unix_seconds(s).ok())
 }
 
 /// Whether a line opens a table of the policy (`[policy]`, `[policy.x]`, `[[policy.stage]]`…).
@@ -640,15 +647,7 @@ fn opens_policy(line: &str) -> bool {
 
 /// The scenario text with every `policy` table removed and `policy` appended, keeping the
 /// scenario's [`KEPT`] keys.
-fn replace_policy(text: &str, label: &str, policy: &Policy) -> Result<String> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| {
-        input(
-            label,
-            "",
-            None,
-            format!("not a TOML scenario: {}", e.message()),
-        )
-    })?;
+fn replace_policy(text: &str, table: &toml::Table, policy: &Policy) -> String {
     let old = table.get("policy").and_then(toml::Value::as_table);
     let kept: Vec<(String, String)> = KEPT
         .iter()
@@ -670,7 +669,7 @@ fn replace_policy(text: &str, label: &str, policy: &Policy) -> Result<String> {
     }
     out.push('\n');
     out.push_str(&policy.text(Some(&kept)));
-    Ok(out)
+    out
 }
 
 /// A TOML value on one line (tables inline).

@@ -105,6 +105,13 @@ struct Simulation {
 }
 
 /// `[simulation]`: the name, the horizon, the number of replications and the start time.
+/// An RFC 3339 timestamp (`simulation.start`, and the times of imported documents) as Unix
+/// seconds.
+pub fn unix_seconds(s: &str) -> std::result::Result<i64, time::error::Parse> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+}
+
 fn simulation(cx: &mut Ctx, sim: &RawSimulation) -> Simulation {
     if let Err(m) = check_name(&sim.name) {
         cx.err("simulation.name", None, m);
@@ -127,11 +134,8 @@ fn simulation(cx: &mut Ctx, sim: &RawSimulation) -> Simulation {
     }
     let start_unix_s = match &sim.start {
         None => 0,
-        Some(s) => match time::OffsetDateTime::parse(
-            s.get_ref(),
-            &time::format_description::well_known::Rfc3339,
-        ) {
-            Ok(t) => t.unix_timestamp(),
+        Some(s) => match unix_seconds(s.get_ref()) {
+            Ok(t) => t,
             Err(e) => {
                 cx.err("simulation.start", Some(s.span()), format!("`{}` is not an RFC 3339 timestamp ({e}); write e.g. \"2026-03-02T00:00:00Z\"", s.get_ref()));
                 0

@@ -34,7 +34,7 @@ fn an_aws_exponential_ramp_plays_50_100_200_400() {
     );
     // Into a real scenario: the result validates, and its rate is the ramp.
     let text = std::fs::read_to_string("scenarios/seed-staged-rollout.toml").unwrap();
-    let merged = replace_policy(&text, "seed-staged-rollout.toml", &p).unwrap();
+    let merged = replace_policy(&text, &scenario_table(&text, "s.toml").unwrap(), &p);
     let sc = crate::scenario::load_str(&merged, "merged", Path::new("scenarios"), &[]).unwrap();
     let schedule: Vec<f64> = [0, 999, 1000, 2000, 3000, 4000, 5000]
         .iter()
@@ -160,7 +160,7 @@ fn bad_documents_name_the_field() {
 fn into_replaces_the_policy_tables_only() {
     let scenario = std::fs::read_to_string("scenarios/seed-staged-rollout.toml").unwrap();
     let p = aws(r#"{"targetSelection": "SNAPSHOT"}"#, None);
-    let out = replace_policy(&scenario, "s.toml", &p).unwrap();
+    let out = replace_policy(&scenario, &scenario_table(&scenario, "s.toml").unwrap(), &p);
     let table: toml::Table = toml::from_str(&out).unwrap();
     let policy = table["policy"].as_table().unwrap();
     assert_eq!(policy["target"].as_str(), Some("2.4.0"));
@@ -191,7 +191,7 @@ fn both_rate_criteria_are_kept() {
     );
     assert!(p.not_mapped.is_empty(), "{:?}", p.not_mapped);
     let text = std::fs::read_to_string("scenarios/seed-staged-rollout.toml").unwrap();
-    let merged = replace_policy(&text, "s.toml", &p).unwrap();
+    let merged = replace_policy(&text, &scenario_table(&text, "s.toml").unwrap(), &p);
     let sc = crate::scenario::load_str(&merged, "merged", Path::new("scenarios"), &[]).unwrap();
     let at = |n, s| sc.policy.rate.per_minute_at(n, s);
     assert_eq!(
