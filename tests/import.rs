@@ -12,12 +12,12 @@ fn fleetsim(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-#[test]
-fn an_imported_aws_job_runs_in_the_scenario() {
+/// `fleetsim import SYSTEM DOC --into seed-staged-rollout.toml`, which must succeed: its stdout.
+fn import_into(system: &str, doc: &str) -> String {
     let out = fleetsim(&[
         "import",
-        "aws-iot-job",
-        "tests/data/import/aws-create-job.json",
+        system,
+        doc,
         "--into",
         "scenarios/seed-staged-rollout.toml",
     ]);
@@ -27,20 +27,21 @@ fn an_imported_aws_job_runs_in_the_scenario() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("# not mapped: targets"), "{text}");
-    assert!(text.contains("every_notified = 1000"));
-    let dir = std::env::temp_dir().join(format!("fleetsim-import-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("imported.toml");
-    std::fs::write(&file, &text).unwrap();
-    let file = file.to_str().unwrap();
-    let reports = dir.join("out");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs scenario `text` for `replications` without a report, which must succeed; the results
+/// folder lives as long as the returned guard.
+fn run_imported(text: &str, replications: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("imported.toml");
+    std::fs::write(&file, text).unwrap();
+    let reports = dir.path().join("out");
     let run = fleetsim(&[
         "run",
-        file,
+        file.to_str().unwrap(),
         "--replications",
-        "2",
+        replications,
         "--no-report",
         "--quiet",
         "--out",
@@ -52,9 +53,17 @@ fn an_imported_aws_job_runs_in_the_scenario() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    (dir, reports)
+}
+
+#[test]
+fn an_imported_aws_job_runs_in_the_scenario() {
+    let text = import_into("aws-iot-job", "tests/data/import/aws-create-job.json");
+    assert!(text.contains("# not mapped: targets"), "{text}");
+    assert!(text.contains("every_notified = 1000"));
+    let (_dir, reports) = run_imported(&text, "2");
     let summary = std::fs::read_to_string(reports.join("summary.json")).unwrap();
     assert!(summary.contains("\"targeted\""));
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -90,48 +99,12 @@ fn unsupported_systems_and_bad_files_exit_2() {
 /// (6 h, 1 d 6 h and 3 d 6 h after the scenario's start).
 #[test]
 fn an_imported_mender_deployment_opens_its_phases_on_time() {
-    let out = fleetsim(&[
-        "import",
-        "mender",
-        "tests/data/import/mender-deployment.json",
-        "--into",
-        "scenarios/seed-staged-rollout.toml",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dir = std::env::temp_dir().join(format!("fleetsim-import-m-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("imported.toml");
-    std::fs::write(&file, &out.stdout).unwrap();
-    let reports = dir.join("out");
-    let run = fleetsim(&[
-        "run",
-        file.to_str().unwrap(),
-        "--replications",
-        "1",
-        "--no-report",
-        "--quiet",
-        "--format",
-        "json",
-        "--out",
-        reports.to_str().unwrap(),
-    ]);
-    assert_eq!(
-        run.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    let text = import_into("mender", "tests/data/import/mender-deployment.json");
+    let (_dir, reports) = run_imported(&text, "1");
     let rows = std::fs::read_to_string(reports.join("replications.csv")).unwrap();
     assert!(rows.lines().count() == 2, "{rows}");
-    let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("name = \"phase-3\"\nselect = {}\npercent = 100\nopen_at = \"3d\""),
         "{text}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }

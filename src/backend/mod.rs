@@ -159,10 +159,6 @@ impl Backend {
         self.stages.get(i).copied().unwrap_or_default()
     }
 
-    pub fn stages(&self) -> &[Obs] {
-        &self.stages
-    }
-
     /// The backend notified a device of stage `stage`.
     pub fn record_notified(&mut self, stage: u8) {
         self.global.notified += 1;

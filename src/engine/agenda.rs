@@ -53,10 +53,6 @@ impl<E: Copy> Agenda<E> {
         self.queue.is_empty()
     }
 
-    pub fn horizon(&self) -> SimTime {
-        self.horizon
-    }
-
     /// The first event scheduled in the past, once (the caller records the breach).
     #[inline]
     pub fn take_past(&mut self) -> Option<(SimTime, E)> {

@@ -406,6 +406,7 @@ duration = "1h""#;
     fn a_fault_acts_on_its_devices_inside_its_window() {
         let sc = plan();
         let sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
+        let (fleet, plan) = (&sim.world.fleet, &sim.world.faults);
         let (before, inside, after) = (
             SimTime(HOUR_MS / 2),
             SimTime(HOUR_MS * 3 / 2),
@@ -413,62 +414,36 @@ duration = "1h""#;
         );
         for d in 0..5 {
             assert_eq!(
-                sim.world
-                    .faults
-                    .telemetry_delay_ms(&sim.world.fleet, d, inside),
+                plan.telemetry_delay_ms(fleet, d, inside),
                 30 * 60 * 1000,
                 "{d}"
             );
+            assert_eq!(plan.telemetry_delay_ms(fleet, d, before), 0);
             assert_eq!(
-                sim.world
-                    .faults
-                    .telemetry_delay_ms(&sim.world.fleet, d, before),
-                0
-            );
-            assert_eq!(
-                sim.world
-                    .faults
-                    .telemetry_delay_ms(&sim.world.fleet, d, after),
+                plan.telemetry_delay_ms(fleet, d, after),
                 0,
                 "the window is [at, at + duration)"
             );
+            assert_eq!(plan.cdn_at(fleet, d, inside), (0.25, 0.0));
+            assert_eq!(plan.cdn_at(fleet, d, before), (1.0, 0.0));
             assert_eq!(
-                sim.world.faults.cdn_at(&sim.world.fleet, d, inside),
-                (0.25, 0.0)
-            );
-            assert_eq!(
-                sim.world.faults.cdn_at(&sim.world.fleet, d, before),
-                (1.0, 0.0)
-            );
-            assert_eq!(
-                sim.world
-                    .faults
-                    .verify_download(&sim.world.fleet, d, inside, 1),
+                plan.verify_download(fleet, d, inside, 1),
                 Verification::Passed
             );
         }
         for d in 5..10 {
             assert_eq!(
-                sim.world
-                    .faults
-                    .telemetry_delay_ms(&sim.world.fleet, d, inside),
+                plan.telemetry_delay_ms(fleet, d, inside),
                 0,
                 "{d} is in the south"
             );
+            assert_eq!(plan.cdn_at(fleet, d, inside), (1.0, 0.0));
             assert_eq!(
-                sim.world.faults.cdn_at(&sim.world.fleet, d, inside),
-                (1.0, 0.0)
-            );
-            assert_eq!(
-                sim.world
-                    .faults
-                    .verify_download(&sim.world.fleet, d, inside, 1),
+                plan.verify_download(fleet, d, inside, 1),
                 Verification::TamperedAccepted
             );
             assert_eq!(
-                sim.world
-                    .faults
-                    .verify_download(&sim.world.fleet, d, before, 1),
+                plan.verify_download(fleet, d, before, 1),
                 Verification::Passed
             );
         }
@@ -480,20 +455,13 @@ duration = "1h""#;
     fn fault_queries_have_no_side_effects() {
         let sc = plan();
         let sim = crate::replication::Sim::new(&sc, 0, RunLimits::default()).unwrap();
+        let (fleet, plan) = (&sim.world.fleet, &sim.world.faults);
         let inside = SimTime(HOUR_MS * 3 / 2);
         let first: Vec<_> = (0..10)
-            .map(|d| {
-                sim.world
-                    .faults
-                    .verify_download(&sim.world.fleet, d, inside, 7)
-            })
+            .map(|d| plan.verify_download(fleet, d, inside, 7))
             .collect();
         let again: Vec<_> = (0..10)
-            .map(|d| {
-                sim.world
-                    .faults
-                    .verify_download(&sim.world.fleet, d, inside, 7)
-            })
+            .map(|d| plan.verify_download(fleet, d, inside, 7))
             .collect();
         assert_eq!(first, again);
         assert_eq!(sim.world.recorder.security_violations, 0);

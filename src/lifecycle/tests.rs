@@ -51,13 +51,7 @@ fn running() -> Script {
 /// Ten always-online devices on `1.0.0`, one stage of all of them, `backend` appended.
 fn fleet(backend: &str) -> Scenario {
     crate::scenario::test_fleet::ten_devices(
-        r#"[[population]]
-name = "plc"
-count = 10
-model = "plc-1"
-region = "north"
-firmware = "1.0.0"
-connectivity = "lan""#,
+        crate::scenario::test_fleet::TEN_PLC,
         &format!("[[policy.stage]]\nname = \"all\"\nselect = {{}}\npercent = 100\n\n{backend}"),
     )
 }

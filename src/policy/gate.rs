@@ -479,13 +479,7 @@ mod tests {
     /// Ten always-online devices; one stage of `percent` of them, its gate's checks given.
     fn ten_devices(percent: u32, test: &str, checks: &str) -> Scenario {
         crate::scenario::test_fleet::ten_devices(
-            r#"[[population]]
-name = "plc"
-count = 10
-model = "plc-1"
-region = "north"
-firmware = "1.0.0"
-connectivity = "lan""#,
+            crate::scenario::test_fleet::TEN_PLC,
             &format!(
                 r#"[[policy.stage]]
 name = "canary"

@@ -34,16 +34,7 @@ impl From<PolicyEvent> for Ev {
 /// Ten always-online devices on `1.0.0` under a policy to `1.1.0` at 10 per minute;
 /// `policy` adds keys of `[policy]` and its stages.
 fn plan(policy: &str) -> Scenario {
-    crate::scenario::test_fleet::ten_devices(
-        r#"[[population]]
-name = "plc"
-count = 10
-model = "plc-1"
-region = "north"
-firmware = "1.0.0"
-connectivity = "lan""#,
-        policy,
-    )
+    crate::scenario::test_fleet::ten_devices(crate::scenario::test_fleet::TEN_PLC, policy)
 }
 
 /// Hands the controller its own events up to `until` (device events are dropped: no device
@@ -227,8 +218,7 @@ fn an_operator_approves_the_next_stage() {
 #[test]
 fn a_continuous_rollout_notifies_a_joining_device_at_once() {
     let sc = crate::scenario::test_fleet::ten_devices(
-        "[[population]]\nname = \"plc\"\ncount = 10\nmodel = \"plc-1\"\nregion = \"north\"\n\
-         firmware = \"1.0.0\"\nconnectivity = \"lan\"\narrivals_per_day = 50",
+        &format!("{}\narrivals_per_day = 50", crate::scenario::test_fleet::TEN_PLC),
         "selection = \"continuous\"\n\n[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100",
     );
     let (mut w, mut ro) = start(&sc);

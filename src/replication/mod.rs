@@ -88,12 +88,6 @@ impl<'s> Sim<'s> {
         })
     }
 
-    /// The current simulated time.
-    #[inline]
-    pub fn now(&self) -> SimTime {
-        self.world.now
-    }
-
     /// Schedules an event (none past the horizon). An event before the current time is an
     /// invariant breach: it is recorded, and the run stops with it after the current event.
     pub fn schedule(&mut self, t: SimTime, event: impl Into<Event>) {

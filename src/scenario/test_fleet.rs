@@ -4,6 +4,16 @@
 
 use super::Scenario;
 
+/// One population of ten devices (`plc`, model `plc-1`, region `north`, on `1.0.0`, `lan`): the
+/// fleet most unit tests need.
+pub(crate) const TEN_PLC: &str = r#"[[population]]
+name = "plc"
+count = 10
+model = "plc-1"
+region = "north"
+firmware = "1.0.0"
+connectivity = "lan""#;
+
 /// The scenario of `populations` (TOML `[[population]]` tables on the `lan` profile) under a
 /// policy to `1.1.0` whose stages, gates and any `[[fault]]` tables are `plan`.
 pub(crate) fn ten_devices(populations: &str, plan: &str) -> Scenario {
