@@ -42,6 +42,7 @@ pub enum Purpose {
     TelemetryDrop = 22,
     ClockSkew = 23,
     Chaos = 24,
+    DeltaApply = 25,
 }
 
 /// Key of a population-level stream (arrivals), apart from every device's.

@@ -15,6 +15,7 @@
 //! outage or a recharge period of 10^15 s) therefore costs no more than the periods inside the
 //! horizon, which the [`MIN_PERIOD_MS`] floor bounds.
 
+use super::battery::Battery;
 use crate::engine::rng::Stream;
 use crate::fleet::device::{flag, Device};
 use crate::scenario::model::ConnProfile;
@@ -45,6 +46,8 @@ pub struct Overlay {
     /// Fault windows (network or power outages) in which the device is unreachable.
     pub windows: [(u64, u64); MAX_WINDOWS],
     pub window_count: u8,
+    /// A battery device's charge: it is unreachable while the battery is flat.
+    pub battery: Option<Battery>,
 }
 
 impl Overlay {
@@ -56,6 +59,7 @@ impl Overlay {
         availability: 1.0,
         windows: [(0, 0); MAX_WINDOWS],
         window_count: 0,
+        battery: None,
     };
 
     /// The crash loop's down stretch of the cycle that contains `t`, or of the next cycle when
@@ -78,11 +82,12 @@ impl Overlay {
     }
 
     /// The down intervals that matter around `t`: the no-reconnect stretch, the fault windows,
-    /// and the crash loop's down stretch nearest `t`.
+    /// the crash loop's down stretch nearest `t` and the battery's flat stretch nearest `t`.
     fn intervals_near(&self, t: u64) -> impl Iterator<Item = (u64, u64)> + '_ {
         std::iter::once((self.down_from, self.down_until))
             .chain(self.windows[..self.window_count as usize].iter().copied())
             .chain(std::iter::once(self.loop_down_near(t)))
+            .chain(self.battery.map(|b| b.flat_near(t)))
     }
 
     /// Adds a fault window.

@@ -68,6 +68,14 @@ pub mod flag {
     pub const SLOT_HELD: u16 = 1 << 15;
 }
 
+/// Bits of [`Device::marks`].
+pub mod mark {
+    /// The backend has received a self-revert from this device.
+    pub const REVERT_REPORTED: u8 = 1 << 0;
+    /// The delta of the current attempt failed to apply: it downloads the full image.
+    pub const FULL_IMAGE: u8 = 1 << 1;
+}
+
 pub const NO_EFFECTS: u32 = u32::MAX;
 pub const NO_STAGE: u8 = u8::MAX;
 
@@ -124,8 +132,8 @@ pub struct Device {
     pub in_flight: bool,
     /// Recharge period the `battery_spent` figure belongs to.
     pub battery_epoch: u16,
-    /// The backend has received an A/B self-revert from this device.
-    pub revert_reported: bool,
+    /// Bits of [`mark`]: rarer per-device facts than [`flag`]'s.
+    pub marks: u8,
     /// Executions started (wrapping): the backend's name for the attempt now in flight, so
     /// that an in-progress time-out knows whether it still belongs to it.
     pub execution: u8,

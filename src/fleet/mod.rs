@@ -8,6 +8,7 @@
 //! record through [`Fleet::dev_mut`] and its version only through [`Fleet::set_version`], which
 //! keeps the per-version counts and the effects' `left_at` in step.
 
+pub mod battery;
 pub mod connectivity;
 pub mod device;
 pub mod effects;
@@ -18,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::scenario::limits::{MAX_DEVICES, MAX_POPULATIONS};
 use crate::scenario::model::Population;
 use crate::scenario::Scenario;
+use battery::Battery;
 use connectivity::{Overlay, Timeline};
 use device::{Device, NO_EFFECTS, NO_STAGE};
 pub use effects::Effects;
@@ -35,6 +37,9 @@ pub struct Fleet<'s> {
     arrivals: Vec<u64>,
     /// Whether arrival `k` has joined the fleet (its `Arrival` event has happened).
     arrived: Vec<bool>,
+    /// Per device, its battery level at time zero (drawn once from its own stream); empty
+    /// when no population runs on a battery.
+    battery_initial: Vec<f64>,
 }
 
 /// Device `i` of population `pop` in its state at time zero, its firmware drawn from the
@@ -102,7 +107,9 @@ impl<'s> Fleet<'s> {
             base,
             arrived: vec![false; arrivals.len()],
             arrivals,
+            battery_initial: Vec::new(),
         };
+        fleet.draw_batteries();
         for d in 0..fleet.devices.len() as u32 {
             let tl = fleet.timeline(d);
             tl.init(&mut fleet.devices[d as usize]);
@@ -116,6 +123,52 @@ impl<'s> Fleet<'s> {
             fx.down_until = at;
         }
         Ok(fleet)
+    }
+
+    /// Draws every battery device's level at time zero from its own stream (mains devices
+    /// keep 1.0, which no one reads).
+    fn draw_batteries(&mut self) {
+        let sc = self.sc;
+        if !sc.populations.iter().any(|p| sc.power[p.power].battery) {
+            return;
+        }
+        self.battery_initial = (0..self.devices.len() as u32)
+            .map(|d| {
+                let pw =
+                    &sc.power[sc.populations[self.devices[d as usize].population as usize].power];
+                if pw.battery {
+                    pw.level
+                        .sample(&mut Stream::new(self.key(d, Purpose::Battery)))
+                        .clamp(0.0, 1.0)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+    }
+
+    /// Device `d`'s battery (`None` on mains).
+    pub fn battery(&self, d: u32) -> Option<Battery> {
+        let initial = *self.battery_initial.get(d as usize)?;
+        let dv = &self.devices[d as usize];
+        let pw = &self.sc.power[self.sc.populations[dv.population as usize].power];
+        if !pw.battery {
+            return None;
+        }
+        let (factor, onset, left_at) = self.effects_of(d).map_or((1.0, u64::MAX, u64::MAX), |fx| {
+            (fx.drain_factor, fx.drain_onset, fx.left_at)
+        });
+        Some(Battery {
+            initial,
+            every: pw.recharge_every_ms,
+            recharge_to: pw.recharge_to,
+            drain_per_day: pw.drain_per_day,
+            factor,
+            onset,
+            left_at,
+            spent: dv.battery_spent as f64,
+            spent_epoch: dv.battery_epoch as u64,
+        })
     }
 
     /// Appends the devices that join before the horizon (a Poisson process per population,
@@ -200,12 +253,16 @@ impl<'s> Fleet<'s> {
         }
     }
 
-    /// What device `d`'s defect effects do to its reachability (faults add their windows on
-    /// top, in `crate::fault`).
+    /// What device `d`'s defect effects and battery do to its reachability (faults add their
+    /// windows on top, in `crate::fault`).
     #[inline]
     pub fn effects_overlay(&self, d: u32) -> Overlay {
+        let battery = self.battery(d);
         let Some(fx) = self.effects_of(d) else {
-            return Overlay::NONE;
+            return Overlay {
+                battery,
+                ..Overlay::NONE
+            };
         };
         let loop_active = fx.loop_onset < fx.left_at;
         Overlay {
@@ -214,6 +271,7 @@ impl<'s> Fleet<'s> {
             loop_onset: if loop_active { fx.loop_onset } else { u64::MAX },
             loop_end: fx.left_at,
             availability: fx.availability,
+            battery,
             ..Overlay::NONE
         }
     }

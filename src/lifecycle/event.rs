@@ -42,4 +42,20 @@ pub enum DeviceEvent {
         job: Job,
         failure: Option<Failure>,
     },
+    /// An edge fail-safe reverts the device's `version`, if it still runs the install of it
+    /// numbered `installs` (the device's install count when it booted it).
+    SelfRevert {
+        version: u8,
+        installs: u8,
+        cause: Revert,
+    },
+}
+
+/// What reverts a change on the device by itself (SPEC §1.3b, §1.4b).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revert {
+    /// The boot watchdog of an A/B device: the image crash-loops.
+    Watchdog,
+    /// A configuration's fail-safe: no contact with the backend in time.
+    FailSafe,
 }

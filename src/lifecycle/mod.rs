@@ -5,12 +5,13 @@
 pub mod control;
 pub mod event;
 mod power_loss;
+mod self_revert;
 pub mod world;
 
 use crate::engine::rng::{Purpose, Stream};
-use crate::engine::time::{secs_to_ms, SimTime, DAY_MS};
+use crate::engine::time::{secs_to_ms, SimTime};
 use crate::fault::Verification;
-use crate::fleet::device::{flag, Failure, Job, Phase, Reason, Reported, NO_EFFECTS};
+use crate::fleet::device::{flag, mark, Failure, Job, Phase, Reason, Reported, NO_EFFECTS};
 use crate::scenario::raw::{Effect, Metered, SkipMigrations};
 use control::Control;
 use event::DeviceEvent;
@@ -29,6 +30,11 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             DeviceEvent::Timeout { job, execution } => self.on_timeout(ctl, d, job, execution),
             DeviceEvent::HarmOnset { version } => self.on_harm_onset(d, version),
             DeviceEvent::ReportArrive { job, failure } => self.receive_report(ctl, d, job, failure),
+            DeviceEvent::SelfRevert {
+                version,
+                installs,
+                cause,
+            } => self.on_self_revert(ctl, d, (version, installs, cause)),
         }
     }
 
@@ -186,8 +192,11 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         };
         dv.reported = new;
         // revert_rate counts devices, like its denominator.
-        let revert = failure == Some(Failure::BootReverted)
-            && !std::mem::replace(&mut dv.revert_reported, true);
+        let revert =
+            failure == Some(Failure::BootReverted) && dv.marks & mark::REVERT_REPORTED == 0;
+        if revert {
+            dv.marks |= mark::REVERT_REPORTED;
+        }
         let stage = dv.stage;
         self.backend.record_result(stage, old, new, revert);
     }
@@ -293,6 +302,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     fn start_attempt(&mut self, d: u32, hop: u8) {
         let dv = self.fleet.dev_mut(d);
         dv.installing = hop;
+        // Every attempt tries the delta again: a fallback belongs to the attempt it happened in.
+        dv.marks &= !mark::FULL_IMAGE;
         let first_start = dv.job == Job::Update && !dv.has(flag::STARTED);
         if dv.job == Job::Update {
             dv.set(flag::STARTED);
@@ -362,8 +373,13 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         } else {
             self.faults.cdn_at(&self.fleet, d, now)
         };
-        // The session ends when the device goes offline or an outage takes it down.
-        let down_at = if self.faults.is_empty() && self.fleet.dev(d).effects == NO_EFFECTS {
+        // The session ends when the device goes offline or an outage (or a flat battery) takes
+        // it down.
+        let battery = self.fleet.battery(d);
+        let down_at = if self.faults.is_empty()
+            && self.fleet.dev(d).effects == NO_EFFECTS
+            && battery.is_none()
+        {
             u64::MAX
         } else {
             self.overlay(d).next_down_after(now.0)
@@ -371,7 +387,12 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         let dv = self.fleet.dev_mut(d);
         dv.set(flag::SLOT_HELD);
         let rel = &sc.versions[dv.installing as usize];
-        let size_kbit = rel.download_mb(dv.version) * 8000.0;
+        let size_mb = if dv.marks & mark::FULL_IMAGE != 0 {
+            rel.size_mb
+        } else {
+            rel.download_mb(dv.version)
+        };
+        let size_kbit = size_mb * 8000.0;
         if dv.downloaded_kbit <= 0.0 {
             dv.download_start = now.0;
         }
@@ -381,7 +402,15 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         dv.throughput_kbps = throughput as f32;
         dv.segment_start = now.0;
         dv.enter(Phase::Downloading);
-        let (gen, session_end) = (dv.gen, dv.period_end.min(down_at));
+        // A download that spends battery as it goes can empty it part-way: the session ends then.
+        let cost = sc.power[sc.populations[dv.population as usize].power].download_cost;
+        let flat_at = match battery {
+            Some(b) if cost > 0.0 => b
+                .lasts_ms(now.0, cost * throughput as f32 as f64 / 8000.0 / 1000.0)
+                .map_or(u64::MAX, |ms| now.0.saturating_add(ms.max(1))),
+            _ => u64::MAX,
+        };
+        let (gen, session_end) = (dv.gen, dv.period_end.min(down_at).min(flat_at));
         if done.0 < session_end {
             self.schedule_device(done, d, DeviceEvent::DownloadDone { gen });
         } else {
@@ -393,12 +422,21 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
     }
 
-    /// Ends the current download segment: counts the bytes and frees the backend slot.
+    /// Ends the current download segment: counts the bytes, spends the battery they cost and
+    /// frees the backend slot.
     fn end_segment(&mut self, ctl: &mut impl Control<E>, d: u32) -> f64 {
         let now = self.now.0;
         let dv = self.fleet.dev_mut(d);
         let kbit = dv.throughput_kbps as f64 * (now - dv.segment_start) as f64 / 1000.0;
         self.recorder.serve(kbit * 125.0);
+        let sc = self.scenario;
+        let cost =
+            sc.power[sc.populations[self.fleet.dev(d).population as usize].power].download_cost;
+        if cost > 0.0 {
+            // At most what is left: an empty battery stays at 0.
+            let level = self.battery_level(d, self.now);
+            self.spend_battery(d, (cost * kbit / 8000.0).min(level));
+        }
         self.release_slot(ctl, d);
         kbit
     }
@@ -474,6 +512,13 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                 Verification::Passed => {}
             }
         }
+        if self.delta_failed(d, draw) {
+            // The delta does not apply: the device fetches the full image at once (it is
+            // online: its download just finished), on the same execution.
+            self.recorder.delta_fallback();
+            self.fleet.dev_mut(d).marks |= mark::FULL_IMAGE;
+            return self.request_slot(d);
+        }
         let windows = &self.scenario.policy.maintenance;
         if !windows.is_empty() {
             let local = self.local_ms_of_day(d, self.now);
@@ -490,6 +535,16 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             }
         }
         self.start_install(ctl, d);
+    }
+
+    /// Whether the delta device `d` just downloaded (its `draw`-th download) fails to apply.
+    fn delta_failed(&self, d: u32, draw: u64) -> bool {
+        let dv = self.fleet.dev(d);
+        let rel = &self.scenario.versions[dv.installing as usize];
+        rel.delta_failure > 0.0
+            && dv.marks & mark::FULL_IMAGE == 0
+            && rel.has_delta_from(dv.version)
+            && Stream::at(self.key(d, Purpose::DeltaApply), draw).bernoulli(rel.delta_failure)
     }
 
     pub fn on_install_start(&mut self, ctl: &mut impl Control<E>, d: u32, gen: u32) {
@@ -559,7 +614,9 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             Some(Failure::PowerLoss) => {
                 self.recorder.fail(Failure::PowerLoss);
                 let pop = &self.scenario.populations[dv.population as usize];
-                if pop.ab_slots {
+                // A configuration is applied as a transaction: a power loss leaves the previous
+                // one in place, as the other slot does for an A/B image.
+                if pop.ab_slots || self.scenario.versions[dv.installing as usize].config {
                     // A dead battery keeps the device down until its next recharge; a power
                     // outage's window is already part of its reachability overlay.
                     if self.scenario.power[pop.power].battery {
@@ -577,6 +634,12 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             Some(f) => {
                 self.recorder.fail(f);
                 self.await_report(d, Some(f));
+            }
+            None if self.scenario.versions[dv.installing as usize].config => {
+                // A configuration takes effect without a reboot.
+                self.fleet.dev_mut(d).enter(Phase::Rebooting);
+                let gen = self.fleet.dev(d).gen;
+                self.on_boot_done(d, gen);
             }
             None => {
                 let rel = &self.scenario.versions[dv.installing as usize];
@@ -661,6 +724,10 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
         if hits != 0 {
             self.apply_effects(d, hop, hits);
+            self.arm_watchdog(d, hop);
+        }
+        if rel.config {
+            self.arm_fail_safe(d, hop);
         }
         self.await_report(d, None);
     }
@@ -955,36 +1022,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
 
     /// Battery level of device `d` at `t` (1.0 on mains).
     pub fn battery_level(&self, d: u32, t: SimTime) -> f64 {
-        let dv = self.fleet.dev(d);
-        let pw = &self.scenario.power[self.scenario.populations[dv.population as usize].power];
-        if !pw.battery {
-            return 1.0;
-        }
-        let initial = pw
-            .level
-            .sample(&mut Stream::new(self.key(d, Purpose::Battery)))
-            .clamp(0.0, 1.0);
-        let (base, epoch_start, epoch) = match pw.recharge_every_ms {
-            Some(every) if t.0 >= every => (pw.recharge_to, t.0 / every * every, t.0 / every),
-            _ => (initial, 0, 0),
-        };
-        // A battery-drain defect multiplies the drain only while it acts: from its onset (boot
-        // plus `after`) until the device leaves the release. Drain spent before the onset is
-        // not multiplied, and what it drained stays drained after the device leaves, until the
-        // next recharge.
-        let boosted_ms = self.fleet.effects_of(d).map_or(0.0, |fx| {
-            fx.left_at
-                .min(t.0)
-                .saturating_sub(fx.drain_onset.max(epoch_start)) as f64
-                * (fx.drain_factor - 1.0)
-        });
-        let drained_ms = (t.0 - epoch_start) as f64 + boosted_ms;
-        let spent = if dv.battery_epoch as u64 == epoch {
-            dv.battery_spent as f64
-        } else {
-            0.0
-        };
-        (base - pw.drain_per_day * drained_ms / DAY_MS as f64 - spent).clamp(0.0, 1.0)
+        self.fleet.battery(d).map_or(1.0, |b| b.level(t.0))
     }
 
     fn spend_battery(&mut self, d: u32, amount: f64) {

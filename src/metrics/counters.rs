@@ -35,6 +35,12 @@ pub struct Truth {
     /// `(device, time)` a device got back to its rollback target by a rollback install.
     pub recovered: Vec<(u32, u64)>,
     pub updates_started: u64,
+    /// A/B devices whose boot watchdog reverted a crash-looping image.
+    pub watchdog_reverted: u64,
+    /// Devices whose edge fail-safe reverted a configuration they could not report from.
+    pub failsafe_reverted: u64,
+    /// Delta downloads that failed to apply, after which the full image was downloaded.
+    pub delta_fallbacks: u64,
 }
 
 /// The recorder: a [`Truth`] that only its methods write.
@@ -83,6 +89,18 @@ impl Counters {
     /// A device installed a tampered image.
     pub fn security_violation(&mut self) {
         self.truth.security_violations += 1;
+    }
+    /// A device's watchdog reverted its image.
+    pub fn watchdog_revert(&mut self) {
+        self.truth.watchdog_reverted += 1;
+    }
+    /// A device's fail-safe reverted its configuration.
+    pub fn failsafe_revert(&mut self) {
+        self.truth.failsafe_reverted += 1;
+    }
+    /// A delta failed to apply: the device falls back to the full image.
+    pub fn delta_fallback(&mut self) {
+        self.truth.delta_fallbacks += 1;
     }
     /// A device booted the target release for the first time.
     pub fn expose(&mut self) {

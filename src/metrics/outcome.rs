@@ -68,6 +68,15 @@ pub struct Outcome {
     /// Preflight deferrals by reason (every check that defers a device counts).
     pub deferrals_by_reason: BTreeMap<String, u64>,
     pub security_violations: u64,
+    /// A/B devices whose boot watchdog reverted a crash-looping image by itself.
+    #[serde(default)]
+    pub watchdog_reverted: u64,
+    /// Devices whose edge fail-safe reverted a configuration after losing the backend.
+    #[serde(default)]
+    pub failsafe_reverted: u64,
+    /// Delta downloads that failed to apply (the full image was downloaded then).
+    #[serde(default)]
+    pub delta_fallbacks: u64,
     pub peak_in_flight: u64,
     pub bytes_served: f64,
     pub download_time_p50: Option<f64>,

@@ -68,10 +68,11 @@ pub enum Kind {
     Arrival,
     ApiChange,
     StageOpen,
+    SelfRevert,
 }
 
-/// How many event kinds there are (`Kind::StageOpen` is the last).
-pub const KIND_COUNT: usize = Kind::StageOpen as usize + 1;
+/// How many event kinds there are (`Kind::SelfRevert` is the last).
+pub const KIND_COUNT: usize = Kind::SelfRevert as usize + 1;
 
 /// Every event kind, in `Kind as usize` order (for per-kind counts).
 pub const KINDS: [Kind; KIND_COUNT] = [
@@ -97,6 +98,7 @@ pub const KINDS: [Kind; KIND_COUNT] = [
     Kind::Arrival,
     Kind::ApiChange,
     Kind::StageOpen,
+    Kind::SelfRevert,
 ];
 
 pub fn kind_name(kind: Kind) -> &'static str {
@@ -123,6 +125,7 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Kind::Arrival => "arrival",
         Kind::ApiChange => "api_change",
         Kind::StageOpen => "stage_open",
+        Kind::SelfRevert => "self_revert",
     }
 }
 
@@ -139,6 +142,7 @@ impl Event {
                 DeviceEvent::Timeout { .. } => Kind::Timeout,
                 DeviceEvent::HarmOnset { .. } => Kind::HarmOnset,
                 DeviceEvent::ReportArrive { .. } => Kind::ReportArrive,
+                DeviceEvent::SelfRevert { .. } => Kind::SelfRevert,
             },
             Event::Policy(p) => match p {
                 PolicyEvent::RolloutStart => Kind::RolloutStart,

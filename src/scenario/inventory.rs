@@ -203,6 +203,7 @@ fn blank() -> RawPopulation {
         power: None,
         storage_free_mb: None,
         ab_slots: None,
+        watchdog: None,
         install_failure: None,
         crash_rate: None,
         telemetry_interval: None,

@@ -95,6 +95,8 @@ pub struct PowerProfile {
     pub recharge_every_ms: Option<u64>,
     pub recharge_to: f64,
     pub install_cost: f64,
+    /// Battery used per megabyte downloaded.
+    pub download_cost: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -111,6 +113,7 @@ pub struct Population {
     pub power: usize,
     pub storage_free_mb: Dist,
     pub ab_slots: bool,
+    pub watchdog: Option<Watchdog>,
     pub install_failure: f64,
     /// Background crashes per device-day.
     pub crash_rate_per_day: f64,
@@ -118,6 +121,14 @@ pub struct Population {
     pub commands_per_day: f64,
     pub verifies_signatures: bool,
     pub arrivals_per_day: f64,
+}
+
+/// A boot watchdog of A/B devices: `boots` crashes within `window_ms` of the first boot of
+/// an image revert it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Watchdog {
+    pub boots: u32,
+    pub window_ms: u64,
 }
 
 impl Population {
@@ -155,9 +166,20 @@ pub struct Release {
     pub requires_api: Option<u32>,
     pub downgrade_unsafe: bool,
     pub defects: Vec<Defect>,
+    /// A configuration release: applied in place, no reboot, no A/B slots.
+    pub config: bool,
+    /// Config releases: the edge fail-safe's time to re-establish contact before reverting.
+    pub fail_safe_ms: Option<u64>,
+    /// Probability that applying a delta fails (the full image is downloaded then).
+    pub delta_failure: f64,
 }
 
 impl Release {
+    /// Whether a device on `from` downloads a delta of this release.
+    pub fn has_delta_from(&self, from: u8) -> bool {
+        self.delta_mb.iter().any(|(v, _)| *v == from)
+    }
+
     /// Megabytes a device on `from` downloads to install this release.
     pub fn download_mb(&self, from: u8) -> f64 {
         self.delta_mb

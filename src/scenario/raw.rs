@@ -254,6 +254,12 @@ pub struct RawPower {
     #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
     #[schemars(extend("x-unit" = "fraction of a full battery", "default" = 0.0, "examples" = [0.05]))]
     pub install_cost: Option<Spanned<f64>>,
+    /// Battery used per megabyte downloaded (≥ 0). A battery that reaches 0 (by drain or use)
+    /// keeps the device offline until its next recharge.
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction of a full battery per MB", "default" = 0.0, "examples" = [0.0005]))]
+    pub download_cost: Option<Spanned<f64>>,
 }
 
 /// A periodic recharge of a battery.
@@ -340,6 +346,13 @@ pub struct RawPopulation {
     #[serde(default)]
     #[schemars(extend("default" = true, "examples" = [false]))]
     pub ab_slots: Option<bool>,
+    /// A/B devices only: a boot watchdog. A device whose new image crashes `boots` times
+    /// within `window` of its first boot reverts to the previous slot by itself and reports
+    /// it at its next check-in (`watchdog_reverted`); without one a crash-looping device stays
+    /// on the bad image until a rollback reaches it. Not an inventory column.
+    #[serde(default)]
+    #[schemars(extend("examples" = [{ "boots": 3, "window": "1h" }]))]
+    pub watchdog: Option<RawWatchdog>,
     /// Probability that one install attempt fails transiently (retryable): the healthy
     /// background rate.
     #[serde(default)]
@@ -373,6 +386,32 @@ pub struct RawPopulation {
     pub arrivals_per_day: Option<Spanned<f64>>,
 }
 
+/// `watchdog`: how many crashes within how long of booting make an A/B device revert.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWatchdog {
+    /// Crashes of the new image that trip the watchdog (1 to 100).
+    #[schemars(with = "u32", range(min = 1, max = 100))]
+    #[schemars(extend("x-unit" = "crashes", "examples" = [3]))]
+    pub boots: Spanned<u32>,
+    /// How long after its first boot the image must survive `boots` crashes to be kept
+    /// (more than 0): a crash loop that starts later is past the watchdog.
+    #[schemars(with = "sch::Duration", extend("examples" = ["1h"]))]
+    pub window: Spanned<Dur>,
+}
+
+/// What a release changes on the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReleaseKind {
+    /// A firmware image: installed into a slot, then a reboot.
+    #[default]
+    Firmware,
+    /// A configuration change: applied in place, no reboot and no A/B slots (`boot-failure`
+    /// cannot hit it); `fail_safe` can revert it.
+    Config,
+}
+
 /// Whether going back from a release is safe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -392,6 +431,23 @@ pub struct RawRelease {
     /// Its semantic version.
     #[schemars(with = "String", extend("examples" = ["2.4.0"]))]
     pub version: Spanned<String>,
+    /// `"firmware"` or `"config"`: a configuration release is a version of the same line,
+    /// applied without a reboot.
+    #[serde(default)]
+    #[schemars(extend("default" = "firmware", "examples" = ["config"]))]
+    pub kind: ReleaseKind,
+    /// Config releases only: a device that applied it and has not re-established contact
+    /// with the backend within this time reverts to its last known good configuration by
+    /// itself (`failsafe_reverted`). More than 0; none by default.
+    #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["30m"]))]
+    pub fail_safe: Option<Spanned<Dur>>,
+    /// Probability that applying a delta (`delta_mb`) fails; the device then downloads the
+    /// full image, whose bytes are served too (`delta_fallbacks`).
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "probability 0..1", "default" = 0.0, "examples" = [0.02]))]
+    pub delta_failure: Option<Spanned<f64>>,
     /// Full image size (≥ 0).
     #[schemars(with = "f64", range(min = 0))]
     #[schemars(extend("x-unit" = "MB", "examples" = [22]))]

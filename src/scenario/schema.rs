@@ -310,7 +310,7 @@ pub const FAULT_KIND_DOCS: [(&str, &str); 9] = [
 
 /// Every outcome metric with its unit and meaning (the names are `catalog::OUTCOME_METRICS`;
 /// a test keeps them in step).
-pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 29] = [
+pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 32] = [
     ("devices", "devices", "Devices in the fleet."),
     ("targeted", "devices", "Devices the rollout set out to update."),
     ("updated", "devices", "Devices running the target at the end."),
@@ -330,6 +330,9 @@ pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 29] = [
     ("time_to_recover_95", "seconds", "From the rollback decision until 95 % of recoverable exposed devices run `rollback_to`."),
     ("stranded", "devices", "Devices not updated when the window closed (by reason in summary.json)."),
     ("security_violations", "devices", "Tampered artifacts installed (0 when signatures are checked)."),
+    ("watchdog_reverted", "devices", "A/B devices whose boot watchdog reverted a crash-looping image by itself."),
+    ("failsafe_reverted", "devices", "Devices whose edge fail-safe reverted a configuration they could not report from."),
+    ("delta_fallbacks", "downloads", "Deltas that failed to apply, after which the full image was downloaded (its bytes served too)."),
     ("peak_in_flight", "devices", "Most devices between download start and result at once."),
     ("bytes_served", "bytes", "Bytes the backend served."),
     ("download_time_p50", "seconds", "Median download time."),

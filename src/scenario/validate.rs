@@ -320,7 +320,12 @@ fn power(cx: &mut Ctx, raw: &RawScenario) -> Vec<PowerProfile> {
             if !battery && (p.level.is_some() || p.drain_per_day.is_some() || p.recharge.is_some() || p.install_cost.is_some()) {
                 cx.err(path.clone(), None, "`level`, `drain_per_day`, `recharge` and `install_cost` apply only to `source = \"battery\"`");
             }
-            PowerProfile { name: name.clone(), battery, level, drain_per_day, recharge_every_ms, recharge_to, install_cost }
+            // Checked apart from the keys above so that their message stays as it was.
+            let download_cost = p.download_cost.as_ref().map_or(0.0, |d| cx.fraction(&format!("{path}.download_cost"), d));
+            if !battery && p.download_cost.is_some() {
+                cx.err(format!("{path}.download_cost"), None, "`download_cost` applies only to `source = \"battery\"`");
+            }
+            PowerProfile { name: name.clone(), battery, level, drain_per_day, recharge_every_ms, recharge_to, install_cost, download_cost }
         })
         .collect();
     if !out.iter().any(|p| p.name == "mains") {
@@ -333,6 +338,7 @@ fn power(cx: &mut Ctx, raw: &RawScenario) -> Vec<PowerProfile> {
             recharge_every_ms: None,
             recharge_to: 1.0,
             install_cost: 0.0,
+            download_cost: 0.0,
         });
     }
     out

@@ -213,6 +213,7 @@ fn population(
                 cx.dist(&format!("{path}.storage_free_mb"), s, Unit::Number)
             }),
         ab_slots: p.ab_slots.unwrap_or(true),
+        watchdog: watchdog(cx, path, p),
         install_failure: frac(cx, "install_failure", &p.install_failure),
         crash_rate_per_day: crash_rate(cx, path, p),
         telemetry_interval_ms: telemetry_interval_ms.max(1),
@@ -220,6 +221,35 @@ fn population(
         verifies_signatures: p.verifies_signatures.unwrap_or(true),
         arrivals_per_day: nonneg(cx, "arrivals_per_day", &p.arrivals_per_day, 0.0),
     })
+}
+
+/// `watchdog`: at least one crash, a window of more than 0, and A/B slots to revert to.
+fn watchdog(cx: &mut Ctx, path: &str, p: &RawPopulation) -> Option<Watchdog> {
+    let w = p.watchdog.as_ref()?;
+    let boots = *w.boots.get_ref();
+    if !(1..=100).contains(&boots) {
+        cx.err(
+            format!("{path}.watchdog.boots"),
+            Some(w.boots.span()),
+            format!("must be a whole number of crashes from 1 to 100 (got {boots})"),
+        );
+    }
+    let window_ms = secs_to_ms(w.window.get_ref().0);
+    if window_ms == 0 {
+        cx.err(
+            format!("{path}.watchdog.window"),
+            Some(w.window.span()),
+            "the watchdog window must be more than 0",
+        );
+    }
+    if p.ab_slots == Some(false) {
+        cx.err(
+            format!("{path}.watchdog"),
+            None,
+            "a watchdog reverts to the other A/B slot: it needs `ab_slots = true` (a device without slots bricks on a failed boot)",
+        );
+    }
+    Some(Watchdog { boots, window_ms })
 }
 
 /// `count`: required, and at most [`MAX_DEVICES`].

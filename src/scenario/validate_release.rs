@@ -9,6 +9,7 @@ use super::model::*;
 use super::raw::*;
 use super::selector::Selector;
 use super::versions::version_index;
+use crate::engine::time::secs_to_ms;
 use std::ops::Range;
 
 fn parse_version(
@@ -45,6 +46,9 @@ fn placeholder_release(version: semver::Version, label: &str) -> Release {
         requires_api: None,
         downgrade_unsafe: false,
         defects: vec![],
+        config: false,
+        fail_safe_ms: None,
+        delta_failure: 0.0,
     }
 }
 
@@ -156,7 +160,11 @@ pub(super) fn releases(
             .enumerate()
             .map(|(j, d)| defect(cx, &format!("{path}.defect[{j}]"), d, pops, versions))
             .collect();
+        let (fail_safe_ms, delta_failure) = kind_and_delta(cx, &path, r);
         let rel = &mut versions[idx as usize];
+        rel.config = r.kind == ReleaseKind::Config;
+        rel.fail_safe_ms = fail_safe_ms;
+        rel.delta_failure = delta_failure;
         rel.size_mb = size_mb;
         rel.delta_mb = delta_mb;
         rel.install_time = install_time;
@@ -168,6 +176,57 @@ pub(super) fn releases(
         rel.downgrade_unsafe = r.downgrade == Downgrade::Unsafe;
         rel.defects = defects;
     }
+}
+
+/// `kind`, `fail_safe` and `delta_failure`: a config release has no reboot and no A/B slots
+/// (so no `reboot_time` and no `boot-failure`), only a config release has a fail-safe, and a
+/// delta can fail to apply only where the release has one.
+fn kind_and_delta(cx: &mut Ctx, path: &str, r: &RawRelease) -> (Option<u64>, f64) {
+    let config = r.kind == ReleaseKind::Config;
+    if config && r.reboot_time.is_some() {
+        cx.err(
+            format!("{path}.reboot_time"),
+            None,
+            "a config release is applied without a reboot: remove `reboot_time` or make it `kind = \"firmware\"`",
+        );
+    }
+    for (j, d) in r.defect.iter().enumerate() {
+        if config && d.effect == Effect::BootFailure {
+            cx.err(
+                format!("{path}.defect[{j}].effect"),
+                None,
+                "`boot-failure` cannot hit a config release (it does not reboot); valid effects for it: no-reconnect, crash-loop, crash-rate, telemetry-loss, battery-drain, command-failure",
+            );
+        }
+    }
+    let fail_safe_ms = r.fail_safe.as_ref().and_then(|f| {
+        let ms = secs_to_ms(f.get_ref().0);
+        if !config {
+            cx.err(
+                format!("{path}.fail_safe"),
+                Some(f.span()),
+                "`fail_safe` reverts a configuration change: it applies only to `kind = \"config\"` (a firmware image reverts through A/B slots or a `watchdog`)",
+            );
+        } else if ms == 0 {
+            cx.err(
+                format!("{path}.fail_safe"),
+                Some(f.span()),
+                "the fail-safe time must be more than 0",
+            );
+        }
+        (config && ms > 0).then_some(ms)
+    });
+    let delta_failure = r.delta_failure.as_ref().map_or(0.0, |p| {
+        if r.delta_mb.is_empty() {
+            cx.err(
+                format!("{path}.delta_failure"),
+                Some(p.span()),
+                "`delta_failure` is the chance that applying a delta fails, but this release has no `delta_mb`",
+            );
+        }
+        cx.fraction(&format!("{path}.delta_failure"), p)
+    });
+    (fail_safe_ms, delta_failure)
 }
 
 /// One `[[release.defect]]`: how likely, whom it hits, when, and its effect's parameters.

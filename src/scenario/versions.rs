@@ -64,6 +64,9 @@ mod tests {
             requires_api: None,
             downgrade_unsafe: migration,
             defects: vec![],
+            config: false,
+            fail_safe_ms: None,
+            delta_failure: 0.0,
         }
     }
 
