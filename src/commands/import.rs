@@ -493,13 +493,74 @@ fn aws_scheduling(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Poli
             "schedulingConfig.endBehavior {b}: fleetsim stops the rollout at the window's end and lets queued and in-progress executions finish (STOP_ROLLOUT)"
         )),
     }
-    if let Some(w) = v.get("maintenanceWindows").and_then(Value::as_array) {
-        p.not_mapped.push(format!(
-            "schedulingConfig.maintenanceWindows ({} cron windows): cron maintenance windows are not simulated yet",
-            w.len()
-        ));
+    if let Some(list) = v.get("maintenanceWindows").and_then(Value::as_array) {
+        let mut windows = Vec::new();
+        for (i, w) in list.iter().enumerate() {
+            let at = format!("schedulingConfig.maintenanceWindows[{i}]");
+            let start = w
+                .get("startTime")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let minutes = w.get("durationInMinutes").and_then(Value::as_i64);
+            match (aws_cron(start), minutes) {
+                (Ok(cron), Some(m)) if m > 0 => windows.push(format!(
+                    "{{ cron = \"{cron}\", duration = {}, zone = \"utc\", applies_to = \"notify\" }}",
+                    duration(m)
+                )),
+                (Err(why), _) => p.not_mapped.push(format!("{at}.startTime `{start}`: {why}")),
+                _ => p
+                    .not_mapped
+                    .push(format!("{at}: no positive durationInMinutes")),
+            }
+        }
+        if !windows.is_empty() {
+            p.keys
+                .push(("maintenance".into(), format!("[{}]", windows.join(", "))));
+        }
     }
     Ok(())
+}
+
+/// An AWS maintenance window's `cron(Minutes Hours Day-of-month Month Day-of-week Year)` as
+/// five-field POSIX cron: `?` is `*`, a numeric day of the week moves from AWS's 1 = Sunday to
+/// cron's 0 = Sunday, and the year must be `*` (a window in one year only is not mapped).
+fn aws_cron(text: &str) -> std::result::Result<String, String> {
+    let inner = text
+        .trim()
+        .strip_prefix("cron(")
+        .and_then(|t| t.strip_suffix(')'))
+        .ok_or("not a cron(...) expression")?;
+    let fields: Vec<&str> = inner.split_whitespace().collect();
+    let [minute, hour, dom, month, dow, year] = fields[..] else {
+        return Err("an AWS cron expression has six fields".into());
+    };
+    if year != "*" {
+        return Err(
+            "a window limited to given years is not simulated (fleetsim repeats it every year)"
+                .into(),
+        );
+    }
+    let posix = |f: &str| {
+        if f == "?" {
+            "*".to_string()
+        } else {
+            f.to_string()
+        }
+    };
+    let dow =
+        match dow.parse::<u8>() {
+            Ok(n @ 1..=7) => (n - 1).to_string(),
+            _ if dow.chars().any(|c| c.is_ascii_digit()) && !dow.contains('#') => return Err(
+                "numeric day-of-week ranges and lists are not converted; write day names (MON-FRI)"
+                    .into(),
+            ),
+            _ => posix(dow),
+        };
+    Ok(format!(
+        "{minute} {hour} {} {} {dow}",
+        posix(dom),
+        posix(month)
+    ))
 }
 
 /// Fields of a Mender deployment that name what is deployed to whom, not how.

@@ -196,6 +196,17 @@ impl<'s> FaultPlan<'s> {
         fleet.local_ms_of_day(d, t, skew)
     }
 
+    /// Wall-clock milliseconds since 1970 of device `d`'s local clock at `t`: its offset, and a
+    /// `clock-skew` fault's shift.
+    pub fn local_wall_ms(&self, fleet: &Fleet, d: u32, t: SimTime) -> i64 {
+        let skew = if self.is_empty() {
+            0
+        } else {
+            self.clock_skew_ms(fleet, d, t)
+        };
+        fleet.local_wall_ms(d, t, skew)
+    }
+
     /// Adds the outage windows of device `d` to its overlay.
     pub fn add_fault_windows(&self, fleet: &Fleet, d: u32, o: &mut Overlay) {
         for k in self.faults_of(fleet, d) {

@@ -361,6 +361,12 @@ impl<'s> Fleet<'s> {
         (offset_ms.rem_euclid(DAY_MS as i64) as u64 + t.0 % DAY_MS) % DAY_MS
     }
 
+    /// Wall-clock milliseconds since 1970 of device `d`'s local clock at `t`, off by `skew_ms`.
+    pub fn local_wall_ms(&self, d: u32, t: SimTime, skew_ms: i64) -> i64 {
+        let pop = &self.sc.populations[self.devices[d as usize].population as usize];
+        (self.sc.start_unix_s + pop.utc_offset_s) * 1000 + skew_ms + t.0 as i64
+    }
+
     /// Test hook: the per-version counts, to corrupt them and see the invariants catch it.
     #[cfg(test)]
     pub(crate) fn version_counts_mut(&mut self) -> &mut [u64] {

@@ -12,6 +12,7 @@ use crate::engine::rng::{Purpose, Stream};
 use crate::engine::time::{secs_to_ms, SimTime};
 use crate::fault::Verification;
 use crate::fleet::device::{flag, mark, Failure, Job, Phase, Reason, Reported, NO_EFFECTS};
+use crate::scenario::maintenance::{AppliesTo, Maintenance, Zone};
 use crate::scenario::raw::{Effect, Metered, SkipMigrations};
 use control::Control;
 use event::DeviceEvent;
@@ -117,6 +118,19 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             }
             self.fleet.dev_mut(d).enter(Phase::Idle);
             return;
+        }
+        // A notification window on the device's clock: the device takes the job only inside it
+        // (one on UTC holds back the controller's notifications instead).
+        let device_notify =
+            |w: &Maintenance| w.applies_to == AppliesTo::Notify && w.zone == Zone::Device;
+        if self.scenario.policy.maintenance.iter().any(device_notify) {
+            let wait = self.window_wait_ms(d, device_notify);
+            if wait > 0 {
+                return match wait {
+                    u64::MAX => self.strand(d, Reason::Maintenance),
+                    _ => self.defer(d, Reason::Maintenance, self.now.plus(wait)),
+                };
+            }
         }
         let (hop, hops) = self.first_hop[version as usize];
         if hop == u8::MAX
@@ -519,22 +533,46 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             self.fleet.dev_mut(d).marks |= mark::FULL_IMAGE;
             return self.request_slot(d);
         }
-        let windows = &self.scenario.policy.maintenance;
-        if !windows.is_empty() {
-            let local = self.local_ms_of_day(d, self.now);
-            let wait = windows.iter().map(|w| w.wait_ms(local)).min().unwrap_or(0);
-            if wait > 0 {
-                self.recorder.defer(Reason::Maintenance);
-                let dv = self.fleet.dev_mut(d);
-                dv.set(flag::DEFERRED);
-                dv.reason = Reason::Maintenance;
-                dv.enter(Phase::WaitingWindow);
-                let gen = dv.gen;
+        let wait = self.window_wait_ms(d, |w| w.applies_to == AppliesTo::Install);
+        if wait > 0 {
+            self.recorder.defer(Reason::Maintenance);
+            let dv = self.fleet.dev_mut(d);
+            dv.set(flag::DEFERRED);
+            dv.reason = Reason::Maintenance;
+            dv.enter(Phase::WaitingWindow);
+            let gen = dv.gen;
+            // No window opens before the horizon: the device waits for good (it is stranded
+            // for `maintenance` at the end).
+            if wait != u64::MAX {
                 self.schedule_device(self.now.plus(wait), d, DeviceEvent::InstallStart { gen });
-                return;
             }
+            return;
         }
         self.start_install(ctl, d);
+    }
+
+    /// Milliseconds until a maintenance window for `what` is open for device `d` (0: one is
+    /// open now or there are none; `u64::MAX`: none opens within the simulated span). The
+    /// earliest of the windows counts: any of them lets the device go on.
+    fn window_wait_ms(&self, d: u32, keep: impl Fn(&Maintenance) -> bool) -> u64 {
+        let windows = &self.scenario.policy.maintenance;
+        let mut applying = windows.iter().filter(|w| keep(w)).peekable();
+        if applying.peek().is_none() {
+            return 0;
+        }
+        applying
+            .map(|w| w.wait_ms(self.wall_ms(d, self.now, w.zone)))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Wall-clock milliseconds since 1970 at `t` on device `d`'s local clock (`zone =
+    /// "device"`: its offset and any clock skew) or in UTC.
+    pub fn wall_ms(&self, d: u32, t: SimTime, zone: Zone) -> i64 {
+        match zone {
+            Zone::Device => self.faults.local_wall_ms(&self.fleet, d, t),
+            Zone::Utc => self.scenario.start_unix_s * 1000 + t.0 as i64,
+        }
     }
 
     /// Whether the delta device `d` just downloaded (its `draw`-th download) fails to apply.

@@ -9,6 +9,7 @@ use crate::engine::time::{secs_to_ms, SimTime};
 use crate::fleet::device::{flag, Job, Phase, Reason};
 use crate::lifecycle::control::{Control, Stance};
 use crate::lifecycle::world::{DeviceEvents, World};
+use crate::scenario::maintenance::{AppliesTo, Zone};
 use crate::scenario::model::Scenario;
 use crate::scenario::raw::{Action, Approval, ObservedMetric, OnInsufficient, OnPause};
 use std::collections::VecDeque;
@@ -386,6 +387,18 @@ impl Rollout {
         loop {
             if !self.can_notify(w) {
                 return;
+            }
+            if self.mode == Mode::Running && !self.queue.is_empty() {
+                let wait = utc_notify_wait_ms(w);
+                if wait > 0 {
+                    // Outside every UTC notification window: the rollout waits for the next
+                    // one (AWS job maintenance windows); rollback notifications do not.
+                    if wait != u64::MAX {
+                        self.pump_pending = true;
+                        w.agenda.at(w.now.plus(wait), PolicyEvent::Notify);
+                    }
+                    return;
+                }
             }
             let Some(d) = self.queue.pop_front() else {
                 return;
@@ -944,4 +957,17 @@ pub fn action_name(a: Action) -> &'static str {
         Action::Rollback => "rollback",
         Action::Abort => "abort",
     }
+}
+
+/// Milliseconds until a notification window on UTC is open (0: one is open, or there are
+/// none; `u64::MAX`: none opens again within the simulated span).
+fn utc_notify_wait_ms<E: PolicyEvents>(w: &World<'_, E>) -> u64 {
+    let wall = w.scenario.start_unix_s * 1000 + w.now.0 as i64;
+    let mut windows = (w.scenario.policy.maintenance.iter())
+        .filter(|m| m.applies_to == AppliesTo::Notify && m.zone == Zone::Utc)
+        .peekable();
+    if windows.peek().is_none() {
+        return 0;
+    }
+    windows.map(|m| m.wait_ms(wall)).min().unwrap_or(0)
 }

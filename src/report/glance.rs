@@ -301,6 +301,43 @@ fn window_text(w: &crate::scenario::model::DailyWindow) -> String {
     format!("{}–{}", hm(w.from_s), hm(w.to_s))
 }
 
+/// The maintenance windows: as before for daily install windows on device time, else each
+/// with what it holds back and whose clock it runs on.
+fn maintenance_text(windows: &[crate::scenario::maintenance::Maintenance]) -> String {
+    use crate::scenario::maintenance::{AppliesTo, Openings, Zone};
+    let plain = windows.iter().all(|w| {
+        matches!(w.openings, Openings::Daily(_))
+            && w.zone == Zone::Device
+            && w.applies_to == AppliesTo::Install
+    });
+    if plain {
+        let daily: Vec<String> = (windows.iter())
+            .filter_map(|w| match &w.openings {
+                Openings::Daily(d) => Some(window_text(d)),
+                Openings::Listed(_) => None,
+            })
+            .collect();
+        return format!(
+            "installs start only in {} (device local time)",
+            daily.join(", ")
+        );
+    }
+    let each: Vec<String> = (windows.iter())
+        .map(|w| {
+            let what = match w.applies_to {
+                AppliesTo::Install => "installs",
+                AppliesTo::Notify => "notifications",
+            };
+            let zone = match w.zone {
+                Zone::Device => "device local time",
+                Zone::Utc => "UTC",
+            };
+            format!("{} ({what}, {zone})", w.label)
+        })
+        .collect();
+    format!("windows: {}", each.join("; "))
+}
+
 /// The device-side checks that are set, or that there are none.
 fn preflight_text(f: &crate::scenario::model::Preflight) -> String {
     use crate::scenario::raw::Metered;
@@ -367,14 +404,7 @@ fn knobs(sc: &Scenario) -> Vec<(String, String)> {
         if p.maintenance.is_empty() {
             "none: installs may start at any hour".into()
         } else {
-            format!(
-                "installs start only in {} (device local time)",
-                p.maintenance
-                    .iter()
-                    .map(window_text)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            maintenance_text(&p.maintenance)
         },
     ));
     out.push((

@@ -362,7 +362,7 @@ pub struct Policy {
     pub attempts: u32,
     pub backoff_ms: u64,
     pub preflight: Preflight,
-    pub maintenance: Vec<DailyWindow>,
+    pub maintenance: Vec<super::maintenance::Maintenance>,
     pub skip_migrations: SkipMigrations,
     pub operator: Operator,
     pub stages: Vec<Stage>,

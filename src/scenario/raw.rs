@@ -649,10 +649,11 @@ pub struct RawPolicy {
     #[serde(default)]
     #[schemars(extend("examples" = [{ "min_battery": 0.3, "metered": "off-peak" }]))]
     pub preflight: Option<RawPreflight>,
-    /// Local-time windows in which installs may start (default: any time).
+    /// Windows in which installs may start (default: any time), or, with `applies_to =
+    /// "notify"`, in which devices are notified.
     #[serde(default)]
-    #[schemars(extend("examples" = [[{ "from": "01:00", "to": "05:00" }]]))]
-    pub maintenance: Option<Vec<RawWindow>>,
+    #[schemars(extend("examples" = [[{ "from": "01:00", "to": "05:00" }, { "cron": "0 2 * * SAT", "duration": "4h", "zone": "utc", "applies_to": "notify" }]]))]
+    pub maintenance: Option<Vec<RawMaintenance>>,
     /// `"block"` or `"chain"`.
     #[serde(default)]
     #[schemars(extend("examples" = ["chain"]))]
@@ -773,6 +774,67 @@ pub struct RawWindow {
     /// Closes at, "HH:MM" local time ("24:00" for midnight).
     #[schemars(with = "String", extend("x-unit" = "HH:MM local time", "examples" = ["05:00"]))]
     pub to: Spanned<String>,
+}
+
+/// A `policy.maintenance` window: `from`–`to` every day (or on `days`), or `cron` with
+/// `duration`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMaintenance {
+    /// Opens at, "HH:MM" (with `to`; not with `cron`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>", extend("x-unit" = "HH:MM", "examples" = ["01:00"]))]
+    pub from: Option<Spanned<String>>,
+    /// Closes at, "HH:MM" ("24:00" for midnight); a window that closes before it opens ends
+    /// the next day.
+    #[serde(default)]
+    #[schemars(with = "Option<String>", extend("x-unit" = "HH:MM", "examples" = ["05:00"]))]
+    pub to: Option<Spanned<String>>,
+    /// The days of the week it opens on (`mon` … `sun`; default every day); a window past
+    /// midnight belongs to the day it opens.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>", extend("examples" = [["sat", "sun"]]))]
+    pub days: Option<Spanned<Vec<String>>>,
+    /// A five-field cron schedule (minute hour day-of-month month day-of-week) of its
+    /// openings, instead of `from`/`to` (AWS maintenance windows' `startTime`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>", extend("examples" = ["0 2 * * SAT"]))]
+    pub cron: Option<Spanned<String>>,
+    /// How long a `cron` window stays open (more than 0, at most 7 days).
+    #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["4h"]))]
+    pub duration: Option<Spanned<Dur>>,
+    /// Whose clock: `"device"` (its `utc_offset` and any clock skew) or `"utc"`.
+    #[serde(default)]
+    #[schemars(extend("default" = "device", "examples" = ["utc"]))]
+    pub zone: WindowZone,
+    /// What it holds back: `"install"` (the device downloads, then waits to install) or
+    /// `"notify"` (devices are notified only inside it, as AWS job maintenance windows do).
+    #[serde(default)]
+    #[schemars(extend("default" = "install", "examples" = ["notify"]))]
+    pub applies_to: WindowAppliesTo,
+}
+
+/// Whose clock a maintenance window runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowZone {
+    /// The device's local time.
+    #[default]
+    Device,
+    /// UTC, the backend's clock.
+    Utc,
+}
+
+/// What a maintenance window holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WindowAppliesTo {
+    /// Installs.
+    #[default]
+    Install,
+    /// Notifications.
+    Notify,
 }
 
 /// What the operator does with a paused rollout.

@@ -59,7 +59,14 @@ pub fn validate(raw: RawScenario, text: &str, file: &str, base_dir: &Path) -> Re
         validate_population::populations(&mut cx, &raw, &connectivity, &power, &mut versions);
     validate_release::releases(&mut cx, &raw, &mut versions, &populations);
     let support = support(&mut cx, &raw);
-    let policy = super::validate_policy::policy(&mut cx, &raw, &versions, &populations, horizon);
+    let policy = super::validate_policy::policy(
+        &mut cx,
+        &raw,
+        &versions,
+        &populations,
+        horizon,
+        start_unix_s,
+    );
     let faults = validate_faults::faults(&mut cx, &raw, &populations, &versions, horizon);
     let chaos = super::validate_chaos::chaos(
         &mut cx,

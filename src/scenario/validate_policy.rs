@@ -33,6 +33,7 @@ pub fn policy(
     versions: &[Release],
     pops: &[Population],
     horizon: SimTime,
+    start_unix_s: i64,
 ) -> Option<Policy> {
     let p = &raw.policy;
     let target = resolve_release(pc, "policy.target", &p.target, versions);
@@ -54,13 +55,7 @@ pub fn policy(
     let max_devices = max_devices(pc, p);
     let (attempts, backoff_ms) = retry(pc, p);
     let preflight = preflight(pc, p);
-    let maintenance = p
-        .maintenance
-        .iter()
-        .flatten()
-        .enumerate()
-        .filter_map(|(i, w)| window(pc, &format!("policy.maintenance[{i}]"), w))
-        .collect();
+    let maintenance = super::validate_maintenance::windows(pc, p, start_unix_s, horizon);
     let operator = operator(pc, p);
     let stages = stages(pc, p, versions, pops);
     let aborts = aborts(pc, p);
@@ -337,39 +332,45 @@ fn parse_hhmm(s: &str) -> Option<u32> {
     ((h < 24 && m < 60) || (h == 24 && m == 0)).then_some((h * 3600 + m * 60) % 86_400)
 }
 
-fn window(pc: &mut Ctx, path: &str, w: &RawWindow) -> Option<DailyWindow> {
-    let from = parse_hhmm(w.from.get_ref());
-    let to = parse_hhmm(w.to.get_ref());
-    if from.is_none() {
+/// A daily `from`–`to` window (maintenance or off-peak).
+pub(super) fn window(
+    pc: &mut Ctx,
+    path: &str,
+    from: &toml::Spanned<String>,
+    to: &toml::Spanned<String>,
+) -> Option<DailyWindow> {
+    let from_s = parse_hhmm(from.get_ref());
+    let to_s = parse_hhmm(to.get_ref());
+    if from_s.is_none() {
         pc.err(
             format!("{path}.from"),
-            Some(w.from.span()),
+            Some(from.span()),
             format!(
                 "`{}` is not a local time; write \"HH:MM\", e.g. \"01:00\"",
-                w.from.get_ref()
+                from.get_ref()
             ),
         );
     }
-    if to.is_none() {
+    if to_s.is_none() {
         pc.err(
             format!("{path}.to"),
-            Some(w.to.span()),
+            Some(to.span()),
             format!(
                 "`{}` is not a local time; write \"HH:MM\", e.g. \"05:00\"",
-                w.to.get_ref()
+                to.get_ref()
             ),
         );
     }
-    if from.is_some() && from == to {
+    if from_s.is_some() && from_s == to_s {
         pc.err(
             path,
-            Some(w.from.span()),
+            Some(from.span()),
             "`from` equals `to`: the window would never (or always) be open",
         );
     }
     Some(DailyWindow {
-        from_s: from?,
-        to_s: to?,
+        from_s: from_s?,
+        to_s: to_s?,
     })
 }
 
@@ -398,7 +399,7 @@ fn preflight(pc: &mut Ctx, p: &RawPolicy) -> Preflight {
         off_peak: f
             .off_peak
             .as_ref()
-            .and_then(|w| window(pc, "policy.preflight.off_peak", w))
+            .and_then(|w| window(pc, "policy.preflight.off_peak", &w.from, &w.to))
             .unwrap_or(default_off_peak),
     }
 }

@@ -114,7 +114,7 @@ fn scheduling_times_are_relative_to_the_scenario_start() {
 }
 
 /// Retries that differ by failure type cannot be one fleetsim retry count: the larger is used
-/// and the comment says so; `FORCE_CANCEL` and cron windows are named as not simulated.
+/// and the comment says so; `FORCE_CANCEL` is named as not simulated.
 #[test]
 fn what_fleetsim_cannot_simulate_is_named() {
     let p = aws(
@@ -125,10 +125,26 @@ fn what_fleetsim_cannot_simulate_is_named() {
     assert_eq!(key(&p, "retry"), "{ attempts = 5 }");
     let notes = p.not_mapped.join("\n");
     assert!(notes.contains("FAILED: 1, TIMED_OUT: 4"), "{notes}");
-    assert!(
-        notes.contains("FORCE_CANCEL") && notes.contains("maintenanceWindows"),
-        "{notes}"
+    assert!(notes.contains("FORCE_CANCEL"), "{notes}");
+    // The cron window maps to a UTC notification window.
+    assert_eq!(
+        key(&p, "maintenance"),
+        "[{ cron = \"0 2 * * SAT\", duration = \"2h\", zone = \"utc\", applies_to = \"notify\" }]"
     );
+}
+
+/// AWS cron is converted field by field; what cannot be is named.
+#[test]
+fn aws_cron_becomes_posix_cron() {
+    assert_eq!(super::aws_cron("cron(30 1 ? * 7 *)").unwrap(), "30 1 * * 6");
+    assert_eq!(
+        super::aws_cron("cron(0 22 ? * MON-FRI *)").unwrap(),
+        "0 22 * * MON-FRI"
+    );
+    assert_eq!(super::aws_cron("cron(0 3 1 * ? *)").unwrap(), "0 3 1 * *");
+    assert!(super::aws_cron("cron(0 3 1 * ? 2027)").is_err());
+    assert!(super::aws_cron("rate(5 minutes)").is_err());
+    assert!(super::aws_cron("cron(0 3 ? * 2-6 *)").is_err());
 }
 
 /// Bad documents are input errors naming the field.

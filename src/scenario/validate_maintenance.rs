@@ -1,0 +1,215 @@
+//! Validation of `policy.maintenance`: each window is `from`/`to` (optionally on `days`) or
+//! `cron` with `duration`, never both; cron schedules are parsed with `croner`, and every
+//! window other than a plain daily one is expanded into its openings over the simulated span.
+
+use super::collect::Ctx;
+use super::did_you_mean;
+use super::maintenance::{
+    cron_openings, weekly, AppliesTo, Maintenance, Openings, Zone, MARGIN_MS, WEEKDAYS,
+};
+use super::raw::{RawMaintenance, RawPolicy, WindowAppliesTo, WindowZone};
+use crate::engine::time::{secs_to_ms, SimTime, DAY_MS};
+
+/// Longest a cron window may stay open: a week (the longest a weekly schedule needs).
+const MAX_DURATION_MS: u64 = 7 * DAY_MS;
+
+/// Every window of `policy.maintenance`, the simulated span running from `start_unix_s` for
+/// `horizon`.
+pub fn windows(
+    pc: &mut Ctx,
+    p: &RawPolicy,
+    start_unix_s: i64,
+    horizon: SimTime,
+) -> Vec<Maintenance> {
+    let from_ms = start_unix_s.saturating_mul(1000).saturating_sub(MARGIN_MS);
+    let to_ms = start_unix_s
+        .saturating_mul(1000)
+        .saturating_add(horizon.0 as i64)
+        .saturating_add(MARGIN_MS);
+    p.maintenance
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, w)| window(pc, &format!("policy.maintenance[{i}]"), w, (from_ms, to_ms)))
+        .collect()
+}
+
+fn window(pc: &mut Ctx, path: &str, w: &RawMaintenance, span: (i64, i64)) -> Option<Maintenance> {
+    let label = match (&w.from, &w.to, &w.cron, &w.duration) {
+        (_, _, Some(c), Some(d)) => format!(
+            "cron {} for {}",
+            c.get_ref().trim(),
+            crate::engine::time::human_secs(d.get_ref().0)
+        ),
+        (Some(f), Some(t), _, _) => match &w.days {
+            Some(days) => format!(
+                "{}–{} {}",
+                f.get_ref(),
+                t.get_ref(),
+                days.get_ref().join(", ")
+            ),
+            None => format!("{}–{}", f.get_ref(), t.get_ref()),
+        },
+        _ => String::new(),
+    };
+    let openings = match (&w.from, &w.to, &w.cron) {
+        (Some(from), Some(to), None) => {
+            if w.duration.is_some() {
+                pc.err(
+                    format!("{path}.duration"),
+                    None,
+                    "`duration` goes with `cron`; a `from`/`to` window lasts from `from` to `to`",
+                );
+            }
+            let daily = super::validate_policy::window(pc, path, from, to)?;
+            match days(pc, path, w)? {
+                ALL_DAYS => Openings::Daily(daily),
+                days => Openings::Listed(weekly(daily, days, span.0, span.1)),
+            }
+        }
+        (None, None, Some(cron)) => cron_window(pc, path, w, cron, span)?,
+        (_, _, Some(cron)) => {
+            pc.err(
+                path,
+                Some(cron.span()),
+                "a window is either `from`/`to` (with optional `days`) or `cron` with `duration`, not both",
+            );
+            return None;
+        }
+        _ => {
+            pc.err(
+                path,
+                None,
+                "a maintenance window needs `from` and `to` (\"HH:MM\"), or `cron` and `duration`",
+            );
+            return None;
+        }
+    };
+    Some(Maintenance {
+        label,
+        openings,
+        zone: match w.zone {
+            WindowZone::Device => Zone::Device,
+            WindowZone::Utc => Zone::Utc,
+        },
+        applies_to: match w.applies_to {
+            WindowAppliesTo::Install => AppliesTo::Install,
+            WindowAppliesTo::Notify => AppliesTo::Notify,
+        },
+    })
+}
+
+/// Every day of the week (bit `i`: [`WEEKDAYS`]`[i]`).
+const ALL_DAYS: u8 = 0x7f;
+
+/// `days`: the bit set of the days named (every day when not written).
+fn days(pc: &mut Ctx, path: &str, w: &RawMaintenance) -> Option<u8> {
+    let Some(days) = &w.days else {
+        return Some(ALL_DAYS);
+    };
+    let mut bits = 0u8;
+    for (j, day) in days.get_ref().iter().enumerate() {
+        let name = day.trim().to_ascii_lowercase();
+        let index = (WEEKDAYS.iter().position(|d| *d == name))
+            .or_else(|| FULL_NAMES.iter().position(|d| *d == name));
+        match index {
+            Some(i) => bits |= 1 << i,
+            None => {
+                let hint = did_you_mean(&name, WEEKDAYS.iter().chain(&FULL_NAMES).copied());
+                pc.err(
+                    format!("{path}.days[{j}]"),
+                    Some(days.span()),
+                    format!(
+                        "`{day}` is not a day of the week{hint}; valid: {}",
+                        WEEKDAYS.join(", ")
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    if bits == 0 {
+        pc.err(
+            format!("{path}.days"),
+            Some(days.span()),
+            "`days` is empty: the window would never open",
+        );
+        return None;
+    }
+    Some(bits)
+}
+
+/// The English names of the weekdays, also accepted in `days`.
+const FULL_NAMES: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+fn cron_window(
+    pc: &mut Ctx,
+    path: &str,
+    w: &RawMaintenance,
+    cron: &toml::Spanned<String>,
+    span: (i64, i64),
+) -> Option<Openings> {
+    if w.days.is_some() {
+        pc.err(
+            format!("{path}.days"),
+            None,
+            "`days` goes with `from`/`to`; a `cron` schedule names its own days",
+        );
+    }
+    let text = cron.get_ref().trim();
+    if text.split_whitespace().count() != 5 {
+        pc.err(
+            format!("{path}.cron"),
+            Some(cron.span()),
+            format!("`{text}` is not a five-field cron schedule (minute hour day-of-month month day-of-week), e.g. \"0 2 * * SAT\""),
+        );
+        return None;
+    }
+    let parsed = match text.parse::<croner::Cron>() {
+        Ok(c) => c,
+        Err(e) => {
+            pc.err(
+                format!("{path}.cron"),
+                Some(cron.span()),
+                format!("`{text}` is not a cron schedule ({e}); e.g. \"0 2 * * SAT\""),
+            );
+            return None;
+        }
+    };
+    let Some(duration) = &w.duration else {
+        pc.err(
+            format!("{path}.duration"),
+            None,
+            "a `cron` window needs `duration`, how long it stays open (e.g. \"4h\")",
+        );
+        return None;
+    };
+    let ms = secs_to_ms(duration.get_ref().0);
+    if ms == 0 || ms > MAX_DURATION_MS {
+        pc.err(
+            format!("{path}.duration"),
+            Some(duration.span()),
+            "must be more than 0 and at most 7 days",
+        );
+        return None;
+    }
+    match cron_openings(&parsed, ms as i64, span.0, span.1) {
+        Ok(list) => Some(Openings::Listed(list)),
+        Err(e) => {
+            pc.err(
+                format!("{path}.cron"),
+                Some(cron.span()),
+                format!("`{text}`: {e}"),
+            );
+            None
+        }
+    }
+}

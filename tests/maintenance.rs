@@ -1,0 +1,218 @@
+//! Maintenance windows (issue 12 item 4): `days`, `cron` with `duration`, `zone` and
+//! `applies_to`. The fleet is always online and downloads in a second, so a window decides
+//! adoption times to the millisecond: an install that waits for a window starts when it opens
+//! and the device runs the target 90 s later (60 s install, 30 s reboot). Each case is set
+//! against the plain daily window (or no window) on the same seeds.
+
+use assert_cmd::Command;
+use fleetsim::analysis::run::{run, RunOptions};
+use fleetsim::metrics::outcome::Outcome;
+use fleetsim::scenario::load_str;
+use std::path::Path;
+
+/// 2000 devices at `offset` from UTC, the scenario starting on Thursday 2026-03-05 00:00 UTC;
+/// `policy` is added to `[policy]` (its `maintenance`, `rate`).
+fn fleet(offset: &str, policy: &str) -> String {
+    format!(
+        r#"
+[simulation]
+name = "maintenance"
+seed = 5
+horizon = "3d"
+replications = 2
+start = "2026-03-05T00:00:00Z"
+
+[connectivity.always]
+online = {{ dist = "exponential", mean = "1000d" }}
+offline = "1s"
+check_in = "1m"
+bandwidth_kbps = 8000
+
+[[population]]
+name = "fleet"
+count = 2000
+model = "m1"
+firmware = "1.0.0"
+utc_offset = "{offset}"
+connectivity = "always"
+
+[[release]]
+version = "1.0.0"
+size_mb = 1
+
+[[release]]
+version = "2.0.0"
+size_mb = 1
+install_time = "60s"
+reboot_time = "30s"
+
+[policy]
+target = "2.0.0"
+{policy}
+
+[[policy.stage]]
+name = "all"
+select = {{}}
+percent = 100
+"#
+    )
+}
+
+fn outcomes(text: &str) -> Vec<Outcome> {
+    let sc =
+        load_str(text, "maintenance.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let opts = RunOptions {
+        daily_invariants: true,
+        ..RunOptions::default()
+    };
+    run(&sc, 0..sc.replications, &opts).unwrap().outcomes
+}
+
+const H: f64 = 3600.0;
+/// From a window's opening until the device runs the target.
+const INSTALL: f64 = 90.0;
+
+/// Every device downloads within the first hour (rate 100 a minute) and waits for its window;
+/// all adoption times are the same instant.
+fn adoption(o: &Outcome) -> f64 {
+    assert_eq!(o.updated, 2000);
+    let t = o.time_to_50.unwrap();
+    assert_eq!(
+        o.time_to_99,
+        Some(t),
+        "every device installs at the window's opening"
+    );
+    t
+}
+
+const RATE: &str = "rate = { per_minute = 100 }";
+
+/// `days = ["sat"]`: the 01:00–05:00 window opens first on Saturday, 2 days after the
+/// Thursday start; without `days` it opens on Thursday at 01:00.
+#[test]
+fn days_restrict_a_window_to_those_weekdays() {
+    let daily = outcomes(&fleet(
+        "+00:00",
+        &format!("{RATE}\nmaintenance = [{{ from = \"01:00\", to = \"05:00\" }}]"),
+    ));
+    let saturday = outcomes(&fleet(
+        "+00:00",
+        &format!(
+            "{RATE}\nmaintenance = [{{ from = \"01:00\", to = \"05:00\", days = [\"sat\"] }}]"
+        ),
+    ));
+    for (d, s) in daily.iter().zip(&saturday) {
+        assert_eq!(adoption(d), H + INSTALL);
+        assert_eq!(adoption(s), 48.0 * H + H + INSTALL);
+        assert_eq!(s.deferrals_by_reason["maintenance"], 2000);
+    }
+}
+
+/// `cron = "0 2 * * SAT"` with `duration = "4h"` (parsed by croner): Saturday 02:00.
+#[test]
+fn a_cron_window_opens_at_its_firing() {
+    let cron = outcomes(&fleet(
+        "+00:00",
+        &format!("{RATE}\nmaintenance = [{{ cron = \"0 2 * * SAT\", duration = \"4h\" }}]"),
+    ));
+    for o in &cron {
+        assert_eq!(adoption(o), 48.0 * H + 2.0 * H + INSTALL);
+    }
+}
+
+/// At UTC+5 the 01:00–05:00 device-local window opens at 20:00 UTC (Thursday 05:00 local is
+/// past it, so the next is Friday 01:00 local); on `zone = "utc"` it opens at 01:00 UTC.
+#[test]
+fn zone_chooses_the_clock() {
+    let local = outcomes(&fleet(
+        "+05:00",
+        &format!("{RATE}\nmaintenance = [{{ from = \"01:00\", to = \"05:00\" }}]"),
+    ));
+    let utc = outcomes(&fleet(
+        "+05:00",
+        &format!("{RATE}\nmaintenance = [{{ from = \"01:00\", to = \"05:00\", zone = \"utc\" }}]"),
+    ));
+    for (l, u) in local.iter().zip(&utc) {
+        assert_eq!(adoption(l), 20.0 * H + INSTALL);
+        assert_eq!(adoption(u), H + INSTALL);
+    }
+}
+
+/// `applies_to = "notify"` on UTC gates the rollout itself (AWS job maintenance windows): at
+/// 10 a minute inside 06:00–07:00 UTC the pump notifies exactly 600 devices a day (one every
+/// 6 s from 06:00:00 to 06:59:54), so the three windows of a 3-day horizon reach 1 800 devices
+/// and the last 200 are never notified (`cancelled`). Without the window all 2000 are
+/// notified in 200 minutes.
+#[test]
+fn a_utc_notify_window_gates_the_rollout() {
+    let rate = "rate = { per_minute = 10 }";
+    let gated = outcomes(&fleet("+03:00", &format!("{rate}\nmaintenance = [{{ from = \"06:00\", to = \"07:00\", zone = \"utc\", applies_to = \"notify\" }}]")));
+    let free = outcomes(&fleet("+03:00", rate));
+    for (g, f) in gated.iter().zip(&free) {
+        assert_eq!(g.updated, 1800);
+        assert_eq!(g.stranded_by_reason["cancelled"], 200);
+        assert!(
+            g.time_to_50.unwrap() > 24.0 * H,
+            "the second window passes half"
+        );
+        assert_eq!(f.updated, 2000);
+        assert!(f.time_to_99.unwrap() < 4.0 * H);
+    }
+}
+
+/// `applies_to = "notify"` on the device's clock: each device takes the job only inside its
+/// own window, 06:00–07:00 local at UTC+5 = 01:00–02:00 UTC. With no rate every device is
+/// notified at once and defers exactly once, to 01:00 UTC; installs are not held back.
+#[test]
+fn a_device_notify_window_holds_back_learning_the_job() {
+    let gated = outcomes(&fleet(
+        "+05:00",
+        "maintenance = [{ from = \"06:00\", to = \"07:00\", applies_to = \"notify\" }]",
+    ));
+    for o in &gated {
+        assert_eq!(o.updated, 2000);
+        assert_eq!(o.deferrals_by_reason["maintenance"], 2000);
+        let (first, last) = (o.time_to_50.unwrap(), o.time_to_99.unwrap());
+        assert!(
+            first > H + INSTALL && last < 2.0 * H + INSTALL,
+            "{first} {last}"
+        );
+    }
+}
+
+/// What the window keys refuse, with the key path and exit code 2.
+#[test]
+fn window_keys_are_validated() {
+    let cases = [
+        ("maintenance = [{ from = \"01:00\", to = \"05:00\", cron = \"0 2 * * SAT\", duration = \"4h\" }]", "policy.maintenance[0]: a window is either `from`/`to` (with optional `days`) or `cron` with `duration`, not both"),
+        ("maintenance = [{ cron = \"0 0 2 * * SAT\", duration = \"4h\" }]", "policy.maintenance[0].cron: `0 0 2 * * SAT` is not a five-field cron schedule"),
+        ("maintenance = [{ cron = \"0 25 * * SAT\", duration = \"4h\" }]", "policy.maintenance[0].cron: `0 25 * * SAT` is not a cron schedule"),
+        ("maintenance = [{ cron = \"0 2 * * SAT\" }]", "policy.maintenance[0].duration: a `cron` window needs `duration`"),
+        ("maintenance = [{ cron = \"0 2 * * SAT\", duration = \"8d\" }]", "policy.maintenance[0].duration: must be more than 0 and at most 7 days"),
+        ("maintenance = [{ cron = \"* * * * *\", duration = \"1m\" }]", "opens more than 200000 times"),
+        ("maintenance = [{ from = \"01:00\", to = \"05:00\", days = [\"sat\", \"saturdy\"] }]", "policy.maintenance[0].days[1]: `saturdy` is not a day of the week (did you mean `saturday`?)"),
+        ("maintenance = [{ from = \"01:00\", to = \"05:00\", days = [] }]", "policy.maintenance[0].days: `days` is empty"),
+        ("maintenance = [{ cron = \"0 2 * * *\", duration = \"1h\", days = [\"sat\"] }]", "policy.maintenance[0].days: `days` goes with `from`/`to`"),
+        ("maintenance = [{ from = \"01:00\" }]", "policy.maintenance[0]: a maintenance window needs `from` and `to`"),
+        ("maintenance = [{ from = \"01:00\", to = \"05:00\", zone = \"local\" }]", "policy.maintenance[0].zone: unknown value `local`; valid: device, utc"),
+        ("maintenance = [{ from = \"01:00\", to = \"05:00\", applies_to = \"download\" }]", "policy.maintenance[0].applies_to: unknown value `download`; valid: install, notify"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (policy, message)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("case-{i}.toml"));
+        std::fs::write(
+            &path,
+            fleet("+00:00", policy).replace("horizon = \"3d\"", "horizon = \"365d\""),
+        )
+        .unwrap();
+        let out = Command::cargo_bin("fleetsim")
+            .unwrap()
+            .arg("validate")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "case {i}: {stderr}");
+        assert!(stderr.contains(message), "case {i}: {stderr}");
+    }
+}
