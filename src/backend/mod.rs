@@ -9,9 +9,12 @@
 //!   reported, successes, failures, reverts and time-outs ([`Obs`]); the order in which devices
 //!   started (a rollback notifies them in that order); successes of the rollback.
 //! - **Executions held** while the rollout is paused (`parked`), and **support tickets**.
+//! - The **disruption budget** of each group of devices (`budget`).
 //!
 //! Fields are private: the lifecycle and the controller write through the methods, which keep
 //! the global and per-stage observations in step.
+
+pub mod budget;
 
 use crate::engine::time::SimTime;
 use crate::fleet::device::Reported;
@@ -70,6 +73,7 @@ pub struct Backend {
     parked: Vec<u32>,
     /// Support tickets: (stage of the device, time the ticket opens).
     tickets: Vec<(u8, u64)>,
+    budget: Option<budget::Budget>,
 }
 
 impl Backend {
@@ -86,7 +90,18 @@ impl Backend {
             started_order: Vec::new(),
             parked: Vec::new(),
             tickets: Vec::new(),
+            budget: budget::Budget::new(sc),
         }
+    }
+
+    /// The disruption budget, if the policy has one.
+    pub fn budget(&self) -> Option<&budget::Budget> {
+        self.budget.as_ref()
+    }
+
+    /// The disruption budget, to admit, queue and release devices.
+    pub fn budget_mut(&mut self) -> Option<&mut budget::Budget> {
+        self.budget.as_mut()
     }
 
     // ---- download slots ----

@@ -74,6 +74,8 @@ pub mod mark {
     pub const REVERT_REPORTED: u8 = 1 << 0;
     /// The delta of the current attempt failed to apply: it downloads the full image.
     pub const FULL_IMAGE: u8 = 1 << 1;
+    /// Holds a place in its group's disruption budget (from install start until boot).
+    pub const IN_BUDGET: u8 = 1 << 2;
 }
 
 pub const NO_EFFECTS: u32 = u32::MAX;

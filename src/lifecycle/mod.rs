@@ -575,6 +575,55 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
     }
 
+    /// The disruption budget lets device `d` start installing (it holds a place in its group
+    /// until it boots), or the device waits in its group's queue (`budget`).
+    fn take_budget(&mut self, d: u32) -> bool {
+        let dv = *self.fleet.dev(d);
+        let Some(budget) = self.backend.budget_mut() else {
+            return true;
+        };
+        if dv.marks & mark::IN_BUDGET != 0 || budget.admit(dv.population) {
+            self.fleet.dev_mut(d).marks |= mark::IN_BUDGET;
+            return true;
+        }
+        self.recorder.defer(Reason::Budget);
+        let dv = self.fleet.dev_mut(d);
+        dv.set(flag::DEFERRED);
+        dv.reason = Reason::Budget;
+        dv.enter(Phase::WaitingWindow);
+        let (population, gen) = (dv.population, dv.gen);
+        if let Some(budget) = self.backend.budget_mut() {
+            budget.wait(population, d, gen);
+        }
+        false
+    }
+
+    /// Device `d` leaves the disruption window: its place goes to the first device of its
+    /// group still waiting, which starts installing now.
+    fn release_budget(&mut self, d: u32) {
+        let dv = self.fleet.dev_mut(d);
+        if dv.marks & mark::IN_BUDGET == 0 {
+            return;
+        }
+        dv.marks &= !mark::IN_BUDGET;
+        let population = dv.population;
+        let fleet = &self.fleet;
+        let still_waiting = |w: u32, gen: u32| {
+            let wv = fleet.dev(w);
+            wv.gen == gen && wv.phase == Phase::WaitingWindow && wv.reason == Reason::Budget
+        };
+        let next = self
+            .backend
+            .budget_mut()
+            .and_then(|b| b.release(population, still_waiting));
+        if let Some(next) = next {
+            let nv = self.fleet.dev_mut(next);
+            nv.marks |= mark::IN_BUDGET;
+            let gen = nv.gen;
+            self.schedule_device(self.now, next, DeviceEvent::InstallStart { gen });
+        }
+    }
+
     /// Whether the delta device `d` just downloaded (its `draw`-th download) fails to apply.
     fn delta_failed(&self, d: u32, draw: u64) -> bool {
         let dv = self.fleet.dev(d);
@@ -590,12 +639,17 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             return;
         }
         if self.halted_for_update(ctl, d) {
+            // A place the budget handed it goes on to the next device.
+            self.release_budget(d);
             return self.stop_halted(ctl, d);
         }
         self.start_install(ctl, d);
     }
 
     fn start_install(&mut self, ctl: &mut impl Control<E>, d: u32) {
+        if !self.take_budget(d) {
+            return;
+        }
         // Whatever window it waited for, the device is past it now.
         self.fleet.dev_mut(d).clear(flag::DEFERRED);
         let sc = self.scenario;
@@ -647,6 +701,10 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         let dv = *self.fleet.dev(d);
         if dv.gen != gen {
             return;
+        }
+        if dv.pending_failure.is_some() {
+            // The install failed: the device runs its old image and is available again.
+            self.release_budget(d);
         }
         match dv.pending_failure {
             Some(Failure::PowerLoss) => {
@@ -717,6 +775,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         if dv.gen != gen {
             return;
         }
+        // Booted (or reverted, or bricked): the device leaves the disruption window.
+        self.release_budget(d);
         let sc = self.scenario;
         let hop = dv.installing;
         if hop == sc.policy.target && !dv.has(flag::EXPOSED) {
@@ -1019,6 +1079,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             | Phase::Downloading
             | Phase::Interrupted
             | Phase::WaitingWindow => {
+                // A place the budget handed it (its install not begun) goes to the next device.
+                self.release_budget(d);
                 self.fleet.dev_mut(d).downloaded_kbit = 0.0;
                 self.retry_or_fail(d, 0);
             }

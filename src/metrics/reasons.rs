@@ -18,6 +18,8 @@ pub enum Reason {
     Cancelled,
     Bandwidth,
     InFlightLimit,
+    /// Over the disruption budget of its group.
+    Budget,
 }
 
 impl Reason {
@@ -28,7 +30,7 @@ impl Reason {
 }
 
 /// Every reason with its name, in the order of [`Reason`] (a test keeps the two in step).
-pub const REASONS: [(&str, Reason); 11] = [
+pub const REASONS: [(&str, Reason); 12] = [
     ("offline", Reason::Offline),
     ("battery", Reason::Battery),
     ("storage", Reason::Storage),
@@ -40,6 +42,7 @@ pub const REASONS: [(&str, Reason); 11] = [
     ("cancelled", Reason::Cancelled),
     ("bandwidth", Reason::Bandwidth),
     ("in_flight_limit", Reason::InFlightLimit),
+    ("budget", Reason::Budget),
 ];
 
 /// Failure kinds of SPEC §2 `failures_by_reason`.

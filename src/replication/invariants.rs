@@ -51,6 +51,8 @@ struct Tally {
     rolled_back: u64,
     queued: u64,
     parked: u64,
+    /// Devices holding a place in a disruption budget.
+    in_budget: u64,
     /// Per stage: devices that started the update, were exposed to the target, were harmed.
     stage_started: Vec<u64>,
     stage_exposed: Vec<u64>,
@@ -142,6 +144,7 @@ impl Sim<'_> {
             }
         }
         self.check_counts(&t)?;
+        self.check_budget(&t)?;
         self.check_waiting(&t)?;
         self.check_observed(&t)
     }
@@ -222,12 +225,34 @@ impl Sim<'_> {
         t.rolled_back += dv.has(flag::ROLLED_BACK) as u64;
         t.queued += (dv.phase == Phase::QueuedForSlot) as u64;
         t.parked += (dv.phase == Phase::Parked) as u64;
+        t.in_budget += (dv.marks & crate::fleet::device::mark::IN_BUDGET != 0) as u64;
         let s = dv.stage as usize;
         if s < t.stage_started.len() {
             t.stage_started[s] += dv.has(flag::STARTED) as u64;
             t.stage_exposed[s] += dv.has(flag::EXPOSED) as u64;
             t.stage_harmed[s] += dv.has(flag::HARMED) as u64;
         }
+    }
+
+    /// No group of the disruption budget holds more devices than its budget, and the places
+    /// held are the devices that hold one.
+    fn check_budget(&self, t: &Tally) -> Result<(), String> {
+        let Some(budget) = self.world.backend.budget() else {
+            return Ok(());
+        };
+        let mut held = 0;
+        for (g, (cap, busy, peak)) in budget.groups().enumerate() {
+            ensure(busy <= cap && peak <= cap, || {
+                format!("disruption budget group {g}: {busy} devices (at most {peak}) in a budget of {cap}")
+            })?;
+            held += busy;
+        }
+        ensure(held == t.in_budget, || {
+            format!(
+                "the disruption budget counts {held} places held, but {} devices hold one",
+                t.in_budget
+            )
+        })
     }
 
     /// Running counters equal the devices counted by state.

@@ -19,27 +19,32 @@ impl Sim<'_> {
         }
         // SPEC §1.4b: a device that downloaded before the close and waits only for its
         // maintenance window was reached and installs after the close; one still waiting at
-        // the horizon had no window open for it in time: it is stranded for `maintenance`.
+        // the horizon had no window open for it in time: it is stranded for `maintenance` (or
+        // `budget`, if its group's disruption budget never made room for it).
+        use crate::fleet::device::Reason;
         let target = self.scenario.policy.target;
-        let waiting = self
-            .world
-            .fleet
-            .devices()
-            .iter()
-            .filter(|d| {
-                d.phase == Phase::WaitingWindow
-                    && d.job == Job::Update
-                    && d.has(flag::TARGETED)
-                    && d.version != target
-            })
-            .count() as u64;
+        let (mut window, mut budget) = (0u64, 0u64);
+        for d in self.world.fleet.devices() {
+            if d.phase == Phase::WaitingWindow
+                && d.job == Job::Update
+                && d.has(flag::TARGETED)
+                && d.version != target
+            {
+                match d.reason {
+                    Reason::Budget => budget += 1,
+                    _ => window += 1,
+                }
+            }
+        }
         // After a halt the device would be cancelled when its window opens, as at the close.
-        let reason = if self.controller.halted_at().is_some() {
-            crate::fleet::device::Reason::Cancelled
+        if self.controller.halted_at().is_some() {
+            self.world
+                .recorder
+                .strand_more(Reason::Cancelled, window + budget);
         } else {
-            crate::fleet::device::Reason::Maintenance
-        };
-        self.world.recorder.strand_more(reason, waiting);
+            self.world.recorder.strand_more(Reason::Maintenance, window);
+            self.world.recorder.strand_more(Reason::Budget, budget);
+        }
     }
 
     pub fn outcome(&self) -> Outcome {

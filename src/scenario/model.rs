@@ -123,6 +123,20 @@ pub struct Population {
     pub arrivals_per_day: f64,
 }
 
+/// `disruption_budget = { group_by, max_unavailable }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DisruptionBudget {
+    pub group_by: Vec<String>,
+    pub max: BudgetMax,
+}
+
+/// `max_unavailable`: a count, or a share of the group's devices.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BudgetMax {
+    Count(u64),
+    Share(f64),
+}
+
 /// A boot watchdog of A/B devices: `boots` crashes within `window_ms` of the first boot of
 /// an image revert it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -140,6 +154,18 @@ impl Population {
             firmware,
             from,
             tags: &self.tags,
+        }
+    }
+    /// The value of attribute `key` (`model`, `region`, `population` or a tag) of the
+    /// population's devices, if it has one.
+    pub fn attribute(&self, key: &str) -> Option<String> {
+        match key {
+            "model" => Some(self.model.clone()),
+            "region" => Some(self.region.clone()),
+            "population" => Some(self.name.clone()),
+            tag => (self.tags.iter())
+                .find(|(k, _)| k == tag)
+                .map(|(_, v)| v.clone()),
         }
     }
     pub fn criticality_high(&self) -> bool {
@@ -363,6 +389,8 @@ pub struct Policy {
     pub backoff_ms: u64,
     pub preflight: Preflight,
     pub maintenance: Vec<super::maintenance::Maintenance>,
+    /// `disruption_budget`: at most so many devices per group between install start and boot.
+    pub disruption_budget: Option<DisruptionBudget>,
     pub skip_migrations: SkipMigrations,
     pub operator: Operator,
     pub stages: Vec<Stage>,

@@ -654,6 +654,12 @@ pub struct RawPolicy {
     #[serde(default)]
     #[schemars(extend("examples" = [[{ "from": "01:00", "to": "05:00" }, { "cron": "0 2 * * SAT", "duration": "4h", "zone": "utc", "applies_to": "notify" }]]))]
     pub maintenance: Option<Vec<RawMaintenance>>,
+    /// At most `max_unavailable` devices of each group (devices sharing the `group_by`
+    /// values) between install start and boot at once; a device over budget waits
+    /// (deferral `budget`). Flight Control and Kubernetes disruption budgets.
+    #[serde(default)]
+    #[schemars(extend("examples" = [{ "group_by": ["site"], "max_unavailable": 2 }, { "group_by": ["region"], "max_unavailable": "10%" }]))]
+    pub disruption_budget: Option<RawBudget>,
     /// `"block"` or `"chain"`.
     #[serde(default)]
     #[schemars(extend("examples" = ["chain"]))]
@@ -813,6 +819,20 @@ pub struct RawMaintenance {
     #[serde(default)]
     #[schemars(extend("default" = "install", "examples" = ["notify"]))]
     pub applies_to: WindowAppliesTo,
+}
+
+/// `policy.disruption_budget`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawBudget {
+    /// The keys whose values make a group: `model`, `region`, `population` or tag keys
+    /// (`site`, `customer` …); devices without a tag share the group of its empty value.
+    #[schemars(with = "Vec<String>", extend("examples" = [["site"]]))]
+    pub group_by: Spanned<Vec<String>>,
+    /// Most devices of a group at once: a whole number ≥ 1, or a share `"10%"` of the group's
+    /// devices (rounded up, at least 1).
+    #[schemars(with = "sch::CountOrPercent", extend("examples" = [2, "10%"]))]
+    pub max_unavailable: SValue,
 }
 
 /// Whose clock a maintenance window runs on.

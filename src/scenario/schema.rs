@@ -78,6 +78,19 @@ marker!(
     })
 );
 
+marker!(
+    /// `disruption_budget.max_unavailable`: a count or a percentage.
+    CountOrPercent,
+    "CountOrPercent",
+    |_: &mut SchemaGenerator| json_schema!({
+        "description": "A whole number of devices (at least 1), or a percentage of the group as a string: \"10%\".",
+        "anyOf": [
+            { "type": "integer", "minimum": 1 },
+            { "type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$" }
+        ]
+    })
+);
+
 /// The distribution tables of SPEC §1.2, each scalar parameter given by `scalar`.
 fn distribution(description: &str, unit: &str, scalar: Schema) -> Schema {
     let table = |dist: &str, doc: &str, required: &[&str], params: Value| {

@@ -55,7 +55,8 @@ pub fn policy(
     let max_devices = max_devices(pc, p);
     let (attempts, backoff_ms) = retry(pc, p);
     let preflight = preflight(pc, p);
-    let maintenance = super::validate_maintenance::windows(pc, p, start_unix_s, horizon);
+    let maintenance = super::validate_disruption::windows(pc, p, start_unix_s, horizon);
+    let disruption_budget = super::validate_disruption::budget(pc, p, pops);
     let operator = operator(pc, p);
     let stages = stages(pc, p, versions, pops);
     let aborts = aborts(pc, p);
@@ -77,6 +78,7 @@ pub fn policy(
         backoff_ms,
         preflight,
         maintenance,
+        disruption_budget,
         skip_migrations: p.skip_migrations,
         operator,
         stages,

@@ -1,12 +1,14 @@
-//! Validation of `policy.maintenance`: each window is `from`/`to` (optionally on `days`) or
-//! `cron` with `duration`, never both; cron schedules are parsed with `croner`, and every
-//! window other than a plain daily one is expanded into its openings over the simulated span.
+//! Validation of when and how many devices may be disrupted: `policy.maintenance` (each
+//! window is `from`/`to`, optionally on `days`, or `cron` with `duration`, never both; cron
+//! schedules are parsed with `croner`, and every window other than a plain daily one is
+//! expanded into its openings over the simulated span) and `policy.disruption_budget`.
 
 use super::collect::Ctx;
 use super::did_you_mean;
 use super::maintenance::{
     cron_openings, weekly, AppliesTo, Maintenance, Openings, Zone, MARGIN_MS, WEEKDAYS,
 };
+use super::model::{BudgetMax, DisruptionBudget, Population};
 use super::raw::{RawMaintenance, RawPolicy, WindowAppliesTo, WindowZone};
 use crate::engine::time::{secs_to_ms, SimTime, DAY_MS};
 
@@ -211,5 +213,52 @@ fn cron_window(
             );
             None
         }
+    }
+}
+
+/// Keys a disruption budget may group by besides tags.
+const GROUP_KEYS: [&str; 3] = ["model", "region", "population"];
+
+/// `policy.disruption_budget`: `group_by` names attributes some population has, and
+/// `max_unavailable` is a whole number of at least 1 or a percentage above 0 and at most 100.
+pub fn budget(pc: &mut Ctx, p: &RawPolicy, pops: &[Population]) -> Option<DisruptionBudget> {
+    let b = p.disruption_budget.as_ref()?;
+    let path = "policy.disruption_budget";
+    let keys = b.group_by.get_ref();
+    for (j, key) in keys.iter().enumerate() {
+        let known = GROUP_KEYS.contains(&key.as_str())
+            || pops.iter().any(|p| p.tags.iter().any(|(k, _)| k == key));
+        if !known {
+            let tags = pops
+                .iter()
+                .flat_map(|p| p.tags.iter().map(|(k, _)| k.as_str()));
+            let hint = did_you_mean(key, GROUP_KEYS.iter().copied().chain(tags));
+            pc.err(
+                format!("{path}.group_by[{j}]"),
+                Some(b.group_by.span()),
+                format!("`{key}` is neither model, region, population nor a tag of any population{hint}"),
+            );
+        }
+    }
+    let max = max_unavailable(pc, path, &b.max_unavailable)?;
+    Some(DisruptionBudget {
+        group_by: keys.clone(),
+        max,
+    })
+}
+
+fn max_unavailable(pc: &mut Ctx, path: &str, v: &toml::Spanned<toml::Value>) -> Option<BudgetMax> {
+    let path = format!("{path}.max_unavailable");
+    let bad = |pc: &mut Ctx, what: String| {
+        pc.err(path.clone(), Some(v.span()), what);
+        None
+    };
+    match v.get_ref() {
+        toml::Value::Integer(n) if *n >= 1 => Some(BudgetMax::Count(*n as u64)),
+        toml::Value::String(s) => match s.trim().strip_suffix('%').map(|n| n.trim().parse::<f64>()) {
+            Some(Ok(pct)) if pct > 0.0 && pct <= 100.0 => Some(BudgetMax::Share(pct / 100.0)),
+            _ => bad(pc, format!("`{s}` is not a percentage above 0 and at most 100, e.g. \"10%\"")),
+        },
+        other => bad(pc, format!("must be a whole number of devices (at least 1) or a percentage such as \"10%\" (got {other})")),
     }
 }
