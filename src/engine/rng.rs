@@ -42,6 +42,14 @@ pub enum Purpose {
     TelemetryDrop = 22,
     ClockSkew = 23,
     Chaos = 24,
+    /// A device's draw from its population's `model` mix.
+    MixModel = 25,
+    /// A device's draw from its population's `region` mix.
+    MixRegion = 26,
+    /// A device's draw from its population's `connectivity` mix.
+    MixConnectivity = 27,
+    /// A device's draw from its population's `power` mix.
+    MixPower = 28,
 }
 
 /// Key of a population-level stream (arrivals), apart from every device's.
