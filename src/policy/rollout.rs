@@ -905,6 +905,7 @@ impl Rollout {
                 continue;
             }
             stranded[reason as usize] += 1;
+            w.recorder.strand_in(reason, dv.population, dv.stage);
         }
         w.recorder.strand(stranded);
     }

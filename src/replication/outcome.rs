@@ -21,25 +21,21 @@ impl Sim<'_> {
         // maintenance window was reached and installs after the close; one still waiting at
         // the horizon had no window open for it in time: it is stranded for `maintenance`.
         let target = self.scenario.policy.target;
-        let waiting = self
-            .world
-            .fleet
-            .devices()
-            .iter()
-            .filter(|d| {
-                d.phase == Phase::WaitingWindow
-                    && d.job == Job::Update
-                    && d.has(flag::TARGETED)
-                    && d.version != target
-            })
-            .count() as u64;
         // After a halt the device would be cancelled when its window opens, as at the close.
         let reason = if self.controller.halted_at().is_some() {
             crate::fleet::device::Reason::Cancelled
         } else {
             crate::fleet::device::Reason::Maintenance
         };
-        self.world.recorder.strand_more(reason, waiting);
+        let w = &mut self.world;
+        for d in w.fleet.devices().iter().filter(|d| {
+            d.phase == Phase::WaitingWindow
+                && d.job == Job::Update
+                && d.has(flag::TARGETED)
+                && d.version != target
+        }) {
+            w.recorder.strand_more(reason, d.population, d.stage);
+        }
     }
 
     pub fn outcome(&self) -> Outcome {
@@ -111,7 +107,26 @@ impl Sim<'_> {
                 .map(|st| st.opened_at.map(secs))
                 .collect(),
             rollback_at: self.controller.rollback_at().map(secs),
+            by_cohort: self.by_cohort(),
         }
+    }
+
+    /// `by_cohort`: harm and bricks from the device flags at the end (one pass), failures and
+    /// stranded devices from the recorder's cohort counts.
+    fn by_cohort(&self) -> crate::metrics::cohort::ByCohort {
+        let c = &self.world.recorder;
+        let mut devices = vec![[0u64; 2]; c.cohorts.len()];
+        for d in self.world.fleet.devices() {
+            let (harmed, bricked) = (d.has(flag::HARMED), d.has(flag::BRICKED));
+            if !harmed && !bricked {
+                continue;
+            }
+            for s in c.cohorts.of(d.population, d.stage).into_iter().flatten() {
+                devices[s][0] += harmed as u64;
+                devices[s][1] += bricked as u64;
+            }
+        }
+        crate::metrics::cohort::build(&c.cohorts, &devices, &c.cohort_failures, &c.cohort_stranded)
     }
 
     /// What each shadow gate would have done, and the truth when it would have.

@@ -10,7 +10,6 @@ use super::did_you_mean;
 use super::limits::MAX_POPULATIONS;
 use super::model::*;
 use super::raw::{RawPopulation, SValue};
-use super::validate_population::parse_offset;
 
 /// The attributes of one written population, each value with its share (normalised, values
 /// without a share left out; one value with share 1 when not mixed).
@@ -120,7 +119,8 @@ fn names(cx: &mut Ctx, path: &str, v: &SValue, key: &str) -> Vec<(String, f64)> 
         }
     };
     let total: f64 = out.iter().map(|w| w.1).sum();
-    if out.is_empty() || !(total > 0.0) || !total.is_finite() {
+    // Written so that a NaN total fails too.
+    if out.is_empty() || total.is_nan() || total <= 0.0 || !total.is_finite() {
         if cx.errors.len() == before {
             cx.err(
                 path,
@@ -330,4 +330,20 @@ pub(super) fn expand(cx: &mut Ctx, path: &str, base: Population, a: Attributes) 
     }
     out[0].mixes = Some(Box::new(mixes));
     out
+}
+
+/// Parses `+01:00`, `-05:30`, `Z` into seconds east of UTC.
+pub fn parse_offset(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if s == "Z" || s == "UTC" {
+        return Some(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
 }

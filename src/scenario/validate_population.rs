@@ -311,19 +311,3 @@ fn firmware_mix(
         })
         .collect()
 }
-
-/// Parses `+01:00`, `-05:30`, `Z` into seconds east of UTC.
-pub fn parse_offset(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if s == "Z" || s == "UTC" {
-        return Some(0);
-    }
-    let (sign, rest) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
-        _ => return None,
-    };
-    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
-}
