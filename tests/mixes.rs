@@ -284,3 +284,37 @@ fn outputs_show_a_mixed_population_once_with_its_mixes() {
         .sum();
     assert_eq!(devices, 500.0);
 }
+
+/// An inventory row inherits its template's mixes for the columns it leaves empty and keeps
+/// its own value where it names one: a row naming region `us` takes `us`'s offset from the
+/// template's table (the table's other regions are no error there), a row without a region
+/// draws from the template's region mix.
+#[test]
+fn inventory_rows_inherit_a_templates_mixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let pop = "firmware = \"1.0.0\"\nconnectivity = \"a\"\nregion = { eu = 0.5, us = 0.5 }\nutc_offset = { eu = \"+01:00\", us = \"-05:00\" }";
+    let text = world(0, pop, ALL).replace("count = 0\n", "").replace(
+        "[policy]",
+        "[fleet]\ninventory = \"devices.csv\"\n\n[policy]",
+    );
+    let mut csv = String::from("id,population,region\n");
+    for i in 0..400 {
+        csv.push_str(&format!("d{i},fleet,{}\n", if i < 100 { "us" } else { "" }));
+    }
+    std::fs::write(dir.path().join("devices.csv"), csv).unwrap();
+    let sc = load_str(&text, "inv.toml", dir.path(), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let fleet = Fleet::new(&sc, 0).unwrap();
+    let (mut us, mut eu) = (0, 0);
+    for (i, d) in fleet.devices().iter().enumerate() {
+        let p = &sc.populations[d.population as usize];
+        let offset = if p.region == "eu" { 3_600 } else { -18_000 };
+        assert_eq!(p.utc_offset_s, offset, "device {i}: {p:?}");
+        us += (p.region == "us") as u64;
+        eu += (p.region == "eu") as u64;
+    }
+    assert_eq!(us + eu, 400);
+    // The 100 `us` rows, and half of the 300 rows that draw: Binomial(300, 0.5), SD ≈ 8.7;
+    // ±45 is about 5 SD.
+    eprintln!("inventory: {us} devices in us, {eu} in eu");
+    assert!((eu as f64 - 150.0).abs() <= 45.0, "{eu}");
+}

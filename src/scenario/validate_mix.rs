@@ -211,7 +211,10 @@ fn utc_offsets(cx: &mut Ctx, path: &str, p: &RawPopulation, regions: &[(String, 
         }
         toml::Value::Table(t) => {
             let written: Vec<&str> = regions.iter().map(|r| r.0.as_str()).collect();
-            for k in t.keys().filter(|k| !written.contains(&k.as_str())) {
+            // An inventory row that names one region inherits its template's whole table: the
+            // other regions' offsets are not a mistake there.
+            let row = path.starts_with("fleet.inventory");
+            for k in t.keys().filter(|k| !row && !written.contains(&k.as_str())) {
                 let hint = did_you_mean(k, written.iter().copied());
                 cx.err(
                     format!("{key}.{k}"),
