@@ -379,6 +379,83 @@ pub struct Summary {
     pub final_stages: BTreeMap<String, u64>,
     /// Per shadow gate: how often and when it would have fired, and the harm by then.
     pub shadow_gates: BTreeMap<String, ShadowSummary>,
+    /// Per dimension (`model`, `region`, `stage`) and cohort: harmed, bricked, failures and
+    /// stranded devices by reason, each aggregated across replications as the global metrics
+    /// are (see [`CohortSummary`]).
+    #[serde(default)]
+    pub by_cohort: BTreeMap<String, BTreeMap<String, CohortSummary>>,
+}
+
+/// One cohort's counts across replications.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct CohortSummary {
+    pub harmed: Aggregate,
+    pub bricked: Aggregate,
+    pub failures_by_reason: BTreeMap<String, Aggregate>,
+    pub stranded_by_reason: BTreeMap<String, Aggregate>,
+}
+
+/// `by_cohort` across replications: the cohorts of the first outcome (every outcome of a
+/// scenario has the same), each count aggregated over the replications. A reason that never
+/// happened to a cohort in any replication is left out of its maps (read it as 0), so that the
+/// file stays small when a fleet has many models or regions.
+fn summarise_cohorts(outcomes: &[Outcome]) -> BTreeMap<String, BTreeMap<String, CohortSummary>> {
+    use crate::metrics::cohort::CohortCounts;
+    let Some(first) = outcomes.first() else {
+        return BTreeMap::new();
+    };
+    let values = |dim: &str, name: &str, f: &dyn Fn(&CohortCounts) -> u64| -> Vec<Option<f64>> {
+        (outcomes.iter())
+            .map(|o| o.by_cohort.get(dim)?.get(name).map(|c| f(c) as f64))
+            .collect()
+    };
+    let of = |dim: &str, name: &str, f: &dyn Fn(&CohortCounts) -> u64| -> Aggregate {
+        aggregate(&values(dim, name, f))
+    };
+    let reasons = |dim: &str, name: &str, keys: Vec<&String>, stranded: bool| {
+        (keys.into_iter())
+            .filter_map(|k| {
+                let by = |c: &CohortCounts| {
+                    let map = if stranded {
+                        &c.stranded_by_reason
+                    } else {
+                        &c.failures_by_reason
+                    };
+                    map.get(k).copied().unwrap_or(0)
+                };
+                let v = values(dim, name, &by);
+                v.iter()
+                    .any(|x| x.is_some_and(|x| x > 0.0))
+                    .then(|| (k.clone(), aggregate(&v)))
+            })
+            .collect()
+    };
+    (first.by_cohort.iter())
+        .map(|(dim, cohorts)| {
+            let summaries = (cohorts.iter())
+                .map(|(name, c)| {
+                    let s = CohortSummary {
+                        harmed: of(dim, name, &|c| c.harmed),
+                        bricked: of(dim, name, &|c| c.bricked),
+                        failures_by_reason: reasons(
+                            dim,
+                            name,
+                            c.failures_by_reason.keys().collect(),
+                            false,
+                        ),
+                        stranded_by_reason: reasons(
+                            dim,
+                            name,
+                            c.stranded_by_reason.keys().collect(),
+                            true,
+                        ),
+                    };
+                    (name.clone(), s)
+                })
+                .collect();
+            (dim.clone(), summaries)
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -502,6 +579,7 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
         rollback_stranded_by_reason: by(&|o| &o.rollback_stranded_by_reason),
         halt_reasons,
         final_stages,
+        by_cohort: summarise_cohorts(outcomes),
     }
 }
 

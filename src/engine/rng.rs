@@ -42,7 +42,16 @@ pub enum Purpose {
     TelemetryDrop = 22,
     ClockSkew = 23,
     Chaos = 24,
+    /// Whether a downloaded delta fails to apply (`delta_failure`).
     DeltaApply = 25,
+    /// A device's draw from its population's `model` mix.
+    MixModel = 26,
+    /// A device's draw from its population's `region` mix.
+    MixRegion = 27,
+    /// A device's draw from its population's `connectivity` mix.
+    MixConnectivity = 28,
+    /// A device's draw from its population's `power` mix.
+    MixPower = 29,
 }
 
 /// Key of a population-level stream (arrivals), apart from every device's.

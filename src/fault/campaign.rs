@@ -120,7 +120,12 @@ fn default_scopes(sc: &Scenario) -> Vec<toml::Table> {
             out.push(region);
         }
     }
-    out.extend(sc.populations.iter().map(|p| one("population", &p.name)));
+    // The variants of a population with mixes share its name: one scope.
+    out.extend(
+        (sc.populations.iter().enumerate())
+            .filter(|(i, p)| p.head == *i)
+            .map(|(_, p)| one("population", &p.name)),
+    );
     out
 }
 

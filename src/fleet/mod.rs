@@ -17,7 +17,7 @@ use crate::engine::rng::{population_key, stream_key, Purpose, Stream};
 use crate::engine::time::{SimTime, DAY_MS};
 use crate::error::{Error, Result};
 use crate::scenario::limits::{MAX_DEVICES, MAX_POPULATIONS};
-use crate::scenario::model::Population;
+use crate::scenario::model::{pick_cumulative, Mixes, Population};
 use crate::scenario::Scenario;
 use battery::Battery;
 use connectivity::{Overlay, Timeline};
@@ -42,9 +42,14 @@ pub struct Fleet<'s> {
     battery_initial: Vec<f64>,
 }
 
-/// Device `i` of population `pop` in its state at time zero, its firmware drawn from the
-/// population's mix with the device's own stream.
+/// Device `i` of population `pop` (a population's first variant) in its state at time zero:
+/// its variant drawn from the population's mixes and its firmware from the firmware mix, each
+/// with the device's own stream.
 fn new_device(sc: &Scenario, rep: u64, population: u16, pop: &Population, i: u64) -> Device {
+    let population = match &pop.mixes {
+        None => population,
+        Some(m) => population + variant_offset(sc.seed, rep, i, m),
+    };
     let u = Stream::keyed(sc.seed, rep, i, Purpose::Firmware).uniform();
     let version = pop
         .firmware_mix
@@ -60,6 +65,28 @@ fn new_device(sc: &Scenario, rep: u64, population: u16, pop: &Population, i: u64
         previous_version: version,
         ..Device::default()
     }
+}
+
+/// The variant device `i` draws from mixes `m`: one draw per mixed attribute, each from a
+/// stream of its own purpose, so that a mix moves no other draw and no policy moves a mix.
+/// Validation keeps every variant index within the `u16` population index.
+fn variant_offset(seed: u64, rep: u64, i: u64, m: &Mixes) -> u16 {
+    let pick = |purpose, cum: &mut dyn ExactSizeIterator<Item = f64>| {
+        if cum.len() <= 1 {
+            return 0;
+        }
+        pick_cumulative(cum, Stream::keyed(seed, rep, i, purpose).uniform())
+    };
+    let idx = [
+        pick(Purpose::MixModel, &mut m.model.iter().map(|x| x.1)),
+        pick(Purpose::MixRegion, &mut m.region.iter().map(|x| x.1)),
+        pick(
+            Purpose::MixConnectivity,
+            &mut m.connectivity.iter().map(|x| x.1),
+        ),
+        pick(Purpose::MixPower, &mut m.power.iter().map(|x| x.1)),
+    ];
+    m.offset(idx) as u16
 }
 
 /// Population `p`'s index in a device record. Validation caps populations at

@@ -494,7 +494,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             dv.downloaded_kbit = 0.0;
         }
         dv.enter(Phase::Interrupted);
-        self.recorder.fail(Failure::DownloadInterrupted);
+        self.record_failure(d, Failure::DownloadInterrupted);
         self.schedule_check_in(d, self.now.plus(1));
     }
 
@@ -514,12 +514,12 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             match self.faults.verify_download(&self.fleet, d, self.now, draw) {
                 Verification::Rejected(Failure::DownloadInterrupted) => {
                     // A CDN error: the device fetches the image again at its next check-in.
-                    self.recorder.fail(Failure::DownloadInterrupted);
+                    self.record_failure(d, Failure::DownloadInterrupted);
                     self.fleet.dev_mut(d).enter(Phase::Interrupted);
                     return self.schedule_check_in(d, self.now.plus(1));
                 }
                 Verification::Rejected(f) => {
-                    self.recorder.fail(f);
+                    self.record_failure(d, f);
                     return self.await_report(d, Some(f));
                 }
                 Verification::TamperedAccepted => self.recorder.security_violation(),
@@ -708,7 +708,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
         match dv.pending_failure {
             Some(Failure::PowerLoss) => {
-                self.recorder.fail(Failure::PowerLoss);
+                self.record_failure(d, Failure::PowerLoss);
                 let pop = &self.scenario.populations[dv.population as usize];
                 // A configuration is applied as a transaction: a power loss leaves the previous
                 // one in place, as the other slot does for an A/B image.
@@ -728,7 +728,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                 }
             }
             Some(f) => {
-                self.recorder.fail(f);
+                self.record_failure(d, f);
                 self.await_report(d, Some(f));
             }
             None if self.scenario.versions[dv.installing as usize].config => {
@@ -757,7 +757,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
 
     /// The device can no longer boot: it never reports again and needs a field visit.
     fn brick(&mut self, d: u32) {
-        self.recorder.fail(Failure::Bricked);
+        self.record_failure(d, Failure::Bricked);
         self.recorder.brick();
         let now = self.now.0;
         let v = self.fleet.dev(d).version;
@@ -805,7 +805,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             .any(|(j, x)| hits & (1 << j.min(63)) != 0 && x.effect == Effect::BootFailure);
         if boot_fails {
             if pop.ab_slots {
-                self.recorder.fail(Failure::BootReverted);
+                self.record_failure(d, Failure::BootReverted);
                 self.fleet.dev_mut(d).set(flag::REVERTED);
                 self.harm(d);
                 self.await_report(d, Some(Failure::BootReverted));
@@ -1062,7 +1062,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             return;
         }
         let update = job == Job::Update;
-        self.recorder.fail(Failure::Timeout);
+        self.record_failure(d, Failure::Timeout);
         if update && !dv.has(flag::TIMED_OUT) {
             self.fleet.dev_mut(d).set(flag::TIMED_OUT);
             self.backend.record_timed_out(dv.stage);

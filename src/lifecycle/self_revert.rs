@@ -112,11 +112,11 @@ impl<E: DeviceEvents> World<'_, E> {
         }
         let previous = dv.previous_version;
         self.set_version(d, previous);
+        self.record_failure(d, Failure::BootReverted);
         let dv = self.fleet.dev_mut(d);
         // The revert is not an install: the version before the latest install stays.
         dv.previous_version = previous;
         dv.set(flag::REVERTED);
-        self.recorder.fail(Failure::BootReverted);
         if dv.job == Job::Rollback {
             // The device left the target by itself: its rollback job looks again.
             dv.enter(Phase::Pending);

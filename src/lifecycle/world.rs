@@ -101,4 +101,11 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             self.breach = Some(format!("{what} (at {} of simulated time)", self.now));
         }
     }
+
+    /// Device `d` failed with `f`: counted globally and in the device's cohorts.
+    #[inline]
+    pub fn record_failure(&mut self, d: u32, f: crate::metrics::reasons::Failure) {
+        let dv = self.fleet.dev(d);
+        self.recorder.fail(f, dv.population, dv.stage);
+    }
 }

@@ -3,7 +3,8 @@
 //! (one per fact: a start, a harm, a brick, bytes served, …) and read as plain data, a
 //! [`Truth`], through `Deref`: readers see every count, no reader can change one.
 
-use super::reasons::{Failure, Reason, REASONS};
+use super::cohort::Slots;
+use super::reasons::{Failure, Reason, FAILURES, REASONS};
 use crate::engine::time::SimTime;
 use crate::scenario::Scenario;
 
@@ -41,6 +42,13 @@ pub struct Truth {
     pub failsafe_reverted: u64,
     /// Delta downloads that failed to apply, after which the full image was downloaded.
     pub delta_fallbacks: u64,
+    /// Where each model's, region's and stage's counts live (`by_cohort`).
+    pub cohorts: Slots,
+    /// Failure events by cohort slot and kind: each failure counts in its device's model,
+    /// region and stage slot, so each dimension sums to `failures`.
+    pub cohort_failures: Vec<[u64; FAILURES.len()]>,
+    /// Stranded devices by cohort slot and reason, as `stranded`.
+    pub cohort_stranded: Vec<[u64; REASONS.len()]>,
 }
 
 /// The recorder: a [`Truth`] that only its methods write.
@@ -58,8 +66,17 @@ impl std::ops::Deref for Counters {
 }
 
 impl Counters {
-    pub fn new(_sc: &Scenario) -> Counters {
-        Counters::default()
+    pub fn new(sc: &Scenario) -> Counters {
+        let cohorts = Slots::new(sc);
+        let n = cohorts.len();
+        Counters {
+            truth: Truth {
+                cohorts,
+                cohort_failures: vec![[0; FAILURES.len()]; n],
+                cohort_stranded: vec![[0; REASONS.len()]; n],
+                ..Truth::default()
+            },
+        }
     }
     /// `n` more devices are targeted by the rollout.
     #[inline]
@@ -125,10 +142,20 @@ impl Counters {
     pub fn strand(&mut self, by_reason: [u64; REASONS.len()]) {
         self.truth.stranded = Some(by_reason);
     }
-    /// `n` more devices stranded for `reason` (devices found at the horizon, after the close).
-    pub fn strand_more(&mut self, reason: Reason, n: u64) {
+    /// A device of population entry `population` in stage `stage` is stranded for `reason`:
+    /// its cohorts' share of the `stranded` counts [`Counters::strand`] records.
+    pub fn strand_in(&mut self, reason: Reason, population: u16, stage: u8) {
+        let t = &mut self.truth;
+        for s in t.cohorts.of(population, stage).into_iter().flatten() {
+            t.cohort_stranded[s][reason as usize] += 1;
+        }
+    }
+    /// One more device stranded for `reason` (found at the horizon, after the close), of
+    /// population entry `population` in stage `stage`.
+    pub fn strand_more(&mut self, reason: Reason, population: u16, stage: u8) {
         if let Some(stranded) = self.truth.stranded.as_mut() {
-            stranded[reason as usize] += n;
+            stranded[reason as usize] += 1;
+            self.strand_in(reason, population, stage);
         }
     }
     /// Test hook: every count, to corrupt and see the invariants catch it.
@@ -136,9 +163,14 @@ impl Counters {
     pub(crate) fn truth_mut(&mut self) -> &mut Truth {
         &mut self.truth
     }
+    /// A failure event of a device of population entry `population` in stage `stage`.
     #[inline]
-    pub fn fail(&mut self, f: Failure) {
-        self.truth.failures[f as usize] += 1;
+    pub fn fail(&mut self, f: Failure, population: u16, stage: u8) {
+        let t = &mut self.truth;
+        t.failures[f as usize] += 1;
+        for s in t.cohorts.of(population, stage).into_iter().flatten() {
+            t.cohort_failures[s][f as usize] += 1;
+        }
     }
     #[inline]
     pub fn defer(&mut self, r: Reason) {
@@ -198,8 +230,8 @@ mod tests {
     #[test]
     fn failures_and_deferrals_count_by_kind() {
         let mut c = Counters::default();
-        c.fail(Failure::Timeout);
-        c.fail(Failure::Timeout);
+        c.fail(Failure::Timeout, 0, 0);
+        c.fail(Failure::Timeout, 0, 0);
         c.defer(Reason::Battery);
         let named = |i: usize| crate::metrics::reasons::FAILURES[i].0;
         let timeouts: Vec<&str> = (0..8).filter(|&i| c.failures[i] == 2).map(named).collect();

@@ -1,5 +1,6 @@
 //! Ground-truth metrics of a replication: counters, the hourly series and the outcome.
 
+pub mod cohort;
 pub mod counters;
 pub mod gate_log;
 pub mod outcome;

@@ -100,6 +100,11 @@ pub struct Outcome {
     /// Seconds since the scenario start at which the rollback was decided.
     #[serde(default)]
     pub rollback_at: Option<f64>,
+    /// Harmed and bricked devices, failures and stranded devices by reason, per model, region
+    /// and stage (in `summary.json`, not in `replications.csv`: the cohorts depend on the
+    /// scenario).
+    #[serde(default)]
+    pub by_cohort: crate::metrics::cohort::ByCohort,
 }
 
 /// A rollback-stranded device still mid-rollback at the horizon.

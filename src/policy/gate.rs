@@ -227,11 +227,13 @@ fn observe(v: &View, stage: usize, check: &Check, control: bool) -> Ratio {
     total
 }
 
-/// Devices of the cohort's populations that have not started the update, in fleet order.
+/// Devices of the cohort's populations that have not started the update, in fleet order. A
+/// population with mixes is one population here, every variant of it.
 fn control_group<'a>(v: &'a View<'a, '_>) -> impl Iterator<Item = u32> + 'a {
+    let head = |d: u32| v.scenario.populations[v.fleet.dev(d).population as usize].head;
     let mut pops = vec![false; v.scenario.populations.len()];
     for &d in v.cohort {
-        pops[v.fleet.dev(d).population as usize] = true;
+        pops[head(d)] = true;
     }
     let target = v.scenario.policy.target;
     v.order
@@ -239,7 +241,7 @@ fn control_group<'a>(v: &'a View<'a, '_>) -> impl Iterator<Item = u32> + 'a {
         .copied()
         .filter(move |&d| {
             let dv = v.fleet.dev(d);
-            pops[dv.population as usize]
+            pops[head(d)]
                 && !dv.has(flag::STARTED)
                 && dv.version != target
                 && v.fleet.present(d, v.now)

@@ -918,6 +918,7 @@ impl Rollout {
                 continue;
             }
             stranded[reason as usize] += 1;
+            w.recorder.strand_in(reason, dv.population, dv.stage);
         }
         w.recorder.strand(stranded);
     }

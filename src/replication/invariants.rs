@@ -145,8 +145,46 @@ impl Sim<'_> {
         }
         self.check_counts(&t)?;
         self.check_budget(&t)?;
+        self.check_cohorts()?;
         self.check_waiting(&t)?;
         self.check_observed(&t)
+    }
+
+    /// The failures and stranded devices counted by cohort (`by_cohort`) sum, in each of the
+    /// dimensions model, region and stage, to the global counts.
+    fn check_cohorts(&self) -> Result<(), String> {
+        use crate::metrics::cohort::DIMENSIONS;
+        use crate::metrics::reasons::{FAILURES, REASONS};
+        let c = &self.world.recorder;
+        for (dim, name) in DIMENSIONS.iter().enumerate() {
+            let slots: Vec<usize> = (0..c.cohorts.len())
+                .filter(|&i| c.cohorts.names[i].0 == dim)
+                .collect();
+            for (what, k) in FAILURES {
+                let sum: u64 = slots
+                    .iter()
+                    .map(|&i| c.cohort_failures[i][k as usize])
+                    .sum();
+                let global = c.failures[k as usize];
+                ensure(sum == global, || {
+                    format!("`{what}` failures by {name} sum to {sum}, not to the {global} counted")
+                })?;
+            }
+            let Some(stranded) = &c.stranded else {
+                continue;
+            };
+            for (what, r) in REASONS {
+                let sum: u64 = slots
+                    .iter()
+                    .map(|&i| c.cohort_stranded[i][r as usize])
+                    .sum();
+                let global = stranded[r as usize];
+                ensure(sum == global, || {
+                    format!("devices stranded `{what}` by {name} sum to {sum}, not to the {global} counted")
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Which invariant of [`device_ok`] device `d` breaks, in words.
@@ -625,6 +663,34 @@ percent = 100
             ("devices in flight", |s| *s.world.backend.corrupt().3 += 1),
             ("bricked devices", |s| {
                 s.world.recorder.truth_mut().bricked -= 1
+            }),
+        ];
+        for (expected, corrupt) in cases {
+            let what = breach_after(corrupt);
+            assert!(what.contains(expected), "{expected:?} not in {what:?}");
+        }
+    }
+
+    /// A failure or stranded device counted in a cohort but not globally (or the other way
+    /// round) breaks the sum of a dimension (`by_cohort`).
+    #[test]
+    fn cohort_counts_that_do_not_sum_to_the_global_ones_are_a_breach() {
+        let cases: [Case; 3] = [
+            ("`timeout` failures by model sum to", |s| {
+                let i = crate::metrics::reasons::Failure::Timeout as usize;
+                s.world.recorder.truth_mut().cohort_failures[0][i] += 1
+            }),
+            ("`install_failed` failures by model sum to", |s| {
+                let i = crate::metrics::reasons::Failure::InstallFailed as usize;
+                s.world.recorder.truth_mut().failures[i] += 1
+            }),
+            ("devices stranded `offline` by region sum to", |s| {
+                let t = s.world.recorder.truth_mut();
+                let region = (t.cohorts.names.iter()).position(|n| n.0 == 1).unwrap();
+                let i = crate::metrics::reasons::Reason::Offline as usize;
+                t.stranded
+                    .get_or_insert([0; crate::metrics::reasons::REASONS.len()]);
+                t.cohort_stranded[region][i] += 1
             }),
         ];
         for (expected, corrupt) in cases {

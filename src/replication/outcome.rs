@@ -23,27 +23,21 @@ impl Sim<'_> {
         // `budget`, if its group's disruption budget never made room for it).
         use crate::fleet::device::Reason;
         let target = self.scenario.policy.target;
-        let (mut window, mut budget) = (0u64, 0u64);
-        for d in self.world.fleet.devices() {
-            if d.phase == Phase::WaitingWindow
+        // After a halt the device would be cancelled when its window opens, as at the close.
+        let halted = self.controller.halted_at().is_some();
+        let w = &mut self.world;
+        for d in w.fleet.devices().iter().filter(|d| {
+            d.phase == Phase::WaitingWindow
                 && d.job == Job::Update
                 && d.has(flag::TARGETED)
                 && d.version != target
-            {
-                match d.reason {
-                    Reason::Budget => budget += 1,
-                    _ => window += 1,
-                }
-            }
-        }
-        // After a halt the device would be cancelled when its window opens, as at the close.
-        if self.controller.halted_at().is_some() {
-            self.world
-                .recorder
-                .strand_more(Reason::Cancelled, window + budget);
-        } else {
-            self.world.recorder.strand_more(Reason::Maintenance, window);
-            self.world.recorder.strand_more(Reason::Budget, budget);
+        }) {
+            let reason = match d.reason {
+                _ if halted => Reason::Cancelled,
+                Reason::Budget => Reason::Budget,
+                _ => Reason::Maintenance,
+            };
+            w.recorder.strand_more(reason, d.population, d.stage);
         }
     }
 
@@ -119,7 +113,26 @@ impl Sim<'_> {
                 .map(|st| st.opened_at.map(secs))
                 .collect(),
             rollback_at: self.controller.rollback_at().map(secs),
+            by_cohort: self.by_cohort(),
         }
+    }
+
+    /// `by_cohort`: harm and bricks from the device flags at the end (one pass), failures and
+    /// stranded devices from the recorder's cohort counts.
+    fn by_cohort(&self) -> crate::metrics::cohort::ByCohort {
+        let c = &self.world.recorder;
+        let mut devices = vec![[0u64; 2]; c.cohorts.len()];
+        for d in self.world.fleet.devices() {
+            let (harmed, bricked) = (d.has(flag::HARMED), d.has(flag::BRICKED));
+            if !harmed && !bricked {
+                continue;
+            }
+            for s in c.cohorts.of(d.population, d.stage).into_iter().flatten() {
+                devices[s][0] += harmed as u64;
+                devices[s][1] += bricked as u64;
+            }
+        }
+        crate::metrics::cohort::build(&c.cohorts, &devices, &c.cohort_failures, &c.cohort_stranded)
     }
 
     /// What each shadow gate would have done, and the truth when it would have.

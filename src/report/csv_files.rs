@@ -180,6 +180,10 @@ pub fn breakdown(path: &Path, sc: &Scenario, sums: &[u64], replications: usize) 
     w.write_record(&header).map_err(|e| io(path, e))?;
     let stages = sc.policy.stages.len() + 1;
     let n = replications.max(1) as f64;
+    // Variants of a population with mixes that differ only in connectivity or power are one
+    // row: the rows are keyed by population, model, region and stage, in first-seen order.
+    let mut rows: Vec<(Vec<String>, Vec<u64>)> = Vec::new();
+    let mut index: std::collections::HashMap<Vec<String>, usize> = Default::default();
     for (g, counts) in sums.chunks(BREAKDOWN.len()).enumerate() {
         let (pop, stage) = (&sc.populations[g / stages], g % stages);
         if counts[0] == 0 {
@@ -190,12 +194,21 @@ pub fn breakdown(path: &Path, sc: &Scenario, sums: &[u64], replications: usize) 
             .stages
             .get(stage)
             .map_or("not targeted", |s| s.name.as_str());
-        let mut row = vec![
+        let key = vec![
             pop.name.clone(),
             pop.model.clone(),
             pop.region.clone(),
             stage.to_string(),
         ];
+        match index.get(&key) {
+            Some(&i) => crate::analysis::run::add_into(&mut rows[i].1, counts),
+            None => {
+                index.insert(key.clone(), rows.len());
+                rows.push((key, counts.to_vec()));
+            }
+        }
+    }
+    for (mut row, counts) in rows {
         row.extend(counts.iter().map(|&c| num(Some(c as f64 / n))));
         w.write_record(&row).map_err(|e| io(path, e))?;
     }

@@ -89,10 +89,10 @@ pub fn glance(sc: &Scenario) -> Glance {
         window_start: p.start.as_secs_f64(),
         window_end: p.window_end.min(sc.horizon).as_secs_f64(),
         knobs: knobs(sc),
-        populations: sc
-            .populations
-            .iter()
-            .map(|pop| population(sc, pop))
+        // A population with mixes is one row, its first variant holding the mixes.
+        populations: (sc.populations.iter().enumerate())
+            .filter(|(i, pop)| pop.head == *i)
+            .map(|(_, pop)| population(sc, pop))
             .collect(),
         releases: sc
             .versions
@@ -194,18 +194,20 @@ fn non_empty(s: String, default: &str) -> String {
 }
 
 fn population(sc: &Scenario, pop: &crate::scenario::model::Population) -> PopulationRow {
-    let off = pop.utc_offset_s;
-    PopulationRow {
-        name: pop.name.clone(),
-        count: pop.count,
-        model: pop.model.clone(),
-        region: pop.region.clone(),
-        utc_offset: format!(
+    let offset = |off: i64| {
+        format!(
             "{}{:02}:{:02}",
             if off < 0 { '-' } else { '+' },
             off.abs() / 3600,
             off.abs() / 60 % 60
-        ),
+        )
+    };
+    let mut row = PopulationRow {
+        name: pop.name.clone(),
+        count: pop.count,
+        model: pop.model.clone(),
+        region: pop.region.clone(),
+        utc_offset: offset(pop.utc_offset_s),
         firmware: firmware_text(sc, &pop.firmware_mix),
         ab_slots: pop.ab_slots,
         connectivity: sc
@@ -217,7 +219,44 @@ fn population(sc: &Scenario, pop: &crate::scenario::model::Population) -> Popula
             .get(pop.power)
             .map_or(String::new(), |p| p.name.clone()),
         arrivals_per_day: pop.arrivals_per_day,
+    };
+    if let Some(m) = &pop.mixes {
+        let conn = |i: usize| sc.connectivity.get(i).map_or("", |c| c.name.as_str());
+        let power = |i: usize| sc.power.get(i).map_or("", |p| p.name.as_str());
+        row.model = mix_text(m.model.iter().map(|x| (x.0.as_str(), x.1)));
+        row.region = mix_text(m.region.iter().map(|x| (x.0 .0.as_str(), x.1)));
+        if m.region.len() > 1 {
+            let offsets = m
+                .region
+                .iter()
+                .map(|((r, off), _)| format!("{r} {}", offset(*off)));
+            row.utc_offset = offsets.collect::<Vec<_>>().join(", ");
+        }
+        row.connectivity = mix_text(m.connectivity.iter().map(|x| (conn(x.0), x.1)));
+        row.power = mix_text(m.power.iter().map(|x| (power(x.0), x.1)));
     }
+    row
+}
+
+/// A mix of names from cumulative shares, as [`firmware_text`] writes a firmware mix: largest
+/// share first, one value alone without its share.
+fn mix_text<'a>(cumulative: impl Iterator<Item = (&'a str, f64)>) -> String {
+    let mut prev = 0.0;
+    let mut shares: Vec<(&str, f64)> = cumulative
+        .map(|(name, c)| {
+            let share = c - prev;
+            prev = c;
+            (name, share)
+        })
+        .collect();
+    if shares.len() == 1 {
+        return shares[0].0.to_string();
+    }
+    shares.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    (shares.iter())
+        .map(|(name, w)| format!("{name} {}%", round2(w * 100.0)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The mix as the user wrote it. `firmware_mix` holds *cumulative* weights (for the draw), so

@@ -80,6 +80,7 @@ pub fn page(f: &RunFiles, plots: &RunPlots) -> String {
     if let Some(t) = f.breakdown {
         breakdown_tables(&mut p, s, t);
     }
+    super::cohorts::html(&mut p, s);
     outcomes(&mut p, s, reps);
     reasons(&mut p, s);
     gates(&mut p, s, stages);

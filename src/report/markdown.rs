@@ -134,6 +134,7 @@ pub fn run(
             human_value("stranded", Some(c))
         ));
     }
+    out.push_str(&cohorts(s));
     let next = super::advice::advice(s, stages, breakdown);
     if !next.is_empty() {
         out.push_str("\n**What to do next**\n\n");
@@ -145,6 +146,47 @@ pub fn run(
         }
     }
     out.push_str("\nThe full report is `report.html` in the same folder.\n");
+    out
+}
+
+/// Rows `summary.md` lists at most; the rest are in `report.html`.
+const MARKDOWN_ROWS: usize = 15;
+
+/// The table by cohort (`by_cohort`): the cohorts something happened to, dimension by
+/// dimension; empty when nothing happened or the summary has no `by_cohort`.
+fn cohorts(s: &SummaryFile) -> String {
+    use super::cohorts::{rows, Row, DIMENSIONS};
+    use super::table::count_text;
+    let all: Vec<(&str, Row)> = (DIMENSIONS.iter())
+        .flat_map(|(dim, _)| rows(s, dim).into_iter().map(move |r| (*dim, r)))
+        .filter(|(_, r)| r.any())
+        .collect();
+    if all.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\n**By cohort** (mean per run)\n\n| cohort | harmed | bricked | failures | stranded |\n|---|--:|--:|--:|--:|\n",
+    );
+    let with = |n: f64, why: &str| match why.is_empty() {
+        true => count_text(n),
+        false => format!("{} ({})", count_text(n), text(why)),
+    };
+    for (dim, r) in all.iter().take(MARKDOWN_ROWS) {
+        out.push_str(&format!(
+            "| {dim} {} | {} | {} | {} | {} |\n",
+            code(&r.name),
+            count_text(r.harmed),
+            count_text(r.bricked),
+            with(r.failures, &r.failure_reasons),
+            with(r.stranded, &r.stranded_reasons),
+        ));
+    }
+    if all.len() > MARKDOWN_ROWS {
+        out.push_str(&format!(
+            "\n{} more cohorts in `report.html`.\n",
+            all.len() - MARKDOWN_ROWS
+        ));
+    }
     out
 }
 

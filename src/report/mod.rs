@@ -7,6 +7,7 @@
 pub mod advice;
 pub mod baseline;
 pub mod breakdown;
+pub mod cohorts;
 pub mod csv_files;
 pub mod folder;
 pub mod glance;

@@ -213,6 +213,11 @@ fn blank() -> RawPopulation {
     }
 }
 
+/// A cell as a TOML string (a column's value is one name, never a mix).
+fn text(v: &str) -> toml::Spanned<toml::Value> {
+    sp(toml::Value::String(v.into()))
+}
+
 fn num(v: &str) -> Result<f64, String> {
     v.parse::<f64>()
         .map_err(|_| "expected a number".to_string())
@@ -229,12 +234,12 @@ fn boolean(v: &str) -> Result<bool, String> {
 fn apply(pop: &mut RawPopulation, header: &str, v: &str) -> Result<(), String> {
     match header {
         "id" | "population" => {}
-        "model" => pop.model = Some(v.into()),
-        "region" => pop.region = Some(v.into()),
-        "utc_offset" => pop.utc_offset = Some(sp(v.into())),
+        "model" => pop.model = Some(text(v)),
+        "region" => pop.region = Some(text(v)),
+        "utc_offset" => pop.utc_offset = Some(text(v)),
         "firmware" => pop.firmware = Some(sp(toml::Value::String(v.into()))),
-        "connectivity" => pop.connectivity = Some(sp(v.into())),
-        "power" => pop.power = Some(sp(v.into())),
+        "connectivity" => pop.connectivity = Some(text(v)),
+        "power" => pop.power = Some(text(v)),
         "storage_free_mb" => pop.storage_free_mb = Some(sp(toml::Value::Float(num(v)?))),
         "ab_slots" => pop.ab_slots = Some(boolean(v)?),
         "install_failure" => pop.install_failure = Some(sp(num(v)?)),

@@ -10,7 +10,6 @@
 //! and a clock skew of up to [`MARGIN_MS`]): a device asks with its own wall-clock time, so the
 //! same list serves every offset, and a question is a binary search.
 
-use super::model::DailyWindow;
 use crate::engine::time::DAY_MS;
 
 /// How far before the start and after the horizon the openings are listed: UTC offsets
@@ -74,6 +73,36 @@ impl Maintenance {
                     None => u64::MAX,
                 }
             }
+        }
+    }
+}
+
+/// A daily local-time window `[from, to)`, seconds of the day; wraps midnight when `to <= from`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DailyWindow {
+    pub from_s: u32,
+    pub to_s: u32,
+}
+
+impl DailyWindow {
+    pub fn contains(&self, second_of_day: u32) -> bool {
+        if self.from_s < self.to_s {
+            second_of_day >= self.from_s && second_of_day < self.to_s
+        } else {
+            second_of_day >= self.from_s || second_of_day < self.to_s
+        }
+    }
+    /// Milliseconds from `ms_of_day` until the window next opens (0 when open now).
+    pub fn wait_ms(&self, ms_of_day: u64) -> u64 {
+        let s = (ms_of_day / 1000) as u32;
+        if self.contains(s) {
+            return 0;
+        }
+        let from_ms = self.from_s as u64 * 1000;
+        if from_ms > ms_of_day {
+            from_ms - ms_of_day
+        } else {
+            DAY_MS - ms_of_day + from_ms
         }
     }
 }

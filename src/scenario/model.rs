@@ -8,7 +8,7 @@ use super::raw::{
     SkipMigrations, TestKind,
 };
 use super::selector::{Attrs, Selector};
-use crate::engine::time::{SimTime, DAY_MS};
+use crate::engine::time::SimTime;
 
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -121,6 +121,60 @@ pub struct Population {
     pub commands_per_day: f64,
     pub verifies_signatures: bool,
     pub arrivals_per_day: f64,
+    /// The index of the first variant of the population as written (its own index when the
+    /// population has no `model`, `region`, `connectivity` or `power` mix). A population with
+    /// mixes is expanded into one variant per combination of mixed values, all with its name;
+    /// `count` and `arrivals_per_day` are the first variant's (0 on the others), and each
+    /// device of the population draws the variant it belongs to ([`Mixes`]).
+    pub head: usize,
+    /// This variant's expected share of the population's devices (1 without mixes).
+    pub share: f64,
+    /// On the first variant of a population with mixes: the mixes, to draw from.
+    pub mixes: Option<Box<Mixes>>,
+}
+
+/// The mixed attributes of a population, each as `(value, cumulative share)` in the order
+/// written (sorted by name; values with no share left out), one value with share 1 when the
+/// attribute is not mixed. Variant `head + ((m·R + r)·C + c)·P + p` has model `m`, region `r`,
+/// connectivity `c` and power `p` (`R`, `C`, `P` the numbers of values).
+#[derive(Clone, Debug, Default)]
+pub struct Mixes {
+    pub model: Vec<(String, f64)>,
+    /// Regions with their UTC offsets in seconds.
+    pub region: Vec<((String, i64), f64)>,
+    pub connectivity: Vec<(usize, f64)>,
+    pub power: Vec<(usize, f64)>,
+}
+
+impl Mixes {
+    /// The numbers of values of each attribute: model, region, connectivity, power.
+    pub fn radices(&self) -> [usize; 4] {
+        [
+            self.model.len(),
+            self.region.len(),
+            self.connectivity.len(),
+            self.power.len(),
+        ]
+    }
+
+    /// The variant offset (from the population's first variant) of the value indices
+    /// `[model, region, connectivity, power]`.
+    pub fn offset(&self, idx: [usize; 4]) -> usize {
+        let r = self.radices();
+        ((idx[0] * r[1] + idx[1]) * r[2] + idx[2]) * r[3] + idx[3]
+    }
+}
+
+/// The index of the entry `u` (in 0..1) falls in, from cumulative shares.
+pub fn pick_cumulative(cum: impl Iterator<Item = f64>, u: f64) -> usize {
+    let mut last = 0;
+    for (i, c) in cum.enumerate() {
+        if u <= c {
+            return i;
+        }
+        last = i;
+    }
+    last
 }
 
 /// `disruption_budget = { group_by, max_unavailable }`.
@@ -268,35 +322,7 @@ impl Rate {
     }
 }
 
-/// A daily local-time window `[from, to)`, seconds of the day; wraps midnight when `to <= from`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct DailyWindow {
-    pub from_s: u32,
-    pub to_s: u32,
-}
-
-impl DailyWindow {
-    pub fn contains(&self, second_of_day: u32) -> bool {
-        if self.from_s < self.to_s {
-            second_of_day >= self.from_s && second_of_day < self.to_s
-        } else {
-            second_of_day >= self.from_s || second_of_day < self.to_s
-        }
-    }
-    /// Milliseconds from `ms_of_day` until the window next opens (0 when open now).
-    pub fn wait_ms(&self, ms_of_day: u64) -> u64 {
-        let s = (ms_of_day / 1000) as u32;
-        if self.contains(s) {
-            return 0;
-        }
-        let from_ms = self.from_s as u64 * 1000;
-        if from_ms > ms_of_day {
-            from_ms - ms_of_day
-        } else {
-            DAY_MS - ms_of_day + from_ms
-        }
-    }
-}
+pub use super::maintenance::DailyWindow;
 
 #[derive(Clone, Debug)]
 pub struct Preflight {
@@ -530,6 +556,12 @@ impl World {
 impl Scenario {
     pub fn device_count(&self) -> u64 {
         self.populations.iter().map(|p| p.count).sum()
+    }
+    /// The devices population entry `p` is expected to hold at the start: its population's
+    /// count times the variant's share (see [`Population::head`]).
+    pub fn expected_devices(&self, p: usize) -> f64 {
+        let pop = &self.populations[p];
+        self.populations[pop.head].count as f64 * pop.share
     }
     /// The most devices one replication holds: the fleet at the start and the arrivals the
     /// simulator allows for (see [`arrivals_bound`](super::limits::arrivals_bound)); what the

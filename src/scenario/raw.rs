@@ -303,19 +303,24 @@ pub struct RawPopulation {
     #[schemars(with = "Option<u64>", range(max = 20_000_000))]
     #[schemars(extend("x-unit" = "devices", "examples" = [5000]))]
     pub count: Option<Spanned<u64>>,
-    /// Hardware model (selectors and defects match it).
+    /// Hardware model (selectors and defects match it), or a mix of models: each device draws
+    /// its own.
     #[serde(default)]
-    #[schemars(extend("examples" = ["sn-10"]))]
-    pub model: Option<String>,
-    /// Region (selectors and defects match it).
+    #[schemars(with = "Option<sch::NameMix>")]
+    #[schemars(extend("examples" = ["sn-10", { "sn-10": 0.8, "sn-20": 0.2 }]))]
+    pub model: Option<SValue>,
+    /// Region (selectors and defects match it), or a mix of regions: each device draws its own.
     #[serde(default)]
-    #[schemars(extend("examples" = ["eu"]))]
-    pub region: Option<String>,
+    #[schemars(with = "Option<sch::NameMix>")]
+    #[schemars(extend("examples" = ["eu", { "eu": 0.6, "us": 0.4 }]))]
+    pub region: Option<SValue>,
     /// Local time offset from UTC, for maintenance windows and off-peak hours ("Z" or ±HH:MM,
-    /// default "+00:00").
+    /// default "+00:00"); with a `region` mix, one offset for every region or a table by region
+    /// that names each region of the mix.
     #[serde(default)]
-    #[schemars(with = "Option<String>", extend("examples" = ["+01:00"]))]
-    pub utc_offset: Option<Spanned<String>>,
+    #[schemars(with = "Option<sch::OffsetByRegion>")]
+    #[schemars(extend("examples" = ["+01:00", { "eu": "+01:00", "us": "-05:00" }]))]
+    pub utc_offset: Option<SValue>,
     /// The version devices run at the start, or a mix of versions (required).
     #[serde(default)]
     #[schemars(with = "Option<sch::FirmwareMix>")]
@@ -327,14 +332,18 @@ pub struct RawPopulation {
     #[schemars(with = "Option<BTreeMap<String, sch::Scalar>>")]
     #[schemars(extend("examples" = [{ "channel": "external", "criticality": "high" }]))]
     pub tags: Option<BTreeMap<String, toml::Value>>,
-    /// The name of a `[connectivity.NAME]` profile (required).
+    /// The name of a `[connectivity.NAME]` profile (required), or a mix of profiles: each
+    /// device draws its own.
     #[serde(default)]
-    #[schemars(with = "Option<String>", extend("examples" = ["cellular"]))]
-    pub connectivity: Option<Spanned<String>>,
-    /// The name of a `[power.NAME]` profile (default: mains).
+    #[schemars(with = "Option<sch::NameMix>")]
+    #[schemars(extend("examples" = [{ "wired": 0.7, "cellular": 0.3 }, "cellular"]))]
+    pub connectivity: Option<SValue>,
+    /// The name of a `[power.NAME]` profile (default: mains), or a mix of profiles: each device
+    /// draws its own.
     #[serde(default)]
-    #[schemars(with = "Option<String>", extend("examples" = ["battery"]))]
-    pub power: Option<Spanned<String>>,
+    #[schemars(with = "Option<sch::NameMix>")]
+    #[schemars(extend("examples" = ["battery", { "mains": 0.5, "battery": 0.5 }]))]
+    pub power: Option<SValue>,
     /// Free storage (a number or a distribution); a download needs the image's size, and
     /// `policy.preflight.min_storage_mb` (default: unlimited).
     #[serde(default)]

@@ -229,6 +229,32 @@ marker!(
 );
 
 marker!(
+    /// `population.model`, `region`, `connectivity` and `power`: a name or a mix of names.
+    NameMix,
+    "NameMix",
+    |_: &mut SchemaGenerator| json_schema!({
+        "description": "A name, or a mix of names and shares: { wired = 0.7, cellular = 0.3 } (shares ≥ 0, normalised to their sum; each device draws its own, independently of the other mixed keys).",
+        "anyOf": [
+            { "type": "string" },
+            { "type": "object", "additionalProperties": { "type": "number", "minimum": 0 }, "minProperties": 1 }
+        ]
+    })
+);
+
+marker!(
+    /// `population.utc_offset`: one offset, or one per region of a region mix.
+    OffsetByRegion,
+    "OffsetByRegion",
+    |_: &mut SchemaGenerator| json_schema!({
+        "description": "A UTC offset (\"Z\" or ±HH:MM) for every device, or a table by region for a `region` mix: { eu = \"+01:00\", us = \"-05:00\" } (every region of the mix needs one).",
+        "anyOf": [
+            { "type": "string" },
+            { "type": "object", "additionalProperties": { "type": "string" }, "minProperties": 1 }
+        ]
+    })
+);
+
+marker!(
     /// An `[[expect]]` bound: a number or a duration.
     ExpectBound,
     "ExpectBound",

@@ -8,7 +8,7 @@ use super::did_you_mean;
 use super::maintenance::{
     cron_openings, weekly, AppliesTo, Maintenance, Openings, Zone, MARGIN_MS, WEEKDAYS,
 };
-use super::model::{BudgetMax, DisruptionBudget, Population};
+use super::model::{BudgetMax, DailyWindow, DisruptionBudget, Population};
 use super::raw::{RawMaintenance, RawPolicy, WindowAppliesTo, WindowZone};
 use crate::engine::time::{secs_to_ms, SimTime, DAY_MS};
 
@@ -63,7 +63,7 @@ fn window(pc: &mut Ctx, path: &str, w: &RawMaintenance, span: (i64, i64)) -> Opt
                     "`duration` goes with `cron`; a `from`/`to` window lasts from `from` to `to`",
                 );
             }
-            let daily = super::validate_policy::window(pc, path, from, to)?;
+            let daily = daily_window(pc, path, from, to)?;
             match days(pc, path, w)? {
                 ALL_DAYS => Openings::Daily(daily),
                 days => Openings::Listed(weekly(daily, days, span.0, span.1)),
@@ -98,6 +98,54 @@ fn window(pc: &mut Ctx, path: &str, w: &RawMaintenance, span: (i64, i64)) -> Opt
             WindowAppliesTo::Install => AppliesTo::Install,
             WindowAppliesTo::Notify => AppliesTo::Notify,
         },
+    })
+}
+
+fn parse_hhmm(s: &str) -> Option<u32> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    ((h < 24 && m < 60) || (h == 24 && m == 0)).then_some((h * 3600 + m * 60) % 86_400)
+}
+
+/// A daily `from`–`to` window (maintenance or off-peak).
+pub(super) fn daily_window(
+    pc: &mut Ctx,
+    path: &str,
+    from: &toml::Spanned<String>,
+    to: &toml::Spanned<String>,
+) -> Option<DailyWindow> {
+    let from_s = parse_hhmm(from.get_ref());
+    let to_s = parse_hhmm(to.get_ref());
+    if from_s.is_none() {
+        pc.err(
+            format!("{path}.from"),
+            Some(from.span()),
+            format!(
+                "`{}` is not a local time; write \"HH:MM\", e.g. \"01:00\"",
+                from.get_ref()
+            ),
+        );
+    }
+    if to_s.is_none() {
+        pc.err(
+            format!("{path}.to"),
+            Some(to.span()),
+            format!(
+                "`{}` is not a local time; write \"HH:MM\", e.g. \"05:00\"",
+                to.get_ref()
+            ),
+        );
+    }
+    if from_s.is_some() && from_s == to_s {
+        pc.err(
+            path,
+            Some(from.span()),
+            "`from` equals `to`: the window would never (or always) be open",
+        );
+    }
+    Some(DailyWindow {
+        from_s: from_s?,
+        to_s: to_s?,
     })
 }
 

@@ -328,54 +328,6 @@ fn rate(pc: &mut Ctx, p: &RawPolicy) -> Rate {
     }
 }
 
-fn parse_hhmm(s: &str) -> Option<u32> {
-    let (h, m) = s.trim().split_once(':')?;
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    ((h < 24 && m < 60) || (h == 24 && m == 0)).then_some((h * 3600 + m * 60) % 86_400)
-}
-
-/// A daily `from`–`to` window (maintenance or off-peak).
-pub(super) fn window(
-    pc: &mut Ctx,
-    path: &str,
-    from: &toml::Spanned<String>,
-    to: &toml::Spanned<String>,
-) -> Option<DailyWindow> {
-    let from_s = parse_hhmm(from.get_ref());
-    let to_s = parse_hhmm(to.get_ref());
-    if from_s.is_none() {
-        pc.err(
-            format!("{path}.from"),
-            Some(from.span()),
-            format!(
-                "`{}` is not a local time; write \"HH:MM\", e.g. \"01:00\"",
-                from.get_ref()
-            ),
-        );
-    }
-    if to_s.is_none() {
-        pc.err(
-            format!("{path}.to"),
-            Some(to.span()),
-            format!(
-                "`{}` is not a local time; write \"HH:MM\", e.g. \"05:00\"",
-                to.get_ref()
-            ),
-        );
-    }
-    if from_s.is_some() && from_s == to_s {
-        pc.err(
-            path,
-            Some(from.span()),
-            "`from` equals `to`: the window would never (or always) be open",
-        );
-    }
-    Some(DailyWindow {
-        from_s: from_s?,
-        to_s: to_s?,
-    })
-}
-
 fn preflight(pc: &mut Ctx, p: &RawPolicy) -> Preflight {
     let default_off_peak = DailyWindow {
         from_s: 0,
@@ -401,7 +353,14 @@ fn preflight(pc: &mut Ctx, p: &RawPolicy) -> Preflight {
         off_peak: f
             .off_peak
             .as_ref()
-            .and_then(|w| window(pc, "policy.preflight.off_peak", &w.from, &w.to))
+            .and_then(|w| {
+                super::validate_disruption::daily_window(
+                    pc,
+                    "policy.preflight.off_peak",
+                    &w.from,
+                    &w.to,
+                )
+            })
             .unwrap_or(default_off_peak),
     }
 }

@@ -3,7 +3,6 @@
 //! horizon) and unique names.
 
 use super::collect::Ctx;
-use super::did_you_mean;
 use super::dist::{Dist, Unit};
 use super::limits::*;
 use super::model::*;
@@ -24,24 +23,16 @@ pub(super) fn populations(
         if raw.fleet.is_some() && p.count.is_none() {
             continue;
         }
-        if let Some(pop) = population(cx, &format!("population[{i}]"), p, conns, powers, versions) {
-            out.push(pop);
-        }
+        let variants = population(cx, &format!("population[{i}]"), p, conns, powers, versions);
+        push(&mut out, variants);
     }
     if let Some(f) = &raw.fleet {
         match super::inventory::read(&cx.base_dir.join(f.inventory.get_ref()), &raw.population) {
             Ok(rows) => {
                 for p in &rows {
-                    if let Some(pop) = population(
-                        cx,
-                        &format!("fleet.inventory[{}]", p.name),
-                        p,
-                        conns,
-                        powers,
-                        versions,
-                    ) {
-                        out.push(pop);
-                    }
+                    let path = format!("fleet.inventory[{}]", p.name);
+                    let variants = population(cx, &path, p, conns, powers, versions);
+                    push(&mut out, variants);
                 }
             }
             Err(m) => cx.err("fleet.inventory", Some(f.inventory.span()), m),
@@ -52,7 +43,7 @@ pub(super) fn populations(
             "population",
             None,
             format!(
-                "the fleet has {} populations ([[population]] entries plus distinct inventory rows); the limit is {MAX_POPULATIONS}: each distinct combination of an inventory row's columns other than `id` is a population, so drop or coarsen the columns that differ on nearly every row",
+                "the fleet has {} populations ([[population]] entries, one per combination of the values a population mixes, plus distinct inventory rows); the limit is {MAX_POPULATIONS}: each distinct combination of an inventory row's columns other than `id` is a population, so drop or coarsen the columns that differ on nearly every row, or coarsen the mixes",
                 out.len()
             ),
         );
@@ -62,7 +53,11 @@ pub(super) fn populations(
     }
     let horizon_s = raw.simulation.horizon.get_ref().0;
     check_device_limit(cx, &out, horizon_s);
-    let mut names: Vec<&str> = out.iter().map(|p| p.name.as_str()).collect();
+    // The variants of a population with mixes share its name.
+    let mut names: Vec<&str> = (out.iter().enumerate())
+        .filter(|(i, p)| p.head == *i)
+        .map(|(_, p)| p.name.as_str())
+        .collect();
     names.sort_unstable();
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
         cx.err(
@@ -72,6 +67,13 @@ pub(super) fn populations(
         );
     }
     out
+}
+
+/// Appends the variants of one population, each pointing at the first.
+fn push(out: &mut Vec<Population>, mut variants: Vec<Population>) {
+    let head = out.len();
+    variants.iter_mut().for_each(|v| v.head = head);
+    out.append(&mut variants);
 }
 
 /// `crash_rate` of a population: crashes per device-day, 0 to [`MAX_CRASH_RATE_PER_DAY`].
@@ -144,34 +146,8 @@ fn count_text(n: f64) -> String {
     }
 }
 
-fn resolve_name<T>(
-    cx: &mut Ctx,
-    path: String,
-    name: &toml::Spanned<String>,
-    items: &[T],
-    item_name: impl Fn(&T) -> &str,
-    kind: &str,
-) -> usize {
-    match items.iter().position(|x| item_name(x) == name.get_ref()) {
-        Some(i) => i,
-        None => {
-            let names: Vec<&str> = items.iter().map(&item_name).collect();
-            let hint = did_you_mean(name.get_ref(), names.iter().copied());
-            cx.err(
-                path,
-                Some(name.span()),
-                format!(
-                    "no {kind} profile named `{}`{hint}; defined: {}",
-                    name.get_ref(),
-                    names.join(", ")
-                ),
-            );
-            0
-        }
-    }
-}
-
-/// One `[[population]]` entry (or inventory row, with `path` naming the row).
+/// One `[[population]]` entry (or inventory row, with `path` naming the row): one
+/// [`Population`], or one variant per combination of its mixed values.
 fn population(
     cx: &mut Ctx,
     path: &str,
@@ -179,10 +155,9 @@ fn population(
     conns: &[ConnProfile],
     powers: &[PowerProfile],
     versions: &mut [Release],
-) -> Option<Population> {
+) -> Vec<Population> {
     let count = device_count(cx, path, p);
-    let (connectivity, power) = profiles(cx, path, p, conns, powers);
-    let utc_offset_s = utc_offset(cx, path, p);
+    let attrs = super::validate_mix::attributes(cx, path, p, conns, powers);
     let firmware_mix = firmware_mix(cx, path, p, versions);
     let tags = tags(cx, path, p);
     let telemetry_interval_ms = telemetry_interval(cx, path, p);
@@ -196,16 +171,17 @@ fn population(
     };
     // The fields below are validated in the order they are written, which is the order their
     // errors are reported in.
-    Some(Population {
+    let base = Population {
         name: p.name.clone(),
         count,
-        model: p.model.clone().unwrap_or_default(),
-        region: p.region.clone().unwrap_or_default(),
-        utc_offset_s,
+        // The attributes a mix may give: set per variant by `expand`.
+        model: String::new(),
+        region: String::new(),
+        utc_offset_s: 0,
         firmware_mix,
         tags,
-        connectivity,
-        power,
+        connectivity: 0,
+        power: 0,
         storage_free_mb: p
             .storage_free_mb
             .as_ref()
@@ -220,7 +196,11 @@ fn population(
         commands_per_day: nonneg(cx, "commands_per_day", &p.commands_per_day, 1.0),
         verifies_signatures: p.verifies_signatures.unwrap_or(true),
         arrivals_per_day: nonneg(cx, "arrivals_per_day", &p.arrivals_per_day, 0.0),
-    })
+        head: 0,
+        share: 1.0,
+        mixes: None,
+    };
+    super::validate_mix::expand(cx, path, base, attrs)
 }
 
 /// `watchdog`: at least one crash, a window of more than 0, and A/B slots to revert to.
@@ -273,58 +253,6 @@ fn device_count(cx: &mut Ctx, path: &str, p: &RawPopulation) -> u64 {
         );
     }
     count
-}
-
-/// The indices of the population's connectivity profile (required) and power profile
-/// (`mains` when not written).
-fn profiles(
-    cx: &mut Ctx,
-    path: &str,
-    p: &RawPopulation,
-    conns: &[ConnProfile],
-    powers: &[PowerProfile],
-) -> (usize, usize) {
-    let connectivity = match &p.connectivity {
-        Some(c) => resolve_name(
-            cx,
-            format!("{path}.connectivity"),
-            c,
-            conns,
-            |x| &x.name,
-            "connectivity",
-        ),
-        None => {
-            cx.err(
-                format!("{path}.connectivity"),
-                None,
-                "every population needs a `connectivity` profile name",
-            );
-            0
-        }
-    };
-    let power = match &p.power {
-        Some(c) => resolve_name(cx, format!("{path}.power"), c, powers, |x| &x.name, "power"),
-        None => powers.iter().position(|x| x.name == "mains").unwrap_or(0),
-    };
-    (connectivity, power)
-}
-
-/// `utc_offset` in seconds east of UTC; 0 when not written.
-fn utc_offset(cx: &mut Ctx, path: &str, p: &RawPopulation) -> i64 {
-    match &p.utc_offset {
-        None => 0,
-        Some(o) => parse_offset(o.get_ref()).unwrap_or_else(|| {
-            cx.err(
-                format!("{path}.utc_offset"),
-                Some(o.span()),
-                format!(
-                    "`{}` is not a UTC offset; write e.g. \"+01:00\" or \"-05:30\"",
-                    o.get_ref()
-                ),
-            );
-            0
-        }),
-    }
 }
 
 /// `tags`: each value must be a scalar, which selectors compare as text.
@@ -412,20 +340,4 @@ fn firmware_mix(
             (v, acc)
         })
         .collect()
-}
-
-/// Parses `+01:00`, `-05:30`, `Z` into seconds east of UTC.
-pub fn parse_offset(s: &str) -> Option<i64> {
-    let s = s.trim();
-    if s == "Z" || s == "UTC" {
-        return Some(0);
-    }
-    let (sign, rest) = match s.as_bytes().first()? {
-        b'+' => (1, &s[1..]),
-        b'-' => (-1, &s[1..]),
-        _ => return None,
-    };
-    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-    (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
 }

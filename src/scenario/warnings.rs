@@ -173,10 +173,14 @@ pub(crate) fn estimate_stages(sc: &Scenario) -> Vec<StageEstimate> {
         for (i, g) in groups.iter().enumerate().filter(|(i, _)| eligible[*i]) {
             let share = if free > 0.0 { need / free } else { 0.0 };
             taken[i] += (g.devices - taken[i]) * share;
-            pops[g.population] |= g.devices > 0.0;
+            // The control is drawn from the populations as written, every variant of a mix.
+            pops[sc.populations[g.population].head] |= g.devices > 0.0;
         }
         let control_size = (0..groups.len())
-            .filter(|&i| pops[groups[i].population] && groups[i].version != sc.policy.target)
+            .filter(|&i| {
+                pops[sc.populations[groups[i].population].head]
+                    && groups[i].version != sc.policy.target
+            })
             .map(|i| groups[i].devices - taken[i])
             .sum();
         let grows = (0..pops.len()).any(|p| pops[p] && sc.populations[p].arrivals_per_day > 0.0);
@@ -199,12 +203,13 @@ struct Group {
 fn groups(sc: &Scenario) -> Vec<Group> {
     let mut out = Vec::new();
     for (p, pop) in sc.populations.iter().enumerate() {
+        let devices = sc.expected_devices(p);
         let mut prev = 0.0;
         for &(version, cumulative) in &pop.firmware_mix {
             out.push(Group {
                 population: p,
                 version,
-                devices: pop.count as f64 * (cumulative - prev),
+                devices: devices * (cumulative - prev),
             });
             prev = cumulative;
         }
