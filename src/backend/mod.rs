@@ -8,7 +8,10 @@
 //! - **What it has heard**: per stage and over the whole rollout, devices notified, started,
 //!   reported, successes, failures, reverts and time-outs ([`Obs`]); the order in which devices
 //!   started (a rollback notifies them in that order); successes of the rollback.
-//! - **Executions held** while the rollout is paused (`parked`), and **support tickets**.
+//! - **Executions held** while the rollout is paused (`parked`), and **support tickets**:
+//!   those harmed devices open, kept apart from the background tickets every device opens
+//!   (kept per stage in time order, so a gate counts them by binary search), and the devices
+//!   quarantined to support; [`support`] replays both through the support team.
 //!
 //! Fields are private: the lifecycle and the controller write through the methods, which keep
 //! the global and per-stage observations in step.
@@ -17,6 +20,8 @@ use crate::engine::time::SimTime;
 use crate::fleet::device::Reported;
 use crate::scenario::Scenario;
 use std::collections::VecDeque;
+
+pub mod support;
 
 /// What the backend has observed over a set of devices.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -68,8 +73,13 @@ pub struct Backend {
     rollback_succeeded: u64,
     started_order: Vec<u32>,
     parked: Vec<u32>,
-    /// Support tickets: (stage of the device, time the ticket opens).
+    /// Support tickets of harmed devices: (stage of the device, time the ticket opens).
     tickets: Vec<(u8, u64)>,
+    /// Background tickets by stage (the last entry: devices the rollout has not notified),
+    /// each list in the order they open, which is time order.
+    background: Vec<Vec<u64>>,
+    /// Devices quarantined to support, with the time each was.
+    quarantined: Vec<(u32, u64)>,
 }
 
 impl Backend {
@@ -86,6 +96,8 @@ impl Backend {
             started_order: Vec::new(),
             parked: Vec::new(),
             tickets: Vec::new(),
+            background: vec![Vec::new(); sc.policy.stages.len() + 1],
+            quarantined: Vec::new(),
         }
     }
 
@@ -230,22 +242,64 @@ impl Backend {
         &self.parked
     }
 
-    /// A support ticket from a device of stage `stage` opens at `at`.
+    /// A support ticket from harmed device of stage `stage` opens at `at`.
     pub fn open_ticket(&mut self, stage: u8, at: u64) {
         self.tickets.push((stage, at));
     }
 
-    /// Every ticket: (stage of the device, time it opens).
+    /// The tickets of harmed devices: (stage of the device, time it opens).
     pub fn tickets(&self) -> &[(u8, u64)] {
         &self.tickets
     }
 
-    /// Tickets opened by devices of `stage` (all stages when `None`) by time `t`.
+    /// A background ticket opens now, `at`, attributed to stage `stage` (`None`: to no stage).
+    /// Calls come in time order.
+    pub fn open_background_ticket(&mut self, stage: Option<usize>, at: u64) {
+        let last = self.background.len() - 1;
+        let i = stage.map_or(last, |s| s.min(last));
+        debug_assert!(self.background[i].last().is_none_or(|&t| t <= at));
+        self.background[i].push(at);
+    }
+
+    /// Background tickets opened, over every stage and none.
+    pub fn background_tickets(&self) -> u64 {
+        self.background.iter().map(|b| b.len() as u64).sum()
+    }
+
+    /// Tickets (of harmed devices and background ones) opened by devices of `stage` (all
+    /// devices when `None`) by time `t`.
     pub fn tickets_by(&self, stage: Option<usize>, t: SimTime) -> u64 {
-        self.tickets
+        let harm = self
+            .tickets
             .iter()
             .filter(|(s, at)| *at <= t.0 && stage.is_none_or(|x| x == *s as usize))
-            .count() as u64
+            .count() as u64;
+        let upto = |b: &Vec<u64>| b.partition_point(|&at| at <= t.0) as u64;
+        let background = match stage {
+            Some(s) if s + 1 < self.background.len() => upto(&self.background[s]),
+            Some(_) => 0,
+            None => self.background.iter().map(upto).sum(),
+        };
+        harm + background
+    }
+
+    /// Device `d` has failed too often: it is quarantined to support at `at`.
+    pub fn quarantine(&mut self, d: u32, at: u64) {
+        self.quarantined.push((d, at));
+    }
+
+    /// The quarantined devices, with the time each was.
+    pub fn quarantined(&self) -> &[(u32, u64)] {
+        &self.quarantined
+    }
+
+    /// When each item of the support queue arrives: every ticket (harm and background) and
+    /// every quarantined device.
+    pub fn support_arrivals(&self) -> Vec<u64> {
+        let mut out: Vec<u64> = self.tickets.iter().map(|&(_, at)| at).collect();
+        out.extend(self.background.iter().flatten().copied());
+        out.extend(self.quarantined.iter().map(|&(_, at)| at));
+        out
     }
 
     /// Test hooks: corrupt what the backend holds, to see the invariants catch it.

@@ -42,4 +42,6 @@ pub enum DeviceEvent {
         job: Job,
         failure: Option<Failure>,
     },
+    /// A technician reflashes the bricked device (`support.field_visit`).
+    FieldVisit,
 }

@@ -5,6 +5,7 @@
 pub mod control;
 pub mod event;
 mod power_loss;
+pub mod support;
 pub mod world;
 
 use crate::engine::rng::{Purpose, Stream};
@@ -29,6 +30,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             DeviceEvent::Timeout { job, execution } => self.on_timeout(ctl, d, job, execution),
             DeviceEvent::HarmOnset { version } => self.on_harm_onset(d, version),
             DeviceEvent::ReportArrive { job, failure } => self.receive_report(ctl, d, job, failure),
+            DeviceEvent::FieldVisit => self.on_field_visit(d),
         }
     }
 
@@ -609,6 +611,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         dv.set(flag::BRICKED);
         dv.enter(Phase::Idle);
         self.harm(d);
+        self.schedule_field_visit(d);
     }
 
     pub fn on_boot_done(&mut self, d: u32, gen: u32) {
@@ -808,6 +811,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                     dv.reason = Reason::RetriesExhausted;
                     dv.job = Job::None;
                     dv.enter(Phase::Idle);
+                    // Not retried anyway; with enough failed attempts it goes to support too.
+                    self.quarantine_due(d);
                 } else if failure.is_some() {
                     self.retry_or_fail(d, delay);
                 } else {
@@ -869,8 +874,9 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     fn retry_or_fail(&mut self, d: u32, delay_ms: u64) {
         let attempts = self.scenario.policy.attempts;
         let backoff = self.scenario.policy.backoff_ms.saturating_add(delay_ms);
+        let quarantined = self.fleet.dev(d).job == Job::Update && self.quarantine_due(d);
         let dv = self.fleet.dev_mut(d);
-        if (dv.attempts as u32) < attempts {
+        if (dv.attempts as u32) < attempts && !quarantined {
             dv.enter(Phase::Pending);
             self.schedule_check_in(d, self.now.plus(backoff.max(1)));
         } else {

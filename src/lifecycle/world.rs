@@ -38,6 +38,8 @@ pub struct World<'s, E> {
     pub first_hop: Vec<(u8, u8)>,
     /// The first invariant breach recorded while handling events (the run stops on it).
     pub breach: Option<String>,
+    /// The fleet-level process of background support tickets.
+    pub background: super::support::BackgroundTickets,
 }
 
 impl<'s, E: DeviceEvents> World<'s, E> {
@@ -52,17 +54,20 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                 },
             )
             .collect();
+        let fleet = Fleet::new(scenario, rep)?;
+        let background = super::support::BackgroundTickets::new(scenario, rep, fleet.len());
         Ok(World {
             scenario,
             rep,
             now: SimTime::ZERO,
-            fleet: Fleet::new(scenario, rep)?,
+            fleet,
             backend: Backend::new(scenario),
             faults: FaultPlan::new(scenario),
             recorder: Counters::new(scenario),
             agenda: Agenda::new(scenario.horizon),
             first_hop,
             breach: None,
+            background,
         })
     }
 

@@ -26,6 +26,8 @@ pub enum Event {
     /// The backend's API version changes (`api_changes`, or a `backend-api` fault begins or
     /// ends): devices on firmware that needs a higher API lose the backend.
     ApiChange,
+    /// The fleet-level process of background support tickets opens its next ticket.
+    BackgroundTicket,
 }
 
 impl From<(u32, DeviceEvent)> for Event {
@@ -68,10 +70,12 @@ pub enum Kind {
     Arrival,
     ApiChange,
     StageOpen,
+    FieldVisit,
+    BackgroundTicket,
 }
 
-/// How many event kinds there are (`Kind::StageOpen` is the last).
-pub const KIND_COUNT: usize = Kind::StageOpen as usize + 1;
+/// How many event kinds there are (`Kind::BackgroundTicket` is the last).
+pub const KIND_COUNT: usize = Kind::BackgroundTicket as usize + 1;
 
 /// Every event kind, in `Kind as usize` order (for per-kind counts).
 pub const KINDS: [Kind; KIND_COUNT] = [
@@ -97,6 +101,8 @@ pub const KINDS: [Kind; KIND_COUNT] = [
     Kind::Arrival,
     Kind::ApiChange,
     Kind::StageOpen,
+    Kind::FieldVisit,
+    Kind::BackgroundTicket,
 ];
 
 pub fn kind_name(kind: Kind) -> &'static str {
@@ -123,6 +129,8 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Kind::Arrival => "arrival",
         Kind::ApiChange => "api_change",
         Kind::StageOpen => "stage_open",
+        Kind::FieldVisit => "field_visit",
+        Kind::BackgroundTicket => "background_ticket",
     }
 }
 
@@ -139,6 +147,7 @@ impl Event {
                 DeviceEvent::Timeout { .. } => Kind::Timeout,
                 DeviceEvent::HarmOnset { .. } => Kind::HarmOnset,
                 DeviceEvent::ReportArrive { .. } => Kind::ReportArrive,
+                DeviceEvent::FieldVisit => Kind::FieldVisit,
             },
             Event::Policy(p) => match p {
                 PolicyEvent::RolloutStart => Kind::RolloutStart,
@@ -155,6 +164,7 @@ impl Event {
             Event::Sample => Kind::Sample,
             Event::Arrival { .. } => Kind::Arrival,
             Event::ApiChange => Kind::ApiChange,
+            Event::BackgroundTicket => Kind::BackgroundTicket,
         }
     }
 

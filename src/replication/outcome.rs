@@ -59,6 +59,7 @@ impl Sim<'_> {
             _ => None,
         };
         let rb = self.rollback_outcome();
+        let backlog = self.support_backlog();
         let final_stage = self
             .controller
             .halt_stage()
@@ -93,6 +94,13 @@ impl Sim<'_> {
             failures_by_reason: named(FAILURES.iter().map(|(n, f)| (*n, c.failures[*f as usize]))),
             deferrals_by_reason: named(REASONS.iter().map(|(n, r)| (*n, c.deferrals[*r as usize]))),
             security_violations: c.security_violations,
+            quarantined: self.world.backend.quarantined().len() as u64,
+            support_backlog_peak: backlog.map(|b| b.peak),
+            time_to_clear_support: backlog
+                .and_then(|b| b.time_to_clear_ms)
+                .map(|ms| ms as f64 / 1000.0),
+            field_visits: c.field_visits.len() as u64,
+            field_cost: c.field_cost,
             peak_in_flight: c.peak_in_flight,
             bytes_served: c.bytes_served,
             download_time_p50: p50,
@@ -112,6 +120,25 @@ impl Sim<'_> {
                 .collect(),
             rollback_at: self.controller.rollback_at().map(secs),
         }
+    }
+
+    /// The support queue replayed over every ticket and quarantined device (`None` without
+    /// `support.capacity_per_day`); its resolve times come from a replication-level stream.
+    fn support_backlog(&self) -> Option<crate::backend::support::Backlog> {
+        let q = self.scenario.support.queue.as_ref()?;
+        let key = crate::engine::rng::stream_key(
+            self.scenario.seed,
+            self.rep,
+            u64::MAX,
+            crate::engine::rng::Purpose::SupportResolve,
+        );
+        let mut arrivals = self.world.backend.support_arrivals();
+        Some(crate::backend::support::backlog(
+            &mut arrivals,
+            q,
+            key,
+            self.scenario.horizon.0,
+        ))
     }
 
     /// What each shadow gate would have done, and the truth when it would have.

@@ -53,6 +53,7 @@ pub fn policy(
     let max_in_flight = max_in_flight(pc, p);
     let max_devices = max_devices(pc, p);
     let (attempts, backoff_ms) = retry(pc, p);
+    let quarantine_after = quarantine(pc, p);
     let preflight = preflight(pc, p);
     let maintenance = p
         .maintenance
@@ -80,6 +81,7 @@ pub fn policy(
         timeout_ms: p.timeout.map(|t| secs_to_ms(t.0).max(1)),
         attempts: attempts.max(1),
         backoff_ms,
+        quarantine_after,
         preflight,
         maintenance,
         skip_migrations: p.skip_migrations,
@@ -117,6 +119,22 @@ fn rollback_to(
         }
     }
     rollback_to
+}
+
+/// `policy.quarantine.after_failures` (1 to 100); no quarantine when not written.
+fn quarantine(pc: &mut Ctx, p: &RawPolicy) -> Option<u32> {
+    let n = &p.quarantine.as_ref()?.after_failures;
+    if !(1..=100).contains(n.get_ref()) {
+        pc.err(
+            "policy.quarantine.after_failures",
+            Some(n.span()),
+            format!(
+                "{} is outside 1..100: the failed attempts after which a device goes to support instead of being retried",
+                n.get_ref()
+            ),
+        );
+    }
+    Some(*n.get_ref())
 }
 
 /// `policy.max_devices`; no limit when not written.

@@ -296,8 +296,8 @@ fn never_has_data(sc: &Scenario, metric: ObservedMetric) -> Option<&'static str>
         {
             Some("no population sends remote commands (`commands_per_day` is 0 everywhere), so no command can fail")
         }
-        ObservedMetric::SupportTickets if sc.support.ticket_probability <= 0.0 => Some(
-            "no support ticket is ever opened (no `[support]` table, or `ticket_probability = 0`)",
+        ObservedMetric::SupportTickets if !sc.support.opens_tickets() => Some(
+            "no support ticket is ever opened (no `[support]` table, or `ticket_probability` and `background_per_device_day` are 0)",
         ),
         _ => None,
     }
