@@ -8,6 +8,7 @@
 //! record through [`Fleet::dev_mut`] and its version only through [`Fleet::set_version`], which
 //! keeps the per-version counts and the effects' `left_at` in step.
 
+pub mod background;
 pub mod connectivity;
 pub mod device;
 pub mod effects;

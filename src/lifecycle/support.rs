@@ -15,54 +15,20 @@
 
 use super::event::DeviceEvent;
 use super::world::{DeviceEvents, World};
-use crate::engine::rng::{stream_key, Purpose, Stream};
-use crate::engine::time::{secs_to_ms, SimTime, DAY_MS};
+use crate::engine::rng::{Purpose, Stream};
+use crate::engine::time::{secs_to_ms, SimTime};
 use crate::fleet::device::flag;
-use crate::scenario::Scenario;
-
-/// The fleet-level background-ticket process of one replication.
-#[derive(Clone, Debug)]
-pub struct BackgroundTickets {
-    stream: Stream,
-    /// Tickets per millisecond over the whole fleet (0: none).
-    per_ms: f64,
-    /// The exact (unrounded) time of the latest ticket drawn, ms.
-    at_ms: f64,
-}
-
-impl BackgroundTickets {
-    pub fn new(sc: &Scenario, rep: u64, devices: usize) -> BackgroundTickets {
-        BackgroundTickets {
-            stream: Stream::new(stream_key(
-                sc.seed,
-                rep,
-                u64::MAX,
-                Purpose::BackgroundTicket,
-            )),
-            per_ms: devices as f64 * sc.support.background_per_device_day / DAY_MS as f64,
-            at_ms: 0.0,
-        }
-    }
-}
 
 impl<E: DeviceEvents> World<'_, E> {
-    /// Draws the time of the next background ticket (`None`: none, or past the horizon). The
-    /// gaps add up unrounded, so that rounding to the millisecond never biases the rate.
+    /// Draws the time of the next background ticket (`None`: none, or past the horizon).
     pub fn next_background_ticket(&mut self) -> Option<SimTime> {
-        let bg = &mut self.background;
-        if bg.per_ms <= 0.0 {
-            return None;
-        }
-        bg.at_ms += bg.stream.exp1() / bg.per_ms;
-        let t = bg.at_ms.ceil();
-        (t <= self.scenario.horizon.0 as f64).then_some(SimTime(t as u64))
+        self.background.next_at().map(SimTime)
     }
 
     /// A background ticket opens now, from a device chosen uniformly (dropped when that device
     /// has not joined the fleet yet).
     pub fn on_background_ticket(&mut self) {
-        let n = self.fleet.len();
-        let d = ((self.background.stream.uniform() * n as f64) as usize).min(n - 1) as u32;
+        let d = self.background.pick(self.fleet.len());
         if !self.fleet.joined(d) {
             return;
         }

@@ -13,6 +13,7 @@ use crate::engine::rng::Purpose;
 use crate::engine::time::SimTime;
 use crate::error::Result;
 use crate::fault::FaultPlan;
+use crate::fleet::background::BackgroundTickets;
 use crate::fleet::connectivity::{Overlay, Timeline};
 use crate::fleet::Fleet;
 use crate::metrics::counters::Counters;
@@ -39,7 +40,7 @@ pub struct World<'s, E> {
     /// The first invariant breach recorded while handling events (the run stops on it).
     pub breach: Option<String>,
     /// The fleet-level process of background support tickets.
-    pub background: super::support::BackgroundTickets,
+    pub background: BackgroundTickets,
 }
 
 impl<'s, E: DeviceEvents> World<'s, E> {
@@ -55,7 +56,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             )
             .collect();
         let fleet = Fleet::new(scenario, rep)?;
-        let background = super::support::BackgroundTickets::new(scenario, rep, fleet.len());
+        let background = BackgroundTickets::new(scenario, rep, fleet.len());
         Ok(World {
             scenario,
             rep,
