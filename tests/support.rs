@@ -330,6 +330,32 @@ fn bad_support_keys_are_refused_with_the_key_and_what_is_valid() {
     }
 }
 
+/// A quarantine after more failed attempts than `retry` allows can never fire: `validate`
+/// warns (and `--deny-warnings` refuses it, exit 2); within the retries it is quiet.
+#[test]
+fn a_quarantine_beyond_the_retries_is_warned() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("q.toml");
+    let write = |policy: &str| std::fs::write(&file, world("", "", policy, ALL, "")).unwrap();
+    write("retry = { attempts = 3 }\nquarantine = { after_failures = 4 }");
+    Command::cargo_bin("fleetsim")
+        .unwrap()
+        .args(["validate", "--deny-warnings"])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "policy.quarantine.after_failures: after_failures = 4 is more than the 3 tries",
+        ));
+    write("retry = { attempts = 3 }\nquarantine = { after_failures = 3 }");
+    Command::cargo_bin("fleetsim")
+        .unwrap()
+        .args(["validate", "--deny-warnings"])
+        .arg(&file)
+        .assert()
+        .success();
+}
+
 /// The new metrics reach the user: `[[expect]]` judges them (`check` exits 1 on a violation)
 /// and `replications.csv` and `summary.json` carry them.
 #[test]
