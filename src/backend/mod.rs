@@ -10,8 +10,9 @@
 //!   started (a rollback notifies them in that order); successes of the rollback.
 //! - **Executions held** while the rollout is paused (`parked`), and **support tickets**:
 //!   those harmed devices open, kept apart from the background tickets every device opens
-//!   (kept per stage in time order, so a gate counts them by binary search), and the devices
-//!   quarantined to support; [`support`] replays both through the support team.
+//!   (counted per stage; their times are kept only when the support queue is modelled, the
+//!   one reader that needs them), and the devices quarantined to support; [`support`] replays
+//!   them through the support team.
 //!
 //! Fields are private: the lifecycle and the controller write through the methods, which keep
 //! the global and per-stage observations in step.
@@ -75,9 +76,12 @@ pub struct Backend {
     parked: Vec<u32>,
     /// Support tickets of harmed devices: (stage of the device, time the ticket opens).
     tickets: Vec<(u8, u64)>,
-    /// Background tickets by stage (the last entry: devices the rollout has not notified),
-    /// each list in the order they open, which is time order.
-    background: Vec<Vec<u64>>,
+    /// Background tickets by stage (the last entry: devices the rollout has not notified).
+    background: Vec<u64>,
+    /// When each background ticket opened, kept only with a support queue (8 bytes a ticket).
+    background_at: Option<Vec<u64>>,
+    /// When the latest background ticket opened.
+    background_last: u64,
     /// Devices quarantined to support, with the time each was.
     quarantined: Vec<(u32, u64)>,
 }
@@ -96,7 +100,9 @@ impl Backend {
             started_order: Vec::new(),
             parked: Vec::new(),
             tickets: Vec::new(),
-            background: vec![Vec::new(); sc.policy.stages.len() + 1],
+            background: vec![0; sc.policy.stages.len() + 1],
+            background_at: sc.support.queue.as_ref().map(|_| Vec::new()),
+            background_last: 0,
             quarantined: Vec::new(),
         }
     }
@@ -253,32 +259,37 @@ impl Backend {
     }
 
     /// A background ticket opens now, `at`, attributed to stage `stage` (`None`: to no stage).
-    /// Calls come in time order.
     pub fn open_background_ticket(&mut self, stage: Option<usize>, at: u64) {
         let last = self.background.len() - 1;
-        let i = stage.map_or(last, |s| s.min(last));
-        debug_assert!(self.background[i].last().is_none_or(|&t| t <= at));
-        self.background[i].push(at);
+        self.background[stage.map_or(last, |s| s.min(last))] += 1;
+        self.background_last = self.background_last.max(at);
+        if let Some(times) = self.background_at.as_mut() {
+            times.push(at);
+        }
     }
 
     /// Background tickets opened, over every stage and none.
     pub fn background_tickets(&self) -> u64 {
-        self.background.iter().map(|b| b.len() as u64).sum()
+        self.background.iter().sum()
     }
 
     /// Tickets (of harmed devices and background ones) opened by devices of `stage` (all
-    /// devices when `None`) by time `t`.
+    /// devices when `None`) by time `t`. A background ticket opens when it is drawn, so every
+    /// one counted so far is open by `t` as long as `t` is now (every caller asks about now).
     pub fn tickets_by(&self, stage: Option<usize>, t: SimTime) -> u64 {
+        debug_assert!(
+            t.0 >= self.background_last,
+            "background tickets are counted as of now"
+        );
         let harm = self
             .tickets
             .iter()
             .filter(|(s, at)| *at <= t.0 && stage.is_none_or(|x| x == *s as usize))
             .count() as u64;
-        let upto = |b: &Vec<u64>| b.partition_point(|&at| at <= t.0) as u64;
         let background = match stage {
-            Some(s) if s + 1 < self.background.len() => upto(&self.background[s]),
+            Some(s) if s + 1 < self.background.len() => self.background[s],
             Some(_) => 0,
-            None => self.background.iter().map(upto).sum(),
+            None => self.background_tickets(),
         };
         harm + background
     }
@@ -294,10 +305,10 @@ impl Backend {
     }
 
     /// When each item of the support queue arrives: every ticket (harm and background) and
-    /// every quarantined device.
+    /// every quarantined device (background tickets' times are kept only with a queue).
     pub fn support_arrivals(&self) -> Vec<u64> {
         let mut out: Vec<u64> = self.tickets.iter().map(|&(_, at)| at).collect();
-        out.extend(self.background.iter().flatten().copied());
+        out.extend(self.background_at.iter().flatten().copied());
         out.extend(self.quarantined.iter().map(|&(_, at)| at));
         out
     }
