@@ -6,7 +6,7 @@ use assert_cmd::Command;
 use fleetsim::analysis::run::{run, RunOptions};
 use fleetsim::metrics::outcome::Outcome;
 use fleetsim::replication::{RunLimits, Sim};
-use fleetsim::scenario::{load_str, Scenario};
+use fleetsim::scenario::{load_str, load_str_warned, Scenario};
 use predicates::str::contains;
 use std::path::Path;
 
@@ -122,13 +122,17 @@ fn background_tickets_are_devices_times_rate_times_days() {
 #[test]
 fn background_tickets_false_halt_a_ticket_gate() {
     let stages = "[[policy.stage]]\nname = \"canary\"\nselect = {}\npercent = 10\nbake = \"1d\"\n[policy.stage.gate]\nmin_devices = 20\ntest = \"point\"\non_fail = \"abort\"\n[[policy.stage.gate.check]]\nmetric = \"support_tickets\"\nmax = 5\n\n[[policy.stage]]\nname = \"rest\"\nselect = {}\npercent = 100\n";
-    let noisy = outcomes(&world(
+    let noisy_text = world(
         "",
         "",
         "",
         stages,
         "[support]\nbackground_per_device_day = 0.1\n",
-    ));
+    );
+    // Background tickets alone feed the check: it is not "a check that can never fail".
+    let (_, warned) = load_str_warned(&noisy_text, "support.toml", Path::new("."), &[]).unwrap();
+    assert!(warned.is_empty(), "{warned:?}");
+    let noisy = outcomes(&noisy_text);
     let quiet = outcomes(&world(
         "",
         "",
