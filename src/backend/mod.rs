@@ -8,8 +8,12 @@
 //! - **What it has heard**: per stage and over the whole rollout, devices notified, started,
 //!   reported, successes, failures, reverts and time-outs ([`Obs`]); the order in which devices
 //!   started (a rollback notifies them in that order); successes of the rollback.
-//! - **Executions held** while the rollout is paused (`parked`), and **support tickets**.
 //! - The **disruption budget** of each group of devices (`budget`).
+//! - **Executions held** while the rollout is paused (`parked`), and **support tickets**:
+//!   those harmed devices open, kept apart from the background tickets every device opens
+//!   (counted per stage; their times are kept only when the support queue is modelled, the
+//!   one reader that needs them), and the devices quarantined to support; [`support`] replays
+//!   them through the support team.
 //!
 //! Fields are private: the lifecycle and the controller write through the methods, which keep
 //! the global and per-stage observations in step.
@@ -20,6 +24,8 @@ use crate::engine::time::SimTime;
 use crate::fleet::device::Reported;
 use crate::scenario::Scenario;
 use std::collections::VecDeque;
+
+pub mod support;
 
 /// What the backend has observed over a set of devices.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -71,9 +77,17 @@ pub struct Backend {
     rollback_succeeded: u64,
     started_order: Vec<u32>,
     parked: Vec<u32>,
-    /// Support tickets: (stage of the device, time the ticket opens).
+    /// Support tickets of harmed devices: (stage of the device, time the ticket opens).
     tickets: Vec<(u8, u64)>,
     budget: Option<budget::Budget>,
+    /// Background tickets by stage (the last entry: devices the rollout has not notified).
+    background: Vec<u64>,
+    /// When each background ticket opened, kept only with a support queue (8 bytes a ticket).
+    background_at: Option<Vec<u64>>,
+    /// When the latest background ticket opened.
+    background_last: u64,
+    /// Devices quarantined to support, with the time each was.
+    quarantined: Vec<(u32, u64)>,
 }
 
 impl Backend {
@@ -91,6 +105,10 @@ impl Backend {
             parked: Vec::new(),
             tickets: Vec::new(),
             budget: budget::Budget::new(sc),
+            background: vec![0; sc.policy.stages.len() + 1],
+            background_at: sc.support.queue.as_ref().map(|_| Vec::new()),
+            background_last: 0,
+            quarantined: Vec::new(),
         }
     }
 
@@ -245,22 +263,69 @@ impl Backend {
         &self.parked
     }
 
-    /// A support ticket from a device of stage `stage` opens at `at`.
+    /// A support ticket from harmed device of stage `stage` opens at `at`.
     pub fn open_ticket(&mut self, stage: u8, at: u64) {
         self.tickets.push((stage, at));
     }
 
-    /// Every ticket: (stage of the device, time it opens).
+    /// The tickets of harmed devices: (stage of the device, time it opens).
     pub fn tickets(&self) -> &[(u8, u64)] {
         &self.tickets
     }
 
-    /// Tickets opened by devices of `stage` (all stages when `None`) by time `t`.
+    /// A background ticket opens now, `at`, attributed to stage `stage` (`None`: to no stage).
+    pub fn open_background_ticket(&mut self, stage: Option<usize>, at: u64) {
+        let last = self.background.len() - 1;
+        self.background[stage.map_or(last, |s| s.min(last))] += 1;
+        self.background_last = self.background_last.max(at);
+        if let Some(times) = self.background_at.as_mut() {
+            times.push(at);
+        }
+    }
+
+    /// Background tickets opened, over every stage and none.
+    pub fn background_tickets(&self) -> u64 {
+        self.background.iter().sum()
+    }
+
+    /// Tickets (of harmed devices and background ones) opened by devices of `stage` (all
+    /// devices when `None`) by time `t`. A background ticket opens when it is drawn, so every
+    /// one counted so far is open by `t` as long as `t` is now (every caller asks about now).
     pub fn tickets_by(&self, stage: Option<usize>, t: SimTime) -> u64 {
-        self.tickets
+        debug_assert!(
+            t.0 >= self.background_last,
+            "background tickets are counted as of now"
+        );
+        let harm = self
+            .tickets
             .iter()
             .filter(|(s, at)| *at <= t.0 && stage.is_none_or(|x| x == *s as usize))
-            .count() as u64
+            .count() as u64;
+        let background = match stage {
+            Some(s) if s + 1 < self.background.len() => self.background[s],
+            Some(_) => 0,
+            None => self.background_tickets(),
+        };
+        harm + background
+    }
+
+    /// Device `d` has failed too often: it is quarantined to support at `at`.
+    pub fn quarantine(&mut self, d: u32, at: u64) {
+        self.quarantined.push((d, at));
+    }
+
+    /// The quarantined devices, with the time each was.
+    pub fn quarantined(&self) -> &[(u32, u64)] {
+        &self.quarantined
+    }
+
+    /// When each item of the support queue arrives: every ticket (harm and background) and
+    /// every quarantined device (background tickets' times are kept only with a queue).
+    pub fn support_arrivals(&self) -> Vec<u64> {
+        let mut out: Vec<u64> = self.tickets.iter().map(|&(_, at)| at).collect();
+        out.extend(self.background_at.iter().flatten().copied());
+        out.extend(self.quarantined.iter().map(|&(_, at)| at));
+        out
     }
 
     /// Test hooks: corrupt what the backend holds, to see the invariants catch it.

@@ -52,6 +52,14 @@ pub enum Purpose {
     MixConnectivity = 28,
     /// A device's draw from its population's `power` mix.
     MixPower = 29,
+    // Support and operations (SPEC §1.8), numbered apart so that purposes other work adds
+    // after `Chaos` never collide with them.
+    /// The fleet-level process of background tickets: gaps and which device opens each.
+    BackgroundTicket = 40,
+    /// How long each support-queue item takes once picked up.
+    SupportResolve = 41,
+    /// How long a bricked device waits for its field visit.
+    FieldVisit = 42,
 }
 
 /// Key of a population-level stream (arrivals), apart from every device's.

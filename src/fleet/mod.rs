@@ -8,6 +8,7 @@
 //! record through [`Fleet::dev_mut`] and its version only through [`Fleet::set_version`], which
 //! keeps the per-version counts and the effects' `left_at` in step.
 
+pub mod background;
 pub mod battery;
 pub mod connectivity;
 pub mod device;
@@ -350,6 +351,18 @@ impl<'s> Fleet<'s> {
             }
         }
         old
+    }
+
+    /// A field visit brought device `d` back at `now`: an outage that would have lasted for
+    /// ever (its brick) ends.
+    pub fn end_outage(&mut self, d: u32, now: u64) {
+        let idx = self.devices[d as usize].effects;
+        if idx != NO_EFFECTS {
+            let fx = &mut self.effects[idx as usize];
+            if fx.down_until == u64::MAX && fx.down_from <= now {
+                fx.down_until = now;
+            }
+        }
     }
 
     /// How many present devices run each version.

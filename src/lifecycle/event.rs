@@ -42,6 +42,8 @@ pub enum DeviceEvent {
         job: Job,
         failure: Option<Failure>,
     },
+    /// A technician reflashes the bricked device (`support.field_visit`).
+    FieldVisit,
     /// An edge fail-safe reverts the device's `version`, if it still runs the install of it
     /// numbered `installs` (the device's install count when it booted it).
     SelfRevert {

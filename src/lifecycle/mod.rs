@@ -6,6 +6,7 @@ pub mod control;
 pub mod event;
 mod power_loss;
 mod self_revert;
+pub mod support;
 pub mod world;
 
 use crate::engine::rng::{Purpose, Stream};
@@ -36,6 +37,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                 installs,
                 cause,
             } => self.on_self_revert(ctl, d, (version, installs, cause)),
+            DeviceEvent::FieldVisit => self.on_field_visit(d),
         }
     }
 
@@ -768,6 +770,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         dv.set(flag::BRICKED);
         dv.enter(Phase::Idle);
         self.harm(d);
+        self.schedule_field_visit(d);
     }
 
     pub fn on_boot_done(&mut self, d: u32, gen: u32) {
@@ -973,6 +976,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                     dv.reason = Reason::RetriesExhausted;
                     dv.job = Job::None;
                     dv.enter(Phase::Idle);
+                    // Not retried anyway; with enough failed attempts it goes to support too.
+                    self.quarantine_due(d);
                 } else if failure.is_some() {
                     self.retry_or_fail(d, delay);
                 } else {
@@ -1034,8 +1039,9 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     fn retry_or_fail(&mut self, d: u32, delay_ms: u64) {
         let attempts = self.scenario.policy.attempts;
         let backoff = self.scenario.policy.backoff_ms.saturating_add(delay_ms);
+        let quarantined = self.fleet.dev(d).job == Job::Update && self.quarantine_due(d);
         let dv = self.fleet.dev_mut(d);
-        if (dv.attempts as u32) < attempts {
+        if (dv.attempts as u32) < attempts && !quarantined {
             dv.enter(Phase::Pending);
             self.schedule_check_in(d, self.now.plus(backoff.max(1)));
         } else {

@@ -13,6 +13,7 @@ use crate::engine::rng::Purpose;
 use crate::engine::time::SimTime;
 use crate::error::Result;
 use crate::fault::FaultPlan;
+use crate::fleet::background::BackgroundTickets;
 use crate::fleet::connectivity::{Overlay, Timeline};
 use crate::fleet::Fleet;
 use crate::metrics::counters::Counters;
@@ -38,6 +39,8 @@ pub struct World<'s, E> {
     pub first_hop: Vec<(u8, u8)>,
     /// The first invariant breach recorded while handling events (the run stops on it).
     pub breach: Option<String>,
+    /// The fleet-level process of background support tickets.
+    pub background: BackgroundTickets,
 }
 
 impl<'s, E: DeviceEvents> World<'s, E> {
@@ -52,17 +55,20 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                 },
             )
             .collect();
+        let fleet = Fleet::new(scenario, rep)?;
+        let background = BackgroundTickets::new(scenario, rep, fleet.len());
         Ok(World {
             scenario,
             rep,
             now: SimTime::ZERO,
-            fleet: Fleet::new(scenario, rep)?,
+            fleet,
             backend: Backend::new(scenario),
             faults: FaultPlan::new(scenario),
             recorder: Counters::new(scenario),
             agenda: Agenda::new(scenario.horizon),
             first_hop,
             breach: None,
+            background,
         })
     }
 

@@ -49,6 +49,10 @@ pub struct Truth {
     pub cohort_failures: Vec<[u64; FAILURES.len()]>,
     /// Stranded devices by cohort slot and reason, as `stranded`.
     pub cohort_stranded: Vec<[u64; REASONS.len()]>,
+    /// `(device, version)` of every field visit done: the version it left the device on.
+    pub field_visits: Vec<(u32, u8)>,
+    /// What the field visits cost, summed.
+    pub field_cost: f64,
 }
 
 /// The recorder: a [`Truth`] that only its methods write.
@@ -137,6 +141,11 @@ impl Counters {
     pub fn roll_back(&mut self, d: u32, now_ms: u64) {
         self.truth.rolled_back += 1;
         self.truth.recovered.push((d, now_ms));
+    }
+    /// A field visit reflashed device `d` to version `v`, at `cost`.
+    pub fn field_visit(&mut self, d: u32, v: u8, cost: f64) {
+        self.truth.field_visits.push((d, v));
+        self.truth.field_cost += cost;
     }
     /// The devices stranded by reason as the window closed.
     pub fn strand(&mut self, by_reason: [u64; REASONS.len()]) {

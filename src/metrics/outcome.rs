@@ -77,6 +77,23 @@ pub struct Outcome {
     /// Delta downloads that failed to apply (the full image was downloaded then).
     #[serde(default)]
     pub delta_fallbacks: u64,
+    /// Devices quarantined to support after `policy.quarantine.after_failures` failed attempts.
+    #[serde(default)]
+    pub quarantined: u64,
+    /// The most items (tickets and quarantined devices) in the support queue at once (`None`
+    /// without `support.capacity_per_day`).
+    #[serde(default)]
+    pub support_backlog_peak: Option<u64>,
+    /// Seconds from the first support item until the queue is empty again after its peak
+    /// (`None` without a queue or items, or when it is not empty again by the horizon).
+    #[serde(default)]
+    pub time_to_clear_support: Option<f64>,
+    /// Bricked devices a field visit brought back before the horizon.
+    #[serde(default)]
+    pub field_visits: u64,
+    /// What those visits cost (`field_visits × support.field_visit.cost`).
+    #[serde(default)]
+    pub field_cost: f64,
     pub peak_in_flight: u64,
     pub bytes_served: f64,
     pub download_time_p50: Option<f64>,

@@ -26,6 +26,8 @@ pub enum Event {
     /// The backend's API version changes (`api_changes`, or a `backend-api` fault begins or
     /// ends): devices on firmware that needs a higher API lose the backend.
     ApiChange,
+    /// The fleet-level process of background support tickets opens its next ticket.
+    BackgroundTicket,
 }
 
 impl From<(u32, DeviceEvent)> for Event {
@@ -69,10 +71,12 @@ pub enum Kind {
     ApiChange,
     StageOpen,
     SelfRevert,
+    FieldVisit,
+    BackgroundTicket,
 }
 
-/// How many event kinds there are (`Kind::SelfRevert` is the last).
-pub const KIND_COUNT: usize = Kind::SelfRevert as usize + 1;
+/// How many event kinds there are (`Kind::BackgroundTicket` is the last).
+pub const KIND_COUNT: usize = Kind::BackgroundTicket as usize + 1;
 
 /// Every event kind, in `Kind as usize` order (for per-kind counts).
 pub const KINDS: [Kind; KIND_COUNT] = [
@@ -99,6 +103,8 @@ pub const KINDS: [Kind; KIND_COUNT] = [
     Kind::ApiChange,
     Kind::StageOpen,
     Kind::SelfRevert,
+    Kind::FieldVisit,
+    Kind::BackgroundTicket,
 ];
 
 pub fn kind_name(kind: Kind) -> &'static str {
@@ -126,6 +132,8 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Kind::ApiChange => "api_change",
         Kind::StageOpen => "stage_open",
         Kind::SelfRevert => "self_revert",
+        Kind::FieldVisit => "field_visit",
+        Kind::BackgroundTicket => "background_ticket",
     }
 }
 
@@ -143,6 +151,7 @@ impl Event {
                 DeviceEvent::HarmOnset { .. } => Kind::HarmOnset,
                 DeviceEvent::ReportArrive { .. } => Kind::ReportArrive,
                 DeviceEvent::SelfRevert { .. } => Kind::SelfRevert,
+                DeviceEvent::FieldVisit => Kind::FieldVisit,
             },
             Event::Policy(p) => match p {
                 PolicyEvent::RolloutStart => Kind::RolloutStart,
@@ -159,6 +168,7 @@ impl Event {
             Event::Sample => Kind::Sample,
             Event::Arrival { .. } => Kind::Arrival,
             Event::ApiChange => Kind::ApiChange,
+            Event::BackgroundTicket => Kind::BackgroundTicket,
         }
     }
 

@@ -26,7 +26,12 @@
 //! - **observed ≤ true**, per stage and globally: reports are successes plus failures and never
 //!   exceed starts; time-outs never exceed starts; starts never exceed notifications nor the
 //!   devices that truly started; reported successes never exceed the devices exposed to the
-//!   target; support tickets never exceed harmed devices; stage counts sum to the global ones.
+//!   target; the support tickets of harmed devices never exceed the harmed devices (background
+//!   tickets come from any device and are not bounded by harm); stage counts sum to the
+//!   global ones;
+//! - **support** (SPEC §1.8): each quarantined device is quarantined once, started the update
+//!   and has failed it for good; each field-visited device is visited once, is still counted
+//!   bricked, and runs the version its visit left it on (`rollback_to`).
 
 use crate::backend::Obs;
 use crate::engine::time::{SimTime, DAY_MS};
@@ -147,7 +152,38 @@ impl Sim<'_> {
         self.check_budget(&t)?;
         self.check_cohorts()?;
         self.check_waiting(&t)?;
-        self.check_observed(&t)
+        self.check_observed(&t)?;
+        self.check_support()
+    }
+
+    /// Quarantined and field-visited devices are what their records say.
+    fn check_support(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for &(d, _) in self.world.backend.quarantined() {
+            let dv = self.world.fleet.dev(d);
+            ensure(seen.insert(d), || {
+                format!("device {d} is quarantined twice")
+            })?;
+            ensure(dv.has(flag::STARTED) && dv.has(flag::JOB_FAILED), || {
+                format!("device {d} is quarantined but has not failed the update for good: {dv:?}")
+            })?;
+        }
+        seen.clear();
+        for &(d, v) in &self.world.recorder.field_visits {
+            let dv = self.world.fleet.dev(d);
+            ensure(seen.insert(d), || {
+                format!("device {d} had two field visits")
+            })?;
+            ensure(dv.has(flag::BRICKED) && dv.version == v, || {
+                format!(
+                    "device {d} had a field visit to {} but runs {} (bricked: {})",
+                    self.scenario.version_label(v),
+                    self.scenario.version_label(dv.version),
+                    dv.has(flag::BRICKED)
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// The failures and stranded devices counted by cohort (`by_cohort`) sum, in each of the
@@ -417,7 +453,7 @@ impl Sim<'_> {
             })?;
             ensure(tickets[i] <= t.stage_harmed[i], || {
                 format!(
-                    "stage `{name}`: {} support tickets but {} harmed devices",
+                    "stage `{name}`: {} support tickets of harmed devices but {} harmed devices",
                     tickets[i], t.stage_harmed[i]
                 )
             })?;
@@ -432,7 +468,7 @@ impl Sim<'_> {
             self.world.backend.tickets().len() as u64 <= t.harmed,
             || {
                 format!(
-                    "{} support tickets but {} harmed devices",
+                    "{} support tickets of harmed devices but {} harmed devices",
                     self.world.backend.tickets().len(),
                     t.harmed
                 )
@@ -733,6 +769,54 @@ percent = 100
             let what = breach_after(corrupt);
             assert!(what.contains(expected), "{expected:?} not in {what:?}");
         }
+    }
+
+    /// Background tickets come from healthy devices too: far more of them than harmed devices
+    /// is no breach (harm tickets beyond the harmed devices still are, above).
+    #[test]
+    fn background_tickets_are_not_bounded_by_harm() {
+        let mut sim = finished();
+        let now = sim.world.now.0;
+        for _ in 0..1000 {
+            sim.world.backend.open_background_ticket(Some(0), now);
+            sim.world.backend.open_background_ticket(None, now);
+        }
+        sim.check_invariants().unwrap();
+    }
+
+    /// With field visits (1 day after the brick) every bricked device of the fixture is back
+    /// on its previous version by the horizon and still counted bricked; a visit recorded
+    /// twice, or to a version the device does not run, is a breach.
+    #[test]
+    fn field_visited_devices_are_checked() {
+        let text = FLEET.replace(
+            "ticket_delay = \"1h\"\n",
+            "ticket_delay = \"1h\"\nfield_visit = { delay = \"1d\", cost = 150 }\n",
+        );
+        let sc = crate::scenario::load_str(&text, "fv", std::path::Path::new("."), &[]).unwrap();
+        let run = || {
+            let mut sim = Sim::new(&sc, 0, RunLimits::default()).unwrap();
+            sim.run().unwrap();
+            sim
+        };
+        let sim = run();
+        let c = &sim.world.recorder;
+        assert!(c.bricked > 0 && c.field_visits.len() as u64 == c.bricked);
+        assert_eq!(c.field_cost, 150.0 * c.bricked as f64);
+        let mut sim = run();
+        let first = sim.world.recorder.field_visits[0];
+        sim.world.recorder.truth_mut().field_visits.push(first);
+        assert!(sim
+            .check_invariants()
+            .unwrap_err()
+            .contains("had two field visits"));
+        let mut sim = run();
+        sim.world.recorder.truth_mut().field_visits[0].1 = sc.policy.target;
+        let what = sim.check_invariants().unwrap_err();
+        assert!(
+            what.contains("had a field visit to 1.1.0 but runs 1.0.0"),
+            "{what}"
+        );
     }
 
     /// More reported successes than devices exposed to the target, with every other count

@@ -127,6 +127,9 @@ impl<'s> Sim<'s> {
         for (device, at) in arrivals {
             self.schedule(at, Event::Arrival { device });
         }
+        if let Some(t) = self.world.next_background_ticket() {
+            self.schedule(t, Event::BackgroundTicket);
+        }
         while let Some((time, event)) = self.world.agenda.pop() {
             self.world.now = time;
             if self.world.agenda.popped() > self.limits.max_events {
@@ -163,6 +166,12 @@ impl<'s> Sim<'s> {
                 self.periodic_check();
             }
             Event::ApiChange => w.on_api_change(),
+            Event::BackgroundTicket => {
+                w.on_background_ticket();
+                if let Some(t) = self.world.next_background_ticket() {
+                    self.schedule(t, Event::BackgroundTicket);
+                }
+            }
             Event::Arrival { device } => {
                 w.fleet.arrive(device);
                 // Under `selection = "continuous"` a running rollout takes it.

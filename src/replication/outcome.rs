@@ -58,6 +58,7 @@ impl Sim<'_> {
             _ => None,
         };
         let rb = self.rollback_outcome();
+        let backlog = self.support_backlog();
         let final_stage = self
             .controller
             .halt_stage()
@@ -95,6 +96,13 @@ impl Sim<'_> {
             watchdog_reverted: c.watchdog_reverted,
             failsafe_reverted: c.failsafe_reverted,
             delta_fallbacks: c.delta_fallbacks,
+            quarantined: self.world.backend.quarantined().len() as u64,
+            support_backlog_peak: backlog.map(|b| b.peak),
+            time_to_clear_support: backlog
+                .and_then(|b| b.time_to_clear_ms)
+                .map(|ms| ms as f64 / 1000.0),
+            field_visits: c.field_visits.len() as u64,
+            field_cost: c.field_cost,
             peak_in_flight: c.peak_in_flight,
             bytes_served: c.bytes_served,
             download_time_p50: p50,
@@ -133,6 +141,25 @@ impl Sim<'_> {
             }
         }
         crate::metrics::cohort::build(&c.cohorts, &devices, &c.cohort_failures, &c.cohort_stranded)
+    }
+
+    /// The support queue replayed over every ticket and quarantined device (`None` without
+    /// `support.capacity_per_day`); its resolve times come from a replication-level stream.
+    fn support_backlog(&self) -> Option<crate::backend::support::Backlog> {
+        let q = self.scenario.support.queue.as_ref()?;
+        let key = crate::engine::rng::stream_key(
+            self.scenario.seed,
+            self.rep,
+            u64::MAX,
+            crate::engine::rng::Purpose::SupportResolve,
+        );
+        let mut arrivals = self.world.backend.support_arrivals();
+        Some(crate::backend::support::backlog(
+            &mut arrivals,
+            q,
+            key,
+            self.scenario.horizon.0,
+        ))
     }
 
     /// What each shadow gate would have done, and the truth when it would have.

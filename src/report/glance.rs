@@ -466,7 +466,53 @@ fn knobs(sc: &Scenario) -> Vec<(String, String)> {
             lower(format!("{:?}", p.operator.on_pause))
         ),
     ));
-    out.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    let mut out: Vec<(String, String)> =
+        (out.into_iter()).map(|(k, v)| (k.to_string(), v)).collect();
+    out.extend(support_knobs(sc));
+    out
+}
+
+/// The quarantine and the support keys of SPEC §1.8, each only when the scenario sets it (so
+/// the glance of a scenario without them stays as it was).
+fn support_knobs(sc: &Scenario) -> Vec<(String, String)> {
+    let s = &sc.support;
+    let mut out = Vec::new();
+    if let Some(n) = sc.policy.quarantine_after {
+        out.push((
+            "policy.quarantine".into(),
+            format!("after {n} failed attempts a device is no longer retried and goes to support"),
+        ));
+    }
+    if s.background_per_device_day > 0.0 {
+        out.push((
+            "support.background_per_device_day".into(),
+            format!(
+                "{} tickets per device-day from every device",
+                s.background_per_device_day
+            ),
+        ));
+    }
+    if let Some(q) = &s.queue {
+        out.push((
+            "support.capacity_per_day, support.resolve_time".into(),
+            format!(
+                "the team picks up {} items a day, first come first served; each takes {}",
+                q.capacity_per_day,
+                dist_text(&q.resolve_time, true)
+            ),
+        ));
+    }
+    if let Some(f) = &s.field_visit {
+        out.push((
+            "support.field_visit".into(),
+            format!(
+                "a bricked device runs again {} later, at {} a visit",
+                dist_text(&f.delay, true),
+                f.cost
+            ),
+        ));
+    }
+    out
 }
 
 fn round2(x: f64) -> f64 {

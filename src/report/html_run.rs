@@ -137,8 +137,51 @@ fn story(s: &SummaryFile) -> String {
             human_value("rollback_stranded", mean(s, "rollback_stranded")),
         ));
     }
+    lines.extend(support_story(s));
     let body: String = lines.iter().map(|l| format!("<p>{}</p>", esc(l))).collect();
     format!("<div class=\"story\">{body}</div>\n")
+}
+
+/// Support and operations, when the run had any (quarantined devices, a support queue, field
+/// visits): counts as means per run, the time to clear as a median.
+fn support_story(s: &SummaryFile) -> Option<String> {
+    let positive = |m: &str| mean(s, m).is_some_and(|x| x > 0.0);
+    let queue = s
+        .summary
+        .metrics
+        .get("support_backlog_peak")
+        .filter(|a| a.n > 0);
+    if !positive("quarantined") && queue.is_none() && !positive("field_visits") {
+        return None;
+    }
+    let mut parts = vec![format!(
+        "Support, as a mean per run: {} devices quarantined after repeated failures",
+        human_value("quarantined", mean(s, "quarantined"))
+    )];
+    if let Some(q) = queue {
+        let clear = s.summary.metrics.get("time_to_clear_support");
+        parts.push(match clear.filter(|a| a.n > 0) {
+            Some(c) => format!(
+                "a peak support backlog of {} items, cleared a median {} after the first ticket \
+                 (still not cleared at the horizon in {} runs)",
+                human_value("support_backlog_peak", q.mean),
+                human_value("time_to_clear_support", c.p50),
+                c.missing
+            ),
+            None => format!(
+                "a peak support backlog of {} items, never cleared before the horizon",
+                human_value("support_backlog_peak", q.mean)
+            ),
+        });
+    }
+    if positive("field_visits") {
+        parts.push(format!(
+            "{} field visits to bricked devices, costing {}",
+            human_value("field_visits", mean(s, "field_visits")),
+            human_value("field_cost", mean(s, "field_cost"))
+        ));
+    }
+    Some(format!("{}.", parts.join("; ")))
 }
 
 fn defective(s: &SummaryFile) -> bool {

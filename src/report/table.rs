@@ -36,6 +36,24 @@ const ROWS: [(&str, Unit); 18] = [
     ("download_time_p95", Unit::Duration),
 ];
 
+/// Rows of the support and operations metrics, each shown only when the scenario models what
+/// it measures (a quarantine, the team's queue, field visits), so other tables stay as they are.
+fn support_rows(sc: &Scenario) -> Vec<(&'static str, Unit)> {
+    let mut rows = Vec::new();
+    if sc.policy.quarantine_after.is_some() {
+        rows.push(("quarantined", Unit::Count));
+    }
+    if sc.support.queue.is_some() {
+        rows.push(("support_backlog_peak", Unit::Count));
+        rows.push(("time_to_clear_support", Unit::Duration));
+    }
+    if sc.support.field_visit.is_some() {
+        rows.push(("field_visits", Unit::Count));
+        rows.push(("field_cost", Unit::Count));
+    }
+    rows
+}
+
 fn fmt(x: Option<f64>, unit: Unit) -> String {
     let Some(x) = x else { return "-".into() };
     if x < 0.0 && x.is_finite() {
@@ -72,7 +90,7 @@ pub fn render(sc: &Scenario, summary: &Summary, replications: u64) -> String {
         "{:<20} {:>12} {:>12} {:>12}\n",
         "metric", "mean", "p50", "p95"
     ));
-    for (name, unit) in ROWS {
+    for (name, unit) in ROWS.into_iter().chain(support_rows(sc)) {
         let a = summary
             .metrics
             .get(name)
@@ -369,7 +387,15 @@ mod tests {
     /// them: a row named otherwise would print `-` forever.
     #[test]
     fn rows_are_catalog_metrics() {
-        for (name, _) in super::ROWS {
+        let support = [
+            "quarantined",
+            "support_backlog_peak",
+            "time_to_clear_support",
+        ];
+        let names = (super::ROWS.iter().map(|r| r.0))
+            .chain(support)
+            .chain(["field_visits", "field_cost"]);
+        for name in names {
             assert!(
                 crate::scenario::catalog::NUMERIC_METRICS.contains(&name),
                 "{name}"

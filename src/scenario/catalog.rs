@@ -17,7 +17,7 @@ pub const FAULT_KINDS: [&str; 9] = [
 /// The numeric outcome metrics of a replication (SPEC §2, plus the observed-view counters), in
 /// the order of `replications.csv` and of `analysis::run::numeric_metrics`, which a test keeps
 /// in step.
-pub const NUMERIC_METRICS: [&str; 30] = [
+pub const NUMERIC_METRICS: [&str; 35] = [
     "devices",
     "targeted",
     "updated",
@@ -40,6 +40,11 @@ pub const NUMERIC_METRICS: [&str; 30] = [
     "watchdog_reverted",
     "failsafe_reverted",
     "delta_fallbacks",
+    "quarantined",
+    "support_backlog_peak",
+    "time_to_clear_support",
+    "field_visits",
+    "field_cost",
     "peak_in_flight",
     "bytes_served",
     "download_time_p50",

@@ -20,6 +20,9 @@ pub const MAX_CRASH_RATE_PER_DAY: f64 = 86_400.0;
 pub const MAX_DEFECT_FACTOR: f64 = 1.0e6;
 /// Defects per release: which ones hit a device is a 64-bit mask.
 pub const MAX_DEFECTS: usize = 64;
+/// Background support tickets per device-day: one every 15 minutes per device is already far
+/// past any real fleet, and the count of ticket events stays bounded by it.
+pub const MAX_BACKGROUND_TICKETS_PER_DEVICE_DAY: f64 = 100.0;
 /// Recharges within the horizon are counted in a `u16` per device (`battery_epoch`).
 pub const MAX_RECHARGES: u64 = u16::MAX as u64;
 

@@ -283,10 +283,50 @@ pub struct Defect {
     pub rate: f64,
 }
 
+/// `[support]` (SPEC §1.8): tickets, the team's queue and field visits.
 #[derive(Clone, Debug)]
 pub struct Support {
     pub ticket_probability: f64,
     pub ticket_delay: Dist,
+    /// Background tickets per device-day, from every present device (0: none).
+    pub background_per_device_day: f64,
+    /// The team's queue; `None`: not modelled.
+    pub queue: Option<SupportQueue>,
+    pub field_visit: Option<FieldVisit>,
+}
+
+impl Support {
+    /// No `[support]` table: no ticket, no queue, no field visit.
+    pub fn none() -> Support {
+        Support {
+            ticket_probability: 0.0,
+            ticket_delay: Dist::Constant(0.0),
+            background_per_device_day: 0.0,
+            queue: None,
+            field_visit: None,
+        }
+    }
+
+    /// Whether any ticket can ever be opened.
+    pub fn opens_tickets(&self) -> bool {
+        self.ticket_probability > 0.0 || self.background_per_device_day > 0.0
+    }
+}
+
+/// `support.capacity_per_day` and `support.resolve_time`: a FIFO the team works off.
+#[derive(Clone, Debug)]
+pub struct SupportQueue {
+    pub capacity_per_day: f64,
+    /// Seconds from pick-up to resolution.
+    pub resolve_time: Dist,
+}
+
+/// `support.field_visit`.
+#[derive(Clone, Debug)]
+pub struct FieldVisit {
+    /// Seconds from the brick until the device runs again.
+    pub delay: Dist,
+    pub cost: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -413,6 +453,8 @@ pub struct Policy {
     pub timeout_ms: Option<u64>,
     pub attempts: u32,
     pub backoff_ms: u64,
+    /// `quarantine.after_failures`: failed attempts after which a device goes to support.
+    pub quarantine_after: Option<u32>,
     pub preflight: Preflight,
     pub maintenance: Vec<super::maintenance::Maintenance>,
     /// `disruption_budget`: at most so many devices per group between install start and boot.

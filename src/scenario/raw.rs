@@ -75,7 +75,8 @@ pub struct RawScenario {
     /// Firmware releases, with the ground truth of what each really does.
     #[serde(default)]
     pub release: Vec<RawRelease>,
-    /// Support tickets opened by harmed devices (what a `support_tickets` check reads).
+    /// Support: tickets harmed and healthy devices open (what a `support_tickets` check
+    /// reads), the team's queue, field visits to bricked devices.
     #[serde(default)]
     pub support: Option<RawSupport>,
     /// The rollout policy: target, rate, stages with gates, abort rules, rollback.
@@ -566,18 +567,74 @@ pub struct RawDefect {
     pub rate: Option<Spanned<f64>>,
 }
 
-/// `[support]`: the tickets harmed devices open.
+/// `[support]`: the tickets devices open, the team that works them off, and field visits to
+/// bricked devices.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSupport {
     /// The chance that a harmed device opens a ticket.
-    #[schemars(with = "f64", range(min = 0, max = 1))]
-    #[schemars(extend("x-unit" = "probability 0..1", "examples" = [0.3]))]
-    pub ticket_probability: Spanned<f64>,
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "probability 0..1", "default" = 0.0, "examples" = [0.3]))]
+    pub ticket_probability: Option<Spanned<f64>>,
     /// How long after the harm the ticket arrives (a duration distribution).
-    #[schemars(with = "sch::DurationDist")]
-    #[schemars(extend("examples" = [{ "dist": "lognormal", "median": "6h", "p95": "2d" }]))]
-    pub ticket_delay: SValue,
+    #[serde(default)]
+    #[schemars(with = "Option<sch::DurationDist>")]
+    #[schemars(extend("default" = "0s", "examples" = [{ "dist": "lognormal", "median": "6h", "p95": "2d" }]))]
+    pub ticket_delay: Option<SValue>,
+    /// Tickets every device opens whatever the release does (a Poisson process per device,
+    /// harmed or not; 0 to 100), so that a `support_tickets` gate can halt a healthy release.
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 100))]
+    #[schemars(extend("x-unit" = "tickets per device-day", "default" = 0.0, "examples" = [0.002]))]
+    pub background_per_device_day: Option<Spanned<f64>>,
+    /// The support team's throughput: it picks up at most this many queued items (tickets and
+    /// quarantined devices) a day, first come first served (more than 0; default: no queue is
+    /// modelled, and `support_backlog_peak` / `time_to_clear_support` have no value).
+    #[serde(default)]
+    #[schemars(with = "Option<f64>")]
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    #[schemars(extend("x-unit" = "items per day", "examples" = [40]))]
+    pub capacity_per_day: Option<Spanned<f64>>,
+    /// How long one item takes once the team has picked it up (a duration distribution; needs
+    /// `capacity_per_day`).
+    #[serde(default)]
+    #[schemars(with = "Option<sch::DurationDist>")]
+    #[schemars(extend("default" = "0s", "examples" = [{ "dist": "lognormal", "median": "2h", "p95": "1d" }]))]
+    pub resolve_time: Option<SValue>,
+    /// A truck roll to every bricked device: after `delay` it runs `policy.rollback_to` again
+    /// (or the version it ran before the install that bricked it), at `cost` each (default:
+    /// no field visits).
+    #[serde(default)]
+    #[schemars(extend("examples" = [{ "delay": { "dist": "uniform", "min": "1d", "max": "5d" }, "cost": 150 }]))]
+    pub field_visit: Option<RawFieldVisit>,
+}
+
+/// `support.field_visit`: a technician reflashes a bricked device on site.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawFieldVisit {
+    /// From the brick until the device runs again (a duration distribution; required).
+    #[serde(default)]
+    #[schemars(with = "Option<sch::DurationDist>")]
+    #[schemars(extend("examples" = [{ "dist": "uniform", "min": "1d", "max": "5d" }]))]
+    pub delay: Option<SValue>,
+    /// What one visit costs, in the currency of your choice (≥ 0; summed into `field_cost`).
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0))]
+    #[schemars(extend("x-unit" = "cost per visit", "default" = 0.0, "examples" = [150]))]
+    pub cost: Option<Spanned<f64>>,
+}
+
+/// `policy.quarantine`: route devices that keep failing to support instead of retrying them.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuarantine {
+    /// Failed attempts (reported failures and time-outs of the update) after which a device is
+    /// no longer retried and enters the support queue (1 to 100).
+    #[schemars(with = "u32", range(min = 1, max = 100))]
+    #[schemars(extend("x-unit" = "failed attempts", "examples" = [3]))]
+    pub after_failures: Spanned<u32>,
 }
 
 /// Which devices the rollout targets.
@@ -654,6 +711,11 @@ pub struct RawPolicy {
     #[serde(default)]
     #[schemars(extend("examples" = [{ "attempts": 3, "backoff": "30m" }]))]
     pub retry: Option<RawRetry>,
+    /// Devices with this many failed attempts are no longer retried and go to the support
+    /// queue (`quarantined`; default: none).
+    #[serde(default)]
+    #[schemars(extend("examples" = [{ "after_failures": 3 }]))]
+    pub quarantine: Option<RawQuarantine>,
     /// Device-side checks before download.
     #[serde(default)]
     #[schemars(extend("examples" = [{ "min_battery": 0.3, "metered": "off-peak" }]))]

@@ -349,7 +349,7 @@ pub const FAULT_KIND_DOCS: [(&str, &str); 9] = [
 
 /// Every outcome metric with its unit and meaning (the names are `catalog::OUTCOME_METRICS`;
 /// a test keeps them in step).
-pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 32] = [
+pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 37] = [
     ("devices", "devices", "Devices in the fleet."),
     ("targeted", "devices", "Devices the rollout set out to update."),
     ("updated", "devices", "Devices running the target at the end."),
@@ -372,6 +372,11 @@ pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 32] = [
     ("watchdog_reverted", "devices", "A/B devices whose boot watchdog reverted a crash-looping image by itself."),
     ("failsafe_reverted", "devices", "Devices whose edge fail-safe reverted a configuration they could not report from."),
     ("delta_fallbacks", "downloads", "Deltas that failed to apply, after which the full image was downloaded (its bytes served too)."),
+    ("quarantined", "devices", "Devices quarantined to support after `policy.quarantine.after_failures` failed attempts (no longer retried; stranded as `retries_exhausted`)."),
+    ("support_backlog_peak", "items", "Most tickets and quarantined devices in the support queue at once (no value without `support.capacity_per_day`)."),
+    ("time_to_clear_support", "seconds", "From the first support item until the queue is empty again after its peak (no value without a queue, or if it is not empty again before the horizon)."),
+    ("field_visits", "devices", "Bricked devices a field visit brought back on `rollback_to` before the horizon (they still count as bricked)."),
+    ("field_cost", "cost units", "What the field visits cost: `field_visits` × `support.field_visit.cost`."),
     ("peak_in_flight", "devices", "Most devices between download start and result at once."),
     ("bytes_served", "bytes", "Bytes the backend served."),
     ("download_time_p50", "seconds", "Median download time."),

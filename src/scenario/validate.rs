@@ -156,17 +156,84 @@ fn simulation(cx: &mut Ctx, sim: &RawSimulation) -> Simulation {
     }
 }
 
-/// `[support]`: the probability and delay of support tickets; none when not written.
+/// `[support]`: tickets, the team's queue and field visits; none when not written.
 fn support(cx: &mut Ctx, raw: &RawScenario) -> Support {
-    match &raw.support {
-        None => Support {
-            ticket_probability: 0.0,
-            ticket_delay: Dist::Constant(0.0),
-        },
-        Some(s) => Support {
-            ticket_probability: cx.fraction("support.ticket_probability", &s.ticket_probability),
-            ticket_delay: cx.dist("support.ticket_delay", &s.ticket_delay, Unit::Duration),
-        },
+    let Some(s) = &raw.support else {
+        return Support::none();
+    };
+    let dur = |cx: &mut Ctx, key: &str, v: &Option<SValue>| match v {
+        Some(v) => cx.dist(&format!("support.{key}"), v, Unit::Duration),
+        None => Dist::Constant(0.0),
+    };
+    let ticket_probability = s
+        .ticket_probability
+        .as_ref()
+        .map_or(0.0, |p| cx.fraction("support.ticket_probability", p));
+    let ticket_delay = dur(cx, "ticket_delay", &s.ticket_delay);
+    let background_per_device_day = match &s.background_per_device_day {
+        Some(b) if !(0.0..=MAX_BACKGROUND_TICKETS_PER_DEVICE_DAY).contains(b.get_ref()) => {
+            cx.err(
+                "support.background_per_device_day",
+                Some(b.span()),
+                format!("{} is outside 0..{MAX_BACKGROUND_TICKETS_PER_DEVICE_DAY}: tickets per device and day, e.g. 0.002 for one ticket per device every 500 days", b.get_ref()),
+            );
+            0.0
+        }
+        Some(b) => *b.get_ref(),
+        None => 0.0,
+    };
+    let queue = match (&s.capacity_per_day, &s.resolve_time) {
+        (Some(c), _) if !(c.get_ref().is_finite() && *c.get_ref() > 0.0) => {
+            cx.err(
+                "support.capacity_per_day",
+                Some(c.span()),
+                format!("{} must be a finite number more than 0: the items (tickets and quarantined devices) the team picks up per day", c.get_ref()),
+            );
+            None
+        }
+        (Some(c), r) => Some(SupportQueue {
+            capacity_per_day: *c.get_ref(),
+            resolve_time: dur(cx, "resolve_time", r),
+        }),
+        (None, Some(r)) => {
+            cx.err(
+                "support.resolve_time",
+                Some(r.span()),
+                "`resolve_time` needs `capacity_per_day`: without the team's capacity no queue is modelled; give both, e.g. capacity_per_day = 40",
+            );
+            None
+        }
+        (None, None) => None,
+    };
+    let field_visit = s.field_visit.as_ref().and_then(|f| field_visit(cx, f));
+    Support {
+        ticket_probability,
+        ticket_delay,
+        background_per_device_day,
+        queue,
+        field_visit,
+    }
+}
+
+/// `support.field_visit`: `delay` is required, `cost` is ≥ 0.
+fn field_visit(cx: &mut Ctx, f: &RawFieldVisit) -> Option<FieldVisit> {
+    let cost = f
+        .cost
+        .as_ref()
+        .map_or(0.0, |c| cx.non_negative("support.field_visit.cost", c));
+    match &f.delay {
+        Some(d) => Some(FieldVisit {
+            delay: cx.dist("support.field_visit.delay", d, Unit::Duration),
+            cost,
+        }),
+        None => {
+            cx.err(
+                "support.field_visit.delay",
+                None,
+                "missing `delay`: how long after the brick the technician has the device running again, e.g. delay = \"3d\" or { dist = \"uniform\", min = \"1d\", max = \"5d\" }",
+            );
+            None
+        }
     }
 }
 

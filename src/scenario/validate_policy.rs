@@ -54,6 +54,7 @@ pub fn policy(
     let max_in_flight = max_in_flight(pc, p);
     let max_devices = max_devices(pc, p);
     let (attempts, backoff_ms) = retry(pc, p);
+    let quarantine_after = quarantine(pc, p);
     let preflight = preflight(pc, p);
     let maintenance = super::validate_disruption::windows(pc, p, start_unix_s, horizon);
     let disruption_budget = super::validate_disruption::budget(pc, p, pops);
@@ -76,6 +77,7 @@ pub fn policy(
         timeout_ms: p.timeout.map(|t| secs_to_ms(t.0).max(1)),
         attempts: attempts.max(1),
         backoff_ms,
+        quarantine_after,
         preflight,
         maintenance,
         disruption_budget,
@@ -114,6 +116,22 @@ fn rollback_to(
         }
     }
     rollback_to
+}
+
+/// `policy.quarantine.after_failures` (1 to 100); no quarantine when not written.
+fn quarantine(pc: &mut Ctx, p: &RawPolicy) -> Option<u32> {
+    let n = &p.quarantine.as_ref()?.after_failures;
+    if !(1..=100).contains(n.get_ref()) {
+        pc.err(
+            "policy.quarantine.after_failures",
+            Some(n.span()),
+            format!(
+                "{} is outside 1..100: the failed attempts after which a device goes to support instead of being retried",
+                n.get_ref()
+            ),
+        );
+    }
+    Some(*n.get_ref())
 }
 
 /// `policy.max_devices`; no limit when not written.

@@ -21,6 +21,8 @@ const DURATION_KEYS: &[&str] = &[
     "release[].reboot_time",
     "release[].defect[].after",
     "support.ticket_delay",
+    "support.resolve_time",
+    "support.field_visit.delay",
     "policy.start",
     "policy.window",
     "policy.timeout",

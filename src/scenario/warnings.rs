@@ -10,7 +10,8 @@
 //! - a duration written without a unit (`bake = 72` is 72 seconds), see [`super::warn_durations`];
 //! - a gate that can never be judged (its stage adds no devices), and a check that can never
 //!   fail because its metric never has data (`command_failure_rate` where no device gets
-//!   commands, `support_tickets` without `[support]` tickets).
+//!   commands, `support_tickets` without `[support]` tickets);
+//! - a `policy.quarantine` that no device can reach (more failed attempts than `retry` allows).
 //!
 //! Cohort sizes are the expected values of `policy::cohort`'s draw, computed per population
 //! and starting version: exact where the stages' selectors are nested or disjoint and every
@@ -69,6 +70,7 @@ pub fn warnings(sc: &Scenario, text: &str, file: &str) -> Vec<Warning> {
     stage_gates(&mut w, sc, &estimates);
     shadow_gates(&mut w, sc, &estimates);
     window_past_horizon(&mut w, sc);
+    quarantine_never_reached(&mut w, sc);
     super::warn_durations::bare_durations(&doc, &mut |path, message| w.push(&path, message));
     w.out.sort_by_key(|x| x.position);
     w.out
@@ -301,8 +303,8 @@ fn never_has_data(sc: &Scenario, metric: ObservedMetric) -> Option<&'static str>
         {
             Some("no population sends remote commands (`commands_per_day` is 0 everywhere), so no command can fail")
         }
-        ObservedMetric::SupportTickets if sc.support.ticket_probability <= 0.0 => Some(
-            "no support ticket is ever opened (no `[support]` table, or `ticket_probability = 0`)",
+        ObservedMetric::SupportTickets if !sc.support.opens_tickets() => Some(
+            "no support ticket is ever opened (no `[support]` table, or `ticket_probability` and `background_per_device_day` are 0)",
         ),
         _ => None,
     }
@@ -325,6 +327,15 @@ fn window_past_horizon(w: &mut Sink, sc: &Scenario) {
     }
     let secs = |t: crate::engine::time::SimTime| human_secs(t.as_secs_f64());
     w.push("policy.window", format!("the rollout window closes at {} (start {} + window {}), after simulation.horizon {}: the simulation ends before the window closes, so what the plan does at its close (cancelling the devices not yet reached) never happens in a run; shorten `window` or lengthen the horizon", secs(p.window_end), secs(p.start), human_secs(p.window_end.as_secs_f64() - p.start.as_secs_f64()), secs(sc.horizon)));
+}
+
+/// `quarantine.after_failures` above the tries `retry` gives a device: no device ever fails that
+/// often, so nobody is quarantined.
+fn quarantine_never_reached(w: &mut Sink, sc: &Scenario) {
+    let p = &sc.policy;
+    if let Some(n) = p.quarantine_after.filter(|&n| n > p.attempts) {
+        w.push("policy.quarantine.after_failures", format!("after_failures = {n} is more than the {} tries `policy.retry` gives a device: its job has failed for good before it fails {n} times, so no device is ever quarantined; lower `after_failures` to at most {} or raise `retry.attempts`", p.attempts, p.attempts));
+    }
 }
 
 #[cfg(test)]
