@@ -202,6 +202,8 @@ fn observe(v: &View, stage: usize, check: &Check, control: bool) -> Ratio {
             ObservedMetric::UpdateSuccessRate => return count_ratio(obs.success, obs.reported),
             ObservedMetric::TimeoutRate => return count_ratio(obs.timed_out, obs.started),
             ObservedMetric::RevertRate => return count_ratio(obs.reverts, obs.reported),
+            ObservedMetric::RejectedRate => return count_ratio(obs.rejected, obs.executed),
+            ObservedMetric::AnyFailureRate => return count_ratio(obs.any_failure(), obs.executed),
             ObservedMetric::SupportTickets => {
                 let n = v.backend.tickets_by(Some(stage), v.now);
                 return Ratio {

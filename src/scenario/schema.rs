@@ -310,7 +310,7 @@ pub const FAULT_KIND_DOCS: [(&str, &str); 9] = [
 
 /// Every outcome metric with its unit and meaning (the names are `catalog::OUTCOME_METRICS`;
 /// a test keeps them in step).
-pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 29] = [
+pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 31] = [
     ("devices", "devices", "Devices in the fleet."),
     ("targeted", "devices", "Devices the rollout set out to update."),
     ("updated", "devices", "Devices running the target at the end."),
@@ -330,6 +330,7 @@ pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 29] = [
     ("time_to_recover_95", "seconds", "From the rollback decision until 95 % of recoverable exposed devices run `rollback_to`."),
     ("stranded", "devices", "Devices not updated when the window closed (by reason in summary.json)."),
     ("security_violations", "devices", "Tampered artifacts installed (0 when signatures are checked)."),
+    ("rejected", "devices", "Targeted devices that rejected the update at least once (AWS `REJECTED`): refused before the start (incompatible API, blocked migration, storage) or the image's signature rejected."),
     ("peak_in_flight", "devices", "Most devices between download start and result at once."),
     ("bytes_served", "bytes", "Bytes the backend served."),
     ("download_time_p50", "seconds", "Median download time."),
@@ -337,6 +338,7 @@ pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 29] = [
     ("observed_success", "devices", "Successes the backend heard of (the observed view)."),
     ("observed_failure", "devices", "Failures the backend heard of."),
     ("observed_timed_out", "devices", "Devices the backend timed out."),
+    ("observed_rejected", "devices", "Devices whose latest outcome the backend heard is `rejected`."),
     ("observed_tickets", "tickets", "Support tickets opened."),
     ("halted", "yes/no (stat `rate`)", "Whether the rollout halted."),
     ("false_halt", "yes/no (stat `rate`)", "The rollout halted although the release has no defect."),
