@@ -748,10 +748,10 @@ fn abort_limit(pc: &mut Ctx, path: &str, a: &RawAbort) -> AbortLimit {
             }
             AbortLimit::Count(n.max(1) as u64)
         }
-        (Some(t), Some(_)) => {
+        (Some(t), Some(c)) => {
             pc.err(
                 format!("{path}.max_count"),
-                Some(t.span()),
+                Some(c.span()),
                 "`threshold` and `max_count` conflict: give one (a rate or a count of results)",
             );
             AbortLimit::Rate(*t.get_ref())
