@@ -1070,7 +1070,7 @@ pub struct RawAbort {
 #[serde(rename_all = "kebab-case")]
 pub enum AbortPer {
     /// Devices with a terminal result: the metric's own denominator (devices started for
-    /// `timeout_rate`); `min_executed` counts devices with a result.
+    /// `timeout_rate`); `min_executed` counts devices with an outcome (a result or a refusal).
     #[default]
     Executed,
     /// Devices notified of the job (AWS `minNumberOfExecutedThings` read as "things that
