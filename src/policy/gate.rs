@@ -644,4 +644,36 @@ on_fail = "pause"
         let rel = (b as f64 / 2.0e14 - 1.0).abs();
         assert!(rel < 1e-4, "{b}");
     }
+
+    /// `rejected_rate` and `any_failure_rate` are gate checks over the stage's executed devices:
+    /// 2 rejections and 1 failed result among 6 executed (3 successes) are 2/6 and 3/6, past
+    /// `max = 0.3` and `max = 0.45`; `max = 0.5` holds the second.
+    #[test]
+    fn rejected_and_any_failure_rates_are_gate_checks_over_executed_devices() {
+        let obs = Obs {
+            reported: 4,
+            success: 3,
+            failure: 1,
+            rejected: 2,
+            executed: 6,
+            ..Obs::default()
+        };
+        let check = |metric: &str, max: f64| {
+            ten_devices(
+                100,
+                "point",
+                &format!("[[policy.stage.gate.check]]\nmetric = \"{metric}\"\nmax = {max}"),
+            )
+        };
+        let (verdict, records) = judged(&check("rejected_rate", 0.3), obs);
+        assert_eq!(verdict, Verdict::Fail);
+        assert_eq!((records[0].count, records[0].base), (2.0, 6.0));
+        let (verdict, records) = judged(&check("any_failure_rate", 0.45), obs);
+        assert_eq!(verdict, Verdict::Fail);
+        assert_eq!((records[0].count, records[0].base), (3.0, 6.0));
+        assert_eq!(
+            judged(&check("any_failure_rate", 0.5), obs).0,
+            Verdict::Pass
+        );
+    }
 }
