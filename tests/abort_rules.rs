@@ -213,6 +213,7 @@ fn new_abort_keys_are_validated() {
         ("metric = \"update_failure_rate\"\nmax_count = 3\ntest = \"wilson\"", "policy.abort[0].test: `test` judges a rate"),
         ("metric = \"update_failure_rate\"\nthreshold = 0\ntest = \"sequential\"", "strictly between 0 and 1"),
         ("metric = \"update_failure_rate\"\nthreshold = 1.5", "1.5 is outside 0..1"),
+        ("metric = \"update_failure_rate\"\nthreshold = 0.1\nmin_executed = 0", "policy.abort[0].min_executed: 0 devices"),
         ("metric = \"silent_rate\"\nthreshold = 0.1", "rejected_rate, any_failure_rate"),
     ];
     let dir = tempfile::tempdir().unwrap();

@@ -1038,8 +1038,10 @@ pub struct RawAbort {
     #[schemars(with = "Option<u64>", range(min = 1))]
     #[schemars(extend("x-unit" = "devices", "examples" = [5]))]
     pub max_count: Option<Spanned<i64>>,
-    /// Devices needed (counted as `per` says) before the rule is evaluated.
+    /// Devices needed (counted as `per` says) before the rule is evaluated; at least 1 (AWS
+    /// `minNumberOfExecutedThings`).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     #[schemars(extend("x-unit" = "devices", "default" = 1, "examples" = [100]))]
     pub min_executed: Option<u64>,
     /// The denominator of the rate and of `min_executed`: `"executed"` (devices with a

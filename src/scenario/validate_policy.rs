@@ -683,6 +683,13 @@ fn abort(pc: &mut Ctx, path: &str, a: &RawAbort) -> AbortRule {
         );
     }
     let limit = abort_limit(pc, path, a);
+    if a.min_executed == Some(0) {
+        pc.err(
+            format!("{path}.min_executed"),
+            None,
+            "0 devices: a rule is judged once at least 1 device counts (write 1, the default, or more)",
+        );
+    }
     let confidence = a.confidence.as_ref().map_or(0.95, |c| {
         let x = *c.get_ref();
         if !(x > 0.0 && x < 1.0) {
@@ -713,7 +720,7 @@ fn abort(pc: &mut Ctx, path: &str, a: &RawAbort) -> AbortRule {
     AbortRule {
         metric,
         limit,
-        min_executed: a.min_executed.unwrap_or(1).max(1),
+        min_executed: a.min_executed.unwrap_or(1),
         per: a.per,
         test: a.test,
         confidence,
