@@ -82,9 +82,17 @@ impl Judge {
         }
     }
 
-    /// The record of rule `k` firing on `g`, or `None` while it holds (or is not yet judged:
-    /// fewer than `min_executed` devices, or nothing to judge). `decision` is the action.
-    pub fn fires(&self, k: usize, rule: &AbortRule, g: &Obs, decision: &str) -> Option<GateRecord> {
+    /// The record of rule `k` firing on `g` at `time` (seconds), or `None` while it holds (or
+    /// is not yet judged: fewer than `min_executed` devices, or nothing to judge). `decision`
+    /// is the action.
+    pub fn fires(
+        &self,
+        k: usize,
+        rule: &AbortRule,
+        g: &Obs,
+        time: f64,
+        decision: &str,
+    ) -> Option<GateRecord> {
         let r = reading(rule, g);
         if r.executed < rule.min_executed || r.base == 0 {
             return None;
@@ -99,7 +107,7 @@ impl Judge {
         };
         fired.then(|| GateRecord {
             stage: format!("abort[{k}]"),
-            time: 0.0,
+            time,
             check: rule.metric.name().into(),
             test: test.into(),
             count: r.count as f64,

@@ -461,12 +461,11 @@ impl Rollout {
             if self.aborts_disabled[k] {
                 continue;
             }
-            let Some(mut record) =
-                self.abort_judges[k].fires(k, rule, &g, action_name(rule.action))
-            else {
+            let now = w.now.as_secs_f64();
+            let judge = &self.abort_judges[k];
+            let Some(record) = judge.fires(k, rule, &g, now, action_name(rule.action)) else {
                 continue;
             };
-            record.time = w.now.as_secs_f64();
             self.gate_log.push(record);
             self.act(
                 w,
