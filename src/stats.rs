@@ -1,8 +1,11 @@
 //! Statistics used by gates and by the cross-replication summary: Wilson score bounds,
 //! exact (Clopper–Pearson / Garwood) bounds, the conditional test for a ratio of two Poisson
-//! rates, quantiles and confidence intervals of a mean.
+//! rates, quantiles and confidence intervals of a mean; the always-valid sequential test of a
+//! binomial rate ([`sequential`]).
 
 use statrs::distribution::{Beta, ContinuousCDF, Normal, StudentsT};
+
+pub mod sequential;
 
 /// Standard normal quantile Φ⁻¹(p).
 pub fn z_quantile(p: f64) -> f64 {

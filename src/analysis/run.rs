@@ -500,6 +500,7 @@ pub fn numeric_metrics(o: &Outcome) -> Vec<(&'static str, Option<f64>)> {
         ("time_to_clear_support", o.time_to_clear_support),
         ("field_visits", u(o.field_visits)),
         ("field_cost", Some(o.field_cost)),
+        ("rejected", u(o.rejected)),
         ("peak_in_flight", u(o.peak_in_flight)),
         ("bytes_served", Some(o.bytes_served)),
         ("download_time_p50", o.download_time_p50),
@@ -507,6 +508,7 @@ pub fn numeric_metrics(o: &Outcome) -> Vec<(&'static str, Option<f64>)> {
         ("observed_success", u(o.observed_success)),
         ("observed_failure", u(o.observed_failure)),
         ("observed_timed_out", u(o.observed_timed_out)),
+        ("observed_rejected", u(o.observed_rejected)),
         ("observed_tickets", u(o.observed_tickets)),
     ]
 }

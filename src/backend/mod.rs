@@ -6,8 +6,8 @@
 //! - **Executions in flight**: devices with an execution the backend has not closed (AWS IoT
 //!   Jobs' `maximumPerMinute`-independent `max_in_flight` limit counts them).
 //! - **What it has heard**: per stage and over the whole rollout, devices notified, started,
-//!   reported, successes, failures, reverts and time-outs ([`Obs`]); the order in which devices
-//!   started (a rollback notifies them in that order); successes of the rollback.
+//!   reported, successes, failures, reverts, time-outs and rejections ([`Obs`]); the order in
+//!   which devices started (a rollback notifies them in that order); successes of the rollback.
 //! - The **disruption budget** of each group of devices (`budget`).
 //! - **Executions held** while the rollout is paused (`parked`), and **support tickets**:
 //!   those harmed devices open, kept apart from the background tickets every device opens
@@ -32,34 +32,59 @@ pub mod support;
 pub struct Obs {
     pub notified: u64,
     pub started: u64,
-    /// Devices with a reported result.
+    /// Devices with a reported result of an attempt (a refusal before the start is none).
     pub reported: u64,
-    /// Devices whose latest result is a success / a failure.
+    /// Devices whose latest result is a success / a failed attempt (failed, timed out or
+    /// image rejected; until a later attempt succeeds).
     pub success: u64,
     pub failure: u64,
     /// A/B self-reverts reported.
     pub reverts: u64,
     /// Devices that passed the in-progress timeout.
     pub timed_out: u64,
+    /// Devices whose latest outcome is a rejection (AWS `REJECTED`): the job refused before
+    /// the start, or the image rejected.
+    pub rejected: u64,
+    /// Devices with a terminal outcome: a reported result or a refusal (`reported` plus the
+    /// devices that refused before starting).
+    pub executed: u64,
 }
 
 impl Obs {
     /// A device's latest result changes from `old` to `new` (`revert`: it is the device's first
     /// reported A/B revert).
     fn apply_result(&mut self, old: Reported, new: Reported, revert: bool) {
-        match old {
-            Reported::None => self.reported += 1,
-            Reported::Success => self.success -= 1,
-            Reported::Failure => self.failure -= 1,
-        }
-        match new {
-            Reported::Success => self.success += 1,
-            Reported::Failure => self.failure += 1,
-            Reported::None => {}
-        }
+        self.count(old, |c| *c -= 1);
+        self.count(new, |c| *c += 1);
         if revert {
             self.reverts += 1;
         }
+    }
+
+    /// Applies `f` to every counter a device whose latest result is `r` is counted in.
+    fn count(&mut self, r: Reported, f: impl Fn(&mut u64)) {
+        if r == Reported::None {
+            return;
+        }
+        f(&mut self.executed);
+        if r.is_attempt_result() {
+            f(&mut self.reported);
+        }
+        if r == Reported::Success {
+            f(&mut self.success);
+        }
+        if r.is_attempt_failure() {
+            f(&mut self.failure);
+        }
+        if r.is_rejected() {
+            f(&mut self.rejected);
+        }
+    }
+
+    /// Devices whose latest outcome is not a success: failed, timed out or rejected (AWS
+    /// `ALL`), each counted once.
+    pub fn any_failure(&self) -> u64 {
+        self.executed - self.success
     }
 }
 

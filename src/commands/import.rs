@@ -357,7 +357,9 @@ fn aws_rollout(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
     Ok(())
 }
 
-/// `abortConfig.criteriaList`: one `[[policy.abort]]` per failure type fleetsim observes.
+/// `abortConfig.criteriaList`: one `[[policy.abort]]` per criterion, in order (AWS checks them
+/// in order, and so does fleetsim), by failure type: `FAILED` → `update_failure_rate`,
+/// `REJECTED` → `rejected_rate`, `TIMED_OUT` → `timeout_rate`, `ALL` → `any_failure_rate`.
 fn aws_aborts(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
     let list = v
         .get("criteriaList")
@@ -372,13 +374,9 @@ fn aws_aborts(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
             .unwrap_or_default();
         let metric = match failure {
             "FAILED" => "update_failure_rate",
+            "REJECTED" => "rejected_rate",
             "TIMED_OUT" => "timeout_rate",
-            "REJECTED" | "ALL" => {
-                p.not_mapped.push(format!(
-                    "{key} (failureType {failure}): fleetsim does not observe `rejected` executions yet, so `rejected_rate` and `any_failure_rate` cannot be judged"
-                ));
-                continue;
-            }
+            "ALL" => "any_failure_rate",
             other => {
                 return Err(input(
                     file,

@@ -36,14 +36,44 @@ pub enum Job {
     Rollback,
 }
 
-/// The latest result the backend has for the device's update job.
+/// The latest result the backend has for the device's update job: the execution outcomes of
+/// AWS IoT Jobs (`SUCCEEDED`, `FAILED`, `TIMED_OUT`, `REJECTED`), with a rejection kept apart by
+/// when it happened, because only a rejected image is a reported failure of an attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[repr(u8)]
 pub enum Reported {
     #[default]
     None,
     Success,
+    /// A failed attempt the device reported (download, verify, install or boot failure).
     Failure,
+    /// The backend timed the execution out (`policy.timeout`).
+    TimedOut,
+    /// The device rejected the downloaded image: its signature did not verify.
+    RejectedImage,
+    /// The device refused the job before starting it: incompatible API, blocked migration or
+    /// storage.
+    RejectedJob,
+}
+
+impl Reported {
+    /// A result of an attempt (what `update_failure_rate` and `update_success_rate` count
+    /// over): every outcome but a refusal before the start.
+    pub fn is_attempt_result(self) -> bool {
+        !matches!(self, Reported::None | Reported::RejectedJob)
+    }
+    /// A failed attempt as `update_failure_rate` counts it: failed, timed out or image
+    /// rejected.
+    pub fn is_attempt_failure(self) -> bool {
+        matches!(
+            self,
+            Reported::Failure | Reported::TimedOut | Reported::RejectedImage
+        )
+    }
+    /// AWS `REJECTED`: the device refused the job or its image.
+    pub fn is_rejected(self) -> bool {
+        matches!(self, Reported::RejectedImage | Reported::RejectedJob)
+    }
 }
 
 pub use crate::metrics::reasons::{Failure, Reason, FAILURES, REASONS};

@@ -96,7 +96,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     pub fn learn_job(&mut self, ctl: &mut impl Control<E>, d: u32) {
         match self.fleet.dev(d).job {
             Job::Update => self.learn_update(ctl, d),
-            Job::Rollback => self.learn_rollback(d),
+            Job::Rollback => self.learn_rollback(ctl, d),
             Job::None => self.fleet.dev_mut(d).enter(Phase::Idle),
         }
     }
@@ -138,13 +138,13 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         if hop == u8::MAX
             || (hops > 1 && self.scenario.policy.skip_migrations == SkipMigrations::Block)
         {
-            self.strand(d, Reason::BlockedMigration);
+            self.reject(ctl, d, Reason::BlockedMigration);
             return;
         }
-        self.try_start(d, hop);
+        self.try_start(ctl, d, hop);
     }
 
-    fn learn_rollback(&mut self, d: u32) {
+    fn learn_rollback(&mut self, ctl: &mut impl Control<E>, d: u32) {
         let dv = *self.fleet.dev(d);
         let to = self.rollback_target(d);
         if dv.version != self.scenario.policy.target || dv.version <= to || dv.has(flag::BRICKED) {
@@ -158,7 +158,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             self.fleet.dev_mut(d).enter(Phase::Idle);
             return;
         }
-        self.try_start(d, to);
+        self.try_start(ctl, d, to);
     }
 
     /// The version device `d` goes back to: `rollback_to`, or the version it came from.
@@ -201,10 +201,11 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     fn record_result(&mut self, d: u32, failure: Option<Failure>) {
         let dv = self.fleet.dev_mut(d);
         let old = dv.reported;
-        let new = if failure.is_none() {
-            Reported::Success
-        } else {
-            Reported::Failure
+        let new = match failure {
+            None => Reported::Success,
+            Some(Failure::Timeout) => Reported::TimedOut,
+            Some(Failure::SignatureRejected) => Reported::RejectedImage,
+            Some(_) => Reported::Failure,
         };
         dv.reported = new;
         // revert_rate counts devices, like its denominator.
@@ -235,6 +236,24 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
     }
 
+    /// Device `d` refuses its job before starting it, for `reason` (incompatible API, blocked
+    /// migration, storage): stranded, and for the update an execution outcome the backend hears
+    /// at once (AWS `REJECTED`: the device answers the notification it is online for), so
+    /// that `rejected_rate` and `any_failure_rate` see it.
+    fn reject(&mut self, ctl: &mut impl Control<E>, d: u32, reason: Reason) {
+        self.strand(d, reason);
+        let dv = self.fleet.dev_mut(d);
+        if dv.job != Job::Update {
+            return;
+        }
+        let (old, stage) = (dv.reported, dv.stage);
+        dv.reported = Reported::RejectedJob;
+        self.recorder.reject(d);
+        self.backend
+            .record_result(stage, old, Reported::RejectedJob, false);
+        ctl.on_result(self, d);
+    }
+
     /// A check the device can never pass: it is stranded for `reason`.
     fn strand(&mut self, d: u32, reason: Reason) {
         self.recorder.defer(reason);
@@ -256,7 +275,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     }
 
     /// Preflight checks (SPEC §1.5 `preflight`, `requires_api`), then the start of an attempt.
-    fn try_start(&mut self, d: u32, hop: u8) {
+    fn try_start(&mut self, ctl: &mut impl Control<E>, d: u32, hop: u8) {
         let sc = self.scenario;
         let rel = &sc.versions[hop as usize];
         let dv = *self.fleet.dev(d);
@@ -266,7 +285,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             if sc.backend.api_at(self.now) < required {
                 match sc.backend.next_api_change_after(self.now) {
                     Some(t) => self.defer(d, Reason::IncompatibleApi, t),
-                    None => self.strand(d, Reason::IncompatibleApi),
+                    None => self.reject(ctl, d, Reason::IncompatibleApi),
                 }
                 return;
             }
@@ -275,7 +294,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             .storage_free_mb
             .sample(&mut Stream::new(self.key(d, Purpose::Storage)));
         if storage < pf.min_storage_mb.max(rel.download_mb(dv.version)) {
-            self.strand(d, Reason::Storage);
+            self.reject(ctl, d, Reason::Storage);
             return;
         }
         if sc.power[pop.power].battery && self.battery_level(d, self.now) < pf.min_battery {
@@ -522,6 +541,9 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                 }
                 Verification::Rejected(f) => {
                     self.record_failure(d, f);
+                    if f == Failure::SignatureRejected && self.fleet.dev(d).job == Job::Update {
+                        self.recorder.reject(d);
+                    }
                     return self.await_report(d, Some(f));
                 }
                 Verification::TamperedAccepted => self.recorder.security_violation(),

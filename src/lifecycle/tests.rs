@@ -184,3 +184,71 @@ fn a_device_on_the_target_is_not_updated_again() {
     assert_eq!(w.recorder.bytes_served, 0.0);
     assert_eq!(w.fleet.dev(5).phase, Phase::Idle);
 }
+
+/// A device that refuses its job before starting it (too little storage for the image) is
+/// stranded for `storage` and, as AWS `REJECTED`, is an outcome the backend hears at once: one
+/// executed device, rejected, none reported, and the controller is told. A control device with
+/// room updates and is no rejection.
+#[test]
+fn a_refused_job_is_a_rejection_the_backend_hears() {
+    let pops = format!(
+        "{}\nstorage_free_mb = 0.5",
+        crate::scenario::test_fleet::TEN_PLC
+    );
+    let sc = crate::scenario::test_fleet::ten_devices(
+        &pops,
+        "[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100",
+    );
+    let mut w: World<'_, Ev> = World::new(&sc, 0).unwrap();
+    let mut ctl = running();
+    notify(&mut w, &[2]);
+    run(&mut w, &mut ctl, |_| {});
+    let dv = w.fleet.dev(2);
+    assert_eq!((dv.reason, dv.phase), (Reason::Storage, Phase::Idle));
+    assert!(!dv.has(flag::STARTED));
+    let heard = w.backend.global();
+    assert_eq!(
+        (
+            heard.executed,
+            heard.rejected,
+            heard.reported,
+            heard.any_failure()
+        ),
+        (1, 1, 0, 1)
+    );
+    assert_eq!(ctl.results, vec![2]);
+    assert_eq!(w.recorder.rejected, 1);
+
+    let control = fleet("");
+    let mut w: World<'_, Ev> = World::new(&control, 0).unwrap();
+    notify(&mut w, &[2]);
+    run(&mut w, &mut running(), |_| {});
+    let heard = w.backend.global();
+    assert_eq!((heard.executed, heard.rejected, heard.success), (1, 0, 1));
+    assert_eq!(w.recorder.rejected, 0);
+}
+
+/// A device that rejects a tampered image reports it: a failed attempt as before
+/// (`update_failure_rate` counts it) and a rejection (`rejected_rate` does too), counted once
+/// in `any_failure_rate`.
+#[test]
+fn a_rejected_signature_is_a_reported_rejection() {
+    let sc = fleet("[[fault]]\nkind = \"tampered-artifact\"\nat = \"0s\"\nduration = \"2d\"");
+    let mut w: World<'_, Ev> = World::new(&sc, 0).unwrap();
+    let mut ctl = running();
+    notify(&mut w, &[4]);
+    run(&mut w, &mut ctl, |_| {});
+    let heard = w.backend.global();
+    assert_eq!(
+        (
+            heard.reported,
+            heard.failure,
+            heard.rejected,
+            heard.executed
+        ),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(heard.any_failure(), 1);
+    assert_eq!(w.recorder.rejected, 1);
+    assert_eq!(w.recorder.security_violations, 0);
+}

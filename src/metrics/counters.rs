@@ -25,6 +25,12 @@ pub struct Truth {
     pub bricked: u64,
     pub rolled_back: u64,
     pub security_violations: u64,
+    /// Devices that rejected the update at least once (AWS `REJECTED`: refused before the
+    /// start, or the image's signature rejected), each counted once.
+    pub rejected: u64,
+    /// Which devices have rejected it, a bit per device (rejections are rare: grown on
+    /// demand, not sized to the fleet).
+    rejected_devices: Vec<u64>,
     pub failures: [u64; 8],
     pub deferrals: [u64; REASONS.len()],
     pub peak_in_flight: u64,
@@ -122,6 +128,18 @@ impl Counters {
     /// A delta failed to apply: the device falls back to the full image.
     pub fn delta_fallback(&mut self) {
         self.truth.delta_fallbacks += 1;
+    }
+    /// Device `d` rejected the update (counted once per device).
+    pub fn reject(&mut self, d: u32) {
+        let (word, bit) = (d as usize / 64, 1u64 << (d % 64));
+        let words = &mut self.truth.rejected_devices;
+        if words.len() <= word {
+            words.resize(word + 1, 0);
+        }
+        if words[word] & bit == 0 {
+            words[word] |= bit;
+            self.truth.rejected += 1;
+        }
     }
     /// A device booted the target release for the first time.
     pub fn expose(&mut self) {

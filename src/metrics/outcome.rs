@@ -94,6 +94,10 @@ pub struct Outcome {
     /// What those visits cost (`field_visits × support.field_visit.cost`).
     #[serde(default)]
     pub field_cost: f64,
+    /// Targeted devices that rejected the update at least once (the job refused before the
+    /// start: incompatible API, blocked migration, storage; or the image's signature rejected).
+    #[serde(default)]
+    pub rejected: u64,
     pub peak_in_flight: u64,
     pub bytes_served: f64,
     pub download_time_p50: Option<f64>,
@@ -103,6 +107,9 @@ pub struct Outcome {
     pub observed_success: u64,
     pub observed_failure: u64,
     pub observed_timed_out: u64,
+    /// Devices whose latest outcome the backend heard is `rejected`.
+    #[serde(default)]
+    pub observed_rejected: u64,
     pub observed_tickets: u64,
     /// Events processed (a work measure, not a timing).
     pub events: u64,

@@ -24,12 +24,13 @@ pub mod column {
     pub const OBSERVED_SUCCESS: &str = "observed_success";
     pub const OBSERVED_FAILURE: &str = "observed_failure";
     pub const OBSERVED_TIMED_OUT: &str = "observed_timed_out";
+    pub const OBSERVED_REJECTED: &str = "observed_rejected";
     pub const OBSERVED_TICKETS: &str = "observed_tickets";
     pub const ROLLED_BACK: &str = "rolled_back";
 }
 
 /// The counter columns, between the version and the failure columns, in file order.
-pub const COUNTER_COLUMNS: [&str; 13] = [
+pub const COUNTER_COLUMNS: [&str; 14] = [
     column::IN_FLIGHT,
     column::DOWNLOADS_ACTIVE,
     column::NOTIFIED,
@@ -41,6 +42,7 @@ pub const COUNTER_COLUMNS: [&str; 13] = [
     column::OBSERVED_SUCCESS,
     column::OBSERVED_FAILURE,
     column::OBSERVED_TIMED_OUT,
+    column::OBSERVED_REJECTED,
     column::OBSERVED_TICKETS,
     column::ROLLED_BACK,
 ];

@@ -202,6 +202,8 @@ fn observe(v: &View, stage: usize, check: &Check, control: bool) -> Ratio {
             ObservedMetric::UpdateSuccessRate => return count_ratio(obs.success, obs.reported),
             ObservedMetric::TimeoutRate => return count_ratio(obs.timed_out, obs.started),
             ObservedMetric::RevertRate => return count_ratio(obs.reverts, obs.reported),
+            ObservedMetric::RejectedRate => return count_ratio(obs.rejected, obs.executed),
+            ObservedMetric::AnyFailureRate => return count_ratio(obs.any_failure(), obs.executed),
             ObservedMetric::SupportTickets => {
                 let n = v.backend.tickets_by(Some(stage), v.now);
                 return Ratio {
@@ -643,5 +645,37 @@ on_fail = "pause"
         assert!(a <= b);
         let rel = (b as f64 / 2.0e14 - 1.0).abs();
         assert!(rel < 1e-4, "{b}");
+    }
+
+    /// `rejected_rate` and `any_failure_rate` are gate checks over the stage's executed devices:
+    /// 2 rejections and 1 failed result among 6 executed (3 successes) are 2/6 and 3/6, past
+    /// `max = 0.3` and `max = 0.45`; `max = 0.5` holds the second.
+    #[test]
+    fn rejected_and_any_failure_rates_are_gate_checks_over_executed_devices() {
+        let obs = Obs {
+            reported: 4,
+            success: 3,
+            failure: 1,
+            rejected: 2,
+            executed: 6,
+            ..Obs::default()
+        };
+        let check = |metric: &str, max: f64| {
+            ten_devices(
+                100,
+                "point",
+                &format!("[[policy.stage.gate.check]]\nmetric = \"{metric}\"\nmax = {max}"),
+            )
+        };
+        let (verdict, records) = judged(&check("rejected_rate", 0.3), obs);
+        assert_eq!(verdict, Verdict::Fail);
+        assert_eq!((records[0].count, records[0].base), (2.0, 6.0));
+        let (verdict, records) = judged(&check("any_failure_rate", 0.45), obs);
+        assert_eq!(verdict, Verdict::Fail);
+        assert_eq!((records[0].count, records[0].base), (3.0, 6.0));
+        assert_eq!(
+            judged(&check("any_failure_rate", 0.5), obs).0,
+            Verdict::Pass
+        );
     }
 }

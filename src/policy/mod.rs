@@ -1,5 +1,6 @@
 //! The rollout policy at work: cohorts, the controller, and gate evaluation.
 
+pub mod abort;
 pub mod cohort;
 pub mod event;
 pub mod gate;

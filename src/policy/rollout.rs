@@ -11,7 +11,7 @@ use crate::lifecycle::control::{Control, Stance};
 use crate::lifecycle::world::{DeviceEvents, World};
 use crate::scenario::maintenance::{AppliesTo, Zone};
 use crate::scenario::model::Scenario;
-use crate::scenario::raw::{Action, Approval, ObservedMetric, OnInsufficient, OnPause};
+use crate::scenario::raw::{Action, Approval, OnInsufficient, OnPause};
 use std::collections::VecDeque;
 
 /// Where the rollout stands.
@@ -83,6 +83,7 @@ pub struct Rollout {
     pub(super) rollback_at: Option<SimTime>,
     pub(super) detect_at: Option<SimTime>,
     aborts_disabled: Vec<bool>,
+    abort_judges: Vec<super::abort::Judge>,
     pub(super) gate_log: Vec<GateRecord>,
     pause_source: Option<PauseSource>,
     operator_draws: u64,
@@ -110,6 +111,12 @@ impl Rollout {
             rollback_at: None,
             detect_at: None,
             aborts_disabled: vec![false; sc.policy.aborts.len()],
+            abort_judges: sc
+                .policy
+                .aborts
+                .iter()
+                .map(super::abort::Judge::new)
+                .collect(),
             gate_log: Vec::new(),
             pause_source: None,
             operator_draws: 0,
@@ -457,54 +464,29 @@ impl Rollout {
         }
     }
 
+    /// The abort rules in order; the first that fires acts (AWS checks its criteria in order).
     fn check_aborts<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) {
         if self.mode != Mode::Running {
             return;
         }
         let g = w.backend.global();
         for (k, rule) in w.scenario.policy.aborts.iter().enumerate() {
-            if self.aborts_disabled[k] || g.reported < rule.min_executed {
+            if self.aborts_disabled[k] {
                 continue;
             }
-            let (count, base) = match rule.metric {
-                ObservedMetric::UpdateFailureRate => (g.failure, g.reported),
-                ObservedMetric::UpdateSuccessRate => (g.success, g.reported),
-                ObservedMetric::TimeoutRate => (g.timed_out, g.started),
-                _ => (g.reverts, g.reported),
-            };
-            if base == 0 {
+            let now = w.now.as_secs_f64();
+            let judge = &self.abort_judges[k];
+            let Some(record) = judge.fires(k, rule, &g, now, action_name(rule.action)) else {
                 continue;
-            }
-            let value = count as f64 / base as f64;
-            // A success rate trips when it falls below the threshold; every other metric when it
-            // rises above.
-            let tripped = if rule.metric == ObservedMetric::UpdateSuccessRate {
-                value < rule.threshold
-            } else {
-                value > rule.threshold
             };
-            if tripped {
-                self.gate_log.push(GateRecord {
-                    stage: format!("abort[{k}]"),
-                    time: w.now.as_secs_f64(),
-                    check: rule.metric.name().into(),
-                    test: "point".into(),
-                    count: count as f64,
-                    base: base as f64,
-                    observed: Some(value),
-                    bound: None,
-                    threshold: rule.threshold,
-                    passed: false,
-                    decision: action_name(rule.action).into(),
-                });
-                self.act(
-                    w,
-                    rule.action,
-                    format!("abort:{}", rule.metric.name()),
-                    PauseSource::Abort(k),
-                );
-                return;
-            }
+            self.gate_log.push(record);
+            self.act(
+                w,
+                rule.action,
+                format!("abort:{}", rule.metric.name()),
+                PauseSource::Abort(k),
+            );
+            return;
         }
     }
 

@@ -64,6 +64,7 @@ fn failures(failure: u64, reported: u64) -> Obs {
         notified: 10,
         started: reported,
         reported,
+        executed: reported,
         failure,
         success: reported - failure,
         ..Obs::default()
@@ -298,4 +299,183 @@ fn max_devices_ends_the_rollout_once_reached() {
     assert!(w.recorder.stranded.is_some(), "stranded as at the close");
     play(&mut w, &mut ro, SimTime(60 * 60_000));
     assert_eq!(notified(&w), before, "nobody more is notified");
+}
+
+/// One stage of all ten devices and the abort rules `rules` (`[[policy.abort]]` tables).
+fn with_aborts(rules: &str) -> Scenario {
+    plan(&format!(
+        "[[policy.stage]]\nname = \"all\"\nselect = {{}}\npercent = 100\n\n{rules}"
+    ))
+}
+
+/// `failure` failed results of `n`, every device notified and reported.
+fn results(failure: u64, n: u64) -> Obs {
+    Obs {
+        notified: n,
+        ..failures(failure, n)
+    }
+}
+
+/// The controller's mode and halt reason after one result on what the backend heard, `obs`.
+fn after_result(
+    sc: &Scenario,
+    obs: Obs,
+) -> (Mode, Option<String>, Option<super::rollout::GateRecord>) {
+    let (mut w, mut ro) = start(sc);
+    play(&mut w, &mut ro, SimTime(60_000));
+    w.backend.set_observed(0, obs);
+    ro.on_result(&mut w, 0);
+    (ro.mode, ro.halt_reason.clone(), ro.gate_log.last().cloned())
+}
+
+/// `max_count = 5` (Azure `devicesFailedCount`) fires at the 5th failed result, whatever the
+/// rate: 4 of 9 holds, 5 of 9 rolls back, recorded as a count test. The control on the same
+/// results, `threshold = 0.6`, holds at 5 of 9 (0.56).
+#[test]
+fn a_max_count_rule_fires_at_its_count() {
+    let rule =
+        "[[policy.abort]]\nmetric = \"update_failure_rate\"\nmax_count = 5\naction = \"rollback\"";
+    let sc = with_aborts(rule);
+    assert_eq!(after_result(&sc, results(4, 9)).0, Mode::Running);
+    let (mode, reason, record) = after_result(&sc, results(5, 9));
+    assert_eq!(mode, Mode::RollingBack);
+    assert_eq!(reason.as_deref(), Some("abort:update_failure_rate"));
+    let r = record.unwrap();
+    assert_eq!(
+        (r.test.as_str(), r.observed, r.threshold),
+        ("count", Some(5.0), 5.0)
+    );
+    let control = with_aborts(&rule.replace("max_count = 5", "threshold = 0.6"));
+    assert_eq!(after_result(&control, results(5, 9)).0, Mode::Running);
+}
+
+/// `per = "notified"` judges the rate over the devices notified and counts them for
+/// `min_executed`: 2 failures of 5 results with 10 notified is 0.4 per executed (fires, the
+/// control) but 0.2 per notified (holds); 3 of 5 is 0.3 per notified and fires. With
+/// `min_executed = 6`, 5 results are too few per executed but 10 notified are enough.
+#[test]
+fn per_notified_is_the_denominator_of_the_rate_and_of_min_executed() {
+    let rule = |per: &str, min: u64| {
+        format!("[[policy.abort]]\nmetric = \"update_failure_rate\"\nthreshold = 0.2\nmin_executed = {min}\nper = \"{per}\"")
+    };
+    let executed = with_aborts(&rule("executed", 5));
+    let notified = with_aborts(&rule("notified", 5));
+    assert_eq!(after_result(&executed, failures(2, 5)).0, Mode::Paused);
+    assert_eq!(after_result(&notified, failures(2, 5)).0, Mode::Running);
+    let (mode, _, record) = after_result(&notified, failures(3, 5));
+    assert_eq!(mode, Mode::Paused);
+    assert_eq!(record.map(|r| (r.count, r.base)), Some((3.0, 10.0)));
+    assert_eq!(
+        after_result(&with_aborts(&rule("executed", 6)), failures(5, 5)).0,
+        Mode::Running
+    );
+    assert_eq!(
+        after_result(&with_aborts(&rule("notified", 6)), failures(5, 5)).0,
+        Mode::Paused
+    );
+}
+
+/// Rules are checked in order and the first that fires acts: with a time-out rule (pause)
+/// before a failure rule (rollback) and both past their thresholds, the rollout pauses for the
+/// time-outs and only that rule is logged; in the other order it rolls back; with only the
+/// second past its threshold, the second acts.
+#[test]
+fn abort_rules_are_checked_in_order_and_the_first_that_fires_acts() {
+    let timeouts =
+        "[[policy.abort]]\nmetric = \"timeout_rate\"\nthreshold = 0.1\naction = \"pause\"\n";
+    let fails = "[[policy.abort]]\nmetric = \"update_failure_rate\"\nthreshold = 0.1\naction = \"rollback\"\n";
+    let both = Obs {
+        timed_out: 2,
+        ..results(3, 5)
+    };
+    let (mode, reason, record) = after_result(&with_aborts(&format!("{timeouts}\n{fails}")), both);
+    assert_eq!(
+        (mode, reason.as_deref()),
+        (Mode::Paused, Some("abort:timeout_rate"))
+    );
+    assert_eq!(record.map(|r| r.stage), Some("abort[0]".to_string()));
+    let (mode, reason, _) = after_result(&with_aborts(&format!("{fails}\n{timeouts}")), both);
+    assert_eq!(
+        (mode, reason.as_deref()),
+        (Mode::RollingBack, Some("abort:update_failure_rate"))
+    );
+    let (mode, _, record) =
+        after_result(&with_aborts(&format!("{timeouts}\n{fails}")), results(3, 5));
+    assert_eq!(mode, Mode::RollingBack);
+    assert_eq!(record.map(|r| r.stage), Some("abort[1]".to_string()));
+}
+
+/// `test = "sequential"` on the same results as the point control: at threshold 0.05 and
+/// confidence 0.95 the evidence for 7 failures of 40 is ln M = 2.974 < ln 20 (an independent
+/// quadrature, see `stats::sequential`'s tests): it holds where the point check (0.175 > 0.05)
+/// fires; 8 of 40 (ln M = 4.07) fires. `wilson` holds at 3 of 40 (its 95 % lower bound 0.030
+/// is below 0.05) where the point check fires, and fires at 7 of 40 (bound 0.098).
+#[test]
+fn sequential_and_wilson_abort_tests_need_evidence_the_point_test_does_not() {
+    let rule = |test: &str| {
+        with_aborts(&format!("[[policy.abort]]\nmetric = \"update_failure_rate\"\nthreshold = 0.05\nmin_executed = 20\ntest = \"{test}\"\nconfidence = 0.95"))
+    };
+    let point = with_aborts(
+        "[[policy.abort]]\nmetric = \"update_failure_rate\"\nthreshold = 0.05\nmin_executed = 20",
+    );
+    let (sequential, wilson) = (rule("sequential"), rule("wilson"));
+    assert_eq!(after_result(&point, results(7, 40)).0, Mode::Paused);
+    assert_eq!(after_result(&sequential, results(7, 40)).0, Mode::Running);
+    let (mode, _, record) = after_result(&sequential, results(8, 40));
+    assert_eq!(mode, Mode::Paused);
+    assert_eq!(record.map(|r| r.test), Some("sequential".to_string()));
+    assert_eq!(after_result(&point, results(3, 40)).0, Mode::Paused);
+    assert_eq!(after_result(&wilson, results(3, 40)).0, Mode::Running);
+    let (mode, _, record) = after_result(&wilson, results(7, 40));
+    assert_eq!(mode, Mode::Paused);
+    let bound = record.and_then(|r| r.bound).unwrap();
+    assert!((bound - 0.0978).abs() < 1e-3, "{bound}");
+}
+
+/// A success-rate rule judges the complementary rate: `update_success_rate` below 0.95 with
+/// `test = "sequential"` is the failure question above 0.05, so 32 successes of 40 (8
+/// non-successes) fire and 33 of 40 hold, as 8 and 7 failures of 40 do above.
+#[test]
+fn a_sequential_success_rate_rule_judges_the_non_successes() {
+    let sc = with_aborts("[[policy.abort]]\nmetric = \"update_success_rate\"\nthreshold = 0.95\ntest = \"sequential\"");
+    assert_eq!(after_result(&sc, results(7, 40)).0, Mode::Running);
+    assert_eq!(after_result(&sc, results(8, 40)).0, Mode::Paused);
+}
+
+/// `rejected_rate` and `any_failure_rate` read the outcomes over executed devices: 2
+/// rejections and 1 failed result among 6 executed (3 successes) are 0.33 and 0.5.
+#[test]
+fn rejected_and_any_failure_rates_are_over_executed_devices() {
+    let obs = Obs {
+        notified: 10,
+        started: 4,
+        reported: 4,
+        success: 3,
+        failure: 1,
+        rejected: 2,
+        executed: 6,
+        ..Obs::default()
+    };
+    let rule = |metric: &str, threshold: f64| {
+        with_aborts(&format!(
+            "[[policy.abort]]\nmetric = \"{metric}\"\nthreshold = {threshold}"
+        ))
+    };
+    let (mode, reason, record) = after_result(&rule("rejected_rate", 0.3), obs);
+    assert_eq!(
+        (mode, reason.as_deref()),
+        (Mode::Paused, Some("abort:rejected_rate"))
+    );
+    assert_eq!(record.map(|r| (r.count, r.base)), Some((2.0, 6.0)));
+    assert_eq!(
+        after_result(&rule("rejected_rate", 0.34), obs).0,
+        Mode::Running
+    );
+    let (mode, _, record) = after_result(&rule("any_failure_rate", 0.45), obs);
+    assert_eq!(mode, Mode::Paused);
+    assert_eq!(record.map(|r| (r.count, r.base)), Some((3.0, 6.0)));
+    assert_eq!(
+        after_result(&rule("any_failure_rate", 0.5), obs).0,
+        Mode::Running
+    );
 }

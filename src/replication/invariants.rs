@@ -514,6 +514,15 @@ fn observed_within(o: &Obs, started: u64, exposed: u64) -> Result<(), String> {
             )
         },
     )?;
+    ensure(
+        o.reported <= o.executed && o.rejected <= o.executed && o.executed <= o.notified,
+        || {
+            format!(
+                "{} devices with an outcome of {} notified, but {} reported and {} rejected",
+                o.executed, o.notified, o.reported, o.rejected
+            )
+        },
+    )?;
     ensure(o.started <= o.notified && o.started == started, || {
         format!(
             "{} starts observed of {} notified, {started} devices truly started",
@@ -536,6 +545,8 @@ fn add(sum: &mut Obs, o: &Obs) {
     sum.failure += o.failure;
     sum.reverts += o.reverts;
     sum.timed_out += o.timed_out;
+    sum.rejected += o.rejected;
+    sum.executed += o.executed;
 }
 
 #[cfg(test)]
@@ -834,6 +845,7 @@ percent = 100
             notified: 1,
             started: 1,
             reported: 1,
+            executed: 1,
             success: 1,
             ..Obs::default()
         };

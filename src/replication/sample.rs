@@ -19,6 +19,7 @@ impl Sim<'_> {
             g.success as f64,
             g.failure as f64,
             g.timed_out as f64,
+            g.rejected as f64,
             self.world.backend.tickets_by(None, self.world.now) as f64,
             self.world.recorder.rolled_back as f64,
         ];

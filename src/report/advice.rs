@@ -231,8 +231,12 @@ fn tune_command(s: &SummaryFile, stages: &Table, reason: &str, tighten: bool) ->
         format!("policy.stage[{i}].gate.check[{j}].{key}")
     } else {
         let label = stages.cell(row, "stage");
+        // A `max_count` rule's record has the test `count`: its limit is a whole count.
+        if stages.cell(row, "test") == "count" {
+            key_kind = "max_count";
+        }
         format!(
-            "policy.abort[{}].threshold",
+            "policy.abort[{}].{key_kind}",
             label.trim_start_matches("abort[").trim_end_matches(']')
         )
     };
@@ -251,10 +255,10 @@ fn tune_command(s: &SummaryFile, stages: &Table, reason: &str, tighten: bool) ->
             } else {
                 threshold * f
             };
-            short(if key_kind == "max_ratio_vs_control" {
-                x.max(1.05)
-            } else {
-                x
+            short(match key_kind {
+                "max_ratio_vs_control" => x.max(1.05),
+                "max_count" => x.round().max(1.0),
+                _ => x,
             })
         })
         .collect();

@@ -101,19 +101,7 @@ pub fn glance(sc: &Scenario) -> Glance {
             .map(release)
             .collect(),
         stages: p.stages.iter().map(stage).collect(),
-        aborts: p
-            .aborts
-            .iter()
-            .map(|a| {
-                format!(
-                    "{} threshold {} after {} results → {}",
-                    a.metric.name(),
-                    a.threshold,
-                    a.min_executed,
-                    crate::policy::rollout::action_name(a.action)
-                )
-            })
-            .collect(),
+        aborts: p.aborts.iter().map(abort_line).collect(),
         shadow_gates: p
             .shadow_gates
             .iter()
@@ -620,6 +608,32 @@ fn kebab(name: &str) -> String {
         }
     }
     out
+}
+
+/// An abort rule in one line: `update_failure_rate threshold 0.05 after 100 results → pause`,
+/// with its test, `per` and `max_count` when they are not the defaults.
+fn abort_line(a: &crate::scenario::model::AbortRule) -> String {
+    use crate::scenario::model::AbortLimit;
+    use crate::scenario::raw::{AbortPer, AbortTest};
+    let limit = match a.limit {
+        AbortLimit::Rate(t) if a.test == AbortTest::Point => format!("threshold {t}"),
+        AbortLimit::Rate(t) => format!(
+            "threshold {t} ({} test, confidence {})",
+            crate::policy::abort::test_name(a.test),
+            a.confidence
+        ),
+        AbortLimit::Count(n) => format!("max_count {n}"),
+    };
+    let per = match a.per {
+        AbortPer::Executed => "results",
+        AbortPer::Notified => "notified",
+    };
+    format!(
+        "{} {limit} after {} {per} → {}",
+        a.metric.name(),
+        a.min_executed,
+        crate::policy::rollout::action_name(a.action)
+    )
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ enum Unit {
     Bytes,
 }
 
-const ROWS: [(&str, Unit); 18] = [
+const ROWS: [(&str, Unit); 19] = [
     ("targeted", Unit::Count),
     ("updated", Unit::Count),
     ("completion", Unit::Share),
@@ -31,6 +31,7 @@ const ROWS: [(&str, Unit); 18] = [
     ("rollback_stranded", Unit::Count),
     ("time_to_recover_95", Unit::Duration),
     ("stranded", Unit::Count),
+    ("rejected", Unit::Count),
     ("peak_in_flight", Unit::Count),
     ("bytes_served", Unit::Bytes),
     ("download_time_p95", Unit::Duration),

@@ -17,7 +17,7 @@ pub const FAULT_KINDS: [&str; 9] = [
 /// The numeric outcome metrics of a replication (SPEC §2, plus the observed-view counters), in
 /// the order of `replications.csv` and of `analysis::run::numeric_metrics`, which a test keeps
 /// in step.
-pub const NUMERIC_METRICS: [&str; 35] = [
+pub const NUMERIC_METRICS: [&str; 37] = [
     "devices",
     "targeted",
     "updated",
@@ -45,6 +45,7 @@ pub const NUMERIC_METRICS: [&str; 35] = [
     "time_to_clear_support",
     "field_visits",
     "field_cost",
+    "rejected",
     "peak_in_flight",
     "bytes_served",
     "download_time_p50",
@@ -52,6 +53,7 @@ pub const NUMERIC_METRICS: [&str; 35] = [
     "observed_success",
     "observed_failure",
     "observed_timed_out",
+    "observed_rejected",
     "observed_tickets",
 ];
 

@@ -4,8 +4,8 @@
 use super::catalog::FAULT_KINDS;
 use super::dist::Dist;
 use super::raw::{
-    Action, Approval, Effect, Metered, ObservedMetric, OnInsufficient, OnPause, Selection,
-    SkipMigrations, TestKind,
+    AbortPer, AbortTest, Action, Approval, Effect, Metered, ObservedMetric, OnInsufficient,
+    OnPause, Selection, SkipMigrations, TestKind,
 };
 use super::selector::{Attrs, Selector};
 use crate::engine::time::SimTime;
@@ -430,11 +430,23 @@ pub struct ShadowGate {
     pub gate: Gate,
 }
 
+/// What makes an abort rule fire.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AbortLimit {
+    /// The rate passes this fraction (`threshold`).
+    Rate(f64),
+    /// The count of matching results reaches this (`max_count`).
+    Count(u64),
+}
+
 #[derive(Clone, Debug)]
 pub struct AbortRule {
     pub metric: ObservedMetric,
-    pub threshold: f64,
+    pub limit: AbortLimit,
     pub min_executed: u64,
+    pub per: AbortPer,
+    pub test: AbortTest,
+    pub confidence: f64,
     pub action: Action,
 }
 

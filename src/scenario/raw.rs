@@ -1140,13 +1140,21 @@ pub enum ObservedMetric {
     /// Fraction 0..1: devices whose latest reported result is a success, over devices with a
     /// reported result in the cohort.
     UpdateSuccessRate,
-    /// Fraction 0..1: devices whose latest reported result is a failure (until a later attempt
-    /// succeeds), over devices with a reported result.
+    /// Fraction 0..1: devices whose latest reported result is a failed attempt (failed, timed
+    /// out or image rejected; until a later attempt succeeds), over devices with a reported
+    /// result.
     UpdateFailureRate,
     /// Fraction 0..1: devices past `policy.timeout`, over devices started.
     TimeoutRate,
     /// Fraction 0..1: A/B self-reverts reported, over results.
     RevertRate,
+    /// Fraction 0..1: devices whose latest outcome is `rejected` (the job refused before the
+    /// start: incompatible API, blocked migration, storage; or the image's signature
+    /// rejected), over executed devices (a reported result or a rejection).
+    RejectedRate,
+    /// Fraction 0..1: devices whose latest outcome is failed, rejected or timed out (AWS
+    /// `ALL`), over executed devices.
+    AnyFailureRate,
     /// Fraction 0..1: devices that started the update and have not been heard from for the
     /// check's `silent_after`, over devices started (a bricked device goes silent).
     SilentRate,
@@ -1167,6 +1175,8 @@ impl ObservedMetric {
             ObservedMetric::UpdateFailureRate => "update_failure_rate",
             ObservedMetric::TimeoutRate => "timeout_rate",
             ObservedMetric::RevertRate => "revert_rate",
+            ObservedMetric::RejectedRate => "rejected_rate",
+            ObservedMetric::AnyFailureRate => "any_failure_rate",
             ObservedMetric::SilentRate => "silent_rate",
             ObservedMetric::CrashRate => "crash_rate",
             ObservedMetric::TelemetryGapRate => "telemetry_gap_rate",
@@ -1214,26 +1224,85 @@ impl RawCheck {
     }
 }
 
-/// `[[policy.abort]]`: a continuous guardrail over the whole rollout.
+/// `[[policy.abort]]`: a continuous guardrail over the whole rollout (AWS IoT Jobs
+/// `abortConfig`, Azure Device Update `rollbackPolicy`), judged after every result; rules are
+/// checked in order and the first that fires acts.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAbort {
-    /// The observed metric: `update_failure_rate`, `update_success_rate`, `timeout_rate` or
-    /// `revert_rate`.
+    /// The observed metric: `update_failure_rate`, `update_success_rate`, `timeout_rate`,
+    /// `revert_rate`, `rejected_rate` or `any_failure_rate`.
     #[schemars(with = "ObservedMetric", extend("examples" = ["update_failure_rate"]))]
     pub metric: Spanned<ObservedMetric>,
-    /// Fires when the rate passes it.
-    #[schemars(with = "f64", range(min = 0, max = 1))]
-    #[schemars(extend("x-unit" = "fraction 0..1", "examples" = [0.05]))]
-    pub threshold: Spanned<f64>,
-    /// Results needed before the rule is evaluated.
+    /// Fires when the rate passes it (below it for `update_success_rate`); give `threshold` or
+    /// `max_count`, not both (Azure `devicesFailedPercentage`).
     #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction 0..1", "examples" = [0.05]))]
+    pub threshold: Option<Spanned<f64>>,
+    /// Fires when the count of matching results (the metric's numerator: failures, rejections,
+    /// time-outs, reverts) reaches it (Azure `devicesFailedCount`); at least 1. Not for
+    /// `update_success_rate`.
+    #[serde(default)]
+    #[schemars(with = "Option<u64>", range(min = 1))]
+    #[schemars(extend("x-unit" = "devices", "examples" = [5]))]
+    pub max_count: Option<Spanned<i64>>,
+    /// Devices needed (counted as `per` says) before the rule is evaluated; at least 1 (AWS
+    /// `minNumberOfExecutedThings`).
+    #[serde(default)]
+    #[schemars(range(min = 1))]
     #[schemars(extend("x-unit" = "devices", "default" = 1, "examples" = [100]))]
     pub min_executed: Option<u64>,
+    /// The denominator of the rate and of `min_executed`: `"executed"` (devices with a
+    /// terminal result; the metric's own denominator) or `"notified"` (devices notified).
+    #[serde(default)]
+    #[schemars(extend("examples" = ["notified"]))]
+    pub per: AbortPer,
+    /// `"point"` (the rate against `threshold`), `"wilson"` (a one-sided Wilson bound at
+    /// `confidence` past it) or `"sequential"` (an always-valid test: on a release whose true
+    /// rate is at `threshold`, the chance that the rule ever fires over the whole rollout is
+    /// at most 1 − `confidence`, however often it is judged). Only with `threshold`.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["sequential"]))]
+    pub test: AbortTest,
+    /// The confidence of a `wilson` or `sequential` test, in (0, 1).
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
+    #[schemars(extend("x-unit" = "probability", "default" = 0.95, "examples" = [0.95]))]
+    pub confidence: Option<Spanned<f64>>,
     /// `"pause"`, `"rollback"` or `"abort"`.
     #[serde(default)]
     #[schemars(extend("examples" = ["rollback"]))]
     pub action: Action,
+}
+
+/// The denominator of an abort rule's rate and of its `min_executed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbortPer {
+    /// Devices with a terminal result: the metric's own denominator (devices started for
+    /// `timeout_rate`); `min_executed` counts devices with an outcome (a result or a refusal).
+    #[default]
+    Executed,
+    /// Devices notified of the job (AWS `minNumberOfExecutedThings` read as "things that
+    /// received job execution notifications").
+    Notified,
+}
+
+/// How an abort rule judges its rate against `threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AbortTest {
+    /// The raw rate against the threshold, after every result.
+    #[default]
+    Point,
+    /// Fires only when a one-sided Wilson bound at `confidence` proves the rate past the
+    /// threshold (judged after every result, so its error rate over a rollout is above
+    /// 1 − `confidence`).
+    Wilson,
+    /// An always-valid test (a beta-binomial mixture confidence sequence): its chance of ever
+    /// firing on a release whose true rate is at the threshold is at most 1 − `confidence`.
+    Sequential,
 }
 
 /// `[[fault]]`: a fault injected into every replication.

@@ -349,7 +349,7 @@ pub const FAULT_KIND_DOCS: [(&str, &str); 9] = [
 
 /// Every outcome metric with its unit and meaning (the names are `catalog::OUTCOME_METRICS`;
 /// a test keeps them in step).
-pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 37] = [
+pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 39] = [
     ("devices", "devices", "Devices in the fleet."),
     ("targeted", "devices", "Devices the rollout set out to update."),
     ("updated", "devices", "Devices running the target at the end."),
@@ -377,6 +377,7 @@ pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 37] = [
     ("time_to_clear_support", "seconds", "From the first support item until the queue is empty again after its peak (no value without a queue, or if it is not empty again before the horizon)."),
     ("field_visits", "devices", "Bricked devices a field visit brought back on `rollback_to` before the horizon (they still count as bricked)."),
     ("field_cost", "cost units", "What the field visits cost: `field_visits` × `support.field_visit.cost`."),
+    ("rejected", "devices", "Targeted devices that rejected the update at least once (AWS `REJECTED`): refused before the start (incompatible API, blocked migration, storage) or the image's signature rejected."),
     ("peak_in_flight", "devices", "Most devices between download start and result at once."),
     ("bytes_served", "bytes", "Bytes the backend served."),
     ("download_time_p50", "seconds", "Median download time."),
@@ -384,6 +385,7 @@ pub const OUTCOME_METRIC_DOCS: [(&str, &str, &str); 37] = [
     ("observed_success", "devices", "Successes the backend heard of (the observed view)."),
     ("observed_failure", "devices", "Failures the backend heard of."),
     ("observed_timed_out", "devices", "Devices the backend timed out."),
+    ("observed_rejected", "devices", "Devices whose latest outcome the backend heard is `rejected`."),
     ("observed_tickets", "tickets", "Support tickets opened."),
     ("halted", "yes/no (stat `rate`)", "Whether the rollout halted."),
     ("false_halt", "yes/no (stat `rate`)", "The rollout halted although the release has no defect."),

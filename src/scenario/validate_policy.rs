@@ -11,11 +11,13 @@ use crate::engine::time::{secs_to_ms, SimTime, HOUR_MS};
 use crate::scenario::versions::{downgrade_refused, upgrade_path};
 
 /// Metrics a continuous abort rule can read: counters that change when a result arrives.
-const ABORT_METRICS: [ObservedMetric; 4] = [
+const ABORT_METRICS: [ObservedMetric; 6] = [
     ObservedMetric::UpdateFailureRate,
     ObservedMetric::UpdateSuccessRate,
     ObservedMetric::TimeoutRate,
     ObservedMetric::RevertRate,
+    ObservedMetric::RejectedRate,
+    ObservedMetric::AnyFailureRate,
 ];
 
 /// Metrics that devices still on the old version also produce, so a cohort can be compared
@@ -642,30 +644,114 @@ fn aborts(pc: &mut Ctx, p: &RawPolicy) -> Vec<AbortRule> {
     p.abort
         .iter()
         .enumerate()
-        .map(|(i, a)| {
-            let path = format!("policy.abort[{i}]");
-            let metric = *a.metric.get_ref();
-            if !ABORT_METRICS.contains(&metric) {
-                let names: Vec<&str> = ABORT_METRICS.iter().map(|m| m.name()).collect();
+        .map(|(i, a)| abort(pc, &format!("policy.abort[{i}]"), a))
+        .collect()
+}
+
+fn abort(pc: &mut Ctx, path: &str, a: &RawAbort) -> AbortRule {
+    let metric = *a.metric.get_ref();
+    if !ABORT_METRICS.contains(&metric) {
+        let names: Vec<&str> = ABORT_METRICS.iter().map(|m| m.name()).collect();
+        pc.err(
+            format!("{path}.metric"),
+            Some(a.metric.span()),
+            format!(
+                "`{}` is not evaluated continuously; abort rules read {}",
+                metric.name(),
+                names.join(", ")
+            ),
+        );
+    }
+    let limit = abort_limit(pc, path, a);
+    if a.min_executed == Some(0) {
+        pc.err(
+            format!("{path}.min_executed"),
+            None,
+            "0 devices: a rule is judged once at least 1 device counts (write 1, the default, or more)",
+        );
+    }
+    let confidence = a.confidence.as_ref().map_or(0.95, |c| {
+        let x = *c.get_ref();
+        if !(x > 0.0 && x < 1.0) {
+            pc.err(
+                format!("{path}.confidence"),
+                Some(c.span()),
+                format!("{x} is outside (0, 1); write e.g. 0.95"),
+            );
+        } else if a.test == AbortTest::Point {
+            pc.err(
+                format!("{path}.confidence"),
+                Some(c.span()),
+                "`confidence` is for `test = \"wilson\"` or `\"sequential\"`; a point test has none",
+            );
+        }
+        x
+    });
+    if let AbortLimit::Rate(t) = limit {
+        if a.test == AbortTest::Sequential && !(t > 0.0 && t < 1.0) {
+            let span = a.threshold.as_ref().map(|t| t.span());
+            pc.err(
+                format!("{path}.threshold"),
+                span,
+                format!("`test = \"sequential\"` tests the rate against a threshold strictly between 0 and 1, found {t}"),
+            );
+        }
+    }
+    AbortRule {
+        metric,
+        limit,
+        min_executed: a.min_executed.unwrap_or(1),
+        per: a.per,
+        test: a.test,
+        confidence,
+        action: a.action,
+    }
+}
+
+/// `threshold` or `max_count`, exactly one; a count is of failures, so it does not go with
+/// `update_success_rate`, and it is compared as it is (no `test`).
+fn abort_limit(pc: &mut Ctx, path: &str, a: &RawAbort) -> AbortLimit {
+    match (&a.threshold, &a.max_count) {
+        (Some(t), None) => AbortLimit::Rate(pc.fraction(&format!("{path}.threshold"), t)),
+        (None, Some(c)) => {
+            let n = *c.get_ref();
+            let key = format!("{path}.max_count");
+            if n < 1 {
                 pc.err(
-                    format!("{path}.metric"),
-                    Some(a.metric.span()),
-                    format!(
-                        "`{}` is not evaluated continuously; abort rules read {}",
-                        metric.name(),
-                        names.join(", ")
-                    ),
+                    &key,
+                    Some(c.span()),
+                    format!("{n} must be a count of at least 1, e.g. 5"),
                 );
             }
-            let threshold = pc.fraction(&format!("{path}.threshold"), &a.threshold);
-            AbortRule {
-                metric,
-                threshold,
-                min_executed: a.min_executed.unwrap_or(1).max(1),
-                action: a.action,
+            if *a.metric.get_ref() == ObservedMetric::UpdateSuccessRate {
+                pc.err(&key, Some(c.span()), "`max_count` counts failed results; `update_success_rate` counts successes: use `threshold`, or a failure metric such as `update_failure_rate`");
             }
-        })
-        .collect()
+            if a.test != AbortTest::Point {
+                pc.err(
+                    format!("{path}.test"),
+                    Some(c.span()),
+                    "`test` judges a rate against `threshold`; `max_count` is a plain count: remove `test` or use `threshold`",
+                );
+            }
+            AbortLimit::Count(n.max(1) as u64)
+        }
+        (Some(t), Some(c)) => {
+            pc.err(
+                format!("{path}.max_count"),
+                Some(c.span()),
+                "`threshold` and `max_count` conflict: give one (a rate or a count of results)",
+            );
+            AbortLimit::Rate(*t.get_ref())
+        }
+        (None, None) => {
+            pc.err(
+                path,
+                Some(a.metric.span()),
+                "an abort rule needs `threshold` (a rate, e.g. 0.05) or `max_count` (a count of results, e.g. 5)",
+            );
+            AbortLimit::Rate(1.0)
+        }
+    }
 }
 
 fn share_text(share: Share) -> String {

@@ -43,8 +43,8 @@ fn an_aws_exponential_ramp_plays_50_100_200_400() {
     assert_eq!(schedule, [50.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1000.0]);
 }
 
-/// Every other field of the documented request: aborts per failure type (REJECTED named as not
-/// mapped, with why), the in-progress time-out, retries counted as tries, the window from the
+/// Every other field of the documented request: aborts per failure type in order (FAILED,
+/// TIMED_OUT, REJECTED as `rejected_rate`), the in-progress time-out, retries counted as tries, the window from the
 /// scheduling times, continuous selection; targets and the document source named as not mapped.
 #[test]
 fn an_aws_create_job_maps_field_by_field() {
@@ -58,11 +58,7 @@ fn an_aws_create_job_maps_field_by_field() {
         "relative to the document's own start"
     );
     assert_eq!(key(&p, "window"), "\"14d\"");
-    assert_eq!(
-        p.aborts.len(),
-        2,
-        "FAILED and TIMED_OUT; REJECTED is not observed"
-    );
+    assert_eq!(p.aborts.len(), 3, "FAILED, TIMED_OUT and REJECTED");
     assert_eq!(p.aborts[0][0].1, "\"update_failure_rate\"");
     assert_eq!(
         (p.aborts[0][1].1.as_str(), p.aborts[0][2].1.as_str()),
@@ -70,20 +66,51 @@ fn an_aws_create_job_maps_field_by_field() {
     );
     assert_eq!(p.aborts[1][0].1, "\"timeout_rate\"");
     assert_eq!(p.aborts[0][3].1, "\"abort\"");
+    assert_eq!(p.aborts[2][0].1, "\"rejected_rate\"");
+    assert_eq!(
+        (p.aborts[2][1].1.as_str(), p.aborts[2][2].1.as_str()),
+        ("0.05", "100")
+    );
     let notes = p.not_mapped.join("\n");
-    for field in [
-        "targets",
-        "documentSource",
-        "description",
-        "jobId",
-        "criteriaList[2]",
-    ] {
+    for field in ["targets", "documentSource", "description", "jobId"] {
         assert!(notes.contains(field), "{field} not named in:\n{notes}");
     }
     assert!(
         !notes.contains("jobExecutionsRetryConfig"),
         "FAILED and TIMED_OUT both 2: exact"
     );
+}
+
+/// Each AWS failure type maps to the observed metric of that outcome — `ALL` to
+/// `any_failure_rate` — and the rules keep the document's order (AWS checks criteria in
+/// order; so does fleetsim). Nothing about them is named as not mapped.
+#[test]
+fn every_aws_failure_type_maps_to_its_outcome_metric() {
+    let criterion = |t: &str| {
+        format!(
+            r#"{{"failureType": "{t}", "action": "CANCEL", "thresholdPercentage": 2.5, "minNumberOfExecutedThings": 10}}"#
+        )
+    };
+    let doc = format!(
+        r#"{{"abortConfig": {{"criteriaList": [{}, {}, {}, {}]}}}}"#,
+        criterion("ALL"),
+        criterion("REJECTED"),
+        criterion("TIMED_OUT"),
+        criterion("FAILED")
+    );
+    let p = aws(&doc, None);
+    let metrics: Vec<&str> = p.aborts.iter().map(|a| a[0].1.as_str()).collect();
+    assert_eq!(
+        metrics,
+        [
+            "\"any_failure_rate\"",
+            "\"rejected_rate\"",
+            "\"timeout_rate\"",
+            "\"update_failure_rate\""
+        ]
+    );
+    assert!(p.aborts.iter().all(|a| a[1].1 == "0.025"));
+    assert!(!p.not_mapped.join("\n").contains("abortConfig"));
 }
 
 /// Times are relative to the scenario's `simulation.start` when importing into it; a start
