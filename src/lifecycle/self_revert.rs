@@ -10,10 +10,13 @@
 //!   starts later finds the image already committed, as a bootloader's boot counter is reset
 //!   once the image has proven itself), and the device runs its previous slot one reboot later.
 //! - The **fail-safe** of a configuration release (`fail_safe = "30m"`) reverts a device that
-//!   applied it and could not check in within that time: the first check-in after the apply is
-//!   the contact that confirms the change. A `no-reconnect` defect is the case it is for; a
-//!   healthy device that happens to stay offline longer reverts too, as a real commit-confirm
-//!   does. The revert ends the no-reconnect: the device reaches the backend again.
+//!   applied it and could not reach the backend within that time. A device that has just
+//!   applied a configuration tries the backend at once (it does not wait for its next poll):
+//!   reachable right after the apply, it confirms the change; otherwise the confirmation is
+//!   its first check-in. A `no-reconnect` defect is the case it is for; a healthy device that
+//!   goes offline right after the apply and stays away longer reverts too, as a real
+//!   commit-confirm does. The revert ends the no-reconnect: the device reaches the backend
+//!   again.
 //!
 //! Either way the device runs its previous version again and reports the revert at its next
 //! check-in, observed as a self-revert (failure `boot_reverted`, read by `revert_rate`); an
@@ -66,8 +69,8 @@ impl<E: DeviceEvents> World<'_, E> {
         self.schedule_device(SimTime(trip.saturating_add(boot_ms)), d, event);
     }
 
-    /// Arms the fail-safe of the configuration `hop` device `d` just applied: unless its next
-    /// check-in comes within `fail_safe`, it reverts then.
+    /// Arms the fail-safe of the configuration `hop` device `d` just applied: unless it reaches
+    /// the backend within `fail_safe` (at once, or at a check-in), it reverts then.
     pub(super) fn arm_fail_safe(&mut self, d: u32, hop: u8) {
         let Some(fail_safe) = self.scenario.versions[hop as usize].fail_safe_ms else {
             return;
@@ -75,7 +78,12 @@ impl<E: DeviceEvents> World<'_, E> {
         let (tl, o) = (self.timeline(d), self.overlay(d));
         let mut ahead = *self.fleet.dev(d);
         let deadline = self.now.0.saturating_add(fail_safe);
-        let contact = tl.next_check_in(&mut ahead, self.now.0 + 1, &o);
+        let at = self.now.0 + 1;
+        let contact = if tl.online_at(&mut ahead, at, &o) {
+            Some(at)
+        } else {
+            tl.next_check_in(&mut ahead, at, &o)
+        };
         if contact.is_some_and(|t| t <= deadline) {
             return;
         }

@@ -138,8 +138,35 @@ fn story(s: &SummaryFile) -> String {
         ));
     }
     lines.extend(support_story(s));
+    lines.extend(fail_safe_story(s));
     let body: String = lines.iter().map(|l| format!("<p>{}</p>", esc(l))).collect();
     format!("<div class=\"story\">{body}</div>\n")
+}
+
+/// Edge fail-safes and delta fallbacks, when the run had any: means per run.
+fn fail_safe_story(s: &SummaryFile) -> Option<String> {
+    let parts: Vec<String> = [
+        (
+            "watchdog_reverted",
+            "devices reverted by their boot watchdog",
+        ),
+        (
+            "failsafe_reverted",
+            "devices reverted by a configuration fail-safe",
+        ),
+        (
+            "delta_fallbacks",
+            "deltas that failed to apply and fell back to the full image",
+        ),
+    ]
+    .iter()
+    .filter_map(|(m, what)| {
+        let x = mean(s, m).filter(|x| *x > 0.0)?;
+        Some(format!("{} {what}", human_value(m, Some(x))))
+    })
+    .collect();
+    (!parts.is_empty())
+        .then(|| format!("Edge fail-safes, as a mean per run: {}.", parts.join("; ")))
 }
 
 /// Support and operations, when the run had any (quarantined devices, a support queue, field

@@ -52,6 +52,16 @@ fn support_rows(sc: &Scenario) -> Vec<(&'static str, Unit)> {
         rows.push(("field_visits", Unit::Count));
         rows.push(("field_cost", Unit::Count));
     }
+    // Edge fail-safes and delta fallbacks, when the scenario has what they count.
+    if sc.populations.iter().any(|p| p.watchdog.is_some()) {
+        rows.push(("watchdog_reverted", Unit::Count));
+    }
+    if sc.versions.iter().any(|r| r.fail_safe_ms.is_some()) {
+        rows.push(("failsafe_reverted", Unit::Count));
+    }
+    if sc.versions.iter().any(|r| r.delta_failure > 0.0) {
+        rows.push(("delta_fallbacks", Unit::Count));
+    }
     rows
 }
 
@@ -395,7 +405,8 @@ mod tests {
         ];
         let names = (super::ROWS.iter().map(|r| r.0))
             .chain(support)
-            .chain(["field_visits", "field_cost"]);
+            .chain(["field_visits", "field_cost"])
+            .chain(["watchdog_reverted", "failsafe_reverted", "delta_fallbacks"]);
         for name in names {
             assert!(
                 crate::scenario::catalog::NUMERIC_METRICS.contains(&name),
