@@ -188,12 +188,8 @@ impl<'s> FaultPlan<'s> {
     /// Local time of day (ms) of device `d` at `t` as the device sees it: a `clock-skew`
     /// fault shifts it.
     pub fn local_ms_of_day(&self, fleet: &Fleet, d: u32, t: SimTime) -> u64 {
-        let skew = if self.is_empty() {
-            0
-        } else {
-            self.clock_skew_ms(fleet, d, t)
-        };
-        fleet.local_ms_of_day(d, t, skew)
+        self.local_wall_ms(fleet, d, t)
+            .rem_euclid(crate::engine::time::DAY_MS as i64) as u64
     }
 
     /// Wall-clock milliseconds since 1970 of device `d`'s local clock at `t`: its offset, and a

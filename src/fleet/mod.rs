@@ -394,13 +394,6 @@ impl<'s> Fleet<'s> {
         self.arrived[(d - self.base) as usize] = true;
     }
 
-    /// Local time of day (ms) of device `d` at `t`, its clock off by `skew_ms`.
-    pub fn local_ms_of_day(&self, d: u32, t: SimTime, skew_ms: i64) -> u64 {
-        let pop = &self.sc.populations[self.devices[d as usize].population as usize];
-        let offset_ms = (self.sc.start_unix_s + pop.utc_offset_s) * 1000 + skew_ms;
-        (offset_ms.rem_euclid(DAY_MS as i64) as u64 + t.0 % DAY_MS) % DAY_MS
-    }
-
     /// Wall-clock milliseconds since 1970 of device `d`'s local clock at `t`, off by `skew_ms`.
     pub fn local_wall_ms(&self, d: u32, t: SimTime, skew_ms: i64) -> i64 {
         let pop = &self.sc.populations[self.devices[d as usize].population as usize];

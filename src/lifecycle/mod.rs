@@ -13,7 +13,7 @@ use crate::engine::rng::{Purpose, Stream};
 use crate::engine::time::{secs_to_ms, SimTime};
 use crate::fault::Verification;
 use crate::fleet::device::{flag, mark, Failure, Job, Phase, Reason, Reported, NO_EFFECTS};
-use crate::scenario::maintenance::{AppliesTo, Maintenance, Zone};
+use crate::scenario::maintenance::{self, AppliesTo, Maintenance, Zone};
 use crate::scenario::raw::{Effect, Metered, SkipMigrations};
 use control::Control;
 use event::DeviceEvent;
@@ -123,16 +123,12 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
         // A notification window on the device's clock: the device takes the job only inside it
         // (one on UTC holds back the controller's notifications instead).
-        let device_notify =
-            |w: &Maintenance| w.applies_to == AppliesTo::Notify && w.zone == Zone::Device;
-        if self.scenario.policy.maintenance.iter().any(device_notify) {
-            let wait = self.window_wait_ms(d, device_notify);
-            if wait > 0 {
-                return match wait {
-                    u64::MAX => self.strand(d, Reason::Maintenance),
-                    _ => self.defer(d, Reason::Maintenance, self.now.plus(wait)),
-                };
-            }
+        match self.window_wait_ms(d, |w| {
+            w.applies_to == AppliesTo::Notify && w.zone == Zone::Device
+        }) {
+            0 => {}
+            u64::MAX => return self.strand(d, Reason::Maintenance),
+            wait => return self.defer(d, Reason::Maintenance, self.now.plus(wait)),
         }
         let (hop, hops) = self.first_hop[version as usize];
         if hop == u8::MAX
@@ -579,15 +575,9 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     /// open now or there are none; `u64::MAX`: none opens within the simulated span). The
     /// earliest of the windows counts: any of them lets the device go on.
     fn window_wait_ms(&self, d: u32, keep: impl Fn(&Maintenance) -> bool) -> u64 {
-        let windows = &self.scenario.policy.maintenance;
-        let mut applying = windows.iter().filter(|w| keep(w)).peekable();
-        if applying.peek().is_none() {
-            return 0;
-        }
-        applying
-            .map(|w| w.wait_ms(self.wall_ms(d, self.now, w.zone)))
-            .min()
-            .unwrap_or(0)
+        maintenance::wait_ms(&self.scenario.policy.maintenance, keep, |zone| {
+            self.wall_ms(d, self.now, zone)
+        })
     }
 
     /// Wall-clock milliseconds since 1970 at `t` on device `d`'s local clock (`zone =

@@ -9,7 +9,7 @@ use crate::engine::time::{secs_to_ms, SimTime};
 use crate::fleet::device::{flag, Job, Phase, Reason};
 use crate::lifecycle::control::{Control, Stance};
 use crate::lifecycle::world::{DeviceEvents, World};
-use crate::scenario::maintenance::{AppliesTo, Zone};
+use crate::scenario::maintenance::{self, AppliesTo, Zone};
 use crate::scenario::model::Scenario;
 use crate::scenario::raw::{Action, Approval, OnInsufficient, OnPause};
 use std::collections::VecDeque;
@@ -946,11 +946,9 @@ pub fn action_name(a: Action) -> &'static str {
 /// none; `u64::MAX`: none opens again within the simulated span).
 fn utc_notify_wait_ms<E: PolicyEvents>(w: &World<'_, E>) -> u64 {
     let wall = w.scenario.start_unix_s * 1000 + w.now.0 as i64;
-    let mut windows = (w.scenario.policy.maintenance.iter())
-        .filter(|m| m.applies_to == AppliesTo::Notify && m.zone == Zone::Utc)
-        .peekable();
-    if windows.peek().is_none() {
-        return 0;
-    }
-    windows.map(|m| m.wait_ms(wall)).min().unwrap_or(0)
+    maintenance::wait_ms(
+        &w.scenario.policy.maintenance,
+        |m| m.applies_to == AppliesTo::Notify && m.zone == Zone::Utc,
+        |_| wall,
+    )
 }

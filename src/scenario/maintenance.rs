@@ -107,6 +107,22 @@ impl DailyWindow {
     }
 }
 
+/// Milliseconds until the earliest of the `windows` that `keep` selects is open, each asked
+/// at the wall-clock time `wall_ms` gives for its zone: 0 when one is open now or none is
+/// selected, `u64::MAX` when none opens again within the listed span. Any open window lets
+/// the device (or the rollout) go on.
+pub fn wait_ms(
+    windows: &[Maintenance],
+    keep: impl Fn(&Maintenance) -> bool,
+    wall_ms: impl Fn(Zone) -> i64,
+) -> u64 {
+    (windows.iter())
+        .filter(|w| keep(w))
+        .map(|w| w.wait_ms(wall_ms(w.zone)))
+        .min()
+        .unwrap_or(0)
+}
+
 /// Days of the week as written in `days` (ISO order, Monday first).
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 

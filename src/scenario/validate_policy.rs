@@ -547,8 +547,9 @@ fn pop_count(pops: &[Population]) -> u64 {
     pops.iter().map(|p| p.count).sum()
 }
 
-fn gate(pc: &mut Ctx, path: &str, g: &RawGate) -> Gate {
-    let confidence = g.confidence.as_ref().map_or(0.95, |c| {
+/// A test's `confidence` (default 0.95), which must lie in (0, 1).
+fn confidence(pc: &mut Ctx, path: &str, c: &Option<toml::Spanned<f64>>) -> f64 {
+    c.as_ref().map_or(0.95, |c| {
         let x = *c.get_ref();
         if !(x > 0.0 && x < 1.0) {
             pc.err(
@@ -558,7 +559,11 @@ fn gate(pc: &mut Ctx, path: &str, g: &RawGate) -> Gate {
             );
         }
         x
-    });
+    })
+}
+
+fn gate(pc: &mut Ctx, path: &str, g: &RawGate) -> Gate {
+    let confidence = confidence(pc, path, &g.confidence);
     let checks = g
         .check
         .iter()
@@ -670,23 +675,17 @@ fn abort(pc: &mut Ctx, path: &str, a: &RawAbort) -> AbortRule {
             "0 devices: a rule is judged once at least 1 device counts (write 1, the default, or more)",
         );
     }
-    let confidence = a.confidence.as_ref().map_or(0.95, |c| {
-        let x = *c.get_ref();
-        if !(x > 0.0 && x < 1.0) {
-            pc.err(
-                format!("{path}.confidence"),
-                Some(c.span()),
-                format!("{x} is outside (0, 1); write e.g. 0.95"),
-            );
-        } else if a.test == AbortTest::Point {
+    let confidence = confidence(pc, path, &a.confidence);
+    // A confidence outside (0, 1) has its own error; a valid one is pointless with a point test.
+    if let Some(c) = &a.confidence {
+        if a.test == AbortTest::Point && confidence > 0.0 && confidence < 1.0 {
             pc.err(
                 format!("{path}.confidence"),
                 Some(c.span()),
                 "`confidence` is for `test = \"wilson\"` or `\"sequential\"`; a point test has none",
             );
         }
-        x
-    });
+    }
     if let AbortLimit::Rate(t) = limit {
         if a.test == AbortTest::Sequential && !(t > 0.0 && t < 1.0) {
             let span = a.threshold.as_ref().map(|t| t.span());
