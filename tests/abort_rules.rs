@@ -3,12 +3,11 @@
 //! whole simulated rollouts, `rejected_rate` on devices that refuse the job, and the
 //! validation of every new key.
 
-use assert_cmd::Command;
-use fleetsim::analysis::run::{run, RunOptions};
+mod common;
+
+use common::{outcomes, validate_refuses, ALWAYS_ONLINE, ONE_STAGE};
 use fleetsim::metrics::outcome::Outcome;
 use fleetsim::policy::rollout::GateRecord;
-use fleetsim::scenario::load_str;
-use std::path::Path;
 
 /// An always-online fleet of 2000 devices (checking in every minute, 1 MB at 8 Mbit/s, a 60 s
 /// install and a 30 s reboot) notified at 100 a minute, one try per device, whose installs
@@ -24,12 +23,7 @@ seed = 31
 horizon = "2d"
 replications = {replications}
 
-[connectivity.always]
-online = {{ dist = "exponential", mean = "1000d" }}
-offline = "1s"
-check_in = "1m"
-bandwidth_kbps = 8000
-
+{ALWAYS_ONLINE}
 [[population]]
 name = "fleet"
 count = 2000
@@ -54,24 +48,10 @@ target = "2.0.0"
 rate = {{ per_minute = 100 }}
 operator = {{ response = "1d", on_pause = "hold" }}
 
-[[policy.stage]]
-name = "all"
-select = {{}}
-percent = 100
-
+{ONE_STAGE}
 {rules}
 "#
     )
-}
-
-fn outcomes(text: &str) -> Vec<Outcome> {
-    let sc =
-        load_str(text, "abort-rules.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
-    let options = RunOptions {
-        daily_invariants: true,
-        ..RunOptions::default()
-    };
-    run(&sc, 0..sc.replications, &options).unwrap().outcomes
 }
 
 /// The record of the abort rule that fired in `o`.
@@ -216,22 +196,9 @@ fn new_abort_keys_are_validated() {
         ("metric = \"update_failure_rate\"\nthreshold = 0.1\nmin_executed = 0", "policy.abort[0].min_executed: 0 devices"),
         ("metric = \"silent_rate\"\nthreshold = 0.1", "rejected_rate, any_failure_rate"),
     ];
-    let dir = tempfile::tempdir().unwrap();
     for (i, (rule, message)) in cases.iter().enumerate() {
-        let file = dir.path().join(format!("rule-{i}.toml"));
-        std::fs::write(
-            &file,
-            world(0.0, "", &format!("[[policy.abort]]\n{rule}"), 1),
-        )
-        .unwrap();
-        let out = Command::cargo_bin("fleetsim")
-            .unwrap()
-            .arg("validate")
-            .arg(&file)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{rule}: {stderr}");
+        let text = world(0.0, "", &format!("[[policy.abort]]\n{rule}"), 1);
+        let stderr = validate_refuses(&text, &format!("rule-{i}.toml"));
         assert!(
             stderr.contains(message),
             "{rule}: expected `{message}` in {stderr}"

@@ -2,13 +2,14 @@
 //! run with a control on the same seeds (common random numbers) or with a number derived in
 //! closed form; every statistical assertion states its tolerance and why.
 
-use fleetsim::analysis::run::{run, RunOptions};
+mod common;
+
+use common::{outcomes, scenario, ALWAYS_ONLINE, ONE_STAGE as ALL};
 use fleetsim::fleet::device::{flag, Device};
 use fleetsim::metrics::outcome::Outcome;
 use fleetsim::policy::rollout::GateRecord;
 use fleetsim::replication::{RunLimits, Sim};
-use fleetsim::scenario::{load_str, Scenario};
-use std::path::Path;
+use fleetsim::scenario::Scenario;
 
 /// An always-online fleet of 2000 A/B devices (sessions of ~1000 days, 1 s gaps) that checks in
 /// every minute and downloads 1 MB at 8 Mbit/s (1 s); the target installs in 60 s and reboots
@@ -24,12 +25,7 @@ seed = 23
 horizon = "3d"
 replications = 2
 
-[connectivity.always]
-online = {{ dist = "exponential", mean = "1000d" }}
-offline = "1s"
-check_in = "1m"
-bandwidth_kbps = 8000
-
+{ALWAYS_ONLINE}
 [[population]]
 name = "fleet"
 count = 2000
@@ -61,9 +57,6 @@ rate = {{ per_minute = 100 }}
     )
 }
 
-/// One stage over the whole fleet, without a gate.
-const ALL: &str = "[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n";
-
 /// A canary of `percent` % with `gate` (the body of `[policy.stage.gate]`, checks included) and
 /// `bake`, then the rest of the fleet.
 fn canary(percent: u32, bake: &str, gate: &str) -> String {
@@ -78,22 +71,6 @@ fn point_gate(check: &str) -> String {
     format!(
         "min_devices = 20\ntest = \"point\"\non_fail = \"abort\"\n[[policy.stage.gate.check]]\n{check}\n"
     )
-}
-
-fn scenario(text: &str) -> Scenario {
-    load_str(text, "behaviour.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Every run here checks the simulator's invariants once a simulated day too (CI runs the suite
-/// in release builds, where they are otherwise checked only at the end).
-static CHECKED: std::sync::LazyLock<RunOptions> = std::sync::LazyLock::new(|| RunOptions {
-    daily_invariants: true,
-    ..RunOptions::default()
-});
-
-fn outcomes(text: &str) -> Vec<Outcome> {
-    let sc = scenario(text);
-    run(&sc, 0..sc.replications, &CHECKED).unwrap().outcomes
 }
 
 /// The (single) evaluation of `check` by the canary gate.

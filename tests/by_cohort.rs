@@ -5,10 +5,11 @@
 //! aggregated, and the report shows the table.
 
 use assert_cmd::Command;
-use fleetsim::analysis::run::{run, summarise, RunOptions};
-use fleetsim::metrics::outcome::Outcome;
-use fleetsim::scenario::{load_str, Scenario};
-use std::path::Path;
+mod common;
+
+use common::outcomes_of as outcomes;
+use fleetsim::analysis::run::summarise;
+use fleetsim::scenario::Scenario;
 
 /// 4 000 devices in two populations: `sensors` mixes two models and two regions and has no A/B
 /// slots (a failed boot bricks it), `gateways` is one model in `eu` with A/B slots; a flaky
@@ -86,15 +87,7 @@ percent = 100
 "#;
 
 fn scenario() -> Scenario {
-    load_str(SCENARIO, "cohorts.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn outcomes(sc: &Scenario) -> Vec<Outcome> {
-    let opts = RunOptions {
-        daily_invariants: true,
-        ..RunOptions::default()
-    };
-    run(sc, 0..sc.replications, &opts).unwrap().outcomes
+    common::scenario(SCENARIO)
 }
 
 /// In every replication and every dimension: Σ harmed = `harmed`, Σ bricked = `bricked`, and

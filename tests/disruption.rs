@@ -5,11 +5,10 @@
 //! the target 90 s later (60 s install, 30 s reboot). Each case is set against the plain daily
 //! window, or no window or budget, on the same seeds.
 
-use assert_cmd::Command;
-use fleetsim::analysis::run::{run, RunOptions};
+mod common;
+
+use common::{outcomes, scenario, validate_refuses, ALWAYS_ONLINE, ONE_STAGE};
 use fleetsim::metrics::outcome::Outcome;
-use fleetsim::scenario::load_str;
-use std::path::Path;
 
 /// 2000 devices at `offset` from UTC, the scenario starting on Thursday 2026-03-05 00:00 UTC;
 /// `policy` is added to `[policy]` (its `maintenance`, `rate`).
@@ -23,12 +22,7 @@ horizon = "3d"
 replications = 2
 start = "2026-03-05T00:00:00Z"
 
-[connectivity.always]
-online = {{ dist = "exponential", mean = "1000d" }}
-offline = "1s"
-check_in = "1m"
-bandwidth_kbps = 8000
-
+{ALWAYS_ONLINE}
 [[population]]
 name = "fleet"
 count = 2000
@@ -51,22 +45,8 @@ reboot_time = "30s"
 target = "2.0.0"
 {policy}
 
-[[policy.stage]]
-name = "all"
-select = {{}}
-percent = 100
-"#
+{ONE_STAGE}"#
     )
-}
-
-fn outcomes(text: &str) -> Vec<Outcome> {
-    let sc =
-        load_str(text, "disruption.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"));
-    let opts = RunOptions {
-        daily_invariants: true,
-        ..RunOptions::default()
-    };
-    run(&sc, 0..sc.replications, &opts).unwrap().outcomes
 }
 
 const H: f64 = 3600.0;
@@ -198,22 +178,11 @@ fn window_keys_are_validated() {
         ("maintenance = [{ from = \"01:00\", to = \"05:00\", zone = \"local\" }]", "policy.maintenance[0].zone: unknown value `local`; valid: device, utc"),
         ("maintenance = [{ from = \"01:00\", to = \"05:00\", applies_to = \"download\" }]", "policy.maintenance[0].applies_to: unknown value `download`; valid: install, notify"),
     ];
-    let dir = tempfile::tempdir().unwrap();
     for (i, (policy, message)) in cases.iter().enumerate() {
-        let path = dir.path().join(format!("case-{i}.toml"));
-        std::fs::write(
-            &path,
-            fleet("+00:00", policy).replace("horizon = \"3d\"", "horizon = \"365d\""),
-        )
-        .unwrap();
-        let out = Command::cargo_bin("fleetsim")
-            .unwrap()
-            .arg("validate")
-            .arg(&path)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "case {i}: {stderr}");
+        let stderr = validate_refuses(
+            &fleet("+00:00", policy).replace("horizon = \"3d\"", "horizon = \"365d\""),
+            &format!("case-{i}.toml"),
+        );
         assert!(stderr.contains(message), "case {i}: {stderr}");
     }
 }
@@ -265,7 +234,7 @@ fn a_disruption_budget_caps_each_group() {
         assert!(f.time_to_99.unwrap() < 300.0);
         assert_eq!(f.deferrals_by_reason["budget"], 0);
     }
-    let sc = load_str(&sites(budget), "disruption.toml", Path::new("."), &[]).unwrap();
+    let sc = scenario(&sites(budget));
     let mut sim = fleetsim::replication::Sim::new(&sc, 0, Default::default()).unwrap();
     sim.run().unwrap();
     let groups: Vec<_> = sim.world.backend.budget().unwrap().groups().collect();
@@ -310,18 +279,8 @@ fn budget_keys_are_validated() {
         ("disruption_budget = { group_by = [\"site\"], max_unavailable = \"150%\" }", "policy.disruption_budget.max_unavailable: `150%` is not a percentage above 0 and at most 100"),
         ("disruption_budget = { group_by = [\"site\"] }", "max_unavailable"),
     ];
-    let dir = tempfile::tempdir().unwrap();
     for (i, (policy, message)) in cases.iter().enumerate() {
-        let path = dir.path().join(format!("case-{i}.toml"));
-        std::fs::write(&path, sites(policy)).unwrap();
-        let out = Command::cargo_bin("fleetsim")
-            .unwrap()
-            .arg("validate")
-            .arg(&path)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "case {i}: {stderr}");
+        let stderr = validate_refuses(&sites(policy), &format!("case-{i}.toml"));
         assert!(stderr.contains(message), "case {i}: {stderr}");
     }
 }

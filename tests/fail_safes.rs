@@ -3,11 +3,9 @@
 //! run with a control on the same seeds (common random numbers) or with a number derived in
 //! closed form, and states its tolerance where there is one.
 
-use assert_cmd::Command;
-use fleetsim::analysis::run::{run, RunOptions};
-use fleetsim::metrics::outcome::Outcome;
-use fleetsim::scenario::{load_str, Scenario};
-use std::path::Path;
+mod common;
+
+use common::{outcomes, scenario, validate_refuses, ALWAYS_ONLINE, ONE_STAGE};
 
 /// 2000 A/B devices always online (sessions of ~1000 days, 1 s gaps) that check in every
 /// minute at 8 Mbit/s; the policy notifies 100 a minute in one stage without a gate. `pop` adds
@@ -22,12 +20,7 @@ seed = 41
 horizon = "2d"
 replications = 2
 
-[connectivity.always]
-online = {{ dist = "exponential", mean = "1000d" }}
-offline = "1s"
-check_in = "1m"
-bandwidth_kbps = 8000
-
+{ALWAYS_ONLINE}
 [[population]]
 name = "fleet"
 count = 2000
@@ -49,26 +42,8 @@ install_time = "60s"
 target = "2.0.0"
 rate = {{ per_minute = 100 }}
 
-[[policy.stage]]
-name = "all"
-select = {{}}
-percent = 100
-"#
+{ONE_STAGE}"#
     )
-}
-
-fn scenario(text: &str) -> Scenario {
-    load_str(text, "fail-safes.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Runs every replication, checking the invariants once a simulated day too.
-fn outcomes(text: &str) -> Vec<Outcome> {
-    let sc = scenario(text);
-    let opts = RunOptions {
-        daily_invariants: true,
-        ..RunOptions::default()
-    };
-    run(&sc, 0..sc.replications, &opts).unwrap().outcomes
 }
 
 const FIRMWARE: &str = "size_mb = 1\nreboot_time = \"30s\"";
@@ -214,8 +189,7 @@ fn config_fail_safe_reverts_devices_that_lost_the_backend() {
 fn config_release_rolls_back() {
     let change = "kind = \"config\"\nsize_mb = 1\nfail_safe = \"30m\"\n[[release.defect]]\neffect = \"no-reconnect\"\nprobability = 0.2\n";
     let stages = "[[policy.stage]]\nname = \"canary\"\nselect = {}\npercent = 10\nbake = \"2h\"\n[policy.stage.gate]\nmin_devices = 20\ntest = \"point\"\non_fail = \"rollback\"\n[[policy.stage.gate.check]]\nmetric = \"revert_rate\"\nmax = 0.05\n\n[[policy.stage]]\nname = \"rest\"\nselect = {}\npercent = 100\n";
-    let single = "[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n";
-    let text = fleet("", change).replace(single, stages);
+    let text = fleet("", change).replace(ONE_STAGE, stages);
     for o in outcomes(&text) {
         assert_eq!(o.halt_reason.as_deref(), Some("gate:canary:revert_rate"));
         assert!(o.rolled_back > 0);
@@ -296,18 +270,8 @@ fn new_keys_are_validated() {
             "power.mains.download_cost: `download_cost` applies only to `source = \"battery\"`",
         ),
     ];
-    let dir = tempfile::tempdir().unwrap();
     for (i, (text, message)) in cases.iter().enumerate() {
-        let path = dir.path().join(format!("case-{i}.toml"));
-        std::fs::write(&path, text).unwrap();
-        let out = Command::cargo_bin("fleetsim")
-            .unwrap()
-            .arg("validate")
-            .arg(&path)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "case {i}: {stderr}");
+        let stderr = validate_refuses(text, &format!("case-{i}.toml"));
         assert!(stderr.contains(message), "case {i}: {stderr}");
     }
 }

@@ -4,13 +4,15 @@
 //! and leaves every other draw (firmware among them) where it was; selectors see the drawn
 //! values; bad mixes are refused with exit code 2.
 
+mod common;
+
 use assert_cmd::Command;
+use common::scenario;
 use fleetsim::fleet::device::flag;
 use fleetsim::fleet::Fleet;
 use fleetsim::replication::{RunLimits, Sim};
 use fleetsim::scenario::{load_str, Scenario};
 use predicates::str::contains;
-use std::path::Path;
 
 /// A fleet of `count` always-online devices on `1.0.0` (`pop` adds keys to the population,
 /// `policy` is the body of `[policy]` and its stages), with connectivity profiles `a` and `b`
@@ -68,10 +70,6 @@ target = "2.0.0"
 
 const ALL: &str =
     "rate = { per_minute = 200 }\n[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n";
-
-fn scenario(text: &str) -> Scenario {
-    load_str(text, "mixes.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The connectivity profile name of every device at the start of replication `rep`.
 fn connectivity_of(sc: &Scenario, rep: u64) -> Vec<String> {

@@ -2,11 +2,13 @@
 //! team's queue, quarantine and field visits. Every behaviour test compares a run with a control
 //! on the same seeds or with a number derived in closed form, and states its tolerance and why.
 
+mod common;
+
 use assert_cmd::Command;
-use fleetsim::analysis::run::{run, RunOptions};
+use common::{outcomes, scenario, ALWAYS_ONLINE, ONE_STAGE as ALL};
 use fleetsim::metrics::outcome::Outcome;
 use fleetsim::replication::{RunLimits, Sim};
-use fleetsim::scenario::{load_str, load_str_warned, Scenario};
+use fleetsim::scenario::{load_str, load_str_warned};
 use predicates::str::contains;
 use std::path::Path;
 
@@ -23,12 +25,7 @@ seed = 29
 horizon = "3d"
 replications = 2
 
-[connectivity.always]
-online = {{ dist = "exponential", mean = "1000d" }}
-offline = "1s"
-check_in = "1m"
-bandwidth_kbps = 8000
-
+{ALWAYS_ONLINE}
 [[population]]
 name = "fleet"
 count = 2000
@@ -62,23 +59,6 @@ rate = {{ per_minute = 100 }}
 {extra}
 "#
     )
-}
-
-const ALL: &str = "[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n";
-
-fn scenario(text: &str) -> Scenario {
-    load_str(text, "support.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// Every run checks the simulator's invariants once a simulated day too.
-static CHECKED: std::sync::LazyLock<RunOptions> = std::sync::LazyLock::new(|| RunOptions {
-    daily_invariants: true,
-    ..RunOptions::default()
-});
-
-fn outcomes(text: &str) -> Vec<Outcome> {
-    let sc = scenario(text);
-    run(&sc, 0..sc.replications, &CHECKED).unwrap().outcomes
 }
 
 /// The ground truth of a run, which background tickets must leave alone: they draw from a

@@ -1,0 +1,61 @@
+//! What the behaviour test files share: a scenario from text, its replications run with the
+//! simulator's invariants checked once a simulated day too (CI runs the suites in release
+//! builds, where they are otherwise checked only at the end), the always-online connectivity
+//! most of them build on, and `fleetsim validate` refusing a bad file.
+//!
+//! Each test file compiles this module on its own and uses part of it.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use fleetsim::analysis::run::{run, RunOptions};
+use fleetsim::metrics::outcome::Outcome;
+use fleetsim::scenario::{load_str, Scenario};
+use std::path::Path;
+
+/// `[connectivity.always]`: online sessions of ~1000 days with 1 s gaps, a check-in a minute,
+/// 8 Mbit/s — a fleet whose connectivity never decides anything.
+pub const ALWAYS_ONLINE: &str = r#"[connectivity.always]
+online = { dist = "exponential", mean = "1000d" }
+offline = "1s"
+check_in = "1m"
+bandwidth_kbps = 8000
+"#;
+
+/// One stage over the whole fleet, without a gate.
+pub const ONE_STAGE: &str = "[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n";
+
+/// The scenario of `text` (a test's own text: an error is a bug of the test).
+pub fn scenario(text: &str) -> Scenario {
+    load_str(text, "test.toml", Path::new("."), &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every replication of `sc`, invariants checked daily.
+pub fn outcomes_of(sc: &Scenario) -> Vec<Outcome> {
+    let options = RunOptions {
+        daily_invariants: true,
+        ..RunOptions::default()
+    };
+    run(sc, 0..sc.replications, &options).unwrap().outcomes
+}
+
+/// Every replication of the scenario of `text`, invariants checked daily.
+pub fn outcomes(text: &str) -> Vec<Outcome> {
+    outcomes_of(&scenario(text))
+}
+
+/// Writes `text` to a temporary `name` and runs `fleetsim validate` on it: it must refuse the
+/// file with exit code 2. Returns what it printed on stderr.
+pub fn validate_refuses(text: &str, name: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let out = Command::cargo_bin("fleetsim")
+        .unwrap()
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+    stderr
+}
