@@ -19,6 +19,7 @@
 //! the global and per-stage observations in step.
 
 pub mod budget;
+pub mod waitlist;
 
 use crate::engine::time::SimTime;
 use crate::fleet::device::Reported;
@@ -95,6 +96,8 @@ pub struct Backend {
     /// Devices waiting for a download slot, with the generation they queued at.
     slot_queue: VecDeque<(u32, u32)>,
     in_flight: u64,
+    /// Devices held back by the in-flight limit.
+    waitlist: waitlist::Waitlist,
     global: Obs,
     stages: Vec<Obs>,
     /// Devices whose latest update result is a success, counted once each.
@@ -122,6 +125,7 @@ impl Backend {
             active_downloads: 0,
             slot_queue: VecDeque::new(),
             in_flight: 0,
+            waitlist: waitlist::Waitlist::default(),
             global: Obs::default(),
             stages: vec![Obs::default(); sc.policy.stages.len()],
             succeeded: 0,
@@ -203,6 +207,15 @@ impl Backend {
     /// An execution closes.
     pub fn leave_flight(&mut self) {
         self.in_flight -= 1;
+    }
+
+    /// The devices held back by the in-flight limit.
+    pub fn waitlist(&self) -> &waitlist::Waitlist {
+        &self.waitlist
+    }
+
+    pub fn waitlist_mut(&mut self) -> &mut waitlist::Waitlist {
+        &mut self.waitlist
     }
 
     // ---- what the backend has heard ----

@@ -106,6 +106,8 @@ pub mod mark {
     pub const FULL_IMAGE: u8 = 1 << 1;
     /// Holds a place in its group's disruption budget (from install start until boot).
     pub const IN_BUDGET: u8 = 1 << 2;
+    /// Woken from the in-flight waitlist; cleared at its next check-in.
+    pub const WOKEN: u8 = 1 << 3;
 }
 
 pub const NO_EFFECTS: u32 = u32::MAX;

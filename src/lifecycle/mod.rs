@@ -4,6 +4,7 @@
 
 pub mod control;
 pub mod event;
+mod flight_wait;
 mod power_loss;
 mod self_revert;
 pub mod support;
@@ -60,7 +61,11 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     }
 
     pub fn on_check_in(&mut self, ctl: &mut impl Control<E>, d: u32, gen: u32) {
+        let woken = self.back_from_wake(d);
         if self.fleet.dev(d).gen != gen {
+            if woken {
+                self.wake_waiters();
+            }
             return;
         }
         let tl = self.timeline(d);
@@ -71,6 +76,10 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             Phase::Interrupted => self.request_slot(d),
             Phase::Reporting => self.report(ctl, d),
             _ => {}
+        }
+        if woken {
+            // Whatever it found, the opening it was woken for may still be free.
+            self.wake_waiters();
         }
     }
 
@@ -325,7 +334,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         if self.fleet.dev(d).job == Job::Update
             && self.backend.in_flight() >= sc.policy.max_in_flight
         {
-            return self.defer(d, Reason::InFlightLimit, self.now);
+            return self.wait_for_flight(d);
         }
         self.start_attempt(d, hop);
     }
@@ -1043,6 +1052,9 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             dv.in_flight = false;
             self.backend.leave_flight();
             ctl.on_capacity_freed(self);
+            if !self.backend.waitlist().is_empty() {
+                self.wake_waiters();
+            }
         }
     }
 

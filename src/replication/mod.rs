@@ -143,6 +143,12 @@ impl<'s> Sim<'s> {
             }
             self.events_by_kind[event.kind() as usize] += 1;
             self.dispatch(event);
+            if !self.world.backend.waitlist().is_empty()
+                && !crate::lifecycle::control::Control::<Event>::stance(&self.controller)
+                    .accepting_updates()
+            {
+                self.world.release_waiters();
+            }
             self.note_past();
             if self.world.breach.is_some() {
                 return Err(self.breach_error());
