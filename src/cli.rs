@@ -156,15 +156,16 @@ enum RawCommand {
         quiet: bool,
     },
     /// Turn a production rollout system's own configuration into fleetsim's [policy]: AWS IoT
-    /// Jobs today (hawkBit, Mender and Azure Device Update are refused until simulated).
+    /// Jobs, Mender and Azure Device Update (hawkBit is refused until simulated).
     #[command(
-        after_help = "Examples:\n  fleetsim import aws-iot-job create-job.json              # the [policy], to paste\n  fleetsim import aws-iot-job create-job.json --into scenarios/reference.toml > rehearse.toml\n  fleetsim run rehearse.toml"
+        after_help = "Examples:\n  fleetsim import aws-iot-job create-job.json              # the [policy], to paste\n  fleetsim import aws-iot-job create-job.json --into scenarios/reference.toml > rehearse.toml\n  fleetsim import azure-adu deployment.json --into scenarios/reference.toml\n  fleetsim run rehearse.toml"
     )]
     Import {
         /// The system whose document FILE is.
         #[arg(value_enum)]
         system: crate::commands::import::System,
-        /// The document: an AWS IoT Jobs CreateJob request or job template (JSON).
+        /// The document (JSON): an AWS IoT Jobs CreateJob request or job template, a Mender
+        /// POST /deployments body, or an Azure Device Update deployment.
         file: PathBuf,
         /// Print this scenario with its [policy] replaced (keeping its target, rollback_to,
         /// preflight and skip_migrations), validated and ready to run.

@@ -1,6 +1,7 @@
-//! `fleetsim import` end to end: an AWS IoT Jobs CreateJob request (shaped as AWS's API
-//! reference shows it) imported into a fixture gives a scenario that validates and runs; the
-//! systems not simulated yet and bad files are refused with exit 2.
+//! `fleetsim import` end to end: an AWS IoT Jobs CreateJob request, a Mender deployment and an
+//! Azure Device Update deployment (each shaped as its API reference shows it) imported into a
+//! fixture give a scenario that validates and runs; hawkBit (not simulated yet) and bad files
+//! are refused with exit 2.
 
 use std::process::{Command, Stdio};
 
@@ -107,4 +108,43 @@ fn an_imported_mender_deployment_opens_its_phases_on_time() {
         text.contains("name = \"phase-3\"\nselect = {}\npercent = 100\nopen_at = \"3d\""),
         "{text}"
     );
+}
+
+/// An Azure Device Update deployment imported into a fixture validates (the import checks it
+/// before printing; `validate` checks it again) and runs; its rollback policy is there as two
+/// rollback rules, and the run reports every halt it made as one of them.
+#[test]
+fn an_imported_adu_deployment_runs_with_its_rollback_rules() {
+    let text = import_into("azure-adu", "tests/data/import/azure-adu-deployment.json");
+    for rule in [
+        "[[policy.abort]]\nmetric = \"any_failure_rate\"\nthreshold = 0.05\nper = \"notified\"\naction = \"rollback\"",
+        "[[policy.abort]]\nmetric = \"any_failure_rate\"\nmax_count = 20\nper = \"notified\"\naction = \"rollback\"",
+    ] {
+        assert!(text.contains(rule), "{rule}\nnot in:\n{text}");
+    }
+    assert!(
+        text.contains("rollback_to = \"2.3.0\""),
+        "the fixture's rollback release is kept"
+    );
+    assert!(
+        text.contains("start = \"6h\""),
+        "06:00 on the scenario's start day"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("adu.toml");
+    std::fs::write(&file, &text).unwrap();
+    let check = fleetsim(&["validate", file.to_str().unwrap()]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let (_dir, reports) = run_imported(&text, "3");
+    let rows = std::fs::read_to_string(reports.join("replications.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 4, "{rows}");
+    let summary = std::fs::read_to_string(reports.join("summary.json")).unwrap();
+    assert!(summary.contains("\"targeted\""));
+    let out = fleetsim(&["import", "azure-adu", "scenarios/reference.toml"]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -5,10 +5,17 @@
 //! read for `jobExecutionsRolloutConfig`, `abortConfig`, `timeoutConfig`,
 //! `jobExecutionsRetryConfig`, `schedulingConfig` and `targetSelection`. Every field is either
 //! mapped to a key fleetsim simulates or named in a `# not mapped:` comment saying why: an
-//! import never emits a key the simulator would ignore. hawkBit, Mender and Azure Device Update
+//! import never emits a key the simulator would ignore.
+//!
 //! **Mender** (`mender`): a `POST /deployments` body — `phases` (`batch_size`, `start_ts`) as
-//! stages with `open_at`, `retries`, `max_devices`. hawkBit and Azure Device Update documents
-//! are refused with exit 2 until their semantics are simulated (issue 12).
+//! stages with `open_at`, `retries`, `max_devices`.
+//!
+//! **Azure Device Update** (`azure-adu`): a deployment as Deployments - Create Or Update takes
+//! it — the whole group at once (one stage, no rate), `startDateTime` as `start`, and
+//! `rollbackPolicy.failure` (`devicesFailedPercentage`, `devicesFailedCount`) as rollback rules
+//! on `any_failure_rate` of the devices notified.
+//!
+//! hawkBit documents are refused with exit 2 until its semantics are simulated (issue 12).
 //!
 //! Without `--into`, the output is the `[policy]` alone (its `target` left for the user to name:
 //! a job document names no release). With `--into SCENARIO`, it is that scenario with every
@@ -32,7 +39,8 @@ pub enum System {
     Hawkbit,
     /// A Mender `POST /deployments` body, with `phases`.
     Mender,
-    /// An Azure Device Update deployment with `rollbackPolicy` (not supported yet).
+    /// An Azure Device Update deployment (Deployments - Create Or Update body), with its
+    /// cloud-initiated `rollbackPolicy`.
     AzureAdu,
 }
 
@@ -62,9 +70,10 @@ pub(crate) fn import_command(system: System, file: &Path, into: Option<&Path>) -
     let policy = match system {
         System::AwsIotJob => aws_iot_job(&doc, &label, start_unix_s)?,
         System::Mender => mender(&doc, &label, start_unix_s)?,
+        System::AzureAdu => azure_adu(&doc, &label, start_unix_s)?,
         other => {
             return Err(Error::Usage(format!(
-                "fleetsim import {}: not supported yet (its controller semantics are not simulated); `aws-iot-job` and `mender` are",
+                "fleetsim import {}: not supported yet (its controller semantics are not simulated); `aws-iot-job`, `mender` and `azure-adu` are",
                 other.name()
             )))
         }
@@ -143,9 +152,20 @@ impl Policy {
             Some(kept) => kept.iter().for_each(|(k, v)| {
                 let _ = writeln!(s, "{k} = {v}");
             }),
-            None => s.push_str(
-                "# target = \"…\"   # the release to roll out: a job document names none\n",
-            ),
+            None => {
+                s.push_str(
+                    "# target = \"…\"   # the release to roll out: a job document names none\n",
+                );
+                if self
+                    .aborts
+                    .iter()
+                    .flatten()
+                    .any(|(k, v)| k == "action" && v == "\"rollback\"")
+                {
+                    // A rollback rule needs the release it pushes; the scenario names it.
+                    s.push_str("# rollback_to = \"…\"   # the release a rollback pushes\n");
+                }
+            }
         }
         for (k, v) in &self.keys {
             let _ = writeln!(s, "{k} = {v}");
@@ -673,6 +693,203 @@ fn mender_phases(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Polic
             stage.push(("open_at".into(), duration((at - opens).max(0) / 60)));
         }
         p.stages.push(stage);
+    }
+    Ok(())
+}
+
+/// Azure Device Update deployment fields that name what is deployed to whom, or which
+/// deployment this is: not how it proceeds.
+const ADU_WHO: &[(&str, &str)] = &[
+    (
+        "deploymentId",
+        "it names the deployment; it does not change how the rollout proceeds",
+    ),
+    ("groupId", "the fleet is the scenario's populations"),
+    (
+        "deviceClassSubgroups",
+        "the fleet is the scenario's populations",
+    ),
+    (
+        "update",
+        "the release rolled out is the scenario's `target`",
+    ),
+];
+
+/// An Azure Device Update deployment (the Deployments - Create Or Update body) as a policy:
+/// every device of the group at once (one stage, no rate: ADU notifies the whole group when
+/// the deployment starts), `startDateTime` as `start`, and `rollbackPolicy.failure` as
+/// rollback rules.
+pub(crate) fn azure_adu(doc: &Value, file: &str, start_unix_s: Option<i64>) -> Result<Policy> {
+    let fields = object(doc, file, "an Azure Device Update deployment")?;
+    let mut p = Policy::from(format!("{file} (Azure Device Update)"));
+    for (key, value) in fields {
+        match key.as_str() {
+            "startDateTime" => adu_start(value, file, start_unix_s, &mut p)?,
+            "rollbackPolicy" => adu_rollback(value, file, &mut p)?,
+            "isCanceled" => {
+                let v = boolean(value, file, key)?;
+                p.not_mapped.push(format!("isCanceled ({v}): the deployment's state, not its plan; the rehearsal plays the deployment as created"));
+            }
+            "isRetried" => {
+                let v = boolean(value, file, key)?;
+                p.not_mapped.push(format!("isRetried ({v}): an ADU retry is an operator's one-off action on the failed devices, not part of the plan; the imported policy does not retry"));
+            }
+            "isCloudInitiatedRollback" => {
+                let v = boolean(value, file, key)?;
+                p.not_mapped.push(format!("isCloudInitiatedRollback ({v}): whether ADU created this deployment as a rollback; it is rehearsed as a rollout of the scenario's `target`"));
+            }
+            k => match ADU_WHO.iter().find(|(name, _)| *name == k) {
+                Some((_, why)) => p.not_mapped.push(format!("{k}: {why}")),
+                None => p.not_mapped.push(format!(
+                    "{k}: not a deployment field fleetsim knows (it reads startDateTime and rollbackPolicy)"
+                )),
+            },
+        }
+    }
+    // ADU has no phases: every device of the group is offered the update at once.
+    p.stages.push(vec![
+        ("name".into(), "\"group\"".into()),
+        ("select".into(), "{}".into()),
+        ("percent".into(), "100".into()),
+    ]);
+    Ok(p)
+}
+
+/// A boolean field, or an error naming it.
+fn boolean(v: &Value, file: &str, key: &str) -> Result<bool> {
+    v.as_bool().ok_or_else(|| {
+        input(
+            file,
+            key,
+            None,
+            format!("expected true or false, found {v}"),
+        )
+    })
+}
+
+/// ADU `startDateTime` (RFC 3339): `start`, relative to the scenario's `simulation.start`; a
+/// deployment read alone starts at its own time (no `start`).
+fn adu_start(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Policy) -> Result<()> {
+    let s = v.as_str().unwrap_or_default();
+    let at = scenario::validate::unix_seconds(s).map_err(|_| {
+        input(
+            file,
+            "startDateTime",
+            None,
+            format!(
+                "`{}` is not an RFC 3339 time",
+                v.as_str().map_or(v.to_string(), str::to_string)
+            ),
+        )
+    })?;
+    let origin = start_unix_s.unwrap_or(at);
+    if at < origin {
+        p.not_mapped.push(
+            "startDateTime: before the scenario's simulation.start; the rollout opens at the start"
+                .into(),
+        );
+    } else if at > origin {
+        p.keys.push(("start".into(), duration((at - origin) / 60)));
+    }
+    Ok(())
+}
+
+/// ADU `rollbackPolicy`: `failure.devicesFailedPercentage` and `failure.devicesFailedCount`,
+/// each a rollback rule (either fires: fleetsim checks the rules in order, the first that
+/// fires acts). ADU's one "failed" device state covers every way an update does not land, so
+/// the rules read `any_failure_rate`, of the devices in the deployment (`per = "notified"`:
+/// ADU offers the update to the whole group at once).
+fn adu_rollback(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
+    let policy = v.as_object().ok_or_else(|| {
+        input(
+            file,
+            "rollbackPolicy",
+            None,
+            format!("expected an object with `update` and `failure`, found {v}"),
+        )
+    })?;
+    let mut failure = None;
+    for (key, value) in policy {
+        match key.as_str() {
+            "failure" => failure = Some(value),
+            "update" => p.not_mapped.push(
+                "rollbackPolicy.update: the release a rollback pushes is the scenario's `rollback_to`"
+                    .into(),
+            ),
+            k => p.not_mapped.push(format!(
+                "rollbackPolicy.{k}: not a rollback policy field fleetsim knows"
+            )),
+        }
+    }
+    let failure = failure.ok_or_else(|| {
+        input(
+            file,
+            "rollbackPolicy.failure",
+            None,
+            "a rollback policy needs `failure` (devicesFailedPercentage, devicesFailedCount)"
+                .into(),
+        )
+    })?;
+    let conditions = failure.as_object().ok_or_else(|| {
+        input(
+            file,
+            "rollbackPolicy.failure",
+            None,
+            format!("expected an object, found {failure}"),
+        )
+    })?;
+    let rule = |limit: (&str, String)| {
+        vec![
+            ("metric".into(), "\"any_failure_rate\"".into()),
+            (limit.0.to_string(), limit.1),
+            ("per".into(), "\"notified\"".into()),
+            ("action".into(), "\"rollback\"".into()),
+        ]
+    };
+    // The percentage first, then the count: either fires, and both roll back.
+    let (first, mut rules) = (p.aborts.len(), 0);
+    for (key, value) in conditions {
+        let at = format!("rollbackPolicy.failure.{key}");
+        match key.as_str() {
+            "devicesFailedPercentage" => {
+                let pct = number(value, file, &at)?;
+                if !(0.0..=100.0).contains(&pct) {
+                    return Err(input(
+                        file,
+                        &at,
+                        None,
+                        format!("{pct} is not a percentage between 0 and 100"),
+                    ));
+                }
+                p.aborts
+                    .insert(first, rule(("threshold", format!("{:?}", pct / 100.0))));
+                rules += 1;
+            }
+            "devicesFailedCount" => {
+                let n = count(value, file, &at)?;
+                if n == 0 {
+                    return Err(input(
+                        file,
+                        &at,
+                        None,
+                        "0 devices: a rollback fires on a count of at least 1".into(),
+                    ));
+                }
+                p.aborts.push(rule(("max_count", n.to_string())));
+                rules += 1;
+            }
+            k => p.not_mapped.push(format!(
+                "rollbackPolicy.failure.{k}: not a failure condition fleetsim knows"
+            )),
+        }
+    }
+    if rules == 0 {
+        return Err(input(
+            file,
+            "rollbackPolicy.failure",
+            None,
+            "needs devicesFailedPercentage or devicesFailedCount".into(),
+        ));
     }
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Tests of `fleetsim import` on documents shaped as AWS IoT Jobs' API reference shows them.
+//! Tests of `fleetsim import` on documents shaped as the systems' API references show them (AWS IoT
+//! Jobs, Mender, Azure Device Update).
 
 use super::*;
 
@@ -302,4 +303,167 @@ fn mender_phases_become_timed_stages() {
             .contains("phases[1].start_ts")
     );
     assert!(bad(r#"{"phases": [{"batch_size": 10}, {}]}"#).contains("needs a start_ts"));
+}
+
+fn adu(doc: &str, start: Option<i64>) -> Policy {
+    azure_adu(&serde_json::from_str(doc).unwrap(), "adu.json", start).unwrap()
+}
+
+/// `(limit key, limit, per, action)` of each abort rule, in order.
+fn rules(p: &Policy) -> Vec<(String, String, String, String)> {
+    p.aborts
+        .iter()
+        .map(|a| {
+            let get = |k: &str| a.iter().find(|(x, _)| x == k).map(|(_, v)| v.clone());
+            assert_eq!(get("metric").as_deref(), Some("\"any_failure_rate\""));
+            let (limit, value) = a[1].clone();
+            (limit, value, get("per").unwrap(), get("action").unwrap())
+        })
+        .collect()
+}
+
+/// The documented deployment: both failure conditions become rollback rules (the percentage
+/// as a fraction of the devices notified, the count as `max_count`), the group is one stage of
+/// every device, the start is relative to the scenario's, and every other field is named.
+#[test]
+fn an_adu_deployment_maps_field_by_field() {
+    let doc = std::fs::read_to_string("tests/data/import/azure-adu-deployment.json").unwrap();
+    let start = crate::scenario::validate::unix_seconds("2026-03-02T00:00:00Z").ok();
+    let p = adu(&doc, start);
+    let roll = |l: &str, v: &str| {
+        (
+            l.to_string(),
+            v.to_string(),
+            "\"notified\"".to_string(),
+            "\"rollback\"".to_string(),
+        )
+    };
+    assert_eq!(
+        rules(&p),
+        [roll("threshold", "0.05"), roll("max_count", "20")]
+    );
+    assert_eq!(key(&p, "start"), "\"6h\"");
+    assert_eq!(p.stages.len(), 1);
+    assert_eq!(
+        p.stages[0][1..],
+        [
+            ("select".into(), "{}".into()),
+            ("percent".into(), "100".into())
+        ]
+    );
+    assert!(
+        !p.keys.iter().any(|(k, _)| k == "rate"),
+        "ADU notifies the group at once"
+    );
+    let notes = p.not_mapped.join("\n");
+    for field in [
+        "deploymentId",
+        "groupId",
+        "update:",
+        "rollbackPolicy.update",
+        "isCanceled",
+        "isRetried",
+        "isCloudInitiatedRollback",
+    ] {
+        assert!(notes.contains(field), "{field} not named in:\n{notes}");
+    }
+    // Read alone, the deployment starts at its own time: no `start`.
+    assert!(!adu(&doc, None).keys.iter().any(|(k, _)| k == "start"));
+    // Into the fixture, the policy validates and its rules are the two limits.
+    let text = std::fs::read_to_string("scenarios/seed-staged-rollout.toml").unwrap();
+    let merged = replace_policy(&text, &scenario_table(&text, "s.toml").unwrap(), &p);
+    let sc = crate::scenario::load_str(&merged, "merged", Path::new("scenarios"), &[]).unwrap();
+    assert_eq!(sc.policy.aborts.len(), 2);
+}
+
+/// Either failure condition alone is one rule; unknown fields are named, not dropped.
+#[test]
+fn an_adu_failure_condition_alone_is_one_rule() {
+    let only = |failure: &str| {
+        adu(
+            &format!(
+                r#"{{"rollbackPolicy": {{"failure": {failure}}}, "downloadSecurity": "https"}}"#
+            ),
+            None,
+        )
+    };
+    let pct = only(r#"{"devicesFailedPercentage": 12.5}"#);
+    assert_eq!(rules(&pct).len(), 1);
+    assert_eq!(
+        (rules(&pct)[0].0.as_str(), rules(&pct)[0].1.as_str()),
+        ("threshold", "0.125")
+    );
+    let count = only(r#"{"devicesFailedCount": 3, "devicesFailedRatio": 1}"#);
+    assert_eq!(rules(&count).len(), 1);
+    assert_eq!(
+        (rules(&count)[0].0.as_str(), rules(&count)[0].1.as_str()),
+        ("max_count", "3")
+    );
+    let notes = count.not_mapped.join("\n");
+    assert!(
+        notes.contains("downloadSecurity")
+            && notes.contains("rollbackPolicy.failure.devicesFailedRatio"),
+        "{notes}"
+    );
+    // No rollback policy: no rule, and the deployment still runs as one stage.
+    let none = adu(r#"{"groupId": "g"}"#, None);
+    assert!(none.aborts.is_empty());
+    assert!(
+        !none.text(None).contains("rollback_to"),
+        "no rollback: nothing to name"
+    );
+    assert!(only(r#"{"devicesFailedCount": 3}"#)
+        .text(None)
+        .contains("# rollback_to = "));
+}
+
+/// Bad ADU documents are input errors naming the file and the key path.
+#[test]
+fn bad_adu_documents_name_the_key() {
+    let bad = |doc: &str| {
+        azure_adu(&serde_json::from_str(doc).unwrap(), "adu.json", None)
+            .unwrap_err()
+            .to_string()
+    };
+    let has = |doc: &str, what: &[&str]| {
+        let e = bad(doc);
+        assert!(e.contains("adu.json"), "{e}");
+        for w in what {
+            assert!(e.contains(w), "`{w}` not in: {e}");
+        }
+    };
+    has("[1]", &["expected a JSON object"]);
+    has(
+        r#"{"rollbackPolicy": {"failure": {"devicesFailedPercentage": 150}}}"#,
+        &[
+            "rollbackPolicy.failure.devicesFailedPercentage",
+            "between 0 and 100",
+        ],
+    );
+    has(
+        r#"{"rollbackPolicy": {"failure": {"devicesFailedPercentage": -1}}}"#,
+        &["between 0 and 100"],
+    );
+    has(
+        r#"{"rollbackPolicy": {"failure": {"devicesFailedCount": "ten"}}}"#,
+        &["rollbackPolicy.failure.devicesFailedCount", "whole number"],
+    );
+    has(
+        r#"{"rollbackPolicy": {"failure": {"devicesFailedCount": 0}}}"#,
+        &["at least 1"],
+    );
+    has(
+        r#"{"rollbackPolicy": {"failure": {}}}"#,
+        &["needs devicesFailedPercentage or devicesFailedCount"],
+    );
+    has(
+        r#"{"rollbackPolicy": {"update": {}}}"#,
+        &["rollbackPolicy.failure"],
+    );
+    has(r#"{"rollbackPolicy": 5}"#, &["rollbackPolicy"]);
+    has(
+        r#"{"startDateTime": "tomorrow"}"#,
+        &["startDateTime", "RFC 3339"],
+    );
+    has(r#"{"isCanceled": "no"}"#, &["isCanceled", "true or false"]);
 }
