@@ -29,6 +29,14 @@ impl Waitlist {
         self.heap.pop().map(|Reverse(e)| e)
     }
 
+    /// Replaces the first waiter by `(at, d, gen)`: one sift down, where a pop and a push would
+    /// walk the heap twice (a waiter stepped past its check-ins is re-keyed this way).
+    pub fn replace_top(&mut self, at: u64, d: u32, gen: u32) {
+        if let Some(mut top) = self.heap.peek_mut() {
+            *top = Reverse((at, d, gen));
+        }
+    }
+
     pub fn peek(&self) -> Option<(u64, u32, u32)> {
         self.heap.peek().map(|Reverse(e)| *e)
     }

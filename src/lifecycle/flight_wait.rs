@@ -58,17 +58,21 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             let Some((at, d, gen)) = self.backend.waitlist().peek() else {
                 return;
             };
-            self.backend.waitlist_mut().pop();
             if !self.still_waiting(d, gen) {
+                self.backend.waitlist_mut().pop();
                 continue;
             }
             if at < self.now.0 {
                 // Its check-ins since passed while the limit held: it is due at the next one.
-                if let Some(t) = self.next_check_in_at(d, self.now) {
-                    self.backend.waitlist_mut().push(t.0, d, gen);
+                match self.next_check_in_at(d, self.now) {
+                    Some(t) => self.backend.waitlist_mut().replace_top(t.0, d, gen),
+                    None => {
+                        self.backend.waitlist_mut().pop();
+                    }
                 }
                 continue;
             }
+            self.backend.waitlist_mut().pop();
             self.backend.waitlist_mut().wake();
             self.fleet.dev_mut(d).marks |= mark::WOKEN;
             self.schedule_device(SimTime(at), d, super::event::DeviceEvent::CheckIn { gen });
