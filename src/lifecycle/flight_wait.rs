@@ -12,28 +12,28 @@
 
 use super::world::{DeviceEvents, World};
 use crate::engine::time::SimTime;
-use crate::fleet::device::{flag, mark, Phase, Reason};
+use crate::fleet::device::{mark, Phase, Reason};
 
 impl<'s, E: DeviceEvents> World<'s, E> {
     /// The first check-in of device `d` at or after `after` (none within the run).
     pub fn next_check_in_at(&self, d: u32, after: SimTime) -> Option<SimTime> {
+        // A check-in after the horizon never happens: decide that before looking at the
+        // timeline (a backoff, recharge or API change far past the horizon must not walk it).
         if after > self.scenario.horizon {
             return None;
         }
         let tl = self.timeline(d);
         let o = self.overlay(d);
+        // Look ahead on a copy: the device's own timeline only advances to "now", so what the
+        // backend has heard from it (`last_contact`) never comes from the future.
         let mut ahead = *self.fleet.dev(d);
         tl.next_check_in(&mut ahead, after.0, &o).map(SimTime)
     }
 
     /// Device `d` found the in-flight limit reached: it waits for an execution to close.
     pub(super) fn wait_for_flight(&mut self, d: u32) {
-        self.recorder.defer(Reason::InFlightLimit);
-        let dv = self.fleet.dev_mut(d);
-        dv.set(flag::DEFERRED);
-        dv.reason = Reason::InFlightLimit;
-        dv.enter(Phase::Pending);
-        let gen = dv.gen;
+        self.hold_back(d, Reason::InFlightLimit, Phase::Pending);
+        let gen = self.fleet.dev(d).gen;
         // Never the same instant: the device has just checked in.
         if let Some(t) = self.next_check_in_at(d, self.now.plus(1)) {
             self.backend.waitlist_mut().push(t.0, d, gen);
@@ -51,13 +51,13 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     pub fn wake_waiters(&mut self) {
         let max = self.scenario.policy.max_in_flight;
         loop {
+            let Some((at, d, gen)) = self.backend.waitlist().peek() else {
+                return;
+            };
             let open = max.saturating_sub(self.backend.in_flight());
             if self.backend.waitlist().woken() >= open {
                 return;
             }
-            let Some((at, d, gen)) = self.backend.waitlist().peek() else {
-                return;
-            };
             if !self.still_waiting(d, gen) {
                 self.backend.waitlist_mut().pop();
                 continue;

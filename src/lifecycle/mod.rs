@@ -44,19 +44,9 @@ impl<'s, E: DeviceEvents> World<'s, E> {
 
     /// Schedules device `d`'s next check-in at or after `after` (none if it never comes back).
     pub fn schedule_check_in(&mut self, d: u32, after: SimTime) {
-        // A check-in after the horizon never happens: decide that before looking at the
-        // timeline (a backoff, recharge or API change far past the horizon must not walk it).
-        if after > self.scenario.horizon {
-            return;
-        }
-        let tl = self.timeline(d);
-        let o = self.overlay(d);
-        // Look ahead on a copy: the device's own timeline only advances to "now", so what the
-        // backend has heard from it (`last_contact`) never comes from the future.
-        let mut ahead = *self.fleet.dev(d);
-        if let Some(t) = tl.next_check_in(&mut ahead, after.0, &o) {
+        if let Some(t) = self.next_check_in_at(d, after) {
             let gen = self.fleet.dev(d).gen;
-            self.schedule_device(SimTime(t), d, DeviceEvent::CheckIn { gen });
+            self.schedule_device(t, d, DeviceEvent::CheckIn { gen });
         }
     }
 
@@ -259,22 +249,23 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         ctl.on_result(self, d);
     }
 
-    /// A check the device can never pass: it is stranded for `reason`.
-    fn strand(&mut self, d: u32, reason: Reason) {
+    /// A check held device `d` back for `reason`: counted, and the device moves to `phase`.
+    fn hold_back(&mut self, d: u32, reason: Reason, phase: Phase) {
         self.recorder.defer(reason);
         let dv = self.fleet.dev_mut(d);
         dv.set(flag::DEFERRED);
         dv.reason = reason;
-        dv.enter(Phase::Idle);
+        dv.enter(phase);
+    }
+
+    /// A check the device can never pass: it is stranded for `reason`.
+    fn strand(&mut self, d: u32, reason: Reason) {
+        self.hold_back(d, reason, Phase::Idle);
     }
 
     /// A check the device may pass later: it re-checks at its first check-in after `not_before`.
     fn defer(&mut self, d: u32, reason: Reason, not_before: SimTime) {
-        self.recorder.defer(reason);
-        let dv = self.fleet.dev_mut(d);
-        dv.set(flag::DEFERRED);
-        dv.reason = reason;
-        dv.enter(Phase::Pending);
+        self.hold_back(d, reason, Phase::Pending);
         // Never the same instant: a check-in that defers to itself would loop.
         self.schedule_check_in(d, not_before.max(self.now.plus(1)));
     }
@@ -1052,9 +1043,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             dv.in_flight = false;
             self.backend.leave_flight();
             ctl.on_capacity_freed(self);
-            if !self.backend.waitlist().is_empty() {
-                self.wake_waiters();
-            }
+            self.wake_waiters();
         }
     }
 

@@ -143,6 +143,8 @@ impl<'s> Sim<'s> {
             }
             self.events_by_kind[event.kind() as usize] += 1;
             self.dispatch(event);
+            // The stance changes in policy events and in results (abort rules): checked after
+            // any event, and only while devices wait for the in-flight limit.
             if !self.world.backend.waitlist().is_empty()
                 && !crate::lifecycle::control::Control::<Event>::stance(&self.controller)
                     .accepting_updates()
