@@ -216,6 +216,20 @@ fn aws_time(v: &Value, file: &str, key: &str) -> Result<i64> {
         })
 }
 
+/// An RFC 3339 time field (Mender `start_ts`, ADU `startDateTime`), as Unix seconds.
+fn rfc3339(v: &Value, file: &str, key: &str) -> Result<i64> {
+    let s = v.as_str().unwrap_or_default();
+    scenario::validate::unix_seconds(s).map_err(|_| {
+        let shown = v.as_str().map_or(v.to_string(), str::to_string);
+        input(
+            file,
+            key,
+            None,
+            format!("`{shown}` is not an RFC 3339 time"),
+        )
+    })
+}
+
 /// The document as a JSON object (`what` it should be, for the error).
 fn object<'a>(
     doc: &'a Value,
@@ -621,17 +635,7 @@ fn mender_phases(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Polic
         .ok_or_else(|| input(file, "phases", None, "expected a list of phases".into()))?;
     let time = |ph: &Value, i: usize| -> Result<Option<i64>> {
         ph.get("start_ts")
-            .map(|t| {
-                let s = t.as_str().unwrap_or_default();
-                scenario::validate::unix_seconds(s).map_err(|_| {
-                    input(
-                        file,
-                        &format!("phases[{i}].start_ts"),
-                        None,
-                        format!("`{s}` is not an RFC 3339 time"),
-                    )
-                })
-            })
+            .map(|t| rfc3339(t, file, &format!("phases[{i}].start_ts")))
             .transpose()
     };
     let first = phases.first().map(|ph| time(ph, 0)).transpose()?.flatten();
@@ -715,6 +719,23 @@ const ADU_WHO: &[(&str, &str)] = &[
     ),
 ];
 
+/// Azure Device Update deployment flags that say what state a deployment is in, not its plan:
+/// noted with their value.
+const ADU_STATE: &[(&str, &str)] = &[
+    (
+        "isCanceled",
+        "the deployment's state, not its plan; the rehearsal plays the deployment as created",
+    ),
+    (
+        "isRetried",
+        "an ADU retry is an operator's one-off action on the failed devices, not part of the plan; the imported policy does not retry",
+    ),
+    (
+        "isCloudInitiatedRollback",
+        "whether ADU created this deployment as a rollback; it is rehearsed as a rollout of the scenario's `target`",
+    ),
+];
+
 /// An Azure Device Update deployment (the Deployments - Create Or Update body) as a policy:
 /// every device of the group at once (one stage, no rate: ADU notifies the whole group when
 /// the deployment starts), `startDateTime` as `start`, and `rollbackPolicy.failure` as
@@ -726,24 +747,19 @@ pub(crate) fn azure_adu(doc: &Value, file: &str, start_unix_s: Option<i64>) -> R
         match key.as_str() {
             "startDateTime" => adu_start(value, file, start_unix_s, &mut p)?,
             "rollbackPolicy" => adu_rollback(value, file, &mut p)?,
-            "isCanceled" => {
-                let v = boolean(value, file, key)?;
-                p.not_mapped.push(format!("isCanceled ({v}): the deployment's state, not its plan; the rehearsal plays the deployment as created"));
+            k => {
+                let why = |table: &[(&str, &'static str)]| {
+                    table.iter().find(|(name, _)| *name == k).map(|(_, w)| *w)
+                };
+                let note = match (why(ADU_STATE), why(ADU_WHO)) {
+                    (Some(why), _) => format!("{k} ({}): {why}", boolean(value, file, k)?),
+                    (None, Some(why)) => format!("{k}: {why}"),
+                    (None, None) => format!(
+                        "{k}: not a deployment field fleetsim knows (it reads startDateTime and rollbackPolicy)"
+                    ),
+                };
+                p.not_mapped.push(note);
             }
-            "isRetried" => {
-                let v = boolean(value, file, key)?;
-                p.not_mapped.push(format!("isRetried ({v}): an ADU retry is an operator's one-off action on the failed devices, not part of the plan; the imported policy does not retry"));
-            }
-            "isCloudInitiatedRollback" => {
-                let v = boolean(value, file, key)?;
-                p.not_mapped.push(format!("isCloudInitiatedRollback ({v}): whether ADU created this deployment as a rollback; it is rehearsed as a rollout of the scenario's `target`"));
-            }
-            k => match ADU_WHO.iter().find(|(name, _)| *name == k) {
-                Some((_, why)) => p.not_mapped.push(format!("{k}: {why}")),
-                None => p.not_mapped.push(format!(
-                    "{k}: not a deployment field fleetsim knows (it reads startDateTime and rollbackPolicy)"
-                )),
-            },
         }
     }
     // ADU has no phases: every device of the group is offered the update at once.
@@ -770,18 +786,7 @@ fn boolean(v: &Value, file: &str, key: &str) -> Result<bool> {
 /// ADU `startDateTime` (RFC 3339): `start`, relative to the scenario's `simulation.start`; a
 /// deployment read alone starts at its own time (no `start`).
 fn adu_start(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Policy) -> Result<()> {
-    let s = v.as_str().unwrap_or_default();
-    let at = scenario::validate::unix_seconds(s).map_err(|_| {
-        input(
-            file,
-            "startDateTime",
-            None,
-            format!(
-                "`{}` is not an RFC 3339 time",
-                v.as_str().map_or(v.to_string(), str::to_string)
-            ),
-        )
-    })?;
+    let at = rfc3339(v, file, "startDateTime")?;
     let origin = start_unix_s.unwrap_or(at);
     if at < origin {
         p.not_mapped.push(
@@ -847,7 +852,7 @@ fn adu_rollback(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
         ]
     };
     // The percentage first, then the count: either fires, and both roll back.
-    let (first, mut rules) = (p.aborts.len(), 0);
+    let first = p.aborts.len();
     for (key, value) in conditions {
         let at = format!("rollbackPolicy.failure.{key}");
         match key.as_str() {
@@ -863,7 +868,6 @@ fn adu_rollback(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
                 }
                 p.aborts
                     .insert(first, rule(("threshold", format!("{:?}", pct / 100.0))));
-                rules += 1;
             }
             "devicesFailedCount" => {
                 let n = count(value, file, &at)?;
@@ -876,14 +880,13 @@ fn adu_rollback(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
                     ));
                 }
                 p.aborts.push(rule(("max_count", n.to_string())));
-                rules += 1;
             }
             k => p.not_mapped.push(format!(
                 "rollbackPolicy.failure.{k}: not a failure condition fleetsim knows"
             )),
         }
     }
-    if rules == 0 {
+    if p.aborts.len() == first {
         return Err(input(
             file,
             "rollbackPolicy.failure",
