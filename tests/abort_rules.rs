@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{outcomes, validate_refuses, ALWAYS_ONLINE, ONE_STAGE};
+use common::{outcomes, validate_refuses, ALWAYS_ONLINE, ONE_STAGE, TWO_RELEASES};
 use fleetsim::metrics::outcome::Outcome;
 use fleetsim::policy::rollout::GateRecord;
 
@@ -33,15 +33,7 @@ connectivity = "always"
 install_failure = {install_failure}
 {pops}
 
-[[release]]
-version = "1.0.0"
-size_mb = 1
-
-[[release]]
-version = "2.0.0"
-size_mb = 1
-install_time = "60s"
-reboot_time = "30s"
+{TWO_RELEASES}
 
 [policy]
 target = "2.0.0"

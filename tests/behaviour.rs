@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{outcomes, scenario, ALWAYS_ONLINE, ONE_STAGE as ALL};
+use common::{outcomes, scenario, ALWAYS_ONLINE, ONE_STAGE as ALL, TWO_RELEASES};
 use fleetsim::fleet::device::{flag, Device};
 use fleetsim::metrics::outcome::Outcome;
 use fleetsim::policy::rollout::GateRecord;
@@ -34,15 +34,7 @@ firmware = "1.0.0"
 connectivity = "always"
 {pop}
 
-[[release]]
-version = "1.0.0"
-size_mb = 1
-
-[[release]]
-version = "2.0.0"
-size_mb = 1
-install_time = "60s"
-reboot_time = "30s"
+{TWO_RELEASES}
 {release}
 
 [policy]

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{outcomes, scenario, validate_refuses, ALWAYS_ONLINE, ONE_STAGE};
+use common::{outcomes, scenario, validate_refuses, ALWAYS_ONLINE, ONE_STAGE, TWO_RELEASES};
 use fleetsim::metrics::outcome::Outcome;
 
 /// 2000 devices at `offset` from UTC, the scenario starting on Thursday 2026-03-05 00:00 UTC;
@@ -31,15 +31,7 @@ firmware = "1.0.0"
 utc_offset = "{offset}"
 connectivity = "always"
 
-[[release]]
-version = "1.0.0"
-size_mb = 1
-
-[[release]]
-version = "2.0.0"
-size_mb = 1
-install_time = "60s"
-reboot_time = "30s"
+{TWO_RELEASES}
 
 [policy]
 target = "2.0.0"

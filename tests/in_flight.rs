@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{outcomes, ALWAYS_ONLINE, ONE_STAGE};
+use common::{outcomes, ALWAYS_ONLINE, ONE_STAGE, TWO_RELEASES};
 
 /// 500 devices all notified in the first minute; `policy` is added to `[policy]`.
 fn fleet(policy: &str) -> String {
@@ -27,15 +27,7 @@ model = "m1"
 firmware = "1.0.0"
 connectivity = "always"
 
-[[release]]
-version = "1.0.0"
-size_mb = 1
-
-[[release]]
-version = "2.0.0"
-size_mb = 1
-install_time = "60s"
-reboot_time = "30s"
+{TWO_RELEASES}
 
 [policy]
 target = "2.0.0"

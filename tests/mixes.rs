@@ -7,7 +7,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::scenario;
+use common::{scenario, TWO_RELEASES};
 use fleetsim::fleet::device::flag;
 use fleetsim::fleet::Fleet;
 use fleetsim::replication::{RunLimits, Sim};
@@ -47,15 +47,7 @@ name = "fleet"
 count = {count}
 {pop}
 
-[[release]]
-version = "1.0.0"
-size_mb = 1
-
-[[release]]
-version = "2.0.0"
-size_mb = 1
-install_time = "60s"
-reboot_time = "30s"
+{TWO_RELEASES}
 
 [[release]]
 version = "0.9.0"

@@ -1,5 +1,8 @@
 //! Model tests against closed-form results. Each uses a fixed seed and states its tolerance.
 
+mod common;
+
+use common::TWO_RELEASES;
 use fleetsim::analysis::run::{run, summarise, RunOptions};
 use fleetsim::fleet::device::flag;
 use fleetsim::replication::{RunLimits, Sim};
@@ -31,15 +34,7 @@ firmware = "1.0.0"
 connectivity = "always"
 {pop_extra}
 
-[[release]]
-version = "1.0.0"
-size_mb = 1
-
-[[release]]
-version = "2.0.0"
-size_mb = 1
-install_time = "60s"
-reboot_time = "30s"
+{TWO_RELEASES}
 {extra_release}
 
 [policy]

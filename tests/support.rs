@@ -5,7 +5,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{outcomes, scenario, ALWAYS_ONLINE, ONE_STAGE as ALL};
+use common::{outcomes, scenario, ALWAYS_ONLINE, ONE_STAGE as ALL, TWO_RELEASES};
 use fleetsim::metrics::outcome::Outcome;
 use fleetsim::replication::{RunLimits, Sim};
 use fleetsim::scenario::{load_str, load_str_warned};
@@ -38,15 +38,7 @@ connectivity = "always"
 version = "0.9.0"
 size_mb = 1
 
-[[release]]
-version = "1.0.0"
-size_mb = 1
-
-[[release]]
-version = "2.0.0"
-size_mb = 1
-install_time = "60s"
-reboot_time = "30s"
+{TWO_RELEASES}
 {release}
 
 [policy]

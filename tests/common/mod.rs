@@ -21,6 +21,19 @@ check_in = "1m"
 bandwidth_kbps = 8000
 "#;
 
+/// The two releases most behaviour tests roll between: 1.0.0 to 2.0.0, 1 MB each, a 60 s
+/// install and a 30 s reboot.
+pub const TWO_RELEASES: &str = r#"[[release]]
+version = "1.0.0"
+size_mb = 1
+
+[[release]]
+version = "2.0.0"
+size_mb = 1
+install_time = "60s"
+reboot_time = "30s"
+"#;
+
 /// One stage over the whole fleet, without a gate.
 pub const ONE_STAGE: &str = "[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n";
 
