@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{outcomes, ALWAYS_ONLINE, ONE_STAGE, TWO_RELEASES};
+use common::{outcomes, trace, ALWAYS_ONLINE, ONE_STAGE, TWO_RELEASES};
 
 /// 500 devices all notified in the first minute; `policy` is added to `[policy]`.
 fn fleet(policy: &str) -> String {
@@ -83,4 +83,68 @@ fn the_window_close_reaches_waiting_devices() {
             o.stranded_by_reason
         );
     }
+}
+
+/// Devices wait through an outage of their region: the in-flight limit holds them from before
+/// it began, and the south's executions open places during it. A waiter is woken at a check-in
+/// of its own, as its polls would have run had it not waited: those in the outage do not
+/// happen, and the first after it is on the same one-minute grid as the check-in it waited at.
+/// It is not woken "at once" when the outage ends, as a device with an event pending in the
+/// outage is (the storm the long install below makes at the outage's end).
+#[test]
+fn a_waiter_through_an_outage_is_woken_at_its_own_first_poll_after_it() {
+    let text = fleet("max_in_flight = 10")
+        .replace("replications = 3", "replications = 1")
+        .replace("install_time = \"60s\"", "install_time = \"5m\"")
+        .replace(
+            "name = \"fleet\"\ncount = 500\nmodel = \"m1\"",
+            "name = \"north\"\ncount = 250\nmodel = \"m1\"\nregion = \"north\"",
+        )
+        + "\n[[population]]\nname = \"south\"\ncount = 250\nmodel = \"m1\"\nregion = \"south\"\n\
+           firmware = \"1.0.0\"\nconnectivity = \"always\"\n\n[[fault]]\nkind = \"network-outage\"\n\
+           where = { region = \"north\" }\nat = \"10m\"\nduration = \"1h\"\n";
+    assert!(text.contains("name = \"north\"") && text.contains("install_time = \"5m\""));
+    let (from, to) = (600_000, 4_200_000);
+    let rows = trace(&text);
+    let mut by_device: std::collections::BTreeMap<u32, Vec<(u64, &str)>> = Default::default();
+    for row in rows.iter().filter(|row| row.event == "check_in") {
+        let d = row.device.expect("a check-in names its device");
+        by_device
+            .entry(d)
+            .or_default()
+            .push((row.time_ms, row.detail.as_str()));
+    }
+    // A check-in that finds the device pending, followed by another: it waited at the first
+    // and was woken for the second.
+    let across: Vec<(u32, u64, u64)> = by_device
+        .iter()
+        .flat_map(|(&d, cs)| {
+            cs.windows(2).filter_map(move |w| {
+                let ((t0, p0), (t1, p1)) = (w[0], w[1]);
+                (p0 == "Pending" && p1 == "Pending" && t0 < from && t1 >= to).then_some((d, t0, t1))
+            })
+        })
+        .collect();
+    assert!(
+        across.len() >= 100,
+        "{} waited through the outage",
+        across.len()
+    );
+    let off_grid: Vec<_> = across
+        .iter()
+        .filter(|(_, t0, t1)| (t1 - t0) % 60_000 != 0)
+        .collect();
+    assert!(
+        off_grid.is_empty(),
+        "woken off their own polls: {off_grid:?}"
+    );
+    let storm = by_device
+        .values()
+        .flatten()
+        .filter(|(t, p)| *t == to && *p == "Reporting")
+        .count();
+    assert!(
+        storm > 0,
+        "devices with an event in the outage report at its end"
+    );
 }

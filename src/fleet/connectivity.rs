@@ -128,6 +128,17 @@ impl Overlay {
             .min()
     }
 
+    /// How long from `t` the device is sure to stay up, as far as what it knows at `t` goes: the
+    /// next down stretch's start ([`Self::next_down_after`]), and no later than the end of the
+    /// battery's next recharge period, past which the battery's stretches are not looked at.
+    pub fn steady_until(&self, t: u64) -> u64 {
+        let next = self.next_down_after(t);
+        match self.battery.and_then(|b| b.every) {
+            Some(every) => next.min((t / every).saturating_add(2).saturating_mul(every)),
+            None => next,
+        }
+    }
+
     /// The first instant after `t` at which the device goes down (`u64::MAX`: not planned).
     pub fn next_down_after(&self, t: u64) -> u64 {
         self.intervals_near(t)

@@ -9,6 +9,7 @@
 use assert_cmd::Command;
 use fleetsim::analysis::run::{run, RunOptions};
 use fleetsim::metrics::outcome::Outcome;
+use fleetsim::replication::TraceRow;
 use fleetsim::scenario::{load_str, Scenario};
 use std::path::Path;
 
@@ -54,6 +55,20 @@ pub fn outcomes_of(sc: &Scenario) -> Vec<Outcome> {
 /// Every replication of the scenario of `text`, invariants checked daily.
 pub fn outcomes(text: &str) -> Vec<Outcome> {
     outcomes_of(&scenario(text))
+}
+
+/// Replication 0's events of the scenario of `text` (all of them: it must have fewer than
+/// 100 000), invariants checked daily.
+pub fn trace(text: &str) -> Vec<TraceRow> {
+    let sc = scenario(text);
+    let options = RunOptions {
+        trace_rows: 100_000,
+        daily_invariants: true,
+        ..RunOptions::default()
+    };
+    let rows = run(&sc, 0..sc.replications, &options).unwrap().trace;
+    assert!(rows.len() < 100_000, "the trace was cut short");
+    rows
 }
 
 /// Writes `text` to a temporary `name` and runs `fleetsim validate` on it: it must refuse the
