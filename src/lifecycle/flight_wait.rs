@@ -65,10 +65,13 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                 // end, outage, flat battery or crash-loop stretch comes between them.
                 let valid_until = ahead.period_end.min(o.steady_until(now));
                 let phase = ahead.period_start % interval;
-                self.backend
+                if self
+                    .backend
                     .waitlist_mut()
-                    .push_grid(interval, phase, d, gen, valid_until);
-                return;
+                    .push_grid(interval, phase, d, gen, valid_until)
+                {
+                    return;
+                }
             }
         }
         if let Some(t) = self.waiter_check_in_at(d) {
