@@ -234,7 +234,6 @@ pub struct Waitlist {
     /// before the grid's end, has its waiter keyed exactly a little early, which is only work:
     /// the exact key is the same check-in.
     expiry: BinaryHeap<Reverse<u64>>,
-    on_grids: usize,
     woken: u64,
 }
 
@@ -247,7 +246,6 @@ impl Default for Waitlist {
             grid_of: Vec::new(),
             free: NIL,
             expiry: BinaryHeap::new(),
-            on_grids: 0,
             woken: 0,
         }
     }
@@ -301,7 +299,6 @@ impl Waitlist {
             (self.nodes.len() - 1) as u32
         };
         self.grids[grid].insert(&mut self.nodes, i);
-        self.on_grids += 1;
         self.expiry
             .push(Reverse(u64::from(until_s) << 32 | u64::from(i)));
         true
@@ -315,7 +312,6 @@ impl Waitlist {
         self.grid_of[i as usize] = FREE;
         self.nodes[i as usize].next = self.free;
         self.free = i;
-        self.on_grids -= 1;
         (n.d, n.gen)
     }
 
@@ -389,30 +385,32 @@ impl Waitlist {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.exact.is_empty() && self.on_grids == 0
+        self.exact.is_empty() && self.grids.iter().all(|g| g.len == 0)
     }
 
     /// Every waiter as `(device, generation)`, emptying the list (the rollout stopped taking
     /// updates); in device order, so that the events they get are pushed in a fixed order.
     pub fn drain(&mut self) -> Vec<(u32, u32)> {
-        let mut all: Vec<(u32, u32)> = std::mem::take(&mut self.exact)
-            .into_vec()
+        // Everything but the woken count starts over.
+        let old = std::mem::replace(
+            self,
+            Waitlist {
+                woken: self.woken,
+                ..Waitlist::default()
+            },
+        );
+        let mut all: Vec<(u32, u32)> = old
+            .exact
             .into_iter()
             .map(|Reverse((_, d, gen))| (d, gen))
             .collect();
         all.extend(
-            self.nodes
+            old.nodes
                 .iter()
-                .zip(&self.grid_of)
+                .zip(&old.grid_of)
                 .filter(|(_, &g)| g != FREE)
                 .map(|(n, _)| (n.d, n.gen)),
         );
-        self.nodes.clear();
-        self.grid_of.clear();
-        self.free = NIL;
-        self.grids.clear();
-        self.expiry.clear();
-        self.on_grids = 0;
         all.sort_unstable();
         all
     }

@@ -74,6 +74,11 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                 }
             }
         }
+        self.key_exactly(d, gen);
+    }
+
+    /// Keys waiter `(d, gen)` by its next check-in (dropped when there is none within the run).
+    fn key_exactly(&mut self, d: u32, gen: u32) {
         if let Some(t) = self.waiter_check_in_at(d) {
             self.backend.waitlist_mut().push_exact(t.0, d, gen);
         }
@@ -135,11 +140,10 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                 return;
             };
             if let Some((d, gen)) = wl.pop_expiring(due.at) {
-                // Its grid may end before `due.at`: only an exact key says when it checks in.
+                // Its grid may end before `due.at`: only an exact key says when it checks in
+                // (placed again as of now, it could go back onto a grid that ends as soon).
                 if self.still_waiting(d, gen) {
-                    if let Some(t) = self.waiter_check_in_at(d) {
-                        self.backend.waitlist_mut().push_exact(t.0, d, gen);
-                    }
+                    self.key_exactly(d, gen);
                 }
                 continue;
             }
