@@ -177,7 +177,9 @@ fn power_outage_bricks_only_devices_without_ab_slots() {
 }
 
 /// A tampered artifact is rejected by every device that verifies signatures, and installed (a
-/// counted security violation) by devices that do not.
+/// counted security violation) by devices that do not. A rejected execution is never retried
+/// (AWS `REJECTED`, SPEC §1.5b), even with tries to spare: each rejecting device rejects once
+/// and stays on its old version, and every other device updates.
 #[test]
 fn tampered_artifacts_are_rejected_only_with_verification() {
     let fault = "[[fault]]\nkind = \"tampered-artifact\"\nat = \"0s\"\nduration = \"1h\"";
@@ -193,10 +195,15 @@ fn tampered_artifacts_are_rejected_only_with_verification() {
     assert!(unverified
         .iter()
         .all(|o| o.security_violations > 0 && o.failures_by_reason["signature_rejected"] == 0));
-    assert!(
-        verified.iter().all(|o| o.updated == 2000),
-        "rejected devices retry after the window and succeed"
-    );
+    for o in &verified {
+        assert_eq!(o.failures_by_reason["signature_rejected"], o.rejected);
+        assert_eq!(
+            o.updated + o.rejected,
+            2000,
+            "rejected devices are not retried"
+        );
+        assert_eq!(o.stranded_by_reason["retries_exhausted"], o.rejected);
+    }
 }
 
 /// Corrupt downloads fail verification at the stated rate: 10 % of 6000 downloads, SE 0.4 %,

@@ -449,15 +449,15 @@ fn aws_aborts(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
     Ok(())
 }
 
-/// `jobExecutionsRetryConfig.criteriaList`: fleetsim's one retry count for failures and
-/// time-outs alike.
+/// `jobExecutionsRetryConfig.criteriaList`: one `retry` budget per failure type (`ALL` alone
+/// is the table form). AWS counts retries after the first try; fleetsim counts tries.
 fn aws_retry(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
     let list = v
         .get("criteriaList")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let mut retries = Vec::new();
+    let mut retries: Vec<(String, u64)> = Vec::new();
     for (i, c) in list.iter().enumerate() {
         let key = format!("jobExecutionsRetryConfig.criteriaList[{i}]");
         let n = count(
@@ -470,21 +470,60 @@ fn aws_retry(v: &Value, file: &str, p: &mut Policy) -> Result<()> {
             .and_then(Value::as_str)
             .unwrap_or("ALL")
             .to_string();
+        if !matches!(failure.as_str(), "ALL" | "FAILED" | "TIMED_OUT") {
+            return Err(input(
+                file,
+                &format!("{key}.failureType"),
+                None,
+                format!("`{failure}`: AWS failure types are FAILED, TIMED_OUT and ALL"),
+            ));
+        }
+        if n > 10 {
+            return Err(input(
+                file,
+                &format!("{key}.numberOfRetries"),
+                None,
+                format!("{n}: AWS allows 0 to 10 retries"),
+            ));
+        }
+        if retries.iter().any(|(f, _)| *f == failure) {
+            p.not_mapped.push(format!(
+                "{key}: a second {failure} entry; the first is used"
+            ));
+            continue;
+        }
         retries.push((failure, n));
     }
-    let Some(&(_, most)) = retries.iter().max_by_key(|(_, n)| *n) else {
+    if let Some(&(_, n)) = retries.iter().find(|(f, _)| f == "ALL") {
+        if retries.len() > 1 {
+            p.not_mapped.push(format!(
+                "jobExecutionsRetryConfig: ALL ({n}) next to a per-type entry; fleetsim takes ALL alone as one budget for every failure type"
+            ));
+        }
+        // AWS retries at once: no backoff.
+        p.retries(n);
         return Ok(());
-    };
-    let has = |t: &str| retries.iter().any(|(f, _)| f == t);
-    let same = retries.iter().all(|(_, n)| *n == most);
-    if !(same && (has("ALL") || has("FAILED") && has("TIMED_OUT"))) {
-        p.not_mapped.push(format!(
-            "jobExecutionsRetryConfig ({}): fleetsim retries failures and time-outs alike, {most} times each",
-            retries.iter().map(|(f, n)| format!("{f}: {n}")).collect::<Vec<_>>().join(", ")
+    }
+    let total: u64 = retries.iter().map(|(_, n)| n).sum();
+    if total > 10 {
+        return Err(input(
+            file,
+            "jobExecutionsRetryConfig.criteriaList",
+            None,
+            format!("{total} retries in all: AWS allows at most 10 across failure types"),
         ));
     }
-    // AWS retries at once: no backoff.
-    p.retries(most);
+    let entries: Vec<String> = retries
+        .iter()
+        .map(|(f, n)| {
+            let on = if f == "FAILED" { "failed" } else { "timed_out" };
+            format!("{{ on = \"{on}\", attempts = {} }}", n + 1)
+        })
+        .collect();
+    if !entries.is_empty() {
+        p.keys
+            .push(("retry".into(), format!("[{}]", entries.join(", "))));
+    }
     Ok(())
 }
 
@@ -519,11 +558,27 @@ fn aws_scheduling(v: &Value, file: &str, start_unix_s: Option<i64>, p: &mut Poli
         }
         p.keys.push(("window".into(), duration((e - opened) / 60)));
     }
-    match v.get("endBehavior").and_then(Value::as_str) {
-        None | Some("STOP_ROLLOUT") => {}
-        Some(b) => p.not_mapped.push(format!(
-            "schedulingConfig.endBehavior {b}: fleetsim stops the rollout at the window's end and lets queued and in-progress executions finish (STOP_ROLLOUT)"
+    let end_behavior = match v.get("endBehavior").and_then(Value::as_str) {
+        None => None,
+        Some("STOP_ROLLOUT") => Some("stop"),
+        Some("CANCEL") => Some("cancel"),
+        Some("FORCE_CANCEL") => Some("force-cancel"),
+        Some(b) => {
+            return Err(input(
+                file,
+                "schedulingConfig.endBehavior",
+                None,
+                format!("`{b}`: AWS end behaviours are STOP_ROLLOUT, CANCEL and FORCE_CANCEL"),
+            ))
+        }
+    };
+    match (end_behavior, end) {
+        (Some(b), Some(_)) => p.keys.push(("end_behavior".into(), format!("\"{b}\""))),
+        // AWS: without an `endTime` the end behaviour does not apply.
+        (Some(b), None) => p.not_mapped.push(format!(
+            "schedulingConfig.endBehavior {b}: the document gives no endTime, so AWS does not apply it either"
         )),
+        (None, _) => {}
     }
     if let Some(list) = v.get("maintenanceWindows").and_then(Value::as_array) {
         let mut windows = Vec::new();

@@ -108,6 +108,10 @@ pub mod mark {
     pub const IN_BUDGET: u8 = 1 << 2;
     /// Woken from the in-flight waitlist; cleared at its next check-in.
     pub const WOKEN: u8 = 1 << 3;
+    /// The high four bits count the tries of the current job that timed out (saturating at
+    /// 15), for `policy.retry` budgets per failure type.
+    pub const TIMEOUTS_SHIFT: u32 = 4;
+    pub const TIMEOUTS: u8 = 0xF0;
 }
 
 pub const NO_EFFECTS: u32 = u32::MAX;
@@ -194,6 +198,23 @@ impl Device {
     pub fn enter(&mut self, phase: Phase) {
         self.phase = phase;
         self.gen = self.gen.wrapping_add(1);
+    }
+    /// Tries of the current job that timed out.
+    #[inline]
+    pub fn timeouts(&self) -> u32 {
+        u32::from(self.marks >> mark::TIMEOUTS_SHIFT)
+    }
+    /// One more try of the current job timed out.
+    #[inline]
+    pub fn count_timeout(&mut self) {
+        let n = (self.timeouts() + 1).min(15) as u8;
+        self.marks = self.marks & !mark::TIMEOUTS | n << mark::TIMEOUTS_SHIFT;
+    }
+    /// A new job (or the next hop of a chain): its tries start from none.
+    #[inline]
+    pub fn reset_tries(&mut self) {
+        self.attempts = 0;
+        self.marks &= !mark::TIMEOUTS;
     }
 }
 

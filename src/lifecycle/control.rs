@@ -14,8 +14,11 @@ pub struct Stance {
     /// Halted by a pause: devices that learn of the update now are held (parked).
     pub paused: bool,
     pub rolling_back: bool,
-    /// The rollout window has closed: no new update starts.
+    /// The rollout window has closed: no device is notified any more.
     pub window_closed: bool,
+    /// Devices already notified may still start the update after the window's close
+    /// (`end_behavior = "stop"`, AWS `STOP_ROLLOUT`): their queued executions stay open.
+    pub queued_go_on: bool,
     /// When the current halt began (`None` while running).
     pub halted_since: Option<SimTime>,
 }
@@ -24,7 +27,7 @@ impl Stance {
     /// Whether a device that learns of the update may start it now.
     #[inline]
     pub fn accepting_updates(&self) -> bool {
-        self.running && !self.window_closed
+        self.running && (!self.window_closed || self.queued_go_on)
     }
 }
 

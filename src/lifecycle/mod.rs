@@ -15,6 +15,7 @@ use crate::engine::time::{secs_to_ms, SimTime};
 use crate::fault::Verification;
 use crate::fleet::device::{flag, mark, Failure, Job, Phase, Reason, Reported, NO_EFFECTS};
 use crate::scenario::maintenance::{self, AppliesTo, Maintenance, Zone};
+use crate::scenario::model::RetryKind;
 use crate::scenario::raw::{Effect, Metered, SkipMigrations};
 use control::Control;
 use event::DeviceEvent;
@@ -177,6 +178,33 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
     }
 
+    /// The window closed with `end_behavior = "force-cancel"` (AWS `FORCE_CANCEL`): an update
+    /// under way on device `d` is cancelled on the backend's side, unless its install has
+    /// begun (that completes and reports). A download stops and its slot, in-flight place and
+    /// disruption-budget place go to the next device. Returns whether it was cancelled.
+    pub fn force_cancel(&mut self, ctl: &mut impl Control<E>, d: u32) -> bool {
+        let dv = *self.fleet.dev(d);
+        let under_way = matches!(
+            dv.phase,
+            Phase::QueuedForSlot | Phase::Downloading | Phase::Interrupted | Phase::WaitingWindow
+        );
+        if dv.job != Job::Update || !under_way {
+            return false;
+        }
+        if dv.phase == Phase::Downloading {
+            self.end_segment(ctl, d);
+        }
+        self.release_budget(d);
+        self.leave_in_flight(ctl, d);
+        let dv = self.fleet.dev_mut(d);
+        dv.downloaded_kbit = 0.0;
+        dv.clear(flag::DEFERRED);
+        dv.reason = Reason::Cancelled;
+        dv.job = Job::None;
+        dv.enter(Phase::Idle);
+        true
+    }
+
     /// Device `d` gets the rollback job (unless it is bricked): it learns of it at once.
     pub fn begin_rollback_job(&mut self, d: u32) {
         let dv = self.fleet.dev_mut(d);
@@ -185,7 +213,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             return;
         }
         dv.job = Job::Rollback;
-        dv.attempts = 0;
+        dv.reset_tries();
         // A deferral of the update (a maintenance window it waited for) is not the rollback's.
         dv.clear(flag::DEFERRED);
         dv.enter(Phase::Pending);
@@ -955,7 +983,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         if dv.job == Job::Update && failure.is_none() && dv.version < self.scenario.policy.target {
             // An intermediate hop of a migration chain: go on at once.
             self.leave_in_flight(ctl, d);
-            self.fleet.dev_mut(d).attempts = 0;
+            self.fleet.dev_mut(d).reset_tries();
             return self.learn_job(ctl, d);
         }
         let (dropped, delay) = if self.scenario.faults.is_empty() {
@@ -980,18 +1008,12 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
         match dv.job {
             Job::Update => {
-                if failure == Some(Failure::BootReverted) {
-                    // The image itself does not boot: trying it again cannot help. Retries are
-                    // for transient failures and time-outs.
-                    let dv = self.fleet.dev_mut(d);
-                    dv.set(flag::JOB_FAILED);
-                    dv.reason = Reason::RetriesExhausted;
-                    dv.job = Job::None;
-                    dv.enter(Phase::Idle);
+                if failure.is_some_and(never_retried) {
+                    self.fail_job(d);
                     // Not retried anyway; with enough failed attempts it goes to support too.
                     self.quarantine_due(d);
                 } else if failure.is_some() {
-                    self.retry_or_fail(d, delay);
+                    self.retry_or_fail(d, RetryKind::Failed, delay);
                 } else {
                     let dv = self.fleet.dev_mut(d);
                     dv.job = Job::None;
@@ -1013,8 +1035,11 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                     dv.set(flag::ROLLED_BACK);
                     dv.job = Job::None;
                     dv.enter(Phase::Idle);
+                } else if failure == Some(Failure::SignatureRejected) {
+                    // Rejected (AWS `REJECTED`): never retried.
+                    self.fail_job(d);
                 } else {
-                    self.retry_or_fail(d, delay);
+                    self.retry_or_fail(d, RetryKind::Failed, delay);
                 }
             }
             Job::None => self.fleet.dev_mut(d).enter(Phase::Idle),
@@ -1047,24 +1072,37 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
     }
 
-    /// After a failed attempt: retry after `backoff` (counted from when the backend hears of
-    /// the failure, `delay_ms` from now) while attempts remain, else the job has failed.
-    fn retry_or_fail(&mut self, d: u32, delay_ms: u64) {
-        let attempts = self.scenario.policy.attempts;
-        let backoff = self.scenario.policy.backoff_ms.saturating_add(delay_ms);
+    /// After a try that failed or timed out (`kind`): retry after its type's `backoff`
+    /// (counted from when the backend hears of the result, `delay_ms` from now) while that
+    /// type's tries remain, else the job has failed.
+    fn retry_or_fail(&mut self, d: u32, kind: RetryKind, delay_ms: u64) {
         let quarantined = self.fleet.dev(d).job == Job::Update && self.quarantine_due(d);
         let dv = self.fleet.dev_mut(d);
-        if (dv.attempts as u32) < attempts && !quarantined {
-            dv.enter(Phase::Pending);
-            self.schedule_check_in(d, self.now.plus(backoff.max(1)));
-        } else {
-            dv.set(flag::JOB_FAILED);
-            if dv.job == Job::Update {
-                dv.reason = Reason::RetriesExhausted;
+        let next =
+            self.scenario
+                .policy
+                .retry
+                .backoff_after(kind, u32::from(dv.attempts), dv.timeouts());
+        match next {
+            Some(backoff) if !quarantined => {
+                dv.enter(Phase::Pending);
+                let at = self.now.plus(backoff.saturating_add(delay_ms).max(1));
+                self.schedule_check_in(d, at);
             }
-            dv.job = Job::None;
-            dv.enter(Phase::Idle);
+            _ => self.fail_job(d),
         }
+    }
+
+    /// The device's job has failed for good (its retries spent, or a result no retry can
+    /// change).
+    fn fail_job(&mut self, d: u32) {
+        let dv = self.fleet.dev_mut(d);
+        dv.set(flag::JOB_FAILED);
+        if dv.job == Job::Update {
+            dv.reason = Reason::RetriesExhausted;
+        }
+        dv.job = Job::None;
+        dv.enter(Phase::Idle);
     }
 
     /// The in-progress timeout of an attempt (AWS `inProgressTimeoutInMinutes`): the backend
@@ -1100,8 +1138,10 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             | Phase::WaitingWindow => {
                 // A place the budget handed it (its install not begun) goes to the next device.
                 self.release_budget(d);
-                self.fleet.dev_mut(d).downloaded_kbit = 0.0;
-                self.retry_or_fail(d, 0);
+                let dv = self.fleet.dev_mut(d);
+                dv.downloaded_kbit = 0.0;
+                dv.count_timeout();
+                self.retry_or_fail(d, RetryKind::TimedOut, 0);
             }
             Phase::Idle if update && dv.job == Job::None && !dv.has(flag::JOB_FAILED) => {
                 self.retry_lost_result(ctl, d)
@@ -1114,18 +1154,23 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     }
 
     /// The backend retries an execution whose result it never heard (the device had already
-    /// succeeded): the device is notified again after `backoff` while attempts remain.
+    /// succeeded): a time-out, so the device is notified again after the time-outs' `backoff`
+    /// while their tries remain.
     fn retry_lost_result(&mut self, ctl: &mut impl Control<E>, d: u32) {
-        let (attempts, backoff) = (
-            self.scenario.policy.attempts,
-            self.scenario.policy.backoff_ms,
-        );
         let target = self.scenario.policy.target;
         let dv = self.fleet.dev_mut(d);
-        if (dv.attempts as u32) < attempts && dv.version >= target && !ctl.stance().rolling_back {
-            dv.job = Job::Update;
-            dv.enter(Phase::Pending);
-            self.schedule_check_in(d, self.now.plus(backoff.max(1)));
+        dv.count_timeout();
+        let next = self.scenario.policy.retry.backoff_after(
+            RetryKind::TimedOut,
+            u32::from(dv.attempts),
+            dv.timeouts(),
+        );
+        if let Some(backoff) = next {
+            if dv.version >= target && !ctl.stance().rolling_back {
+                dv.job = Job::Update;
+                dv.enter(Phase::Pending);
+                self.schedule_check_in(d, self.now.plus(backoff.max(1)));
+            }
         }
     }
 
@@ -1163,6 +1208,13 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         pw.recharge_every_ms
             .map(|e| SimTime((t.0 / e + 1).saturating_mul(e)))
     }
+}
+
+/// Update results no retry can change: a rejected image (AWS `REJECTED` is never retried) and
+/// an image that does not boot (trying it again cannot help). Retries are for transient
+/// failures and time-outs.
+fn never_retried(f: Failure) -> bool {
+    matches!(f, Failure::SignatureRejected | Failure::BootReverted)
 }
 
 #[cfg(test)]

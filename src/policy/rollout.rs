@@ -11,7 +11,7 @@ use crate::lifecycle::control::{Control, Stance};
 use crate::lifecycle::world::{DeviceEvents, World};
 use crate::scenario::maintenance::{self, AppliesTo, Zone};
 use crate::scenario::model::Scenario;
-use crate::scenario::raw::{Action, Approval, OnInsufficient, OnPause};
+use crate::scenario::raw::{Action, Approval, EndBehavior, OnInsufficient, OnPause};
 use std::collections::VecDeque;
 
 /// Where the rollout stands.
@@ -74,6 +74,8 @@ pub struct Rollout {
     notified_total: u64,
     rb_notified: u64,
     pub(super) window_closed: bool,
+    /// What the window's close does to open executions (`policy.end_behavior`).
+    end_behavior: EndBehavior,
     pub(super) halted_at: Option<SimTime>,
     /// When the current halt began (`None` while running): installs of the update may start
     /// after it only for devices whose download was under way.
@@ -104,6 +106,7 @@ impl Rollout {
             notified_total: 0,
             rb_notified: 0,
             window_closed: false,
+            end_behavior: sc.policy.end_behavior,
             halted_at: None,
             halted_since: None,
             halt_reason: None,
@@ -185,6 +188,7 @@ impl<E: PolicyEvents> Control<E> for Rollout {
             paused: self.mode == Mode::Paused,
             rolling_back: self.mode == Mode::RollingBack,
             window_closed: self.window_closed,
+            queued_go_on: self.end_behavior == EndBehavior::Stop,
             halted_since: self.halted_since,
         }
     }
@@ -865,11 +869,29 @@ impl Rollout {
         self.kick_pump(w);
     }
 
+    /// The rollout window closes: no device is notified any more, and `end_behavior` says
+    /// what becomes of the executions still open. Under `stop` queued devices go on, so the
+    /// stranded devices are counted at the horizon instead ([`Rollout::record_stranded`]).
     pub fn on_window_close<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) {
         if self.window_closed {
             return;
         }
         self.window_closed = true;
+        match self.end_behavior {
+            EndBehavior::Stop => return,
+            EndBehavior::Cancel => {}
+            EndBehavior::ForceCancel => {
+                for d in 0..w.fleet.len() as u32 {
+                    w.force_cancel(self, d);
+                }
+            }
+        }
+        self.record_stranded(w);
+    }
+
+    /// Counts the targeted devices not updated and not mid-update, by reason: at the window's
+    /// close, or at the horizon when queued devices went on past the close (`stop`).
+    pub fn record_stranded<E: PolicyEvents>(&mut self, w: &mut World<'_, E>) {
         let mut stranded = [0u64; crate::fleet::device::REASONS.len()];
         let halted = self.halted_at.is_some();
         let target = w.scenario.policy.target;
@@ -889,6 +911,9 @@ impl Rollout {
                         Reason::Cancelled
                     } else if dv.has(flag::DEFERRED) {
                         dv.reason
+                    } else if dv.reason == Reason::Cancelled {
+                        // Cancelled under way by the close (`force-cancel`).
+                        Reason::Cancelled
                     } else {
                         Reason::Offline
                     }

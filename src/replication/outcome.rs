@@ -14,8 +14,11 @@ fn secs(t: SimTime) -> f64 {
 impl Sim<'_> {
     /// Computes the outcome at the end of the replication.
     pub(crate) fn finish(&mut self) {
+        self.controller.on_window_close(&mut self.world);
         if self.world.recorder.stranded.is_none() {
-            self.controller.on_window_close(&mut self.world);
+            // `end_behavior = "stop"`: queued devices went on past the close; those still not
+            // updated at the horizon are stranded.
+            self.controller.record_stranded(&mut self.world);
         }
         // SPEC §1.4b: a device that downloaded before the close and waits only for its
         // maintenance window was reached and installs after the close; one still waiting at

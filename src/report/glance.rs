@@ -3,7 +3,8 @@
 //! report (and `fleetsim report DIR`) can show what was simulated without the scenario file.
 
 use crate::engine::time::human_secs;
-use crate::scenario::model::{Bound, Fault, FaultKind, Gate, Share};
+use crate::scenario::model::{Bound, Fault, FaultKind, Gate, Retry, RetryBudget, Share};
+use crate::scenario::raw::EndBehavior;
 use crate::scenario::Scenario;
 
 /// One `[[population]]` group.
@@ -366,6 +367,37 @@ fn maintenance_text(windows: &[crate::scenario::maintenance::Maintenance]) -> St
 }
 
 /// The device-side checks that are set, or that there are none.
+/// `policy.retry` in words: one budget, or one per failure type.
+fn retry_text(r: &Retry) -> String {
+    let budget = |b: &RetryBudget, per: &str| {
+        format!(
+            "{} attempt{}{per}, {} apart",
+            b.attempts,
+            if b.attempts == 1 { "" } else { "s" },
+            human_secs(b.backoff_ms as f64 / 1000.0)
+        )
+    };
+    if r.shared {
+        budget(&r.failed, " per device")
+    } else {
+        format!(
+            "failed: {}; timed out: {}; rejected: never retried",
+            budget(&r.failed, ""),
+            budget(&r.timed_out, "")
+        )
+    }
+}
+
+/// `policy.end_behavior` in words.
+fn end_behavior_text(e: EndBehavior) -> String {
+    match e {
+        EndBehavior::Stop => "stop: at the window's close no one more is notified; queued and in-progress devices go on",
+        EndBehavior::Cancel => "cancel: at the window's close queued devices are cancelled; in-progress ones finish",
+        EndBehavior::ForceCancel => "force-cancel: at the window's close queued and in-progress devices are cancelled; begun installs complete",
+    }
+    .into()
+}
+
 fn preflight_text(f: &crate::scenario::model::Preflight) -> String {
     use crate::scenario::raw::Metered;
     let mut checks = Vec::new();
@@ -415,15 +447,8 @@ fn knobs(sc: &Scenario) -> Vec<(String, String)> {
                 |ms| human_secs(ms as f64 / 1000.0),
             ),
         ),
-        (
-            "policy.retry",
-            format!(
-                "{} attempt{} per device, {} apart",
-                p.attempts,
-                if p.attempts == 1 { "" } else { "s" },
-                human_secs(p.backoff_ms as f64 / 1000.0)
-            ),
-        ),
+        ("policy.retry", retry_text(&p.retry)),
+        ("policy.end_behavior", end_behavior_text(p.end_behavior)),
     ];
     out.push(("policy.preflight", preflight_text(&p.preflight)));
     out.push((

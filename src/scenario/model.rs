@@ -4,8 +4,8 @@
 use super::catalog::FAULT_KINDS;
 use super::dist::Dist;
 use super::raw::{
-    AbortPer, AbortTest, Action, Approval, Effect, Metered, ObservedMetric, OnInsufficient,
-    OnPause, Selection, SkipMigrations, TestKind,
+    AbortPer, AbortTest, Action, Approval, Effect, EndBehavior, Metered, ObservedMetric,
+    OnInsufficient, OnPause, Selection, SkipMigrations, TestKind,
 };
 use super::selector::{Attrs, Selector};
 use crate::engine::time::SimTime;
@@ -450,6 +450,70 @@ pub struct AbortRule {
     pub action: Action,
 }
 
+/// How an execution that did not succeed ended, as `policy.retry` tells them apart (AWS
+/// `failureType`). Rejected executions are never retried, so they have no kind here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryKind {
+    Failed,
+    TimedOut,
+}
+
+/// `policy.retry`: the tries a device's job gets (the first included) and the wait before
+/// each retry, per failure type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// One budget for both types (the table form, `on = "all"`): `failed` holds it.
+    pub shared: bool,
+    pub failed: RetryBudget,
+    pub timed_out: RetryBudget,
+}
+
+/// The tries one failure type may end, the first included, and the wait before each retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryBudget {
+    pub attempts: u32,
+    pub backoff_ms: u64,
+}
+
+impl Retry {
+    /// One try, no retries.
+    pub const NONE: Retry = Retry::all(1, 0);
+
+    /// One budget of `attempts` tries for every failure type.
+    pub const fn all(attempts: u32, backoff_ms: u64) -> Retry {
+        let budget = RetryBudget {
+            attempts,
+            backoff_ms,
+        };
+        Retry {
+            shared: true,
+            failed: budget,
+            timed_out: budget,
+        }
+    }
+
+    /// The wait before the next try of a job whose latest try just ended `kind`, after
+    /// `tries` tries in all and `timeouts` of them timed out (this one included), or `None`
+    /// when the budget for `kind` is spent.
+    pub fn backoff_after(&self, kind: RetryKind, tries: u32, timeouts: u32) -> Option<u64> {
+        let (spent, budget) = match (self.shared, kind) {
+            (true, _) => (tries, self.failed),
+            (false, RetryKind::Failed) => (tries.saturating_sub(timeouts), self.failed),
+            (false, RetryKind::TimedOut) => (timeouts, self.timed_out),
+        };
+        (spent < budget.attempts).then_some(budget.backoff_ms)
+    }
+
+    /// The most tries a job can get.
+    pub fn max_tries(&self) -> u32 {
+        if self.shared {
+            self.failed.attempts
+        } else {
+            self.failed.attempts + self.timed_out.attempts - 1
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub target: u8,
@@ -457,14 +521,15 @@ pub struct Policy {
     pub rollback_to: Option<u8>,
     pub start: SimTime,
     pub window_end: SimTime,
+    /// What the window's close does to open executions (`end_behavior`).
+    pub end_behavior: EndBehavior,
     pub selection: Selection,
     pub rate: Rate,
     pub max_in_flight: u64,
     /// The rollout ends once this many devices have a result (`max_devices`).
     pub max_devices: Option<u64>,
     pub timeout_ms: Option<u64>,
-    pub attempts: u32,
-    pub backoff_ms: u64,
+    pub retry: Retry,
     /// `quarantine.after_failures`: failed attempts after which a device goes to support.
     pub quarantine_after: Option<u32>,
     pub preflight: Preflight,

@@ -648,6 +648,22 @@ pub enum Selection {
     Continuous,
 }
 
+/// What the rollout window's close does to the executions still open (AWS `JobEndBehavior`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndBehavior {
+    /// No device is notified any more; queued and in-progress executions go on
+    /// (AWS `STOP_ROLLOUT`).
+    Stop,
+    /// Queued executions (notified devices that have not started) are cancelled; in-progress
+    /// ones go on (AWS `CANCEL`).
+    #[default]
+    Cancel,
+    /// Queued and in-progress executions are cancelled; an install that has begun completes
+    /// (AWS `FORCE_CANCEL`).
+    ForceCancel,
+}
+
 /// What happens to a device that would skip a critical migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -680,6 +696,12 @@ pub struct RawPolicy {
     #[serde(default)]
     #[schemars(with = "Option<sch::Duration>", extend("examples" = ["14d"]))]
     pub window: Option<Dur>,
+    /// What the window's close does to the executions still open (AWS
+    /// `schedulingConfig.endBehavior`); queued executions are those of notified devices that
+    /// have not started.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["force-cancel"]))]
+    pub end_behavior: EndBehavior,
     /// `"snapshot"` or `"continuous"`.
     #[serde(default)]
     #[schemars(extend("examples" = ["continuous"]))]
@@ -707,9 +729,10 @@ pub struct RawPolicy {
     #[serde(default)]
     #[schemars(with = "Option<sch::Duration>", extend("examples" = ["2h"]))]
     pub timeout: Option<Dur>,
-    /// Retries of transient failures and time-outs (default: one try).
+    /// Retries of failed and timed-out executions, as one budget or per failure type (AWS
+    /// `jobExecutionsRetryConfig`); rejected executions are never retried (default: one try).
     #[serde(default)]
-    #[schemars(extend("examples" = [{ "attempts": 3, "backoff": "30m" }]))]
+    #[schemars(extend("examples" = [{ "attempts": 3, "backoff": "30m" }, [{ "on": "failed", "attempts": 4 }, { "on": "timed_out", "attempts": 2, "backoff": "1h" }]]))]
     pub retry: Option<RawRetry>,
     /// Devices with this many failed attempts are no longer retried and go to the support
     /// queue (`quarantined`; default: none).
@@ -786,10 +809,44 @@ pub struct RawRate {
     pub max_per_minute: Option<f64>,
 }
 
-/// `policy.retry`: tries per device for transient failures and time-outs.
+/// `policy.retry`: either one budget of tries for every failure type (the table form,
+/// `{ attempts, backoff }`) or a budget per failure type (AWS `jobExecutionsRetryConfig`,
+/// `[{ on = "failed", attempts = 4 }, { on = "timed_out", attempts = 2 }]`).
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum RawRetry {
+    /// One budget for every failure type: the same as `[{ on = "all", … }]`.
+    All(RawRetryAll),
+    /// A budget per failure type, each type at most once.
+    ByType(Vec<RawRetryRule>),
+}
+
+impl<'de> Deserialize<'de> for RawRetry {
+    /// By shape: a table is the one budget, an array the per-type list (serde's untagged
+    /// enums would lose the inner error, e.g. an unknown key's name and position).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawRetry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table `{ attempts, backoff }` or an array of `{ on, attempts, backoff }` tables")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawRetry, A::Error> {
+                RawRetryAll::deserialize(MapAccessDeserializer::new(map)).map(RawRetry::All)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<RawRetry, A::Error> {
+                Vec::deserialize(SeqAccessDeserializer::new(seq)).map(RawRetry::ByType)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `policy.retry` as a table: tries per device for every failure type together.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RawRetry {
+pub struct RawRetryAll {
     /// Total tries per device, the first included (1 to 100).
     #[schemars(with = "u32", range(min = 1, max = 100))]
     #[schemars(extend("x-unit" = "tries", "examples" = [3]))]
@@ -798,6 +855,38 @@ pub struct RawRetry {
     #[serde(default)]
     #[schemars(with = "Option<sch::Duration>", extend("default" = "0s", "examples" = ["30m"]))]
     pub backoff: Option<Dur>,
+}
+
+/// One entry of `policy.retry` as an array: the budget of one failure type.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetryRule {
+    /// The failure type it retries (AWS `failureType`): `"failed"`, `"timed_out"` or `"all"`
+    /// (alone). `rejected` executions are never retried.
+    #[schemars(with = "RetryOn", extend("examples" = ["timed_out"]))]
+    pub on: Spanned<RetryOn>,
+    /// Tries that may end this way, the first included: `attempts = 4` retries a device after
+    /// its first three results of this type (AWS `numberOfRetries` + 1). Together at most 10
+    /// retries per device.
+    #[schemars(with = "u32", range(min = 1, max = 11))]
+    #[schemars(extend("x-unit" = "tries", "examples" = [4]))]
+    pub attempts: Spanned<u32>,
+    /// Wait before each retry of this type.
+    #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("default" = "0s", "examples" = ["1h"]))]
+    pub backoff: Option<Dur>,
+}
+
+/// The failure type a `policy.retry` entry is for (AWS `RetryCriteria.failureType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryOn {
+    /// Download, verify, install or boot failures the device reports (AWS `FAILED`).
+    Failed,
+    /// In-progress time-outs (AWS `TIMED_OUT`).
+    TimedOut,
+    /// Both, from one budget (AWS `ALL`).
+    All,
 }
 
 /// Whether devices on a metered link may download.

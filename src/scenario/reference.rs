@@ -68,7 +68,14 @@ fn kind(root: &Value, s: &Value) -> String {
             "Seed" => "integer (or digits as a string)",
             "Scalar" => "string, number or boolean",
             "NonNegative" => "number",
-            _ if name.starts_with("Raw") => "table",
+            _ if name.starts_with("Raw") => {
+                // Several shapes: each by its own kind (`table or array of tables`).
+                if let Some(shapes) = resolve(root, s).get("anyOf").and_then(Value::as_array) {
+                    let kinds: Vec<String> = shapes.iter().map(|b| kind(root, b)).collect();
+                    return kinds.join(" or ");
+                }
+                "table"
+            }
             _ => "",
         };
         if !named.is_empty() {
@@ -205,21 +212,29 @@ fn describe(root: &Value, s: &Value, required: bool) -> Prop {
     }
 }
 
-/// The table a key holds, and how its section is named: `[x]`, `[[x]]` or `[x.NAME]`.
-fn child_table<'a>(root: &'a Value, s: &'a Value, path: &str) -> Option<(String, &'a Value)> {
+/// The tables a key holds, and how their sections are named: `[x]`, `[[x]]` or `[x.NAME]`. A
+/// key of several shapes (`retry`: a table or an array of tables) holds one of each.
+fn child_tables<'a>(root: &'a Value, s: &'a Value, path: &str) -> Vec<(String, &'a Value)> {
     let is_raw = |s: &Value| def_name(s).is_some_and(|n| n.starts_with("Raw"));
     if is_raw(s) {
-        return Some((path.to_string(), resolve(root, s)));
+        let t = resolve(root, s);
+        return match t.get("anyOf").and_then(Value::as_array) {
+            Some(shapes) => shapes
+                .iter()
+                .flat_map(|b| child_tables(root, b, path))
+                .collect(),
+            None => vec![(path.to_string(), t)],
+        };
     }
     match s.get("type").and_then(Value::as_str) {
         Some("array") if is_raw(&s["items"]) => {
-            Some((format!("{path}[]"), resolve(root, &s["items"])))
+            vec![(format!("{path}[]"), resolve(root, &s["items"]))]
         }
-        Some("object") => {
-            let v = s.get("additionalProperties")?;
-            is_raw(v).then(|| (format!("{path}.NAME"), resolve(root, v)))
-        }
-        _ => None,
+        Some("object") => match s.get("additionalProperties") {
+            Some(v) if is_raw(v) => vec![(format!("{path}.NAME"), resolve(root, v))],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
     }
 }
 
@@ -261,7 +276,7 @@ fn walk(root: &Value, table: &Value, prefix: &str, f: &mut dyn FnMut(&str, &Prop
     for (key, s) in props {
         let path = join(prefix, key);
         f(&path, &describe(root, s, required.contains(&key.as_str())));
-        if let Some((child, t)) = child_table(root, s, &path) {
+        for (child, t) in child_tables(root, s, &path) {
             walk(root, t, &child, f);
         }
     }

@@ -126,6 +126,23 @@ fn walk(
     found: &mut Vec<(usize, String, String)>,
 ) {
     let schema = super::reference::resolve(root, schema);
+    // A value of several shapes (`retry`: a table or an array of tables): the one branch of
+    // its shape. Several tables of one shape (distributions) are left to the parser.
+    if let Some(branches) = schema.get("anyOf").and_then(Value::as_array) {
+        let want = match node {
+            Node::Table(_) => "object",
+            Node::Array(_) => "array",
+            Node::Leaf => return,
+        };
+        let mut of_shape = branches
+            .iter()
+            .map(|b| super::reference::resolve(root, b))
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some(want));
+        if let (Some(b), None) = (of_shape.next(), of_shape.next()) {
+            walk(root, b, node, path, found);
+        }
+        return;
+    }
     match node {
         Node::Table(entries) => {
             let props = schema.get("properties").and_then(Value::as_object);

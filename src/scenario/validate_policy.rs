@@ -55,7 +55,7 @@ pub fn policy(
     let rate = rate(pc, p);
     let max_in_flight = max_in_flight(pc, p);
     let max_devices = max_devices(pc, p);
-    let (attempts, backoff_ms) = retry(pc, p);
+    let retry = retry(pc, p);
     let quarantine_after = quarantine(pc, p);
     let preflight = preflight(pc, p);
     let maintenance = super::validate_disruption::windows(pc, p, start_unix_s, horizon);
@@ -72,13 +72,13 @@ pub fn policy(
         rollback_to,
         start,
         window_end,
+        end_behavior: p.end_behavior,
         selection: p.selection,
         rate,
         max_in_flight,
         max_devices,
         timeout_ms: p.timeout.map(|t| secs_to_ms(t.0).max(1)),
-        attempts: attempts.max(1),
-        backoff_ms,
+        retry,
         quarantine_after,
         preflight,
         maintenance,
@@ -165,10 +165,13 @@ fn max_in_flight(pc: &mut Ctx, p: &RawPolicy) -> u64 {
     }
 }
 
-/// `policy.retry`: tries per device, the first included, and the wait between them.
-fn retry(pc: &mut Ctx, p: &RawPolicy) -> (u32, u64) {
-    match &p.retry {
-        Some(r) => {
+/// `policy.retry`: tries per device, the first included, and the wait between them, as one
+/// budget (the table form) or per failure type (AWS `jobExecutionsRetryConfig`: each type at
+/// most once, `all` alone, at most 10 retries in total).
+fn retry(pc: &mut Ctx, p: &RawPolicy) -> Retry {
+    let rules = match &p.retry {
+        None => return Retry::NONE,
+        Some(RawRetry::All(r)) => {
             if *r.attempts.get_ref() == 0 || *r.attempts.get_ref() > 100 {
                 pc.err(
                     "policy.retry.attempts",
@@ -176,12 +179,73 @@ fn retry(pc: &mut Ctx, p: &RawPolicy) -> (u32, u64) {
                     "attempts counts every try, the first included: 1 to 100",
                 );
             }
-            (
-                *r.attempts.get_ref(),
+            return Retry::all(
+                (*r.attempts.get_ref()).max(1),
                 r.backoff.map_or(0, |b| secs_to_ms(b.0)),
-            )
+            );
         }
-        None => (1, 0),
+        Some(RawRetry::ByType(rules)) => rules,
+    };
+    if rules.is_empty() {
+        pc.err("policy.retry", None, "an empty list retries nothing: give `{ on, attempts }` entries, or leave `retry` out for one try");
+        return Retry::NONE;
+    }
+    let mut out = Retry {
+        shared: false,
+        ..Retry::NONE
+    };
+    let mut seen: Vec<RetryOn> = Vec::new();
+    let mut retries = 0u32;
+    for (i, r) in rules.iter().enumerate() {
+        let path = format!("policy.retry[{i}]");
+        let (on, attempts) = (*r.on.get_ref(), *r.attempts.get_ref());
+        if attempts == 0 || attempts > 11 {
+            pc.err(
+                format!("{path}.attempts"),
+                Some(r.attempts.span()),
+                format!("{attempts}: attempts counts the tries that may end this way, the first included: 1 to 11 (AWS `numberOfRetries` 0 to 10, plus the first try)"),
+            );
+        }
+        if seen.contains(&on) {
+            pc.err(
+                format!("{path}.on"),
+                Some(r.on.span()),
+                format!(
+                    "`{}` is given twice: each failure type has one budget",
+                    on_name(on)
+                ),
+            );
+        } else if on == RetryOn::All && !seen.is_empty() || seen.contains(&RetryOn::All) {
+            pc.err(
+                format!("{path}.on"),
+                Some(r.on.span()),
+                "`on = \"all\"` is one budget for every failure type: give it alone, or list `failed` and `timed_out` each with its own",
+            );
+        }
+        seen.push(on);
+        retries += attempts.clamp(1, 11) - 1;
+        let budget = RetryBudget {
+            attempts: attempts.clamp(1, 11),
+            backoff_ms: r.backoff.map_or(0, |b| secs_to_ms(b.0)),
+        };
+        match on {
+            RetryOn::Failed => out.failed = budget,
+            RetryOn::TimedOut => out.timed_out = budget,
+            RetryOn::All => out = Retry::all(budget.attempts, budget.backoff_ms),
+        }
+    }
+    if retries > 10 {
+        pc.err("policy.retry", None, format!("{retries} retries per device in all: at most 10 (AWS allows 10 retries across failure types); lower the `attempts`"));
+    }
+    out
+}
+
+/// A `retry.on` value as the file spells it.
+fn on_name(on: RetryOn) -> &'static str {
+    match on {
+        RetryOn::Failed => "failed",
+        RetryOn::TimedOut => "timed_out",
+        RetryOn::All => "all",
     }
 }
 

@@ -333,8 +333,9 @@ fn window_past_horizon(w: &mut Sink, sc: &Scenario) {
 /// often, so nobody is quarantined.
 fn quarantine_never_reached(w: &mut Sink, sc: &Scenario) {
     let p = &sc.policy;
-    if let Some(n) = p.quarantine_after.filter(|&n| n > p.attempts) {
-        w.push("policy.quarantine.after_failures", format!("after_failures = {n} is more than the {} tries `policy.retry` gives a device: its job has failed for good before it fails {n} times, so no device is ever quarantined; lower `after_failures` to at most {} or raise `retry.attempts`", p.attempts, p.attempts));
+    let tries = p.retry.max_tries();
+    if let Some(n) = p.quarantine_after.filter(|&n| n > tries) {
+        w.push("policy.quarantine.after_failures", format!("after_failures = {n} is more than the {tries} tries `policy.retry` gives a device: its job has failed for good before it fails {n} times, so no device is ever quarantined; lower `after_failures` to at most {tries} or raise `retry.attempts`"));
     }
 }
 

@@ -45,14 +45,19 @@ fn an_aws_exponential_ramp_plays_50_100_200_400() {
 }
 
 /// Every other field of the documented request: aborts per failure type in order (FAILED,
-/// TIMED_OUT, REJECTED as `rejected_rate`), the in-progress time-out, retries counted as tries, the window from the
-/// scheduling times, continuous selection; targets and the document source named as not mapped.
+/// TIMED_OUT, REJECTED as `rejected_rate`), the in-progress time-out, retries per failure type
+/// counted as tries, the window from the scheduling times and its end behaviour, continuous
+/// selection; targets and the document source named as not mapped.
 #[test]
 fn an_aws_create_job_maps_field_by_field() {
     let p = documented_request();
     assert_eq!(key(&p, "selection"), "\"continuous\"");
     assert_eq!(key(&p, "timeout"), "\"6h\"");
-    assert_eq!(key(&p, "retry"), "{ attempts = 3 }");
+    assert_eq!(
+        key(&p, "retry"),
+        "[{ on = \"failed\", attempts = 3 }, { on = \"timed_out\", attempts = 3 }]"
+    );
+    assert_eq!(key(&p, "end_behavior"), "\"stop\"");
     assert_eq!(
         key(&p, "start"),
         "\"0m\"",
@@ -141,19 +146,20 @@ fn scheduling_times_are_relative_to_the_scenario_start() {
     assert!(p.not_mapped[0].contains("before the scenario's simulation.start"));
 }
 
-/// Retries that differ by failure type cannot be one fleetsim retry count: the larger is used
-/// and the comment says so; `FORCE_CANCEL` is named as not simulated.
+/// Retries that differ by failure type keep their own budgets, `FORCE_CANCEL` is
+/// `force-cancel`, and a cron window becomes a UTC notification window.
 #[test]
-fn what_fleetsim_cannot_simulate_is_named() {
+fn per_type_retries_and_the_end_behaviour_map_one_to_one() {
     let p = aws(
         r#"{"jobExecutionsRetryConfig": {"criteriaList": [{"failureType": "FAILED", "numberOfRetries": 1}, {"failureType": "TIMED_OUT", "numberOfRetries": 4}]},
-            "schedulingConfig": {"endBehavior": "FORCE_CANCEL", "maintenanceWindows": [{"startTime": "cron(0 2 ? * SAT *)", "durationInMinutes": 120}]}}"#,
+            "schedulingConfig": {"startTime": "2026-03-02T02:00", "endTime": "2026-03-09T02:00", "endBehavior": "FORCE_CANCEL", "maintenanceWindows": [{"startTime": "cron(0 2 ? * SAT *)", "durationInMinutes": 120}]}}"#,
         None,
     );
-    assert_eq!(key(&p, "retry"), "{ attempts = 5 }");
-    let notes = p.not_mapped.join("\n");
-    assert!(notes.contains("FAILED: 1, TIMED_OUT: 4"), "{notes}");
-    assert!(notes.contains("FORCE_CANCEL"), "{notes}");
+    assert_eq!(
+        key(&p, "retry"),
+        "[{ on = \"failed\", attempts = 2 }, { on = \"timed_out\", attempts = 5 }]"
+    );
+    assert_eq!(key(&p, "end_behavior"), "\"force-cancel\"");
     // The cron window maps to a UTC notification window.
     assert_eq!(
         key(&p, "maintenance"),
