@@ -99,6 +99,14 @@ pub fn poisson_lower(k: u64, confidence: f64) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// One-sided exact (Garwood) upper bound on a Poisson mean from `k` events at `confidence`:
+/// the `confidence` quantile of Gamma(k + 1, 1).
+pub fn poisson_upper(k: u64, confidence: f64) -> f64 {
+    statrs::distribution::Gamma::new(k as f64 + 1.0, 1.0)
+        .map(|g| g.inverse_cdf(confidence))
+        .unwrap_or(f64::INFINITY)
+}
+
 /// Lower confidence bound of the ratio of two Poisson rates, `(x1/e1) / (x0/e0)`, by the exact
 /// conditional test: given `n = x1 + x0` events, `x1 ~ Binomial(n, p)` with
 /// `p = r·e1 / (r·e1 + e0)`, so a lower bound on `p` maps to a lower bound on `r`.
@@ -283,6 +291,14 @@ mod tests {
     fn poisson_lower_known_value() {
         assert!(close(poisson_lower(10, 0.95), 5.4254, 1e-3));
         assert_eq!(poisson_lower(0, 0.95), 0.0);
+    }
+
+    /// Garwood's one-sided 95 % upper bounds: −ln 0.05 = 2.9957 for no events, and the
+    /// tabulated 16.962 for 10.
+    #[test]
+    fn poisson_upper_known_value() {
+        assert!(close(poisson_upper(0, 0.95), 2.9957, 1e-3));
+        assert!(close(poisson_upper(10, 0.95), 16.962, 1e-2));
     }
 
     /// Clopper–Pearson: one-sided 95 % lower bound for 3/10 is 0.0873.

@@ -25,7 +25,7 @@ use crate::metrics::gate_log::GateRecord;
 use crate::scenario::model::{Bound, Check, Gate};
 use crate::scenario::raw::{ObservedMetric, TestKind};
 use crate::scenario::Scenario;
-use crate::stats::{poisson_lower, rate_ratio_lower, wilson, z_quantile};
+use crate::stats::{poisson_lower, poisson_upper, rate_ratio_lower, wilson, z_quantile};
 
 /// Crashes per day of a crash-looping device (one an hour).
 pub const CRASH_LOOP_PER_DAY: f64 = 24.0;
@@ -90,6 +90,77 @@ pub fn evaluate(v: &View, stage: usize, gate: &Gate) -> (Verdict, Vec<GateRecord
         Verdict::Pass
     };
     (verdict, records)
+}
+
+/// One measurement of an analysis run: a check's three values (Argo Rollouts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measured {
+    Pass,
+    Fail,
+    Inconclusive,
+}
+
+/// The decision text of an inconclusive measurement.
+pub const INCONCLUSIVE: &str = "inconclusive";
+
+/// Measures the checks of an analysis-run gate now (those `live` names, by index), each
+/// three-valued: a `wilson` check *fails* when its bound proves the metric past the threshold,
+/// *passes* when the opposite bound proves it on the right side, and is *inconclusive*
+/// otherwise; a `point` check passes or fails on the observed value. A check with nothing to
+/// judge against (no reports yet, no control) is inconclusive: neither condition holds, as an
+/// Argo metric whose query returns no value. Counts (`support_tickets`) and ratios against a
+/// control pass or fail.
+pub fn measure(
+    v: &View,
+    stage: usize,
+    gate: &Gate,
+    live: &[bool],
+) -> Vec<(usize, GateRecord, Measured)> {
+    let z = z_quantile(gate.confidence);
+    let mut out = Vec::with_capacity(gate.checks.len());
+    for (k, check) in gate.checks.iter().enumerate() {
+        if !live[k] {
+            continue;
+        }
+        let mut r = evaluate_check(v, stage, gate, check);
+        let ratio = Ratio {
+            count: r.count,
+            base: r.base,
+        };
+        let measured = if r.decision == INSUFFICIENT || r.observed.is_none() {
+            Measured::Inconclusive
+        } else if !r.passed {
+            Measured::Fail
+        } else if gate.test != TestKind::Wilson {
+            Measured::Pass
+        } else {
+            // Passed: the bound did not prove it past the threshold. Does the opposite bound
+            // prove it on the right side?
+            let proved = match check.bound {
+                Bound::Max(max) => match check.metric {
+                    ObservedMetric::CrashRate => {
+                        poisson_upper(r.count as u64, gate.confidence) / r.base <= max
+                    }
+                    _ => upper_bound(check.metric, ratio, z).is_some_and(|u| u <= max),
+                },
+                Bound::Min(min) => {
+                    lower_bound(check.metric, ratio, z, gate.confidence).is_some_and(|l| l >= min)
+                }
+                Bound::MaxRatioVsControl(_) => true,
+            };
+            if proved {
+                Measured::Pass
+            } else {
+                Measured::Inconclusive
+            }
+        };
+        if measured == Measured::Inconclusive {
+            r.passed = false;
+            r.decision = INCONCLUSIVE.into();
+        }
+        out.push((k, r, measured));
+    }
+    out
 }
 
 fn evaluate_check(v: &View, stage: usize, gate: &Gate, check: &Check) -> GateRecord {

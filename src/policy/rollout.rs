@@ -11,7 +11,10 @@ use crate::lifecycle::control::{Control, Stance};
 use crate::lifecycle::world::{DeviceEvents, World};
 use crate::scenario::maintenance::{self, AppliesTo, Zone};
 use crate::scenario::model::Scenario;
-use crate::scenario::raw::{Action, Approval, EndBehavior, OnInsufficient, OnPause};
+use crate::scenario::model::{Analysis, Gate};
+use crate::scenario::raw::{
+    Action, Approval, EndBehavior, OnInconclusive, OnInsufficient, OnPause,
+};
 use std::collections::VecDeque;
 
 /// Where the rollout stands.
@@ -38,6 +41,8 @@ pub struct StageState {
     pub judge_at: Option<SimTime>,
     /// The stage passed and waits only for approval or the next stage.
     pub passed: bool,
+    /// Its gate's analysis run so far (an analysis-run gate only).
+    pub analysis: super::analysis::RunState,
 }
 
 /// Where a pause came from, so that `resume` knows what it resumes.
@@ -532,6 +537,9 @@ impl Rollout {
         let Some(gate) = &w.scenario.policy.stages[i].gate else {
             return self.stage_passed(w, i);
         };
+        if let Some(a) = gate.analysis {
+            return self.measure_analysis(w, i, gate, a);
+        }
         let (verdict, mut records) = super::gate::evaluate(&self.view(w, i), i, gate);
         self.stages[i].judged = true;
         let stage = &w.scenario.policy.stages[i];
@@ -574,6 +582,49 @@ impl Rollout {
                 );
             }
             (Verdict::Fail, _) => self.stage_failed(w, i),
+        }
+    }
+
+    /// Takes the next measurement of stage `i`'s analysis-run gate (`super::analysis`) and
+    /// acts on the run's outcome, or schedules the measurement after it.
+    fn measure_analysis<E: PolicyEvents>(
+        &mut self,
+        w: &mut World<'_, E>,
+        i: usize,
+        gate: &Gate,
+        a: Analysis,
+    ) {
+        use super::analysis::{RunOutcome, RunState};
+        self.stages[i].judged = true;
+        let live = self.stages[i].analysis.begin_measurement(gate.checks.len());
+        let measured = super::gate::measure(&self.view(w, i), i, gate, &live);
+        for (k, record, m) in measured {
+            self.stages[i].analysis.record(k, m, &a);
+            self.gate_log.push(record);
+        }
+        let stage = &w.scenario.policy.stages[i].name;
+        match self.stages[i].analysis.outcome() {
+            RunOutcome::Failed(checks) => {
+                let names: Vec<&str> = checks
+                    .iter()
+                    .map(|&k| gate.checks[k].metric.name())
+                    .collect();
+                let reason = format!("gate:{stage}:{}", names.join("+"));
+                self.act(w, gate.on_fail, reason, PauseSource::Gate(i));
+            }
+            RunOutcome::Inconclusive => match a.on_inconclusive {
+                OnInconclusive::Pause => {
+                    let reason = format!("gate:{stage}:inconclusive");
+                    self.act(w, Action::Pause, reason, PauseSource::Gate(i));
+                }
+                OnInconclusive::Pass => self.stage_passed(w, i),
+                OnInconclusive::Extend => {
+                    self.stages[i].analysis = RunState::default();
+                    self.schedule_judge(w, i, w.now.plus(a.interval_ms));
+                }
+            },
+            RunOutcome::Passed => self.stage_passed(w, i),
+            RunOutcome::Continue => self.schedule_judge(w, i, w.now.plus(a.interval_ms)),
         }
     }
 

@@ -5,7 +5,7 @@ use super::catalog::FAULT_KINDS;
 use super::dist::Dist;
 use super::raw::{
     AbortPer, AbortTest, Action, Approval, Effect, EndBehavior, Metered, ObservedMetric,
-    OnInsufficient, OnPause, Selection, SkipMigrations, TestKind,
+    OnInconclusive, OnInsufficient, OnPause, Selection, SkipMigrations, TestKind,
 };
 use super::selector::{Attrs, Selector};
 use crate::engine::time::SimTime;
@@ -420,6 +420,21 @@ pub struct Gate {
     pub confidence: f64,
     pub on_fail: Action,
     pub checks: Vec<Check>,
+    /// Measured repeatedly (an Argo analysis run) instead of judged once.
+    pub analysis: Option<Analysis>,
+}
+
+/// A gate measured as an Argo Rollouts analysis run: every `interval_ms` after the first
+/// measurement, each check three-valued (pass, fail, inconclusive) and counted on its own.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Analysis {
+    pub interval_ms: u64,
+    /// Measurements in all (`None`: until a limit decides).
+    pub count: Option<u32>,
+    pub failure_limit: u32,
+    pub consecutive_success_limit: Option<u32>,
+    pub inconclusive_limit: u32,
+    pub on_inconclusive: OnInconclusive,
 }
 
 /// A gate that watches a stage on the same schedule as a stage gate but never acts.

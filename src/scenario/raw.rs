@@ -1174,6 +1174,52 @@ pub struct RawGate {
     #[serde(default)]
     #[schemars(extend("examples" = [[{ "metric": "update_failure_rate", "max": 0.02 }]]))]
     pub check: Vec<RawCheck>,
+    /// An analysis run (Argo Rollouts `AnalysisTemplate`): the gate is measured again every
+    /// `interval` after the first measurement at `bake` (default: judged once).
+    #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["1h"]))]
+    pub interval: Option<Spanned<Dur>>,
+    /// Measurements an analysis run takes in all (Argo `count`; at least 1; more than 1 needs
+    /// `interval`). Without it the run measures until a limit decides it.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1))]
+    #[schemars(extend("x-unit" = "measurements", "examples" = [6]))]
+    pub count: Option<Spanned<u32>>,
+    /// Failed measurements an analysis run tolerates: one more fails the gate (Argo
+    /// `failureLimit`; default 0).
+    #[serde(default)]
+    #[schemars(extend("x-unit" = "measurements", "default" = 0, "examples" = [1]))]
+    pub failure_limit: Option<u32>,
+    /// Consecutive passed measurements that pass an analysis run early (Argo
+    /// `consecutiveSuccessLimit`; at least 1; default: none). With it, a run that reaches
+    /// `count` without them is inconclusive.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>", range(min = 1))]
+    #[schemars(extend("x-unit" = "measurements", "examples" = [3]))]
+    pub consecutive_success_limit: Option<Spanned<u32>>,
+    /// Inconclusive measurements an analysis run tolerates: one more makes it inconclusive
+    /// (Argo `inconclusiveLimit`; default 0).
+    #[serde(default)]
+    #[schemars(extend("x-unit" = "measurements", "default" = 0, "examples" = [2]))]
+    pub inconclusive_limit: Option<u32>,
+    /// What an inconclusive analysis run does: `"pause"` (default; Argo pauses the rollout for
+    /// a human), `"pass"` or `"extend"` (a new run starts one `interval` later).
+    #[serde(default)]
+    #[schemars(extend("examples" = ["extend"]))]
+    pub on_inconclusive: Option<OnInconclusive>,
+}
+
+/// What an inconclusive analysis run does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnInconclusive {
+    /// The rollout pauses for the operator (Argo).
+    #[default]
+    Pause,
+    /// The gate passes.
+    Pass,
+    /// A new analysis run starts one `interval` later.
+    Extend,
 }
 
 /// `[[policy.shadow_gate]]`: a gate that watches a stage and never acts (a dry run).
@@ -1218,6 +1264,12 @@ impl RawShadowGate {
             confidence: self.confidence.clone(),
             on_fail: self.on_fail,
             check: self.check.iter().map(RawCheck::clone_raw).collect(),
+            interval: None,
+            count: None,
+            failure_limit: None,
+            consecutive_success_limit: None,
+            inconclusive_limit: None,
+            on_inconclusive: None,
         }
     }
 }

@@ -640,7 +640,89 @@ fn gate(pc: &mut Ctx, path: &str, g: &RawGate) -> Gate {
         confidence,
         on_fail: g.on_fail,
         checks,
+        analysis: analysis(pc, path, g),
     }
+}
+
+/// A gate's analysis-run keys (Argo Rollouts `AnalysisTemplate` metrics), if it gives any.
+fn analysis(pc: &mut Ctx, path: &str, g: &RawGate) -> Option<Analysis> {
+    let given = g.interval.is_some()
+        || g.count.is_some()
+        || g.failure_limit.is_some()
+        || g.consecutive_success_limit.is_some()
+        || g.inconclusive_limit.is_some()
+        || g.on_inconclusive.is_some();
+    if !given {
+        return None;
+    }
+    let interval_ms = g.interval.as_ref().map(|i| secs_to_ms(i.get_ref().0));
+    if let (Some(i), Some(0)) = (&g.interval, interval_ms) {
+        pc.err(
+            format!("{path}.interval"),
+            Some(i.span()),
+            "an analysis run measures again after a positive interval",
+        );
+    }
+    let count = g.count.as_ref().map(|c| *c.get_ref());
+    if let Some(c) = g.count.as_ref().filter(|c| *c.get_ref() == 0) {
+        pc.err(
+            format!("{path}.count"),
+            Some(c.span()),
+            "count is the measurements in all: at least 1",
+        );
+    }
+    let csl = g.consecutive_success_limit.as_ref().map(|c| *c.get_ref());
+    if let Some(c) = g
+        .consecutive_success_limit
+        .as_ref()
+        .filter(|c| *c.get_ref() == 0)
+    {
+        pc.err(
+            format!("{path}.consecutive_success_limit"),
+            Some(c.span()),
+            "at least 1 (leave it out for none)",
+        );
+    }
+    let repeats = count.is_none_or(|n| n > 1);
+    if repeats && interval_ms.is_none() {
+        let what = match count {
+            Some(n) => format!("count = {n} measures {n} times"),
+            None => "an analysis run without `count` measures until a limit decides".into(),
+        };
+        pc.err(
+            path,
+            g.count.as_ref().map(|c| c.span()),
+            format!("{what}: give `interval`, the time between measurements"),
+        );
+    }
+    if count.is_none() && csl.is_none() && interval_ms.is_some() {
+        pc.err(
+            path,
+            g.interval.as_ref().map(|i| i.span()),
+            "an analysis run with neither `count` nor `consecutive_success_limit` can only fail, never pass: give one",
+        );
+    }
+    if let (Some(n), Some(c), Some(span)) = (
+        count,
+        csl,
+        g.consecutive_success_limit.as_ref().map(|c| c.span()),
+    ) {
+        if c > n {
+            pc.err(
+                format!("{path}.consecutive_success_limit"),
+                Some(span),
+                format!("{c} consecutive passes cannot happen in count = {n} measurements"),
+            );
+        }
+    }
+    Some(Analysis {
+        interval_ms: interval_ms.unwrap_or(0).max(1),
+        count,
+        failure_limit: g.failure_limit.unwrap_or(0),
+        consecutive_success_limit: csl,
+        inconclusive_limit: g.inconclusive_limit.unwrap_or(0),
+        on_inconclusive: g.on_inconclusive.unwrap_or_default(),
+    })
 }
 
 fn is_fraction_metric(m: ObservedMetric) -> bool {
