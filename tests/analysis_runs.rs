@@ -249,3 +249,55 @@ fn bad_analysis_keys_are_refused() {
         assert!(stderr.contains(says), "{keys}: {stderr}");
     }
 }
+
+/// A canary half of whose devices are offline for the whole run (a second population
+/// that never comes online joins its cohort): over the devices that reported, the success
+/// rate is 100 %; over the whole cohort (hawkBit's group base) it is about 50 %, so a
+/// `min = 0.9` success check passes with `denominator = "reported"` and fails with `"cohort"`
+/// on the same seeds. Only the base differs: the count of successes in the gate's record is
+/// the same.
+#[test]
+fn a_cohort_denominator_counts_the_devices_not_heard_from() {
+    let text = |denominator: &str| {
+        canary("", "test = \"point\"")
+            .replace(
+                "metric = \"update_failure_rate\"\nmax = 0.05",
+                "metric = \"update_success_rate\"\nmin = 0.9\n",
+            )
+            .replace("on_fail = \"abort\"", &format!("on_fail = \"abort\"\ndenominator = \"{denominator}\""))
+            .replacen(
+                "[[release]]",
+                "[connectivity.never]\nonline = \"1s\"\noffline = \"1000d\"\ncheck_in = \"1m\"\nbandwidth_kbps = 8000\n\n[[population]]\nname = \"asleep\"\ncount = 2000\nmodel = \"m1\"\nfirmware = \"1.0.0\"\nconnectivity = \"never\"\n\n[[release]]",
+                1,
+            )
+    };
+    let reported = outcomes(&text("reported"));
+    let cohort = outcomes(&text("cohort"));
+    for (r, c) in reported.iter().zip(&cohort) {
+        let (gr, gc) = (&r.gates[0], &c.gates[0]);
+        assert_eq!(gr.count, gc.count);
+        assert_eq!(gr.base, gr.count, "every reported device succeeded");
+        let share = gc.count / gc.base;
+        assert!((share - 0.5).abs() < 0.1, "{share}");
+        assert!(gr.passed && !gc.passed);
+        assert!(!r.halted && c.halted);
+    }
+}
+
+/// `denominator = "cohort"` is refused on a check that is not a count of devices by result.
+#[test]
+fn a_cohort_denominator_is_refused_on_rates_of_other_things() {
+    let text = canary("", "denominator = \"cohort\"").replace(
+        "metric = \"update_failure_rate\"\nmax = 0.05",
+        "metric = \"crash_rate\"\nmax = 1",
+    );
+    let stderr = validate_refuses(&text, "cohort-crash.toml");
+    assert!(
+        stderr.contains("policy.stage[0].gate.check[0].metric"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not a count of devices by result"),
+        "{stderr}"
+    );
+}

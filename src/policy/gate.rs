@@ -7,6 +7,8 @@
 //!   past its threshold: the Wilson score bound for proportions, the exact Poisson bound for
 //!   crash rates, and for `max_ratio_vs_control` the exact conditional binomial bound on the
 //!   ratio of two Poisson rates (counts over exposure).
+//! - `denominator = "cohort"` (hawkBit's group thresholds) divides a result metric's count by
+//!   the whole stage cohort instead of the devices that reported.
 //! - A check with no data yet (empty denominator) passes: there is no evidence against the
 //!   release, and `min_devices` is what guards against judging on too little.
 //! - A `max_ratio_vs_control` check whose control group has no exposure (a stage that took
@@ -23,7 +25,7 @@ use crate::fleet::device::flag;
 use crate::fleet::Fleet;
 use crate::metrics::gate_log::GateRecord;
 use crate::scenario::model::{Bound, Check, Gate};
-use crate::scenario::raw::{ObservedMetric, TestKind};
+use crate::scenario::raw::{Denominator, ObservedMetric, TestKind};
 use crate::scenario::Scenario;
 use crate::stats::{poisson_lower, poisson_upper, rate_ratio_lower, wilson, z_quantile};
 
@@ -164,7 +166,12 @@ pub fn measure(
 }
 
 fn evaluate_check(v: &View, stage: usize, gate: &Gate, check: &Check) -> GateRecord {
-    let cohort = observe(v, stage, check, false);
+    let mut cohort = observe(v, stage, check, false);
+    if gate.denominator == Denominator::Cohort {
+        // hawkBit judges a group over the whole group: a device not heard from counts in the
+        // base, so offline devices hold the rate down (a success share) or up (nothing).
+        cohort.base = v.cohort.len() as f64;
+    }
     let z = z_quantile(gate.confidence);
     let wilson_test = gate.test == TestKind::Wilson;
     let mut insufficient = false;

@@ -4,8 +4,8 @@
 use super::catalog::FAULT_KINDS;
 use super::dist::Dist;
 use super::raw::{
-    AbortPer, AbortTest, Action, Approval, Effect, EndBehavior, Metered, ObservedMetric,
-    OnInconclusive, OnInsufficient, OnPause, Selection, SkipMigrations, TestKind,
+    AbortPer, AbortTest, Action, Approval, Denominator, Effect, EndBehavior, Metered,
+    ObservedMetric, OnInconclusive, OnInsufficient, OnPause, Selection, SkipMigrations, TestKind,
 };
 use super::selector::{Attrs, Selector};
 use crate::engine::time::SimTime;
@@ -420,6 +420,8 @@ pub struct Gate {
     pub confidence: f64,
     pub on_fail: Action,
     pub checks: Vec<Check>,
+    /// The base of the result metrics (`denominator`).
+    pub denominator: Denominator,
     /// Measured repeatedly (an Argo analysis run) instead of judged once.
     pub analysis: Option<Analysis>,
 }

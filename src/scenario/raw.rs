@@ -1174,6 +1174,13 @@ pub struct RawGate {
     #[serde(default)]
     #[schemars(extend("examples" = [[{ "metric": "update_failure_rate", "max": 0.02 }]]))]
     pub check: Vec<RawCheck>,
+    /// What the result metrics (`update_failure_rate`, `update_success_rate`,
+    /// `timeout_rate`, `revert_rate`, `rejected_rate`, `any_failure_rate`) are divided by:
+    /// `"reported"` (default: the devices with a result, or started for `timeout_rate`) or
+    /// `"cohort"` (every device of the stage, as hawkBit judges a group).
+    #[serde(default)]
+    #[schemars(extend("examples" = ["cohort"]))]
+    pub denominator: Denominator,
     /// An analysis run (Argo Rollouts `AnalysisTemplate`): the gate is measured again every
     /// `interval` after the first measurement at `bake` (default: judged once).
     #[serde(default)]
@@ -1207,6 +1214,18 @@ pub struct RawGate {
     #[serde(default)]
     #[schemars(extend("examples" = ["extend"]))]
     pub on_inconclusive: Option<OnInconclusive>,
+}
+
+/// The base of a gate's result metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Denominator {
+    /// The devices the metric's own definition counts: those with a result (started, for
+    /// `timeout_rate`; executed, for `rejected_rate` and `any_failure_rate`).
+    #[default]
+    Reported,
+    /// Every device of the stage's cohort, heard from or not (hawkBit).
+    Cohort,
 }
 
 /// What an inconclusive analysis run does.
@@ -1253,6 +1272,10 @@ pub struct RawShadowGate {
     #[serde(default)]
     #[schemars(extend("examples" = [[{ "metric": "support_tickets", "max": 5 }]]))]
     pub check: Vec<RawCheck>,
+    /// The base of its result metrics, as a stage gate's `denominator`.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["cohort"]))]
+    pub denominator: Denominator,
 }
 
 impl RawShadowGate {
@@ -1264,6 +1287,7 @@ impl RawShadowGate {
             confidence: self.confidence.clone(),
             on_fail: self.on_fail,
             check: self.check.iter().map(RawCheck::clone_raw).collect(),
+            denominator: self.denominator,
             interval: None,
             count: None,
             failure_limit: None,

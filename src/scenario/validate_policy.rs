@@ -628,6 +628,18 @@ fn confidence(pc: &mut Ctx, path: &str, c: &Option<toml::Spanned<f64>>) -> f64 {
 
 fn gate(pc: &mut Ctx, path: &str, g: &RawGate) -> Gate {
     let confidence = confidence(pc, path, &g.confidence);
+    if g.denominator == Denominator::Cohort {
+        for (i, c) in g.check.iter().enumerate() {
+            let m = *c.metric.get_ref();
+            if !is_result_metric(m) {
+                pc.err(
+                    format!("{path}.check[{i}].metric"),
+                    Some(c.metric.span()),
+                    format!("`{}` is not a count of devices by result, so `denominator = \"cohort\"` does not apply to it; it applies to update_failure_rate, update_success_rate, timeout_rate, revert_rate, rejected_rate and any_failure_rate", m.name()),
+                );
+            }
+        }
+    }
     let checks = g
         .check
         .iter()
@@ -640,8 +652,22 @@ fn gate(pc: &mut Ctx, path: &str, g: &RawGate) -> Gate {
         confidence,
         on_fail: g.on_fail,
         checks,
+        denominator: g.denominator,
         analysis: analysis(pc, path, g),
     }
+}
+
+/// The metrics `denominator = "cohort"` applies to: counts of devices by their result.
+fn is_result_metric(m: ObservedMetric) -> bool {
+    matches!(
+        m,
+        ObservedMetric::UpdateFailureRate
+            | ObservedMetric::UpdateSuccessRate
+            | ObservedMetric::TimeoutRate
+            | ObservedMetric::RevertRate
+            | ObservedMetric::RejectedRate
+            | ObservedMetric::AnyFailureRate
+    )
 }
 
 /// A gate's analysis-run keys (Argo Rollouts `AnalysisTemplate` metrics), if it gives any.
