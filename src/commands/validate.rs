@@ -14,12 +14,46 @@ struct FileVerdict {
     valid: bool,
     devices: Option<u64>,
     stages: Option<usize>,
+    /// The stages as the run plays them, `[policy.groups]` expanded.
+    stage_plan: Vec<StagePlan>,
     replications: Option<u64>,
     /// Each error as the text on stderr: file, line and column, key path, what is valid.
     errors: Vec<String>,
     /// Each warning in the same shape (also listed under `--deny-warnings`, which makes the
     /// file invalid).
     warnings: Vec<String>,
+}
+
+/// One stage of the plan: its name, its cumulative share of the devices it selects, and a
+/// hawkBit group's conditions.
+#[derive(serde::Serialize)]
+struct StagePlan {
+    name: String,
+    percent: Option<f64>,
+    count: Option<u64>,
+    success_threshold: Option<f64>,
+    error_threshold: Option<f64>,
+}
+
+fn stage_plan(sc: &Scenario) -> Vec<StagePlan> {
+    use crate::scenario::model::Share;
+    sc.policy
+        .stages
+        .iter()
+        .map(|s| StagePlan {
+            name: s.name.clone(),
+            percent: match s.share {
+                Share::Percent(p) => Some(p),
+                Share::Count(_) => None,
+            },
+            count: match s.share {
+                Share::Count(n) => Some(n),
+                Share::Percent(_) => None,
+            },
+            success_threshold: s.group.map(|g| g.success),
+            error_threshold: s.group.and_then(|g| g.error),
+        })
+        .collect()
 }
 
 pub(crate) fn validate_command(
@@ -95,6 +129,7 @@ fn valid_file(
         valid,
         devices: Some(sc.device_count()),
         stages: Some(sc.policy.stages.len()),
+        stage_plan: stage_plan(sc),
         replications: Some(sc.replications),
         // Denied warnings are this file's errors.
         errors: match valid {
@@ -111,6 +146,7 @@ fn invalid_file(p: &Path, errors: &[InputError]) -> FileVerdict {
         valid: false,
         devices: None,
         stages: None,
+        stage_plan: Vec::new(),
         replications: None,
         errors: errors.iter().map(|x| x.to_string()).collect(),
         warnings: Vec::new(),

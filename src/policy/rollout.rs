@@ -11,7 +11,7 @@ use crate::lifecycle::control::{Control, Stance};
 use crate::lifecycle::world::{DeviceEvents, World};
 use crate::scenario::maintenance::{self, AppliesTo, Zone};
 use crate::scenario::model::Scenario;
-use crate::scenario::model::{Analysis, Gate};
+use crate::scenario::model::{Analysis, Gate, GroupConditions};
 use crate::scenario::raw::{
     Action, Approval, EndBehavior, OnInconclusive, OnInsufficient, OnPause,
 };
@@ -465,6 +465,7 @@ impl Rollout {
     /// After a result: the continuous abort rules, then the device's stage gate readiness.
     fn after_result<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, d: u32) {
         self.check_aborts(w);
+        self.check_group_error(w, w.fleet.dev(d).stage as usize);
         self.check_max_devices(w);
         let stage = w.fleet.dev(d).stage as usize;
         self.check_shadows_ready(w, stage);
@@ -505,6 +506,9 @@ impl Rollout {
             return;
         }
         let stage = &w.scenario.policy.stages[i];
+        if let Some(g) = stage.group {
+            return self.check_group_success(w, i, g);
+        }
         let st = &self.stages[i];
         if st.ready_at.is_some() || st.notified < st.cohort.len() {
             return;
@@ -518,6 +522,44 @@ impl Rollout {
             self.stages[i].ready_at = Some(w.now);
             self.schedule_judge(w, i, w.now.plus(stage.bake_ms));
         }
+    }
+
+    /// A hawkBit group (`[policy.groups]`) passes as soon as `success` of its whole cohort has
+    /// succeeded (its devices not heard from count against it): the next group starts while
+    /// its remaining devices go on.
+    fn check_group_success<E: PolicyEvents>(
+        &mut self,
+        w: &mut World<'_, E>,
+        i: usize,
+        g: GroupConditions,
+    ) {
+        let st = &self.stages[i];
+        if st.passed || st.cohort.is_empty() {
+            return;
+        }
+        let share = w.backend.stage(i).success as f64 / st.cohort.len() as f64;
+        if share >= g.success {
+            self.stages[i].judged = true;
+            self.stage_passed(w, i);
+        }
+    }
+
+    /// A hawkBit group fails as soon as more than `error` of its whole cohort has a failed
+    /// result, with no minimum sample (hawkBit's error condition); `error_action` acts.
+    fn check_group_error<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, i: usize) {
+        let Some(stage) = w.scenario.policy.stages.get(i) else {
+            return;
+        };
+        let (Some(g), Some(error)) = (stage.group, stage.group.and_then(|g| g.error)) else {
+            return;
+        };
+        let cohort = self.stages[i].cohort.len();
+        let failed = w.backend.stage(i).any_failure();
+        if cohort == 0 || self.mode != Mode::Running || failed as f64 / cohort as f64 <= error {
+            return;
+        }
+        let reason = format!("gate:{}:error_threshold", stage.name);
+        self.act(w, g.error_action, reason, PauseSource::Gate(i));
     }
 
     /// Schedules the stage's gate judgement at `at`; it replaces any judgement pending.

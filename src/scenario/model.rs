@@ -397,6 +397,18 @@ pub struct Stage {
     pub on_insufficient: OnInsufficient,
     pub approval: Approval,
     pub gate: Option<Gate>,
+    /// A hawkBit rollout group's conditions over its whole cohort (`[policy.groups]`).
+    pub group: Option<GroupConditions>,
+}
+
+/// A hawkBit rollout group's conditions, each a share of the group's whole cohort: the next
+/// group starts once `success` of it has succeeded; the group fails once more than `error` of
+/// it has failed, and `error_action` acts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GroupConditions {
+    pub success: f64,
+    pub error: Option<f64>,
+    pub error_action: Action,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -766,6 +766,11 @@ pub struct RawPolicy {
     #[serde(default)]
     #[schemars(extend("examples" = [[{ "name": "canary", "percent": 2, "bake": "24h" }]]))]
     pub stage: Vec<RawStage>,
+    /// Eclipse hawkBit rollout groups: `count` stages of equal shares of the matching devices,
+    /// each judged over its whole group (instead of `[[policy.stage]]`).
+    #[serde(default)]
+    #[schemars(extend("examples" = [{ "count": 5, "success_threshold": 0.5, "error_threshold": 0.2 }]))]
+    pub groups: Option<RawGroups>,
     /// Continuous guardrails over the whole rollout, evaluated whenever a result arrives (AWS
     /// `abortConfig`).
     #[serde(default)]
@@ -1214,6 +1219,39 @@ pub struct RawGate {
     #[serde(default)]
     #[schemars(extend("examples" = ["extend"]))]
     pub on_inconclusive: Option<OnInconclusive>,
+}
+
+/// `[policy.groups]`: hawkBit's rollout groups (`amountGroups`, `successCondition`,
+/// `errorCondition`, `errorAction`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroups {
+    /// Groups: stages `group-1` … `group-N`, each an equal share of the matching devices
+    /// (1 to 250).
+    #[schemars(with = "u32", range(min = 1, max = 250))]
+    #[schemars(extend("x-unit" = "groups", "examples" = [5]))]
+    pub count: Spanned<u32>,
+    /// The devices the groups divide (default: every device).
+    #[serde(default)]
+    #[schemars(with = "Option<sch::Selector>", extend("examples" = [{ "region": "eu" }]))]
+    pub select: Option<Spanned<toml::Table>>,
+    /// The share of a group's whole cohort that must have succeeded before the next group
+    /// starts (hawkBit `successCondition` THRESHOLD; 0 to 1, default 1).
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction", "default" = 1.0, "examples" = [0.5]))]
+    pub success_threshold: Option<Spanned<f64>>,
+    /// The share of a group's whole cohort with a failed result past which the group fails,
+    /// with no minimum sample (hawkBit `errorCondition` THRESHOLD; 0 to 1; default: none).
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction", "examples" = [0.2]))]
+    pub error_threshold: Option<Spanned<f64>>,
+    /// What a failed group does: `"pause"` (default; hawkBit's `errorAction`), `"rollback"` or
+    /// `"abort"`.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["pause"]))]
+    pub error_action: Option<Action>,
 }
 
 /// The base of a gate's result metrics.

@@ -461,18 +461,82 @@ fn stages(pc: &mut Ctx, p: &RawPolicy, versions: &[Release], pops: &[Population]
             ),
         );
     }
-    if p.stage.is_empty() {
-        pc.err("policy.stage", None, "a policy needs at least one [[policy.stage]]; for a single wave write one stage with `select = {}` and `percent = 100`");
+    match (&p.groups, p.stage.is_empty()) {
+        (None, true) => pc.err("policy.stage", None, "a policy needs at least one [[policy.stage]] (or hawkBit-style [policy.groups]); for a single wave write one stage with `select = {}` and `percent = 100`"),
+        (Some(g), false) => pc.err("policy.groups", Some(g.count.span()), "give either [[policy.stage]] tables or [policy.groups], not both: the groups are the rollout's stages"),
+        _ => {}
     }
     let mut out: Vec<Stage> = Vec::new();
     for (i, s) in p.stage.iter().enumerate() {
         let stage = stage(pc, &format!("policy.stage[{i}]"), s, &out, versions, pops);
         out.push(stage);
     }
+    if let Some(g) = &p.groups {
+        for (k, s) in group_stages(g).iter().enumerate() {
+            let mut stage = stage(pc, "policy.groups", s, &out, versions, pops);
+            stage.group = Some(GroupConditions {
+                success: g.success_threshold.as_ref().map_or(1.0, |t| *t.get_ref()),
+                error: g.error_threshold.as_ref().map(|t| *t.get_ref()),
+                error_action: g.error_action.unwrap_or_default(),
+            });
+            if k == 0 {
+                group_thresholds(pc, g);
+            }
+            out.push(stage);
+        }
+    }
     if out.len() > 250 {
         pc.err("policy.stage", None, "at most 250 stages are supported");
     }
     out
+}
+
+/// `[policy.groups]` as the stages it stands for: `group-1` … `group-N`, each taking the next
+/// equal share of the matching devices (the cumulative percent `100·k/N`), no bake, no gate:
+/// the group's own conditions decide it.
+fn group_stages(g: &RawGroups) -> Vec<RawStage> {
+    let n = (*g.count.get_ref()).clamp(1, 250);
+    (1..=n)
+        .map(|k| RawStage {
+            name: format!("group-{k}"),
+            select: g.select.clone(),
+            percent: Some(toml::Spanned::new(
+                g.count.span(),
+                100.0 * f64::from(k) / f64::from(n),
+            )),
+            count: None,
+            bake: None,
+            open_at: None,
+            max_wait: None,
+            on_insufficient: OnInsufficient::default(),
+            approval: Approval::default(),
+            gate: None,
+        })
+        .collect()
+}
+
+/// The group thresholds are shares of a group: 0 to 1.
+fn group_thresholds(pc: &mut Ctx, g: &RawGroups) {
+    let n = *g.count.get_ref();
+    if n == 0 || n > 250 {
+        pc.err(
+            "policy.groups.count",
+            Some(g.count.span()),
+            format!("{n}: 1 to 250 groups"),
+        );
+    }
+    for (key, t) in [
+        ("success_threshold", &g.success_threshold),
+        ("error_threshold", &g.error_threshold),
+    ] {
+        if let Some(t) = t.as_ref().filter(|t| !(0.0..=1.0).contains(t.get_ref())) {
+            pc.err(
+                format!("policy.groups.{key}"),
+                Some(t.span()),
+                format!("{}: a share of the group, 0 to 1", t.get_ref()),
+            );
+        }
+    }
 }
 
 /// One `[[policy.stage]]`, checked against the stages before it (`earlier`).
@@ -501,6 +565,7 @@ fn stage(
         on_insufficient: s.on_insufficient,
         approval: s.approval,
         gate,
+        group: None,
     }
 }
 

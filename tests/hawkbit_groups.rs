@@ -1,0 +1,132 @@
+//! Eclipse hawkBit rollout groups (`[policy.groups]`): equal shares of the matching devices,
+//! each judged over its whole group with no minimum sample. Runs are compared on the same
+//! seeds (common random numbers).
+
+mod common;
+
+use assert_cmd::Command;
+use common::{outcomes, validate_refuses, ALWAYS_ONLINE, TWO_RELEASES};
+
+/// 1000 always-online devices and, with `asleep`, 1000 more that are never online, notified
+/// at 100 a minute, in two hawkBit groups with the `[policy.groups]` keys `groups`.
+fn groups(pop: &str, asleep: bool, groups: &str) -> String {
+    let asleep = if asleep {
+        "[connectivity.never]\nonline = \"1s\"\noffline = \"1000d\"\ncheck_in = \"1m\"\nbandwidth_kbps = 8000\n\n[[population]]\nname = \"asleep\"\ncount = 1000\nmodel = \"m1\"\nfirmware = \"1.0.0\"\nconnectivity = \"never\"\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"
+[simulation]
+name = "groups"
+seed = 31
+horizon = "3d"
+replications = 2
+
+{ALWAYS_ONLINE}
+[[population]]
+name = "fleet"
+count = 1000
+model = "m1"
+firmware = "1.0.0"
+connectivity = "always"
+{pop}
+
+{asleep}
+{TWO_RELEASES}
+
+[policy]
+target = "2.0.0"
+rate = {{ per_minute = 100 }}
+
+[policy.groups]
+count = 2
+{groups}
+"#
+    )
+}
+
+/// `validate --format json` shows the stages the groups stand for: `group-1` over half the
+/// devices, `group-2` over all of them, each with its thresholds.
+#[test]
+fn validate_shows_the_expansion() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("groups.toml");
+    std::fs::write(
+        &path,
+        groups("", false, "success_threshold = 0.5\nerror_threshold = 0.2"),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("fleetsim")
+        .unwrap()
+        .args(["validate", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = &v[0]["stage_plan"];
+    assert_eq!(plan[0]["name"], "group-1");
+    assert_eq!(plan[1]["name"], "group-2");
+    assert_eq!(plan[0]["percent"], 50.0);
+    assert_eq!(plan[1]["percent"], 100.0);
+    assert_eq!(plan[1]["success_threshold"], 0.5);
+    assert_eq!(plan[1]["error_threshold"], 0.2);
+}
+
+/// Half of each group never comes online. Over the whole group the success share stays near
+/// 50 % (Binomial: SD 2.2 % on 500 devices): a 60 % success threshold holds the first group
+/// forever, so the second never starts and only the first group's online devices update;
+/// a 40 % threshold lets the second start, and every online device updates.
+#[test]
+fn offline_devices_hold_a_group_back() {
+    let held = outcomes(&groups("", true, "success_threshold = 0.6"));
+    let going = outcomes(&groups("", true, "success_threshold = 0.4"));
+    for (h, g) in held.iter().zip(&going) {
+        assert!(!h.halted && !g.halted);
+        assert_eq!(g.updated, 1000);
+        assert!((400..=600).contains(&h.updated), "{}", h.updated);
+        assert_eq!(h.final_stage.as_deref(), Some("group-1"));
+        assert_eq!(g.final_stage.as_deref(), Some("group-2"));
+    }
+}
+
+/// 30 % of installs fail. An error threshold of 20 % of the whole group fails the first group
+/// once its 101st failure arrives, however many devices have reported (no minimum sample), and
+/// pauses the rollout; without one, the same seeds go through both groups.
+#[test]
+fn the_error_threshold_fails_a_group_over_its_whole_cohort() {
+    let pop = "install_failure = 0.3";
+    let failed = outcomes(&groups(
+        pop,
+        false,
+        "error_threshold = 0.2\nsuccess_threshold = 0.5",
+    ));
+    let control = outcomes(&groups(pop, false, "success_threshold = 0.5"));
+    for (f, c) in failed.iter().zip(&control) {
+        assert!(f.halted, "{f:?}");
+        assert_eq!(
+            f.halt_reason.as_deref(),
+            Some("gate:group-1:error_threshold")
+        );
+        assert!(!c.halted);
+        assert!(f.updated < c.updated);
+    }
+}
+
+/// Groups are refused next to stages, with thresholds outside 0..1, and with no group.
+#[test]
+fn bad_groups_are_refused() {
+    let both = groups("", false, "").replace(
+        "[policy.groups]",
+        "[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n\n[policy.groups]",
+    );
+    let stderr = validate_refuses(&both, "both.toml");
+    assert!(stderr.contains("not both"), "{stderr}");
+    let stderr = validate_refuses(&groups("", false, "error_threshold = 20"), "pct.toml");
+    assert!(stderr.contains("policy.groups.error_threshold"), "{stderr}");
+    let none = groups("", false, "").replace("count = 2", "count = 0");
+    let stderr = validate_refuses(&none, "none.toml");
+    assert!(stderr.contains("policy.groups.count"), "{stderr}");
+    assert!(stderr.contains("1 to 250"), "{stderr}");
+}
