@@ -247,3 +247,13 @@ fn end_behavior_decides_what_the_close_cancels() {
         assert_eq!(f.updated + stranded(f), 2000);
     }
 }
+
+/// `end_behavior` acts at the window's close: without a `window` it is refused, as AWS
+/// applies `endBehavior` only to a job with an `endTime`.
+#[test]
+fn end_behavior_needs_a_window() {
+    let text = closing_window("end_behavior = \"stop\"").replace("window = \"30m\"\n", "");
+    let stderr = validate_refuses(&text, "no-window.toml");
+    assert!(stderr.contains("policy.end_behavior"), "{stderr}");
+    assert!(stderr.contains("no `window`"), "{stderr}");
+}

@@ -697,11 +697,11 @@ pub struct RawPolicy {
     #[schemars(with = "Option<sch::Duration>", extend("examples" = ["14d"]))]
     pub window: Option<Dur>,
     /// What the window's close does to the executions still open (AWS
-    /// `schedulingConfig.endBehavior`); queued executions are those of notified devices that
-    /// have not started.
+    /// `schedulingConfig.endBehavior`; needs `window`, as AWS applies it only with an
+    /// `endTime`); queued executions are those of notified devices that have not started.
     #[serde(default)]
-    #[schemars(extend("examples" = ["force-cancel"]))]
-    pub end_behavior: EndBehavior,
+    #[schemars(with = "Option<EndBehavior>", extend("default" = "cancel", "examples" = ["force-cancel"]))]
+    pub end_behavior: Option<Spanned<EndBehavior>>,
     /// `"snapshot"` or `"continuous"`.
     #[serde(default)]
     #[schemars(extend("examples" = ["continuous"]))]

@@ -72,7 +72,7 @@ pub fn policy(
         rollback_to,
         start,
         window_end,
-        end_behavior: p.end_behavior,
+        end_behavior: end_behavior(pc, p),
         selection: p.selection,
         rate,
         max_in_flight,
@@ -89,6 +89,22 @@ pub fn policy(
         aborts,
         shadow_gates,
     })
+}
+
+/// `policy.end_behavior`, which acts at the close of a `window` (AWS applies `endBehavior`
+/// only to a job with an `endTime`).
+fn end_behavior(pc: &mut Ctx, p: &RawPolicy) -> EndBehavior {
+    let Some(e) = &p.end_behavior else {
+        return EndBehavior::default();
+    };
+    if p.window.is_none() {
+        pc.err(
+            "policy.end_behavior",
+            Some(e.span()),
+            "acts when the rollout window closes, and the policy gives no `window`: add one (AWS applies endBehavior only to a job with an endTime) or leave end_behavior out",
+        );
+    }
+    *e.get_ref()
 }
 
 /// `policy.rollback_to`: a version older than the target that the target can downgrade to.
