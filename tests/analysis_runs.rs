@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{outcomes, validate_refuses, ALWAYS_ONLINE, TWO_RELEASES};
+use common::{
+    outcomes, population, simulation, validate_refuses, ALWAYS_ONLINE, NEVER_ONLINE, TWO_RELEASES,
+};
 use fleetsim::metrics::outcome::Outcome;
 
 /// 2000 always-online devices polling every minute, notified at 100 a minute; a 10 % canary
@@ -14,22 +16,15 @@ use fleetsim::metrics::outcome::Outcome;
 /// measured 2 h after 20 of its devices have reported, then the rest of the fleet. `pop` adds
 /// keys to the population (its install failures).
 fn canary(pop: &str, gate: &str) -> String {
+    let (sim, fleet) = (
+        simulation("analysis", 29, "5d"),
+        population("fleet", 2000, "always"),
+    );
     format!(
         r#"
-[simulation]
-name = "analysis"
-seed = 29
-horizon = "5d"
-replications = 2
-
+{sim}
 {ALWAYS_ONLINE}
-[[population]]
-name = "fleet"
-count = 2000
-model = "m1"
-firmware = "1.0.0"
-connectivity = "always"
-{pop}
+{fleet}{pop}
 
 {TWO_RELEASES}
 
@@ -264,10 +259,16 @@ fn a_cohort_denominator_counts_the_devices_not_heard_from() {
                 "metric = \"update_failure_rate\"\nmax = 0.05",
                 "metric = \"update_success_rate\"\nmin = 0.9\n",
             )
-            .replace("on_fail = \"abort\"", &format!("on_fail = \"abort\"\ndenominator = \"{denominator}\""))
+            .replace(
+                "on_fail = \"abort\"",
+                &format!("on_fail = \"abort\"\ndenominator = \"{denominator}\""),
+            )
             .replacen(
                 "[[release]]",
-                "[connectivity.never]\nonline = \"1s\"\noffline = \"1000d\"\ncheck_in = \"1m\"\nbandwidth_kbps = 8000\n\n[[population]]\nname = \"asleep\"\ncount = 2000\nmodel = \"m1\"\nfirmware = \"1.0.0\"\nconnectivity = \"never\"\n\n[[release]]",
+                &format!(
+                    "{NEVER_ONLINE}\n{}\n[[release]]",
+                    population("asleep", 2000, "never")
+                ),
                 1,
             )
     };

@@ -6,7 +6,10 @@
 
 mod common;
 
-use common::{outcomes, validate_refuses, ALWAYS_ONLINE, ONE_STAGE as ALL, TWO_RELEASES};
+use common::{
+    outcomes, population, simulation, validate_refuses, ALWAYS_ONLINE, ONE_STAGE as ALL,
+    TWO_RELEASES,
+};
 use fleetsim::metrics::outcome::Outcome;
 
 /// Two populations of 1000 always-online devices polling every minute, notified at 100 a
@@ -15,14 +18,14 @@ use fleetsim::metrics::outcome::Outcome;
 /// 1 kbit/s, so its 8000-second download always outlasts the time-out. `retry` is the policy's
 /// `retry` line.
 fn two_kinds(retry: &str) -> String {
+    let (sim, fast, slow) = (
+        simulation("retries", 41, "3d"),
+        population("fast", 1000, "always"),
+        population("slow", 1000, "trickle"),
+    );
     format!(
         r#"
-[simulation]
-name = "retries"
-seed = 41
-horizon = "3d"
-replications = 2
-
+{sim}
 {ALWAYS_ONLINE}
 [connectivity.trickle]
 online = {{ dist = "exponential", mean = "1000d" }}
@@ -30,21 +33,9 @@ offline = "1s"
 check_in = "1m"
 bandwidth_kbps = 1
 
-[[population]]
-name = "fast"
-count = 1000
-model = "m1"
-firmware = "1.0.0"
-connectivity = "always"
-install_failure = 0.3
+{fast}install_failure = 0.3
 
-[[population]]
-name = "slow"
-count = 1000
-model = "m1"
-firmware = "1.0.0"
-connectivity = "trickle"
-
+{slow}
 {TWO_RELEASES}
 
 [policy]
@@ -172,27 +163,20 @@ fn bad_retry_lists_are_refused_with_the_key_and_what_is_valid() {
 /// some notified devices are queued at the close, waiting for the limit, and most of the fleet
 /// was never notified.
 fn closing_window(end_behavior: &str) -> String {
+    let (sim, fleet) = (
+        simulation("window-end", 43, "3d"),
+        population("fleet", 2000, "slowish"),
+    );
     format!(
         r#"
-[simulation]
-name = "window-end"
-seed = 43
-horizon = "3d"
-replications = 2
-
+{sim}
 [connectivity.slowish]
 online = {{ dist = "exponential", mean = "1000d" }}
 offline = "1s"
 check_in = "1m"
 bandwidth_kbps = 80
 
-[[population]]
-name = "fleet"
-count = 2000
-model = "m1"
-firmware = "1.0.0"
-connectivity = "slowish"
-
+{fleet}
 {TWO_RELEASES}
 
 [policy]

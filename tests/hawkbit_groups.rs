@@ -5,32 +5,27 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{outcomes, validate_refuses, ALWAYS_ONLINE, TWO_RELEASES};
+use common::{
+    outcomes, population, simulation, validate_refuses, ALWAYS_ONLINE, NEVER_ONLINE, TWO_RELEASES,
+};
 
 /// 1000 always-online devices and, with `asleep`, 1000 more that are never online, notified
 /// at 100 a minute, in two hawkBit groups with the `[policy.groups]` keys `groups`.
 fn groups(pop: &str, asleep: bool, groups: &str) -> String {
     let asleep = if asleep {
-        "[connectivity.never]\nonline = \"1s\"\noffline = \"1000d\"\ncheck_in = \"1m\"\nbandwidth_kbps = 8000\n\n[[population]]\nname = \"asleep\"\ncount = 1000\nmodel = \"m1\"\nfirmware = \"1.0.0\"\nconnectivity = \"never\"\n"
+        format!("{NEVER_ONLINE}\n{}", population("asleep", 1000, "never"))
     } else {
-        ""
+        String::new()
     };
+    let (sim, fleet) = (
+        simulation("groups", 31, "3d"),
+        population("fleet", 1000, "always"),
+    );
     format!(
         r#"
-[simulation]
-name = "groups"
-seed = 31
-horizon = "3d"
-replications = 2
-
+{sim}
 {ALWAYS_ONLINE}
-[[population]]
-name = "fleet"
-count = 1000
-model = "m1"
-firmware = "1.0.0"
-connectivity = "always"
-{pop}
+{fleet}{pop}
 
 {asleep}
 {TWO_RELEASES}

@@ -40,18 +40,18 @@ fn stage_plan(sc: &Scenario) -> Vec<StagePlan> {
     sc.policy
         .stages
         .iter()
-        .map(|s| StagePlan {
-            name: s.name.clone(),
-            percent: match s.share {
-                Share::Percent(p) => Some(p),
-                Share::Count(_) => None,
-            },
-            count: match s.share {
-                Share::Count(n) => Some(n),
-                Share::Percent(_) => None,
-            },
-            success_threshold: s.group.map(|g| g.success),
-            error_threshold: s.group.and_then(|g| g.error),
+        .map(|s| {
+            let (percent, count) = match s.share {
+                Share::Percent(p) => (Some(p), None),
+                Share::Count(n) => (None, Some(n)),
+            };
+            StagePlan {
+                name: s.name.clone(),
+                percent,
+                count,
+                success_threshold: s.group.map(|g| g.success),
+                error_threshold: s.group.and_then(|g| g.error),
+            }
         })
         .collect()
 }

@@ -464,10 +464,10 @@ impl Rollout {
 
     /// After a result: the continuous abort rules, then the device's stage gate readiness.
     fn after_result<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, d: u32) {
-        self.check_aborts(w);
-        self.check_group_error(w, w.fleet.dev(d).stage as usize);
-        self.check_max_devices(w);
         let stage = w.fleet.dev(d).stage as usize;
+        self.check_aborts(w);
+        self.check_group_error(w, stage);
+        self.check_max_devices(w);
         self.check_shadows_ready(w, stage);
         if self.current == Some(stage) {
             self.check_stage_ready(w, stage);
@@ -550,7 +550,7 @@ impl Rollout {
         let Some(stage) = w.scenario.policy.stages.get(i) else {
             return;
         };
-        let (Some(g), Some(error)) = (stage.group, stage.group.and_then(|g| g.error)) else {
+        let Some((g, error)) = stage.group.and_then(|g| Some((g, g.error?))) else {
             return;
         };
         let cohort = self.stages[i].cohort.len();

@@ -894,6 +894,17 @@ pub enum RetryOn {
     All,
 }
 
+impl RetryOn {
+    /// The value as the file spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RetryOn::Failed => "failed",
+            RetryOn::TimedOut => "timed_out",
+            RetryOn::All => "all",
+        }
+    }
+}
+
 /// Whether devices on a metered link may download.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

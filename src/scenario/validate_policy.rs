@@ -10,8 +10,10 @@ use super::versions::version_index;
 use crate::engine::time::{secs_to_ms, SimTime, HOUR_MS};
 use crate::scenario::versions::{downgrade_refused, upgrade_path};
 
-/// Metrics a continuous abort rule can read: counters that change when a result arrives.
-const ABORT_METRICS: [ObservedMetric; 6] = [
+/// The result metrics: counts of devices by their latest result, which change when a result
+/// arrives. A continuous abort rule reads only these, and only these take a gate's
+/// `denominator = "cohort"`.
+const RESULT_METRICS: [ObservedMetric; 6] = [
     ObservedMetric::UpdateFailureRate,
     ObservedMetric::UpdateSuccessRate,
     ObservedMetric::TimeoutRate,
@@ -228,7 +230,7 @@ fn retry(pc: &mut Ctx, p: &RawPolicy) -> Retry {
                 Some(r.on.span()),
                 format!(
                     "`{}` is given twice: each failure type has one budget",
-                    on_name(on)
+                    on.name()
                 ),
             );
         } else if on == RetryOn::All && !seen.is_empty() || seen.contains(&RetryOn::All) {
@@ -254,15 +256,6 @@ fn retry(pc: &mut Ctx, p: &RawPolicy) -> Retry {
         pc.err("policy.retry", None, format!("{retries} retries per device in all: at most 10 (AWS allows 10 retries across failure types); lower the `attempts`"));
     }
     out
-}
-
-/// A `retry.on` value as the file spells it.
-fn on_name(on: RetryOn) -> &'static str {
-    match on {
-        RetryOn::Failed => "failed",
-        RetryOn::TimedOut => "timed_out",
-        RetryOn::All => "all",
-    }
 }
 
 /// `[policy.operator]`: how fast the operator responds and what they do on a pause.
@@ -488,16 +481,10 @@ fn stages(pc: &mut Ctx, p: &RawPolicy, versions: &[Release], pops: &[Population]
         out.push(stage);
     }
     if let Some(g) = &p.groups {
-        for (k, s) in group_stages(g).iter().enumerate() {
-            let mut stage = stage(pc, "policy.groups", s, &out, versions, pops);
-            stage.group = Some(GroupConditions {
-                success: g.success_threshold.as_ref().map_or(1.0, |t| *t.get_ref()),
-                error: g.error_threshold.as_ref().map(|t| *t.get_ref()),
-                error_action: g.error_action.unwrap_or_default(),
-            });
-            if k == 0 {
-                group_thresholds(pc, g);
-            }
+        let conditions = group_conditions(pc, g);
+        for s in group_stages(g) {
+            let mut stage = stage(pc, "policy.groups", &s, &out, versions, pops);
+            stage.group = Some(conditions);
             out.push(stage);
         }
     }
@@ -531,8 +518,8 @@ fn group_stages(g: &RawGroups) -> Vec<RawStage> {
         .collect()
 }
 
-/// The group thresholds are shares of a group: 0 to 1.
-fn group_thresholds(pc: &mut Ctx, g: &RawGroups) {
+/// A group's conditions; its count is 1 to 250 and its thresholds are shares of a group, 0 to 1.
+fn group_conditions(pc: &mut Ctx, g: &RawGroups) -> GroupConditions {
     let n = *g.count.get_ref();
     if n == 0 || n > 250 {
         pc.err(
@@ -552,6 +539,11 @@ fn group_thresholds(pc: &mut Ctx, g: &RawGroups) {
                 format!("{}: a share of the group, 0 to 1", t.get_ref()),
             );
         }
+    }
+    GroupConditions {
+        success: g.success_threshold.as_ref().map_or(1.0, |t| *t.get_ref()),
+        error: g.error_threshold.as_ref().map(|t| *t.get_ref()),
+        error_action: g.error_action.unwrap_or_default(),
     }
 }
 
@@ -712,7 +704,7 @@ fn gate(pc: &mut Ctx, path: &str, g: &RawGate) -> Gate {
     if g.denominator == Denominator::Cohort {
         for (i, c) in g.check.iter().enumerate() {
             let m = *c.metric.get_ref();
-            if !is_result_metric(m) {
+            if !RESULT_METRICS.contains(&m) {
                 pc.err(
                     format!("{path}.check[{i}].metric"),
                     Some(c.metric.span()),
@@ -736,19 +728,6 @@ fn gate(pc: &mut Ctx, path: &str, g: &RawGate) -> Gate {
         denominator: g.denominator,
         analysis: analysis(pc, path, g),
     }
-}
-
-/// The metrics `denominator = "cohort"` applies to: counts of devices by their result.
-fn is_result_metric(m: ObservedMetric) -> bool {
-    matches!(
-        m,
-        ObservedMetric::UpdateFailureRate
-            | ObservedMetric::UpdateSuccessRate
-            | ObservedMetric::TimeoutRate
-            | ObservedMetric::RevertRate
-            | ObservedMetric::RejectedRate
-            | ObservedMetric::AnyFailureRate
-    )
 }
 
 /// A gate's analysis-run keys (Argo Rollouts `AnalysisTemplate` metrics), if it gives any.
@@ -908,8 +887,8 @@ fn aborts(pc: &mut Ctx, p: &RawPolicy) -> Vec<AbortRule> {
 
 fn abort(pc: &mut Ctx, path: &str, a: &RawAbort) -> AbortRule {
     let metric = *a.metric.get_ref();
-    if !ABORT_METRICS.contains(&metric) {
-        let names: Vec<&str> = ABORT_METRICS.iter().map(|m| m.name()).collect();
+    if !RESULT_METRICS.contains(&metric) {
+        let names: Vec<&str> = RESULT_METRICS.iter().map(|m| m.name()).collect();
         pc.err(
             format!("{path}.metric"),
             Some(a.metric.span()),

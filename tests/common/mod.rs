@@ -35,6 +35,26 @@ install_time = "60s"
 reboot_time = "30s"
 "#;
 
+/// `[connectivity.never]`: online one second at the start, then offline for 1000 days — devices
+/// the backend never hears from.
+pub const NEVER_ONLINE: &str = r#"[connectivity.never]
+online = "1s"
+offline = "1000d"
+check_in = "1m"
+bandwidth_kbps = 8000
+"#;
+
+/// `[simulation]` with `name`, `seed` and `horizon`, and two replications.
+pub fn simulation(name: &str, seed: u64, horizon: &str) -> String {
+    format!("[simulation]\nname = \"{name}\"\nseed = {seed}\nhorizon = \"{horizon}\"\nreplications = 2\n")
+}
+
+/// A `[[population]]` of `count` devices of model `m1` on 1.0.0 named `name`, on
+/// `connectivity`; the population's further keys may follow.
+pub fn population(name: &str, count: u32, connectivity: &str) -> String {
+    format!("[[population]]\nname = \"{name}\"\ncount = {count}\nmodel = \"m1\"\nfirmware = \"1.0.0\"\nconnectivity = \"{connectivity}\"\n")
+}
+
 /// One stage over the whole fleet, without a gate.
 pub const ONE_STAGE: &str = "[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n";
 
