@@ -302,3 +302,19 @@ fn a_cohort_denominator_is_refused_on_rates_of_other_things() {
         "{stderr}"
     );
 }
+
+/// Regression: `extend` on a run of one measurement without `interval` started its next run
+/// a millisecond later and never reached the horizon. The next run now follows one `bake`
+/// (2 h here; at least an hour), as a gate that extends on insufficient data judges again.
+#[test]
+fn extend_without_an_interval_waits_one_bake() {
+    let os = outcomes(&canary(
+        "install_failure = 0.04",
+        "test = \"wilson\"\ncount = 1\non_inconclusive = \"extend\"",
+    ));
+    for o in &os {
+        let at = measured_at(o);
+        assert!(at.len() > 50, "{}", at.len());
+        assert!(at.windows(2).all(|w| close(w[1] - w[0], 7200.0)), "{at:?}");
+    }
+}

@@ -141,7 +141,7 @@ mod tests {
 
     fn analysis(count: Option<u32>, csl: Option<u32>) -> Analysis {
         Analysis {
-            interval_ms: 1,
+            interval_ms: Some(1),
             count,
             failure_limit: 1,
             consecutive_success_limit: csl,

@@ -644,7 +644,11 @@ impl Rollout {
             self.stages[i].analysis.record(k, m, &a);
             self.gate_log.push(record);
         }
-        let stage = &w.scenario.policy.stages[i].name;
+        let (stage, bake) = (
+            &w.scenario.policy.stages[i].name,
+            w.scenario.policy.stages[i].bake_ms,
+        );
+        let next = w.now.plus(a.next_after_ms(bake));
         match self.stages[i].analysis.outcome() {
             RunOutcome::Failed(checks) => {
                 let names: Vec<&str> = checks
@@ -662,11 +666,11 @@ impl Rollout {
                 OnInconclusive::Pass => self.stage_passed(w, i),
                 OnInconclusive::Extend => {
                     self.stages[i].analysis = RunState::default();
-                    self.schedule_judge(w, i, w.now.plus(a.interval_ms));
+                    self.schedule_judge(w, i, next);
                 }
             },
             RunOutcome::Passed => self.stage_passed(w, i),
-            RunOutcome::Continue => self.schedule_judge(w, i, w.now.plus(a.interval_ms)),
+            RunOutcome::Continue => self.schedule_judge(w, i, next),
         }
     }
 

@@ -442,13 +442,24 @@ pub struct Gate {
 /// measurement, each check three-valued (pass, fail, inconclusive) and counted on its own.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Analysis {
-    pub interval_ms: u64,
+    /// Between measurements; `None` only for a run of one measurement (`count = 1`).
+    pub interval_ms: Option<u64>,
     /// Measurements in all (`None`: until a limit decides).
     pub count: Option<u32>,
     pub failure_limit: u32,
     pub consecutive_success_limit: Option<u32>,
     pub inconclusive_limit: u32,
     pub on_inconclusive: OnInconclusive,
+}
+
+impl Analysis {
+    /// When the next measurement (or, after `extend`, the next run) follows one: `interval`,
+    /// or for a run of one measurement one `bake` (at least an hour) later, as a gate that
+    /// extends on insufficient data judges again.
+    pub fn next_after_ms(&self, bake_ms: u64) -> u64 {
+        self.interval_ms
+            .unwrap_or(bake_ms.max(crate::engine::time::HOUR_MS))
+    }
 }
 
 /// A gate that watches a stage on the same schedule as a stage gate but never acts.

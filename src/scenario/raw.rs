@@ -1226,7 +1226,8 @@ pub struct RawGate {
     #[schemars(extend("x-unit" = "measurements", "default" = 0, "examples" = [2]))]
     pub inconclusive_limit: Option<u32>,
     /// What an inconclusive analysis run does: `"pause"` (default; Argo pauses the rollout for
-    /// a human), `"pass"` or `"extend"` (a new run starts one `interval` later).
+    /// a human), `"pass"` or `"extend"` (a new run starts one `interval` later; without one,
+    /// one `bake`, at least an hour, later).
     #[serde(default)]
     #[schemars(extend("examples" = ["extend"]))]
     pub on_inconclusive: Option<OnInconclusive>,
@@ -1286,7 +1287,7 @@ pub enum OnInconclusive {
     Pause,
     /// The gate passes.
     Pass,
-    /// A new analysis run starts one `interval` later.
+    /// A new analysis run starts one `interval` (without one: one `bake`, at least an hour) later.
     Extend,
 }
 

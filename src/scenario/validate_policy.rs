@@ -802,7 +802,7 @@ fn analysis(pc: &mut Ctx, path: &str, g: &RawGate) -> Option<Analysis> {
         }
     }
     Some(Analysis {
-        interval_ms: interval_ms.unwrap_or(0).max(1),
+        interval_ms: interval_ms.map(|ms| ms.max(1)),
         count,
         failure_limit: g.failure_limit.unwrap_or(0),
         consecutive_success_limit: csl,
