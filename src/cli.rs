@@ -156,9 +156,9 @@ enum RawCommand {
         quiet: bool,
     },
     /// Turn a production rollout system's own configuration into fleetsim's [policy]: AWS IoT
-    /// Jobs, Mender and Azure Device Update (hawkBit is refused until simulated).
+    /// Jobs, Eclipse hawkBit, Mender and Azure Device Update.
     #[command(
-        after_help = "Examples:\n  fleetsim import aws-iot-job create-job.json              # the [policy], to paste\n  fleetsim import aws-iot-job create-job.json --into scenarios/reference.toml > rehearse.toml\n  fleetsim import azure-adu deployment.json --into scenarios/reference.toml\n  fleetsim run rehearse.toml"
+        after_help = "Examples:\n  fleetsim import aws-iot-job create-job.json              # the [policy], to paste\n  fleetsim import aws-iot-job create-job.json --into scenarios/reference.toml > rehearse.toml\n  fleetsim import hawkbit rollout.json --into scenarios/reference.toml\n  fleetsim import azure-adu deployment.json --into scenarios/reference.toml\n  fleetsim run rehearse.toml"
     )]
     Import {
         /// The system whose document FILE is.

@@ -109,6 +109,55 @@ fn the_error_threshold_fails_a_group_over_its_whole_cohort() {
     }
 }
 
+/// 20 % of installs fail and are not retried, so no group ever reaches a 100 % success
+/// threshold. hawkBit still runs a group's success action once every device of it has an
+/// outcome (the group is complete): the second group starts, and all 1000 devices are tried.
+#[test]
+fn a_complete_group_starts_the_next_below_its_threshold() {
+    let runs = outcomes(&groups(
+        "install_failure = 0.2",
+        false,
+        "success_threshold = 1.0",
+    ));
+    for r in &runs {
+        assert!(!r.halted);
+        assert_eq!(r.final_stage.as_deref(), Some("group-2"));
+        assert_eq!(r.observed_success + r.observed_failure, 1000);
+        // Binomial(1000, 0.8): SD 12.6; 740–860 is beyond 4.7 SD.
+        assert!((740..=860).contains(&r.updated), "{}", r.updated);
+    }
+}
+
+/// A `[[policy.stage]]` with hawkBit conditions is a group: two such stages of half and all
+/// the devices play exactly as `[policy.groups] count = 2` with the same conditions, on the
+/// same seeds. A group stage takes no gate.
+#[test]
+fn stages_with_group_conditions_are_groups() {
+    let conditions = "success_threshold = 0.6\nerror_threshold = 0.2";
+    let expanded = outcomes(&groups("install_failure = 0.1", false, conditions));
+    let stages = groups("install_failure = 0.1", false, "").replace(
+        "[policy.groups]\ncount = 2\n",
+        &format!(
+            "[[policy.stage]]\nname = \"group-1\"\nselect = {{}}\npercent = 50\n{conditions}\n\n[[policy.stage]]\nname = \"group-2\"\nselect = {{}}\npercent = 100\n{conditions}\n"
+        ),
+    );
+    let written = outcomes(&stages);
+    for (e, w) in expanded.iter().zip(&written) {
+        assert_eq!(e.updated, w.updated);
+        assert_eq!(e.time_to_95, w.time_to_95);
+        assert_eq!(e.halt_reason, w.halt_reason);
+        assert_eq!(e.events, w.events);
+    }
+    let gated = stages.replacen(
+        &format!("{conditions}\n\n[[policy.stage]]"),
+        &format!("{conditions}\n[policy.stage.gate]\nmin_devices = 10\n\n[[policy.stage]]"),
+        1,
+    );
+    let stderr = validate_refuses(&gated, "gated.toml");
+    assert!(stderr.contains("policy.stage[0].gate"), "{stderr}");
+    assert!(stderr.contains("hawkBit group"), "{stderr}");
+}
+
 /// Groups are refused next to stages, with thresholds outside 0..1, and with no group.
 #[test]
 fn bad_groups_are_refused() {

@@ -1,7 +1,7 @@
-//! `fleetsim import` end to end: an AWS IoT Jobs CreateJob request, a Mender deployment and an
-//! Azure Device Update deployment (each shaped as its API reference shows it) imported into a
-//! fixture give a scenario that validates and runs; hawkBit (not simulated yet) and bad files
-//! are refused with exit 2.
+//! `fleetsim import` end to end: an AWS IoT Jobs CreateJob request, a Mender deployment, an
+//! Azure Device Update deployment and two hawkBit rollouts (each shaped as its API reference
+//! shows it) imported into a fixture give a scenario that validates and runs; bad files are
+//! refused with exit 2.
 
 use std::process::{Command, Stdio};
 
@@ -81,10 +81,15 @@ fn without_into_the_policy_is_printed_with_its_target_left_to_name() {
 }
 
 #[test]
-fn unsupported_systems_and_bad_files_exit_2() {
-    let out = fleetsim(&["import", "hawkbit", "tests/data/import/aws-create-job.json"]);
+fn bad_files_exit_2() {
+    let out = fleetsim(&[
+        "import",
+        "hawkbit",
+        "tests/data/import/hawkbit-bad-type.json",
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not supported yet"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("hawkbit-bad-type.json: type"), "{err}");
     let out = fleetsim(&["import", "aws-iot-job", "scenarios/reference.toml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -147,4 +152,42 @@ fn an_imported_adu_deployment_runs_with_its_rollback_rules() {
     assert!(summary.contains("\"targeted\""));
     let out = fleetsim(&["import", "azure-adu", "scenarios/reference.toml"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The documented hawkBit rollout imported into the bad-release fixture runs as five whole-group
+/// hawkBit groups; the groups form (a canary group whose PAUSE success action holds the rest
+/// for the operator) runs too, and the canary group opens before the rest.
+#[test]
+fn imported_hawkbit_rollouts_run_as_groups() {
+    let out = fleetsim(&[
+        "import",
+        "hawkbit",
+        "tests/data/import/hawkbit-rollout.json",
+        "--into",
+        "scenarios/bad-release.toml",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("[policy.groups]\ncount = 5\n"), "{text}");
+    assert!(
+        text.contains("action_type = \"timeforced\"\nforce_after = \"2d\""),
+        "{text}"
+    );
+    let (_dir, reports) = run_imported(&text, "2");
+    let stages = std::fs::read_to_string(reports.join("summary.json")).unwrap();
+    assert!(stages.contains("group-5"), "{stages}");
+    let text = import_into("hawkbit", "tests/data/import/hawkbit-rollout-groups.json");
+    assert!(text.contains("name = \"Group2\""), "{text}");
+    assert!(text.contains("approval = \"operator\""), "{text}");
+    let (_dir, reports) = run_imported(&text, "1");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reports.join("summary.json")).unwrap())
+            .unwrap();
+    let opened = &summary["stages"];
+    assert!(opened.to_string().contains("Group1"), "{opened}");
 }

@@ -15,7 +15,9 @@
 //! `rollbackPolicy.failure` (`devicesFailedPercentage`, `devicesFailedCount`) as rollback rules
 //! on `any_failure_rate` of the devices notified.
 //!
-//! hawkBit documents are refused with exit 2 until its semantics are simulated (issue 12).
+//! **Eclipse hawkBit** (`hawkbit`): a `POST /rest/v1/rollouts` body — `amountGroups` or
+//! `groups` as hawkBit rollout groups with their success and error conditions, `type` and
+//! `forcetime` as the action type, `startAt` as `start` ([`hawkbit`]).
 //!
 //! Without `--into`, the output is the `[policy]` alone (its `target` left for the user to name:
 //! a job document names no release). With `--into SCENARIO`, it is that scenario with every
@@ -35,7 +37,7 @@ use std::path::Path;
 pub enum System {
     /// An AWS IoT Jobs `CreateJob` request or job template (JSON).
     AwsIotJob,
-    /// An Eclipse hawkBit `POST /rest/v1/rollouts` body (not supported yet).
+    /// An Eclipse hawkBit `POST /rest/v1/rollouts` body.
     Hawkbit,
     /// A Mender `POST /deployments` body, with `phases`.
     Mender,
@@ -71,12 +73,7 @@ pub(crate) fn import_command(system: System, file: &Path, into: Option<&Path>) -
         System::AwsIotJob => aws_iot_job(&doc, &label, start_unix_s)?,
         System::Mender => mender(&doc, &label, start_unix_s)?,
         System::AzureAdu => azure_adu(&doc, &label, start_unix_s)?,
-        other => {
-            return Err(Error::Usage(format!(
-                "fleetsim import {}: not supported yet (its controller semantics are not simulated); `aws-iot-job`, `mender` and `azure-adu` are",
-                other.name()
-            )))
-        }
+        System::Hawkbit => hawkbit::rollout(&doc, &label, start_unix_s)?,
     };
     let out = match (&scenario, into) {
         (Some((slabel, stext, table)), Some(path)) => {
@@ -89,17 +86,6 @@ pub(crate) fn import_command(system: System, file: &Path, into: Option<&Path>) -
     };
     crate::out::text(&out)?;
     Ok(0)
-}
-
-impl System {
-    fn name(self) -> &'static str {
-        match self {
-            System::AwsIotJob => "aws-iot-job",
-            System::Hawkbit => "hawkbit",
-            System::Mender => "mender",
-            System::AzureAdu => "azure-adu",
-        }
-    }
 }
 
 fn input(file: &str, key: &str, position: Option<(usize, usize)>, message: String) -> Error {
@@ -118,6 +104,8 @@ pub(crate) struct Policy {
     keys: Vec<(String, String)>,
     /// `[[policy.stage]]` tables (none: one stage of every device).
     stages: Vec<Vec<(String, String)>>,
+    /// A `[policy.groups]` table (hawkBit `amountGroups`), in place of stages.
+    groups: Vec<(String, String)>,
     aborts: Vec<Vec<(String, String)>>,
     not_mapped: Vec<String>,
 }
@@ -170,7 +158,12 @@ impl Policy {
         for (k, v) in &self.keys {
             let _ = writeln!(s, "{k} = {v}");
         }
-        if self.stages.is_empty() {
+        if !self.groups.is_empty() {
+            s.push_str("\n[policy.groups]\n");
+            for (k, v) in &self.groups {
+                let _ = writeln!(s, "{k} = {v}");
+            }
+        } else if self.stages.is_empty() {
             // No stages in the document (AWS IoT Jobs): one stage of every targeted device.
             s.push_str("\n[[policy.stage]]\nname = \"all\"\nselect = {}\npercent = 100\n");
         }
@@ -1023,5 +1016,6 @@ fn inline(v: &toml::Value) -> String {
     }
 }
 
+mod hawkbit;
 #[cfg(test)]
 mod tests;

@@ -52,6 +52,8 @@ pub enum Purpose {
     MixConnectivity = 28,
     /// A device's draw from its population's `power` mix.
     MixPower = 29,
+    /// How long a device's owner takes to answer a soft update, and whether the answer is no.
+    Consent = 30,
     // Support and operations (SPEC §1.8), numbered apart so that purposes other work adds
     // after `Chaos` never collide with them.
     /// The fleet-level process of background tickets: gaps and which device opens each.

@@ -42,6 +42,12 @@ pub enum DeviceEvent {
         job: Job,
         failure: Option<Failure>,
     },
+    /// The owner of a device holding a downloaded soft update answers (`granted`: yes, or the
+    /// update turned forced at `force_after`).
+    Consent {
+        gen: u32,
+        granted: bool,
+    },
     /// A technician reflashes the bricked device (`support.field_visit`).
     FieldVisit,
     /// An edge fail-safe reverts the device's `version`, if it still runs the install of it

@@ -2,6 +2,7 @@
 //! download through the backend's slots and shared egress, install, reboot, boot with the
 //! release's true defects, and reporting the result at the next check-in.
 
+mod consent;
 pub mod control;
 pub mod event;
 mod flight_wait;
@@ -16,7 +17,8 @@ use crate::fault::Verification;
 use crate::fleet::device::{flag, mark, Failure, Job, Phase, Reason, Reported, NO_EFFECTS};
 use crate::scenario::maintenance::{self, AppliesTo, Maintenance, Zone};
 use crate::scenario::model::RetryKind;
-use crate::scenario::raw::{Effect, Metered, SkipMigrations};
+use crate::scenario::raw::{ActionType, Effect, Metered, SkipMigrations};
+use consent::AfterDownload;
 use control::Control;
 use event::DeviceEvent;
 use world::{DeviceEvents, World};
@@ -40,6 +42,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
                 cause,
             } => self.on_self_revert(ctl, d, (version, installs, cause)),
             DeviceEvent::FieldVisit => self.on_field_visit(d),
+            DeviceEvent::Consent { gen, granted } => self.on_consent(ctl, d, gen, granted),
         }
     }
 
@@ -228,6 +231,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             None => Reported::Success,
             Some(Failure::Timeout) => Reported::TimedOut,
             Some(Failure::SignatureRejected) => Reported::RejectedImage,
+            // The owner declined: a refusal of the job, not a failed attempt of the release.
+            Some(Failure::ConsentDenied) => Reported::RejectedJob,
             Some(_) => Reported::Failure,
         };
         dv.reported = new;
@@ -581,6 +586,14 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             self.fleet.dev_mut(d).marks |= mark::FULL_IMAGE;
             return self.request_slot(d);
         }
+        match self.after_download(d) {
+            AfterDownload::Install => self.install_when_open(ctl, d),
+            AfterDownload::AwaitConsent | AfterDownload::Staged => {}
+        }
+    }
+
+    /// The downloaded update installs now, or when a maintenance window opens for it.
+    fn install_when_open(&mut self, ctl: &mut impl Control<E>, d: u32) {
         let wait = self.window_wait_ms(d, |w| w.applies_to == AppliesTo::Install);
         if wait > 0 {
             self.recorder.defer(Reason::Maintenance);
@@ -980,7 +993,11 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     fn report(&mut self, ctl: &mut impl Control<E>, d: u32) {
         let failure = self.fleet.dev_mut(d).pending_failure.take();
         let dv = *self.fleet.dev(d);
-        if dv.job == Job::Update && failure.is_none() && dv.version < self.scenario.policy.target {
+        if dv.job == Job::Update
+            && failure.is_none()
+            && dv.version < self.scenario.policy.target
+            && self.scenario.policy.action_type != ActionType::DownloadOnly
+        {
             // An intermediate hop of a migration chain: go on at once.
             self.leave_in_flight(ctl, d);
             self.fleet.dev_mut(d).reset_tries();
@@ -1010,6 +1027,10 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             Job::Update => {
                 if failure.is_some_and(never_retried) {
                     self.fail_job(d);
+                    if failure == Some(Failure::ConsentDenied) {
+                        // Stranded because its owner said no, not for spent retries.
+                        self.fleet.dev_mut(d).reason = Reason::Consent;
+                    }
                     // Not retried anyway; with enough failed attempts it goes to support too.
                     self.quarantine_due(d);
                 } else if failure.is_some() {
@@ -1210,11 +1231,14 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     }
 }
 
-/// Update results no retry can change: a rejected image (AWS `REJECTED` is never retried) and
-/// an image that does not boot (trying it again cannot help). Retries are for transient
+/// Update results no retry can change: a rejected image or a declined install (AWS `REJECTED`
+/// is never retried) and an image that does not boot (trying it again cannot help). Retries are for transient
 /// failures and time-outs.
 fn never_retried(f: Failure) -> bool {
-    matches!(f, Failure::SignatureRejected | Failure::BootReverted)
+    matches!(
+        f,
+        Failure::SignatureRejected | Failure::BootReverted | Failure::ConsentDenied
+    )
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub struct Truth {
     /// Which devices have rejected it, a bit per device (rejections are rare: grown on
     /// demand, not sized to the fleet).
     rejected_devices: Vec<u64>,
-    pub failures: [u64; 8],
+    pub failures: [u64; FAILURES.len()],
     pub deferrals: [u64; REASONS.len()],
     pub peak_in_flight: u64,
     pub bytes_served: f64,

@@ -20,6 +20,8 @@ pub enum Reason {
     InFlightLimit,
     /// Over the disruption budget of its group.
     Budget,
+    /// Waiting for its owner's consent to install (`consent`), or the owner declined.
+    Consent,
 }
 
 impl Reason {
@@ -30,7 +32,7 @@ impl Reason {
 }
 
 /// Every reason with its name, in the order of [`Reason`] (a test keeps the two in step).
-pub const REASONS: [(&str, Reason); 12] = [
+pub const REASONS: [(&str, Reason); 13] = [
     ("offline", Reason::Offline),
     ("battery", Reason::Battery),
     ("storage", Reason::Storage),
@@ -43,6 +45,7 @@ pub const REASONS: [(&str, Reason); 12] = [
     ("bandwidth", Reason::Bandwidth),
     ("in_flight_limit", Reason::InFlightLimit),
     ("budget", Reason::Budget),
+    ("consent", Reason::Consent),
 ];
 
 /// Failure kinds of SPEC §2 `failures_by_reason`.
@@ -57,9 +60,11 @@ pub enum Failure {
     Bricked,
     Timeout,
     PowerLoss,
+    /// The device's owner declined the install (`consent.deny`): a rejection, not retried.
+    ConsentDenied,
 }
 
-pub const FAILURES: [(&str, Failure); 8] = [
+pub const FAILURES: [(&str, Failure); 9] = [
     ("download_interrupted", Failure::DownloadInterrupted),
     ("corrupt", Failure::Corrupt),
     ("signature_rejected", Failure::SignatureRejected),
@@ -68,6 +73,7 @@ pub const FAILURES: [(&str, Failure); 8] = [
     ("bricked", Failure::Bricked),
     ("timeout", Failure::Timeout),
     ("power_loss", Failure::PowerLoss),
+    ("consent_denied", Failure::ConsentDenied),
 ];
 
 #[cfg(test)]

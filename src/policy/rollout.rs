@@ -13,7 +13,7 @@ use crate::scenario::maintenance::{self, AppliesTo, Zone};
 use crate::scenario::model::Scenario;
 use crate::scenario::model::{Analysis, Gate, GroupConditions};
 use crate::scenario::raw::{
-    Action, Approval, EndBehavior, OnInconclusive, OnInsufficient, OnPause,
+    Action, ActionType, Approval, EndBehavior, OnInconclusive, OnInsufficient, OnPause,
 };
 use std::collections::VecDeque;
 
@@ -525,8 +525,8 @@ impl Rollout {
     }
 
     /// A hawkBit group (`[policy.groups]`) passes as soon as `success` of its whole cohort has
-    /// succeeded (its devices not heard from count against it): the next group starts while
-    /// its remaining devices go on.
+    /// succeeded (its devices not heard from count against it), or once every device of it has
+    /// an outcome: the next group starts while its remaining devices go on.
     fn check_group_success<E: PolicyEvents>(
         &mut self,
         w: &mut World<'_, E>,
@@ -537,8 +537,13 @@ impl Rollout {
         if st.passed || st.cohort.is_empty() {
             return;
         }
-        let share = w.backend.stage(i).success as f64 / st.cohort.len() as f64;
-        if share >= g.success {
+        let obs = w.backend.stage(i);
+        let cohort = st.cohort.len() as u64;
+        let share = obs.success as f64 / cohort as f64;
+        // A group whose every device has an outcome is complete, and hawkBit runs its success
+        // action then whatever the share (`JpaRolloutExecutor`: completed or threshold met).
+        let complete = st.notified == st.cohort.len() && obs.executed >= cohort;
+        if share >= g.success || complete {
             self.stages[i].judged = true;
             self.stage_passed(w, i);
         }
@@ -992,8 +997,13 @@ impl Rollout {
         let mut stranded = [0u64; crate::fleet::device::REASONS.len()];
         let halted = self.halted_at.is_some();
         let target = w.scenario.policy.target;
+        // Download-only: a device that reported its image staged was reached.
+        let download_only = w.scenario.policy.action_type == ActionType::DownloadOnly;
+        let staged = |dv: &crate::fleet::device::Device| {
+            download_only && dv.reported == crate::fleet::device::Reported::Success
+        };
         for dv in w.fleet.devices() {
-            if !dv.has(flag::TARGETED) || dv.version == target {
+            if !dv.has(flag::TARGETED) || dv.version == target || staged(dv) {
                 continue;
             }
             let reason = match dv.phase {

@@ -73,10 +73,11 @@ pub enum Kind {
     SelfRevert,
     FieldVisit,
     BackgroundTicket,
+    Consent,
 }
 
-/// How many event kinds there are (`Kind::BackgroundTicket` is the last).
-pub const KIND_COUNT: usize = Kind::BackgroundTicket as usize + 1;
+/// How many event kinds there are (`Kind::Consent` is the last).
+pub const KIND_COUNT: usize = Kind::Consent as usize + 1;
 
 /// Every event kind, in `Kind as usize` order (for per-kind counts).
 pub const KINDS: [Kind; KIND_COUNT] = [
@@ -105,6 +106,7 @@ pub const KINDS: [Kind; KIND_COUNT] = [
     Kind::SelfRevert,
     Kind::FieldVisit,
     Kind::BackgroundTicket,
+    Kind::Consent,
 ];
 
 pub fn kind_name(kind: Kind) -> &'static str {
@@ -134,6 +136,7 @@ pub fn kind_name(kind: Kind) -> &'static str {
         Kind::SelfRevert => "self_revert",
         Kind::FieldVisit => "field_visit",
         Kind::BackgroundTicket => "background_ticket",
+        Kind::Consent => "consent",
     }
 }
 
@@ -152,6 +155,7 @@ impl Event {
                 DeviceEvent::ReportArrive { .. } => Kind::ReportArrive,
                 DeviceEvent::SelfRevert { .. } => Kind::SelfRevert,
                 DeviceEvent::FieldVisit => Kind::FieldVisit,
+                DeviceEvent::Consent { .. } => Kind::Consent,
             },
             Event::Policy(p) => match p {
                 PolicyEvent::RolloutStart => Kind::RolloutStart,

@@ -438,11 +438,16 @@ impl Sim<'_> {
                 *n += 1;
             }
         }
+        // Download-only: a success is a staged image, which needs only a start.
+        let staging =
+            self.scenario.policy.action_type == crate::scenario::raw::ActionType::DownloadOnly;
+        let bound = |started: u64, exposed: u64| if staging { started } else { exposed };
         let mut sum = Obs::default();
         for (i, st) in self.controller.stages().iter().enumerate() {
             let name = &self.scenario.policy.stages[i].name;
             let obs = self.world.backend.stage(i);
-            observed_within(&obs, t.stage_started[i], t.stage_exposed[i])
+            let exposed = bound(t.stage_started[i], t.stage_exposed[i]);
+            observed_within(&obs, t.stage_started[i], exposed)
                 .map_err(|e| format!("stage `{name}`: {e}"))?;
             ensure(obs.notified <= st.cohort.len() as u64, || {
                 format!(
@@ -460,7 +465,8 @@ impl Sim<'_> {
             add(&mut sum, &obs);
         }
         let g = &self.world.backend.global();
-        observed_within(g, t.started, t.exposed).map_err(|e| format!("whole rollout: {e}"))?;
+        observed_within(g, t.started, bound(t.started, t.exposed))
+            .map_err(|e| format!("whole rollout: {e}"))?;
         ensure(sum == *g, || {
             format!("stage observations sum to {sum:?}, the global view is {g:?}")
         })?;

@@ -38,6 +38,8 @@ impl Sim<'_> {
             let reason = match d.reason {
                 _ if halted => Reason::Cancelled,
                 Reason::Budget => Reason::Budget,
+                // Its owner never answered.
+                Reason::Consent => Reason::Consent,
                 _ => Reason::Maintenance,
             };
             w.recorder.strand_more(reason, d.population, d.stage);

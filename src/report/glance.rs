@@ -398,6 +398,30 @@ fn end_behavior_text(e: EndBehavior) -> String {
     .into()
 }
 
+/// `policy.action_type` (and `force_after`) in words.
+fn action_type_text(sc: &Scenario) -> String {
+    use crate::scenario::raw::ActionType;
+    let p = &sc.policy;
+    let asks = sc.populations.iter().any(|pop| pop.consent.is_some());
+    let soft = if asks {
+        "installs wait for the owner's consent where a population asks for it"
+    } else {
+        "no population asks for consent: devices install as if forced"
+    };
+    match p.action_type {
+        ActionType::Forced => "forced: devices install without asking their owner".into(),
+        ActionType::Soft => format!("soft: {soft}"),
+        ActionType::Timeforced => format!(
+            "timeforced: {soft}, until {} (then forced)",
+            p.force_at
+                .map_or("never".into(), |t| human_secs(t.as_secs_f64()))
+        ),
+        ActionType::DownloadOnly => {
+            "download-only: devices download, verify and report success without installing".into()
+        }
+    }
+}
+
 fn preflight_text(f: &crate::scenario::model::Preflight) -> String {
     use crate::scenario::raw::Metered;
     let mut checks = Vec::new();
@@ -449,6 +473,7 @@ fn knobs(sc: &Scenario) -> Vec<(String, String)> {
         ),
         ("policy.retry", retry_text(&p.retry)),
         ("policy.end_behavior", end_behavior_text(p.end_behavior)),
+        ("policy.action_type", action_type_text(sc)),
     ];
     out.push(("policy.preflight", preflight_text(&p.preflight)));
     out.push((

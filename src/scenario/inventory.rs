@@ -204,6 +204,7 @@ fn blank() -> RawPopulation {
         storage_free_mb: None,
         ab_slots: None,
         watchdog: None,
+        consent: None,
         install_failure: None,
         crash_rate: None,
         telemetry_interval: None,

@@ -4,7 +4,7 @@
 use super::catalog::FAULT_KINDS;
 use super::dist::Dist;
 use super::raw::{
-    AbortPer, AbortTest, Action, Approval, Denominator, Effect, EndBehavior, Metered,
+    AbortPer, AbortTest, Action, ActionType, Approval, Denominator, Effect, EndBehavior, Metered,
     ObservedMetric, OnInconclusive, OnInsufficient, OnPause, Selection, SkipMigrations, TestKind,
 };
 use super::selector::{Attrs, Selector};
@@ -114,6 +114,8 @@ pub struct Population {
     pub storage_free_mb: Dist,
     pub ab_slots: bool,
     pub watchdog: Option<Watchdog>,
+    /// The owner must accept the install (`consent`).
+    pub consent: Option<Consent>,
     pub install_failure: f64,
     /// Background crashes per device-day.
     pub crash_rate_per_day: f64,
@@ -189,6 +191,14 @@ pub struct DisruptionBudget {
 pub enum BudgetMax {
     Count(u64),
     Share(f64),
+}
+
+/// `consent`: the owner answers `delay` after the download; no with probability `deny`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Consent {
+    /// Seconds.
+    pub delay: Dist,
+    pub deny: f64,
 }
 
 /// A boot watchdog of A/B devices: `boots` crashes within `window_ms` of the first boot of
@@ -563,6 +573,10 @@ pub struct Policy {
     pub window_end: SimTime,
     /// What the window's close does to open executions (`end_behavior`).
     pub end_behavior: EndBehavior,
+    /// How devices treat the downloaded update (`action_type`).
+    pub action_type: ActionType,
+    /// `timeforced`: when soft updates turn forced (`force_after` past the rollout start).
+    pub force_at: Option<SimTime>,
     pub selection: Selection,
     pub rate: Rate,
     pub max_in_flight: u64,

@@ -363,6 +363,14 @@ pub struct RawPopulation {
     #[serde(default)]
     #[schemars(extend("examples" = [{ "boots": 3, "window": "1h" }]))]
     pub watchdog: Option<RawWatchdog>,
+    /// The owner must accept the install (hawkBit soft updates and confirmation, Azure Device
+    /// Update consent): after the download the install waits `delay`; with probability `deny`
+    /// the owner declines and the device reports `rejected` (never retried). Asked under
+    /// `policy.action_type = "soft"` (the default) and `"timeforced"` before `force_after`; a
+    /// forced update does not ask. Not an inventory column.
+    #[serde(default)]
+    #[schemars(extend("examples" = [{ "delay": { "dist": "exponential", "mean": "4h" }, "deny": 0.05 }]))]
+    pub consent: Option<RawConsent>,
     /// Probability that one install attempt fails transiently (retryable): the healthy
     /// background rate.
     #[serde(default)]
@@ -408,6 +416,23 @@ pub struct RawWatchdog {
     /// (more than 0): a crash loop that starts later is past the watchdog.
     #[schemars(with = "sch::Duration", extend("examples" = ["1h"]))]
     pub window: Spanned<Dur>,
+}
+
+/// `consent`: how long the owner takes to answer, and how often the answer is no.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawConsent {
+    /// How long after the download the owner answers (a duration or a distribution of one;
+    /// default 0s).
+    #[serde(default)]
+    #[schemars(with = "Option<sch::DurationDist>")]
+    #[schemars(extend("default" = "0s", "examples" = ["2h", { "dist": "exponential", "mean": "4h" }]))]
+    pub delay: Option<SValue>,
+    /// Probability that the owner declines the install (0 to 1; default 0).
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "probability 0..1", "default" = 0.0, "examples" = [0.05]))]
+    pub deny: Option<Spanned<f64>>,
 }
 
 /// What a release changes on the device.
@@ -664,6 +689,23 @@ pub enum EndBehavior {
     ForceCancel,
 }
 
+/// How a device treats the update it downloaded (hawkBit `type` of an action).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionType {
+    /// The device installs at once, without asking its owner (hawkBit `forced`).
+    Forced,
+    /// The install waits for the owner's `consent` where the device's population asks for it
+    /// (hawkBit `soft`); without `consent` it is the same as `forced`.
+    #[default]
+    Soft,
+    /// Soft until `force_after`, then forced (hawkBit `timeforced` with its `forcetime`).
+    Timeforced,
+    /// The device downloads and verifies the image and reports success without installing it
+    /// (hawkBit `downloadonly`): it stays on its version with the image staged.
+    DownloadOnly,
+}
+
 /// What happens to a device that would skip a critical migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -702,6 +744,19 @@ pub struct RawPolicy {
     #[serde(default)]
     #[schemars(with = "Option<EndBehavior>", extend("default" = "cancel", "examples" = ["force-cancel"]))]
     pub end_behavior: Option<Spanned<EndBehavior>>,
+    /// How devices treat the update they downloaded (hawkBit action type): `soft` waits for
+    /// the owner's `consent` where a population asks for it, `forced` never asks,
+    /// `timeforced` is soft until `force_after`, `download-only` downloads and reports success
+    /// without installing. A rollback is always forced.
+    #[serde(default)]
+    #[schemars(with = "Option<ActionType>", extend("default" = "soft", "examples" = ["timeforced"]))]
+    pub action_type: Option<Spanned<ActionType>>,
+    /// With `action_type = "timeforced"` (and only then): when, since the rollout start, a
+    /// soft update turns forced (hawkBit's `forcetime`, one instant for the whole rollout). A
+    /// device still waiting for its owner then installs at its next check-in.
+    #[serde(default)]
+    #[schemars(with = "Option<sch::Duration>", extend("examples" = ["3d"]))]
+    pub force_after: Option<Spanned<Dur>>,
     /// `"snapshot"` or `"continuous"`.
     #[serde(default)]
     #[schemars(extend("examples" = ["continuous"]))]
@@ -1137,6 +1192,26 @@ pub struct RawStage {
     #[serde(default)]
     #[schemars(extend("examples" = [{ "min_devices": 200, "test": "wilson", "confidence": 0.9, "on_fail": "rollback" }]))]
     pub gate: Option<RawGate>,
+    /// Makes the stage a hawkBit rollout group (a group of a rollout's `groups` list): the
+    /// share of its whole cohort that must have succeeded before the next stage starts (0 to
+    /// 1, default 1 once the stage is a group). A group is judged by its own conditions, so it
+    /// takes no `gate`, `bake` or `max_wait` (`approval` still holds it until the operator
+    /// opens it, as hawkBit's `successAction = PAUSE` on the group before).
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction", "examples" = [0.9]))]
+    pub success_threshold: Option<Spanned<f64>>,
+    /// A hawkBit group's error condition: the share of its whole cohort with a failed result
+    /// past which it fails, with no minimum sample (0 to 1; default: none).
+    #[serde(default)]
+    #[schemars(with = "Option<f64>", range(min = 0, max = 1))]
+    #[schemars(extend("x-unit" = "fraction", "examples" = [0.3]))]
+    pub error_threshold: Option<Spanned<f64>>,
+    /// What the group does when its error condition is met: `"pause"` (default), `"rollback"`
+    /// or `"abort"`.
+    #[serde(default)]
+    #[schemars(extend("examples" = ["pause"]))]
+    pub error_action: Option<Action>,
 }
 
 /// How a gate compares an observed rate with its threshold.

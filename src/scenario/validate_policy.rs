@@ -75,6 +75,11 @@ pub fn policy(
         start,
         window_end,
         end_behavior: end_behavior(pc, p),
+        action_type: p
+            .action_type
+            .as_ref()
+            .map_or(ActionType::default(), |a| *a.get_ref()),
+        force_at: force_at(pc, p, start, horizon),
         selection: p.selection,
         rate,
         max_in_flight,
@@ -107,6 +112,46 @@ fn end_behavior(pc: &mut Ctx, p: &RawPolicy) -> EndBehavior {
         );
     }
     *e.get_ref()
+}
+
+/// `policy.force_after` (since the rollout start): given with `action_type = "timeforced"`,
+/// and only with it.
+fn force_at(pc: &mut Ctx, p: &RawPolicy, start: SimTime, horizon: SimTime) -> Option<SimTime> {
+    let timeforced = p
+        .action_type
+        .as_ref()
+        .is_some_and(|a| *a.get_ref() == ActionType::Timeforced);
+    match (&p.force_after, timeforced) {
+        (Some(f), true) => {
+            let at = start.plus(secs_to_ms(f.get_ref().0));
+            if at >= horizon {
+                pc.err(
+                    "policy.force_after",
+                    Some(f.span()),
+                    "the update turns forced after the simulation horizon: shorten force_after, or use action_type = \"soft\"",
+                );
+            }
+            Some(at)
+        }
+        (None, true) => {
+            let span = p.action_type.as_ref().map(|a| a.span());
+            pc.err(
+                "policy.action_type",
+                span,
+                "\"timeforced\" turns forced at `force_after`: add force_after (e.g. \"3d\", since the rollout start; hawkBit's forcetime)",
+            );
+            None
+        }
+        (Some(f), false) => {
+            pc.err(
+                "policy.force_after",
+                Some(f.span()),
+                "applies only with action_type = \"timeforced\": set that, or leave force_after out",
+            );
+            None
+        }
+        (None, false) => None,
+    }
 }
 
 /// `policy.rollback_to`: a version older than the target that the target can downgrade to.
@@ -514,6 +559,9 @@ fn group_stages(g: &RawGroups) -> Vec<RawStage> {
             on_insufficient: OnInsufficient::default(),
             approval: Approval::default(),
             gate: None,
+            success_threshold: None,
+            error_threshold: None,
+            error_action: None,
         })
         .collect()
 }
@@ -528,23 +576,67 @@ fn group_conditions(pc: &mut Ctx, g: &RawGroups) -> GroupConditions {
             format!("{n}: 1 to 250 groups"),
         );
     }
-    for (key, t) in [
-        ("success_threshold", &g.success_threshold),
-        ("error_threshold", &g.error_threshold),
-    ] {
+    conditions(
+        pc,
+        "policy.groups",
+        &g.success_threshold,
+        &g.error_threshold,
+        g.error_action,
+    )
+}
+
+/// A hawkBit group's conditions at `path`: thresholds are shares of the group, 0 to 1.
+fn conditions(
+    pc: &mut Ctx,
+    path: &str,
+    success: &Option<toml::Spanned<f64>>,
+    error: &Option<toml::Spanned<f64>>,
+    error_action: Option<Action>,
+) -> GroupConditions {
+    for (key, t) in [("success_threshold", success), ("error_threshold", error)] {
         if let Some(t) = t.as_ref().filter(|t| !(0.0..=1.0).contains(t.get_ref())) {
             pc.err(
-                format!("policy.groups.{key}"),
+                format!("{path}.{key}"),
                 Some(t.span()),
                 format!("{}: a share of the group, 0 to 1", t.get_ref()),
             );
         }
     }
     GroupConditions {
-        success: g.success_threshold.as_ref().map_or(1.0, |t| *t.get_ref()),
-        error: g.error_threshold.as_ref().map(|t| *t.get_ref()),
-        error_action: g.error_action.unwrap_or_default(),
+        success: success.as_ref().map_or(1.0, |t| *t.get_ref()),
+        error: error.as_ref().map(|t| *t.get_ref()),
+        error_action: error_action.unwrap_or_default(),
     }
+}
+
+/// A `[[policy.stage]]` that gives hawkBit group conditions is a group: its conditions, and
+/// none of the keys of a gated stage (a group has no gate to bake or wait for; `approval`
+/// stays, as it is about how the stage opens: hawkBit's `successAction = PAUSE` before it).
+fn stage_group(pc: &mut Ctx, path: &str, s: &RawStage) -> Option<GroupConditions> {
+    if s.success_threshold.is_none() && s.error_threshold.is_none() && s.error_action.is_none() {
+        return None;
+    }
+    let gated = [
+        ("gate", s.gate.is_some()),
+        ("bake", s.bake.is_some()),
+        ("max_wait", s.max_wait.is_some()),
+    ];
+    for (key, given) in gated {
+        if given {
+            pc.err(
+                format!("{path}.{key}"),
+                None,
+                "a stage with success_threshold, error_threshold or error_action is a hawkBit group, judged by those conditions over its whole cohort: it takes no gate, bake or max_wait",
+            );
+        }
+    }
+    Some(conditions(
+        pc,
+        path,
+        &s.success_threshold,
+        &s.error_threshold,
+        s.error_action,
+    ))
 }
 
 /// One `[[policy.stage]]`, checked against the stages before it (`earlier`).
@@ -573,7 +665,7 @@ fn stage(
         on_insufficient: s.on_insufficient,
         approval: s.approval,
         gate,
-        group: None,
+        group: stage_group(pc, path, s),
     }
 }
 

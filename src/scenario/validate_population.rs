@@ -190,6 +190,7 @@ fn population(
             }),
         ab_slots: p.ab_slots.unwrap_or(true),
         watchdog: watchdog(cx, path, p),
+        consent: consent(cx, path, p),
         install_failure: frac(cx, "install_failure", &p.install_failure),
         crash_rate_per_day: crash_rate(cx, path, p),
         telemetry_interval_ms: telemetry_interval_ms.max(1),
@@ -230,6 +231,19 @@ fn watchdog(cx: &mut Ctx, path: &str, p: &RawPopulation) -> Option<Watchdog> {
         );
     }
     Some(Watchdog { boots, window_ms })
+}
+
+/// `consent`: a delay distribution (default 0s) and a probability of denial.
+fn consent(cx: &mut Ctx, path: &str, p: &RawPopulation) -> Option<Consent> {
+    let c = p.consent.as_ref()?;
+    let delay = c.delay.as_ref().map_or(Dist::Constant(0.0), |d| {
+        cx.dist(&format!("{path}.consent.delay"), d, Unit::Duration)
+    });
+    let deny = c
+        .deny
+        .as_ref()
+        .map_or(0.0, |d| cx.fraction(&format!("{path}.consent.deny"), d));
+    Some(Consent { delay, deny })
 }
 
 /// `count`: required, and at most [`MAX_DEVICES`].

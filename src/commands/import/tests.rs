@@ -1,5 +1,5 @@
 //! Tests of `fleetsim import` on documents shaped as the systems' API references show them (AWS IoT
-//! Jobs, Mender, Azure Device Update).
+//! Jobs, Mender, Azure Device Update, Eclipse hawkBit).
 
 use super::*;
 
@@ -472,4 +472,175 @@ fn bad_adu_documents_name_the_key() {
         &["startDateTime", "RFC 3339"],
     );
     has(r#"{"isCanceled": "no"}"#, &["isCanceled", "true or false"]);
+}
+
+fn hawkbit(doc: &str, start: Option<i64>) -> Policy {
+    hawkbit::rollout(&serde_json::from_str(doc).unwrap(), "rollout.json", start).unwrap()
+}
+
+fn hawkbit_err(doc: &str) -> String {
+    match hawkbit::rollout(&serde_json::from_str(doc).unwrap(), "rollout.json", None) {
+        Ok(p) => panic!("accepted: {p:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn group_key<'a>(p: &'a Policy, k: &str) -> &'a str {
+    p.groups
+        .iter()
+        .find(|(x, _)| x == k)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no `{k}` in {:?}", p.groups))
+}
+
+/// The documented rollout shape (`MgmtRolloutRestRequestBodyPost`'s example with our values):
+/// five equal groups judged at 80 % finished / 5 % in error, time-forced two days after its
+/// `startAt` (06:00 on the scenario's first day).
+#[test]
+fn a_hawkbit_rollout_becomes_groups_and_an_action_type() {
+    let doc = std::fs::read_to_string("tests/data/import/hawkbit-rollout.json").unwrap();
+    let march_2 = 1_772_409_600; // 2026-03-02T00:00:00Z
+    let p = hawkbit(&doc, Some(march_2));
+    assert_eq!(key(&p, "start"), "\"6h\"");
+    assert_eq!(key(&p, "action_type"), "\"timeforced\"");
+    assert_eq!(key(&p, "force_after"), "\"2d\"");
+    assert_eq!(group_key(&p, "count"), "5");
+    assert_eq!(group_key(&p, "success_threshold"), "0.8");
+    assert_eq!(group_key(&p, "error_threshold"), "0.05");
+    assert_eq!(group_key(&p, "error_action"), "\"pause\"");
+    for field in [
+        "name",
+        "description",
+        "targetFilterQuery",
+        "distributionSetId",
+        "weight",
+    ] {
+        assert!(
+            p.not_mapped
+                .iter()
+                .any(|n| n.starts_with(&format!("{field}:"))),
+            "{field}: {:?}",
+            p.not_mapped
+        );
+    }
+}
+
+/// hawkBit's server defaults: without condition objects both thresholds are 50 %
+/// (`RolloutGroupConditionBuilder.withDefaults`), one group, a forced action; without
+/// `startAt` the rollout waits for a manual start, which the rehearsal makes at once. An
+/// object without `expression` means 100 %.
+#[test]
+fn hawkbit_defaults_are_the_servers() {
+    let p = hawkbit(
+        r#"{ "name": "r", "distributionSetId": 1, "targetFilterQuery": "id==*" }"#,
+        None,
+    );
+    assert_eq!(key(&p, "action_type"), "\"forced\"");
+    assert_eq!(group_key(&p, "count"), "1");
+    assert_eq!(group_key(&p, "success_threshold"), "0.5");
+    assert_eq!(group_key(&p, "error_threshold"), "0.5");
+    assert!(p.not_mapped.iter().any(|n| n.starts_with("startAt")));
+    let p = hawkbit(
+        r#"{ "name": "r", "amountGroups": 2, "successCondition": { "condition": "THRESHOLD" },
+             "type": "downloadonly" }"#,
+        None,
+    );
+    assert_eq!(group_key(&p, "success_threshold"), "1.0");
+    assert_eq!(key(&p, "action_type"), "\"download-only\"");
+    // The user consent flow holds even forced actions: fleetsim asks owners under `soft`.
+    let p = hawkbit(r#"{ "name": "r", "confirmationRequired": true }"#, None);
+    assert_eq!(key(&p, "action_type"), "\"soft\"");
+    // A time-forced rollout without a force time is forced from the start (hawkBit stores 0).
+    let p = hawkbit(
+        r#"{ "type": "timeforced", "startAt": 1772431200000 }"#,
+        None,
+    );
+    assert_eq!(key(&p, "action_type"), "\"forced\"");
+}
+
+/// A `groups` list: each group a stage with its own conditions (the rollout's where it gives
+/// none), its `targetPercentage` added to the cumulative `percent`, and a `PAUSE` success
+/// action holding the next group for the operator.
+#[test]
+fn hawkbit_groups_become_stages_with_their_conditions() {
+    let doc = std::fs::read_to_string("tests/data/import/hawkbit-rollout-groups.json").unwrap();
+    let p = hawkbit(&doc, None);
+    assert!(p.groups.is_empty());
+    let stage = |i: usize, k: &str| {
+        p.stages[i]
+            .iter()
+            .find(|(x, _)| x == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(stage(0, "name").as_deref(), Some("\"Group1\""));
+    assert_eq!(stage(0, "percent").as_deref(), Some("20.0"));
+    assert_eq!(stage(0, "success_threshold").as_deref(), Some("0.9"));
+    assert_eq!(stage(0, "error_threshold").as_deref(), Some("0.3"));
+    assert_eq!(stage(0, "approval"), None);
+    assert_eq!(stage(1, "percent").as_deref(), Some("100"));
+    assert_eq!(stage(1, "success_threshold").as_deref(), Some("0.5"));
+    assert_eq!(stage(1, "error_threshold").as_deref(), Some("0.8"));
+    assert_eq!(stage(1, "approval").as_deref(), Some("\"operator\""));
+    assert!(p
+        .not_mapped
+        .iter()
+        .any(|n| n.starts_with("groups[0].targetFilterQuery")));
+    assert!(p
+        .not_mapped
+        .iter()
+        .any(|n| n.starts_with("confirmationRequired (true)")));
+    // Groups that fall short of every device: the last takes the rest, with a note.
+    let p = hawkbit(
+        r#"{ "groups": [ { "name": "a", "targetPercentage": 10 }, { "name": "b", "targetPercentage": 30 } ] }"#,
+        None,
+    );
+    assert_eq!(p.stages[1][2].1, "100");
+    assert!(p.not_mapped.iter().any(|n| n.contains("takes the rest")));
+}
+
+#[test]
+fn bad_hawkbit_documents_name_the_field() {
+    for (doc, field, what) in [
+        (
+            r#"{ "amountGroups": 2, "groups": [ { "name": "a" } ] }"#,
+            "amountGroups",
+            "not both",
+        ),
+        (
+            r#"{ "type": "hard" }"#,
+            "type",
+            "forced, soft, timeforced or downloadonly",
+        ),
+        (
+            r#"{ "successCondition": { "condition": "MANUAL" } }"#,
+            "successCondition.condition",
+            "THRESHOLD",
+        ),
+        (
+            r#"{ "errorCondition": { "condition": "THRESHOLD", "expression": "ten" } }"#,
+            "errorCondition.expression",
+            "not a percentage",
+        ),
+        (
+            r#"{ "errorCondition": { "condition": "THRESHOLD", "expression": "120" } }"#,
+            "errorCondition.expression",
+            "0 to 100",
+        ),
+        (
+            r#"{ "errorAction": { "action": "ROLLBACK" } }"#,
+            "errorAction.action",
+            "PAUSE",
+        ),
+        (
+            r#"{ "groups": [ { "name": "a", "targetPercentage": 0 } ] }"#,
+            "groups[0].targetPercentage",
+            "1 to 100",
+        ),
+        (r#"{ "groups": [] }"#, "groups", "non-empty"),
+        (r#"{ "amountGroups": 0 }"#, "amountGroups", "1 to 250"),
+        (r#"{ "startAt": "tomorrow" }"#, "startAt", "whole number"),
+    ] {
+        let err = hawkbit_err(doc);
+        assert!(err.contains(field) && err.contains(what), "{doc}: {err}");
+    }
 }
