@@ -33,6 +33,7 @@ region = "north"
 firmware = "1.0.0"
 connectivity = "lan"
 tags = { channel = "internal" }
+consent = { delay = "1h" }
 
 [[population]]
 name = "field"
@@ -54,6 +55,7 @@ size_mb = 20
 [policy]
 target = "1.1.0"
 window = "12d"   # W: policy.window
+action_type = "forced"   # W: policy.action_type
 rate = { per_minute = 10 }
 
 [[policy.stage]]
@@ -139,10 +141,11 @@ fn each_warning_kind_fires_with_its_key_path_and_line() {
         "after simulation.horizon 10d",
         "stage `again` adds no devices",
         "no support ticket is ever opened",
+        "population lab gives `consent`, but a forced update never asks the owner",
     ] {
         assert!(text.contains(needle), "missing `{needle}` in\n{text}");
     }
-    assert!(String::from_utf8_lossy(&out.stdout).contains("6 warnings"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("7 warnings"));
 }
 
 /// Regression: a 100 % stage over all its populations has no control group, so its
@@ -219,7 +222,7 @@ fn deny_warnings_exits_2_with_the_warnings_as_errors() {
             "{want} in\n{stderr}"
         );
     }
-    assert!(stderr.contains("(6 problems)"), "{stderr}");
+    assert!(stderr.contains("(7 problems)"), "{stderr}");
 }
 
 #[test]
@@ -243,7 +246,7 @@ fn json_lists_the_warnings_of_each_file() {
     assert_eq!(code, Some(0));
     let warnings = doc[0]["warnings"].as_array().unwrap();
     assert_eq!(doc[0]["valid"], true);
-    assert_eq!(warnings.len(), 6);
+    assert_eq!(warnings.len(), 7);
     assert!(warnings[0]
         .as_str()
         .unwrap()
@@ -252,7 +255,7 @@ fn json_lists_the_warnings_of_each_file() {
     let (code, doc) = json(true);
     assert_eq!(code, Some(2));
     assert_eq!(doc[0]["valid"], false);
-    assert_eq!(doc[0]["errors"].as_array().unwrap().len(), 6);
+    assert_eq!(doc[0]["errors"].as_array().unwrap().len(), 7);
     assert_eq!(doc[1]["valid"], true);
 }
 
@@ -273,7 +276,7 @@ fn run_and_check_print_the_warnings_once() {
     assert_eq!(check.status.code(), Some(0));
     for out in [run, check] {
         let got = warning_lines(&out.stderr);
-        assert_eq!(got.len(), 6, "{got:#?}");
+        assert_eq!(got.len(), 7, "{got:#?}");
         let mut unique = got.clone();
         unique.dedup();
         assert_eq!(unique, got);

@@ -11,7 +11,9 @@
 //! - a gate that can never be judged (its stage adds no devices), and a check that can never
 //!   fail because its metric never has data (`command_failure_rate` where no device gets
 //!   commands, `support_tickets` without `[support]` tickets);
-//! - a `policy.quarantine` that no device can reach (more failed attempts than `retry` allows).
+//! - a `policy.quarantine` that no device can reach (more failed attempts than `retry` allows);
+//! - populations that give `consent` under an action type that never asks it (`forced`,
+//!   `download-only`).
 //!
 //! Cohort sizes are the expected values of `policy::cohort`'s draw, computed per population
 //! and starting version: exact where the stages' selectors are nested or disjoint and every
@@ -71,6 +73,7 @@ pub fn warnings(sc: &Scenario, text: &str, file: &str) -> Vec<Warning> {
     shadow_gates(&mut w, sc, &estimates);
     window_past_horizon(&mut w, sc);
     quarantine_never_reached(&mut w, sc);
+    consent_never_asked(&mut w, sc);
     super::warn_durations::bare_durations(&doc, &mut |path, message| w.push(&path, message));
     w.out.sort_by_key(|x| x.position);
     w.out
@@ -337,6 +340,28 @@ fn quarantine_never_reached(w: &mut Sink, sc: &Scenario) {
     if let Some(n) = p.quarantine_after.filter(|&n| n > tries) {
         w.push("policy.quarantine.after_failures", format!("after_failures = {n} is more than the {tries} tries `policy.retry` gives a device: its job has failed for good before it fails {n} times, so no device is ever quarantined; lower `after_failures` to at most {tries} or raise `retry.attempts`"));
     }
+}
+
+/// Populations with `consent` under `action_type = "forced"` or `"download-only"`: their
+/// owners are never asked, so the consent table changes nothing.
+fn consent_never_asked(w: &mut Sink, sc: &Scenario) {
+    use super::raw::ActionType;
+    let kind = match sc.policy.action_type {
+        ActionType::Forced => "forced",
+        ActionType::DownloadOnly => "download-only",
+        ActionType::Soft | ActionType::Timeforced => return,
+    };
+    let mut names: Vec<&str> = sc
+        .populations
+        .iter()
+        .filter(|p| p.consent.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    names.dedup();
+    if names.is_empty() {
+        return;
+    }
+    w.push("policy.action_type", format!("population {} gives `consent`, but a {kind} update never asks the owner: the consent table changes nothing; use action_type = \"soft\" (or \"timeforced\") to rehearse the owners' answers", names.join(", ")));
 }
 
 #[cfg(test)]
