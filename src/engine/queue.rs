@@ -2,34 +2,45 @@
 //! leave in the order they were scheduled. This is a guarantee the simulator relies on for
 //! reproducibility; it never depends on allocation or hash order.
 //!
-//! The queue is a radix heap over the 128-bit key `time << 64 | sequence`. Keys are unique and
-//! never below the last key popped (`push` reports an event in the past), which is all a radix heap
-//! needs; each entry then moves between at most 128 buckets over its life, appended to the end
-//! of plain vectors, instead of sifting through a binary heap whose cache misses dominate once a
-//! million events are pending. Small bucket vectors keep their capacity, so the per-event path
-//! does not allocate; a large drained bucket is released (one allocation per redistribution).
+//! The queue is a radix heap over the event's time: keys never fall below the last time popped
+//! (`push` reports an event in the past), which is all a radix heap needs; each entry then moves
+//! between at most 64 buckets over its life, appended to the end of plain vectors, instead of
+//! sifting through a binary heap whose cache misses dominate once a million events are pending.
+//!
+//! Same-instant order needs no sequence number in the key: every bucket holds its entries in
+//! scheduling order. A push appends (later than everything already there), and a bucket is
+//! redistributed only when every lower bucket is empty, in order, so the lower buckets receive
+//! an ordered block before any later push. Bucket 0 — the entries at the current instant — is
+//! then read from the front. An occupancy bitmap finds the lowest non-empty bucket in one
+//! instruction. Small bucket vectors keep their capacity, so the per-event path does not
+//! allocate; a large drained bucket is released (one allocation per redistribution).
 
 use super::time::SimTime;
 
-/// One queue entry: the 128-bit key (time in the high 64 bits, sequence in the low: one integer
-/// comparison orders both) and the caller's event, whatever type it packs its domains into.
+/// One queue entry: the event's time and the caller's event, whatever type it packs its domains
+/// into (24 bytes for a 16-byte event).
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Entry<E> {
-    key: u128,
+    time: u64,
     event: E,
 }
 
-const BUCKETS: usize = 129;
+/// Buckets 1..=64: bucket `i` holds entries whose time first differs from `last` at bit `i - 1`.
+const BUCKETS: usize = 65;
 
-/// A priority queue of events of type `E` with monotone, unique keys.
+/// A priority queue of events of type `E` with monotone times, FIFO within an instant.
 pub struct EventQueue<E> {
-    /// Bucket 0 holds the entry whose key equals `last`; bucket `i > 0` holds entries whose key
-    /// first differs from `last` at bit `i - 1`.
+    /// The entries at time `last`, in scheduling order; `head` of them have left.
+    now: Vec<Entry<E>>,
+    head: usize,
+    /// Bucket `i > 0` holds entries whose time first differs from `last` at bit `i - 1` (index 0
+    /// unused: those entries are in `now`).
     buckets: Vec<Vec<Entry<E>>>,
+    /// Bit `i - 1`: bucket `i` is not empty.
+    occupied: u64,
     scratch: Vec<Entry<E>>,
-    last: u128,
+    last: u64,
     len: usize,
-    seq: u64,
     popped: u64,
 }
 
@@ -39,80 +50,92 @@ impl<E: Copy> Default for EventQueue<E> {
     }
 }
 
+/// The bucket of `time` relative to `last` (0: the same instant).
 #[inline]
-fn bucket_of(key: u128, last: u128) -> usize {
-    if key == last {
-        0
-    } else {
-        128 - (key ^ last).leading_zeros() as usize
-    }
+fn bucket_of(time: u64, last: u64) -> usize {
+    64 - (time ^ last).leading_zeros() as usize
 }
 
 impl<E: Copy> EventQueue<E> {
     pub fn new() -> EventQueue<E> {
         EventQueue {
+            now: Vec::new(),
+            head: 0,
             buckets: vec![Vec::new(); BUCKETS],
+            occupied: 0,
             scratch: Vec::new(),
             last: 0,
             len: 0,
-            seq: 0,
             popped: 0,
         }
     }
     /// Empties the queue for a new replication, keeping its allocation.
     pub fn reset(&mut self) {
+        self.now.clear();
+        self.head = 0;
         self.buckets.iter_mut().for_each(Vec::clear);
+        self.occupied = 0;
         self.last = 0;
         self.len = 0;
-        self.seq = 0;
         self.popped = 0;
+    }
+    /// Files an entry at or after `last` into its bucket.
+    #[inline]
+    fn file(&mut self, e: Entry<E>) {
+        match bucket_of(e.time, self.last) {
+            0 => self.now.push(e),
+            b => {
+                self.buckets[b].push(e);
+                self.occupied |= 1 << (b - 1);
+            }
+        }
     }
     /// Schedules an event and returns `true`. An event before the last one popped breaks the
     /// radix heap's one precondition: it is scheduled at the instant of that last event instead
-    /// (after everything scheduled so far), so the queue stays ordered, and `push` returns
-    /// `false` for the caller to record the breach. The check is one comparison the key needs
-    /// anyway.
+    /// (after everything scheduled there so far), so the queue stays ordered, and `push` returns
+    /// `false` for the caller to record the breach.
     #[inline]
     #[must_use = "an event scheduled in the past is an invariant breach the caller must record"]
     pub fn push(&mut self, time: SimTime, event: E) -> bool {
-        self.seq += 1;
-        let key = ((time.0 as u128) << 64) | self.seq as u128;
-        let in_order = key > self.last;
-        // The sequence number is unique and above the last key's, so the clamped key is too.
-        let key = if in_order {
-            key
-        } else {
-            (self.last >> 64) << 64 | self.seq as u128
-        };
-        self.buckets[bucket_of(key, self.last)].push(Entry { key, event });
+        let in_order = time.0 >= self.last;
+        let time = time.0.max(self.last);
+        self.file(Entry { time, event });
         self.len += 1;
         in_order
     }
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        if self.buckets[0].is_empty() {
-            let i = self.buckets.iter().position(|b| !b.is_empty())?;
+        if self.head == self.now.len() {
+            self.now.clear();
+            self.head = 0;
+            if self.occupied == 0 {
+                return None;
+            }
+            let i = self.occupied.trailing_zeros() as usize + 1;
+            self.occupied &= !(1 << (i - 1));
             std::mem::swap(&mut self.scratch, &mut self.buckets[i]);
             self.last = self
                 .scratch
                 .iter()
-                .map(|e| e.key)
+                .map(|e| e.time)
                 .min()
                 .unwrap_or(self.last);
-            for e in self.scratch.drain(..) {
-                self.buckets[bucket_of(e.key, self.last)].push(e);
+            let mut scratch = std::mem::take(&mut self.scratch);
+            for e in scratch.drain(..) {
+                self.file(e);
             }
             // A drained high bucket can be huge; keeping every bucket's peak capacity would
             // hold memory for many times the pending events. Freeing it costs one allocation per
             // redistribution, which already moved every one of its entries.
-            if self.scratch.capacity() > 4096 {
-                self.scratch = Vec::new();
+            if scratch.capacity() <= 4096 {
+                self.scratch = scratch;
             }
         }
-        let e = self.buckets[0].pop()?;
+        let e = self.now[self.head];
+        self.head += 1;
         self.len -= 1;
         self.popped += 1;
-        Some((SimTime((e.key >> 64) as u64), e.event))
+        Some((SimTime(e.time), e.event))
     }
     pub fn len(&self) -> usize {
         self.len
@@ -130,11 +153,11 @@ impl<E: Copy> EventQueue<E> {
 mod tests {
     use super::*;
 
-    /// The replication's events pack into 16 bytes, so an entry stays at 32 (a key and an
-    /// event, 16-byte aligned): the queue's memory per pending event does not grow.
+    /// The replication's events pack into 16 bytes, so an entry is 24 (a time and an event):
+    /// the queue's memory per pending event.
     #[test]
-    fn an_entry_of_a_sixteen_byte_event_is_thirty_two_bytes() {
-        assert_eq!(std::mem::size_of::<Entry<[u32; 4]>>(), 32);
+    fn an_entry_of_a_sixteen_byte_event_is_twenty_four_bytes() {
+        assert_eq!(std::mem::size_of::<Entry<[u32; 4]>>(), 24);
     }
 
     #[test]
