@@ -38,6 +38,12 @@ impl<E: Copy> Agenda<E> {
         self.queue.pop()
     }
 
+    /// A guess at the next event, for prefetching (see [`EventQueue::next_hint`]).
+    #[inline]
+    pub fn next_hint(&self) -> Option<&E> {
+        self.queue.next_hint()
+    }
+
     /// Events popped so far.
     #[inline]
     pub fn popped(&self) -> u64 {

@@ -142,6 +142,11 @@ impl<'s> Sim<'s> {
                 self.trace_event(event);
             }
             self.events_by_kind[event.kind() as usize] += 1;
+            // The next event's device record is most likely not in cache: start loading it
+            // now, so that the miss overlaps this event's work.
+            if let Some(&Event::Device { device, .. }) = self.world.agenda.next_hint() {
+                self.world.fleet.prefetch(device);
+            }
             self.dispatch(event);
             // The stance changes in policy events and in results (abort rules): checked after
             // any event, and only while devices wait for the in-flight limit.
