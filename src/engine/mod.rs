@@ -3,6 +3,7 @@
 //! replication`) runs its loop over these.
 
 pub mod agenda;
+pub mod pages;
 pub mod queue;
 pub mod rng;
 pub mod time;

@@ -14,6 +14,7 @@ pub mod connectivity;
 pub mod device;
 pub mod effects;
 
+use crate::engine::pages::advise_huge;
 use crate::engine::rng::{device_key, population_key, replication_key, Purpose, Stream};
 use crate::engine::time::{SimTime, DAY_MS};
 use crate::error::{Error, Result};
@@ -116,6 +117,7 @@ impl<'s> Fleet<'s> {
         devices
             .try_reserve_exact(n as usize)
             .map_err(|_| Error::Limit(format!("cannot allocate {n} device records")))?;
+        advise_huge(&devices);
         let mut version_count = vec![0u64; sc.versions.len()];
         let rep_key = replication_key(sc.seed, rep);
         for (p, pop) in sc.populations.iter().enumerate() {
@@ -163,6 +165,7 @@ impl<'s> Fleet<'s> {
             return;
         }
         let mut initial = Vec::with_capacity(self.devices.len());
+        advise_huge(&initial);
         initial.extend((0..self.devices.len() as u32).map(|d| {
             let pw = &sc.power[sc.populations[self.devices[d as usize].population as usize].power];
             if pw.battery {
