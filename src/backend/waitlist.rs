@@ -21,8 +21,7 @@
 //!
 //! The lifecycle decides where a waiter goes (it owns the timelines); this module holds the data.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use crate::engine::quad_heap::QuadHeap;
 
 /// No node: the end of a bucket's list, or of the free list.
 const NIL: u32 = u32::MAX;
@@ -221,7 +220,7 @@ pub struct Due {
 pub struct Waitlist {
     /// `(next check-in ms, device, generation at the deferral)`; an entry whose generation the
     /// device has left is stale and skipped.
-    exact: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    exact: QuadHeap<(u64, u32, u32)>,
     grids: Vec<Grid>,
     /// The grid waiters' nodes, shared by every grid, and each one's grid (`FREE`: free; the
     /// free ones are chained from `free`).
@@ -233,19 +232,19 @@ pub struct Waitlist {
     /// one whose node was reused by a waiter of the same second, or whose second began just
     /// before the grid's end, has its waiter keyed exactly a little early, which is only work:
     /// the exact key is the same check-in.
-    expiry: BinaryHeap<Reverse<u64>>,
+    expiry: QuadHeap<u64>,
     woken: u64,
 }
 
 impl Default for Waitlist {
     fn default() -> Waitlist {
         Waitlist {
-            exact: BinaryHeap::new(),
+            exact: QuadHeap::new(),
             grids: Vec::new(),
             nodes: Vec::new(),
             grid_of: Vec::new(),
             free: NIL,
-            expiry: BinaryHeap::new(),
+            expiry: QuadHeap::new(),
             woken: 0,
         }
     }
@@ -254,7 +253,7 @@ impl Default for Waitlist {
 impl Waitlist {
     /// A waiter whose next check-in is `at`.
     pub fn push_exact(&mut self, at: u64, d: u32, gen: u32) {
-        self.exact.push(Reverse((at, d, gen)));
+        self.exact.push((at, d, gen));
     }
 
     /// A waiter that checks in on the grid `phase + k·interval` until `valid_until`. Refused
@@ -299,8 +298,7 @@ impl Waitlist {
             (self.nodes.len() - 1) as u32
         };
         self.grids[grid].insert(&mut self.nodes, i);
-        self.expiry
-            .push(Reverse(u64::from(until_s) << 32 | u64::from(i)));
+        self.expiry.push(u64::from(until_s) << 32 | u64::from(i));
         true
     }
 
@@ -317,11 +315,11 @@ impl Waitlist {
 
     /// The exact-keyed waiter that comes first, as `(at, device, generation)`.
     pub fn exact_first(&self) -> Option<(u64, u32, u32)> {
-        self.exact.peek().map(|Reverse(e)| *e)
+        self.exact.peek().copied()
     }
 
     pub fn pop_exact(&mut self) -> Option<(u64, u32, u32)> {
-        self.exact.pop().map(|Reverse(e)| e)
+        self.exact.pop()
     }
 
     /// The waiter whose check-in at or after `now` comes first (ties: the lower device), given
@@ -371,7 +369,7 @@ impl Waitlist {
     /// A grid waiter whose grid stops being exact by `by`, taken off its grid, as
     /// `(device, generation)`: it needs an exact key before any check-in at `by` is trusted.
     pub fn pop_expiring(&mut self, by: u64) -> Option<(u32, u32)> {
-        while let Some(&Reverse(key)) = self.expiry.peek() {
+        while let Some(&key) = self.expiry.peek() {
             let (until_s, i) = ((key >> 32) as u32, key as u32);
             if u64::from(until_s) * 1000 > by {
                 return None;
@@ -401,8 +399,9 @@ impl Waitlist {
         );
         let mut all: Vec<(u32, u32)> = old
             .exact
+            .into_vec()
             .into_iter()
-            .map(|Reverse((_, d, gen))| (d, gen))
+            .map(|(_, d, gen)| (d, gen))
             .collect();
         all.extend(
             old.nodes

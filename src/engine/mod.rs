@@ -4,6 +4,7 @@
 
 pub mod agenda;
 pub mod pages;
+pub mod quad_heap;
 pub mod queue;
 pub mod rng;
 pub mod time;
