@@ -42,32 +42,45 @@ pub fn build(sc: &Scenario, rep: u64, fleet: &Fleet, now: SimTime) -> (Vec<u32>,
             m
         })
         .collect();
+    // Each position's selector class, `population × versions + version` of the device there
+    // (`OUT`: absent or already on the target): one pass in random order over the records,
+    // after which every stage's passes read this array in order instead of the records.
+    const OUT: u32 = u32::MAX;
+    let class: Vec<u32> = order
+        .iter()
+        .map(|&d| {
+            let dv = fleet.dev(d);
+            if fleet.present(d, now) && dv.version < target {
+                dv.population as u32 * nv as u32 + dv.version as u32
+            } else {
+                OUT
+            }
+        })
+        .collect();
+    // Indexed by position in `order`, like `class`.
     let mut taken = vec![false; n];
     let mut cohorts = Vec::with_capacity(sc.policy.stages.len());
-    for (i, stage) in sc.policy.stages.iter().enumerate() {
-        let eligible = |d: u32| {
-            let dv = fleet.dev(d);
-            fleet.present(d, now)
-                && dv.version < target
-                && matches[i][dv.population as usize * nv + dv.version as usize]
-        };
-        let matching = order.iter().filter(|&&d| eligible(d)).count() as u64;
+    for (m, stage) in matches.iter().zip(&sc.policy.stages) {
+        let eligible = |c: u32| c != OUT && m[c as usize];
+        let (mut matching, mut already) = (0u64, 0u64);
+        for (&c, &t) in class.iter().zip(&taken) {
+            if eligible(c) {
+                matching += 1;
+                already += u64::from(t);
+            }
+        }
         let wanted = match stage.share {
             Share::Percent(p) => ((p / 100.0) * matching as f64 - 1e-9).ceil().max(0.0) as u64,
             Share::Count(c) => c.min(matching),
         };
-        let already = order
-            .iter()
-            .filter(|&&d| taken[d as usize] && eligible(d))
-            .count() as u64;
         let mut need = wanted.saturating_sub(already);
         let mut cohort = Vec::new();
-        for &d in &order {
+        for ((&c, t), &d) in class.iter().zip(taken.iter_mut()).zip(&order) {
             if need == 0 {
                 break;
             }
-            if !taken[d as usize] && eligible(d) {
-                taken[d as usize] = true;
+            if !*t && eligible(c) {
+                *t = true;
                 cohort.push(d);
                 need -= 1;
             }
