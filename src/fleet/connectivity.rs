@@ -314,8 +314,11 @@ impl Timeline<'_> {
         (end <= self.horizon_ms).then_some(end)
     }
 
-    /// The device's last contact (check-in or health report) at or before `t`.
-    pub fn last_contact(&self, d: &mut Device, t: u64, o: &Overlay) -> u64 {
+    /// The device's last contact (check-in or health report) at or before `t`. `down` is its
+    /// no-reconnect stretch (`Overlay::down_from..down_until`, from
+    /// `Fleet::no_reconnect`): the only part of its overlay this reads, so a caller need not
+    /// build the rest (the battery among it).
+    pub fn last_contact(&self, d: &mut Device, t: u64, down: (u64, u64)) -> u64 {
         self.advance_to(d, t);
         let in_session = d.has(flag::ONLINE) && d.period_start <= t;
         let contact = if in_session {
@@ -325,8 +328,8 @@ impl Timeline<'_> {
             d.last_contact
         };
         // A device that is down has not been heard from since it went down.
-        let contact = if o.down_from <= t && t < o.down_until {
-            contact.min(o.down_from)
+        let contact = if down.0 <= t && t < down.1 {
+            contact.min(down.0)
         } else {
             contact
         };

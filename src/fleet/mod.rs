@@ -25,6 +25,7 @@ use battery::Battery;
 use connectivity::{Overlay, Timeline};
 use device::{Device, NO_EFFECTS, NO_STAGE};
 pub use effects::Effects;
+use std::cell::Cell;
 
 /// The devices of one replication and what belongs to each.
 pub struct Fleet<'s> {
@@ -40,9 +41,11 @@ pub struct Fleet<'s> {
     arrivals: Vec<u64>,
     /// Whether arrival `k` has joined the fleet (its `Arrival` event has happened).
     arrived: Vec<bool>,
-    /// Per device, its battery level at time zero (drawn once from its own stream); empty
-    /// when no population runs on a battery.
-    battery_initial: Vec<f64>,
+    /// Per device, its battery level at time zero, drawn from its own stream the first time
+    /// anything asks (most devices of a halted rollout never are): `!bits` of the level, and 0
+    /// (the complement of a NaN no clamped level can be) for "not drawn yet". Empty when no
+    /// population runs on a battery.
+    battery_initial: Vec<Cell<u64>>,
 }
 
 /// Device `i` of population `pop` (a population's first variant) in its state at time zero:
@@ -157,8 +160,8 @@ impl<'s> Fleet<'s> {
         Ok(fleet)
     }
 
-    /// Draws every battery device's level at time zero from its own stream (mains devices
-    /// keep 1.0, which no one reads).
+    /// Makes room for every device's battery level at time zero, none drawn yet (see
+    /// `battery_initial`).
     fn draw_batteries(&mut self) {
         let sc = self.sc;
         if !sc.populations.iter().any(|p| sc.power[p.power].battery) {
@@ -166,27 +169,34 @@ impl<'s> Fleet<'s> {
         }
         let mut initial = Vec::with_capacity(self.devices.len());
         advise_huge(&initial);
-        initial.extend((0..self.devices.len() as u32).map(|d| {
-            let pw = &sc.power[sc.populations[self.devices[d as usize].population as usize].power];
-            if pw.battery {
-                pw.level
-                    .sample(&mut Stream::new(self.key(d, Purpose::Battery)))
-                    .clamp(0.0, 1.0)
-            } else {
-                1.0
-            }
-        }));
+        initial.resize_with(self.devices.len(), || Cell::new(0));
         self.battery_initial = initial;
+    }
+
+    /// Device `d`'s battery level at time zero: from its own stream, whenever it is drawn, so
+    /// drawing it late or never changes no other draw.
+    fn battery_level_at_zero(&self, d: u32, level: &crate::scenario::dist::Dist) -> Option<f64> {
+        let cell = self.battery_initial.get(d as usize)?;
+        match cell.get() {
+            0 => {
+                let x = level
+                    .sample(&mut Stream::new(self.key(d, Purpose::Battery)))
+                    .clamp(0.0, 1.0);
+                cell.set(!x.to_bits());
+                Some(x)
+            }
+            bits => Some(f64::from_bits(!bits)),
+        }
     }
 
     /// Device `d`'s battery (`None` on mains).
     pub fn battery(&self, d: u32) -> Option<Battery> {
-        let initial = *self.battery_initial.get(d as usize)?;
         let dv = &self.devices[d as usize];
         let pw = &self.sc.power[self.sc.populations[dv.population as usize].power];
         if !pw.battery {
             return None;
         }
+        let initial = self.battery_level_at_zero(d, &pw.level)?;
         let (factor, onset, left_at) = self.effects_of(d).map_or((1.0, u64::MAX, u64::MAX), |fx| {
             (fx.drain_factor, fx.drain_onset, fx.left_at)
         });
@@ -297,7 +307,7 @@ impl<'s> Fleet<'s> {
                     _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(std::mem::size_of::<Device>() - 1));
                 }
                 if let Some(b) = self.battery_initial.get(d as usize) {
-                    _mm_prefetch::<_MM_HINT_T0>((b as *const f64).cast::<i8>());
+                    _mm_prefetch::<_MM_HINT_T0>(b.as_ptr().cast::<i8>().cast_const());
                 }
             }
         }
@@ -338,6 +348,16 @@ impl<'s> Fleet<'s> {
             battery,
             ..Overlay::NONE
         }
+    }
+
+    /// Device `d`'s no-reconnect stretch `[from, until)` (its overlay's `down_from` and
+    /// `down_until`, without building the rest of the overlay).
+    #[inline]
+    pub fn no_reconnect(&self, d: u32) -> (u64, u64) {
+        self.effects_of(d)
+            .map_or((Overlay::NONE.down_from, Overlay::NONE.down_until), |fx| {
+                (fx.down_from, fx.down_until)
+            })
     }
 
     /// Device `d`'s effects entry, if it has one.

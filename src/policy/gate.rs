@@ -337,13 +337,13 @@ fn device_metric(v: &View, d: u32, check: &Check, control: bool, window_start: u
     } else {
         now.saturating_sub(v.faults.telemetry_delay_ms(v.fleet, d, v.now))
     };
-    let (tl, o) = (v.fleet.timeline(d), v.faults.overlay(v.fleet, d));
+    let (tl, down) = (v.fleet.timeline(d), v.fleet.no_reconnect(d));
     let dv = *v.fleet.dev(d);
     // When the backend last heard from the device, walked on a copy of its record: judging a
     // gate changes nothing in the world it judges.
     let last_contact = || {
         let mut ahead = dv;
-        tl.last_contact(&mut ahead, now, &o).min(heard_by)
+        tl.last_contact(&mut ahead, now, down).min(heard_by)
     };
     let updated = dv.version == v.scenario.policy.target && dv.has(flag::EXPOSED);
     match check.metric {
