@@ -233,17 +233,29 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
     let mut events = 0;
     let mut events_by_kind = vec![0u64; crate::replication::KIND_COUNT];
     // Replications run in chunks so that memory stays bounded by the chunk, not the run; each
-    // chunk is reduced in replication order.
-    let chunk = (threads * 4) as u64;
+    // chunk is reduced in replication order, so the chunk size changes no output byte. Every
+    // chunk ends with a wait for its slowest replication, which with a handful per thread
+    // left a tenth of two threads idle: the first chunk is small and measures what a result
+    // holds, the later ones are as long as `RESULT_BUDGET` allows.
+    let mut chunk = (threads * 4) as u64;
     let mut start = reps.start;
     while start < reps.end {
         let end = (start + chunk).min(reps.end);
         let results = in_pool(&|| {
             (start..end)
                 .into_par_iter()
-                .map(|r| run_one(sc, r, opts))
+                .map(|r| {
+                    let result = run_one(sc, r, opts);
+                    if let Some(p) = &opts.progress {
+                        p(1);
+                    }
+                    result
+                })
                 .collect()
         });
+        if start == reps.start {
+            chunk = chunk_after(&results, threads);
+        }
         for r in results {
             let r = r?;
             events += r.outcome.events;
@@ -266,9 +278,6 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
             }
             outcomes.push(r.outcome);
         }
-        if let Some(p) = &opts.progress {
-            p(end - start);
-        }
         start = end;
     }
     Ok(RunResult {
@@ -281,6 +290,27 @@ pub fn run(sc: &Scenario, reps: std::ops::Range<u64>, opts: &RunOptions) -> Resu
         events_by_kind,
         threads,
     })
+}
+
+/// How many bytes of finished replications may wait for their turn to be reduced.
+const RESULT_BUDGET: usize = 64 << 20;
+
+/// The chunk size after the first chunk's `results`: as many replications as
+/// [`RESULT_BUDGET`] holds of the largest result, between 4 and 64 per thread (past 64 the
+/// wait for the slowest replication costs under 2 % of a chunk).
+fn chunk_after(results: &[Result<RepResult>], threads: usize) -> u64 {
+    let bytes = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|r| {
+            std::mem::size_of::<RepResult>()
+                + r.series.iter().map(|row| row.len() * 8 + 24).sum::<usize>()
+                + r.breakdown.len() * 8
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    (RESULT_BUDGET / bytes).clamp(threads * 4, threads * 64) as u64
 }
 
 /// Adds per-kind event counts into `acc` (which grows to fit).
