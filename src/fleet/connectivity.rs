@@ -206,10 +206,13 @@ impl Timeline<'_> {
             return;
         }
         let mut s = Stream::at(self.key, d.conn_draws as u64);
+        // Only the last session that ends on the way sets `last_contact`: it is worked out
+        // once, after the walk, not at every session's end (two divisions each).
+        let mut ended = None;
         while d.period_end <= t {
             let start = d.period_end;
             if d.has(flag::ONLINE) {
-                d.last_contact = self.last_contact_in_session(d.period_start, start);
+                ended = Some((d.period_start, start));
                 d.period_start = start;
                 d.period_end = self.period_end(start, self.profile.offline.sample(&mut s));
                 d.clear(flag::ONLINE);
@@ -219,6 +222,9 @@ impl Timeline<'_> {
                 d.period_end = self.period_end(start, len);
                 d.set(flag::ONLINE);
             }
+        }
+        if let Some((anchor, end)) = ended {
+            d.last_contact = self.last_contact_in_session(anchor, end);
         }
         d.conn_draws = s.counter() as u32;
     }
