@@ -124,12 +124,18 @@ pub fn rate_ratio_lower(x1: u64, e1: f64, x0: u64, e0: f64, confidence: f64) -> 
 /// The `q` quantile (0..=1) of sorted data by linear interpolation between closest ranks
 /// (the "type 7" definition used by R and NumPy), so it is reproducible by users.
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() {
+    quantile_sorted_by(sorted.len(), q, |i| sorted[i])
+}
+
+/// [`quantile_sorted`] of `len` sorted values, value `i` read as `at(i)` (data kept in
+/// another type, converted only where the quantile reads it).
+pub fn quantile_sorted_by(len: usize, q: f64, at: impl Fn(usize) -> f64) -> Option<f64> {
+    if len == 0 {
         return None;
     }
-    let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
+    let h = (len - 1) as f64 * q.clamp(0.0, 1.0);
     let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+    Some(at(lo) + (h - lo as f64) * (at(hi) - at(lo)))
 }
 
 /// Summary of one metric across replications (SPEC §2).

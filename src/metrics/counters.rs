@@ -35,7 +35,7 @@ pub struct Truth {
     pub deferrals: [u64; REASONS.len()],
     pub peak_in_flight: u64,
     pub bytes_served: f64,
-    pub download_times_ms: Vec<u64>,
+    pub download_times_ms: super::durations::Durations,
     pub first_harm: Option<SimTime>,
     /// Stranded devices by reason, as of the moment the window closed.
     pub stranded: Option<[u64; REASONS.len()]>,

@@ -2,6 +2,7 @@
 
 pub mod cohort;
 pub mod counters;
+pub mod durations;
 pub mod gate_log;
 pub mod outcome;
 pub mod reasons;

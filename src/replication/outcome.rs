@@ -50,7 +50,7 @@ impl Sim<'_> {
         let sc = self.scenario;
         let c = &self.world.recorder;
         let target = sc.policy.target;
-        let (p50, p95) = download_percentiles(&c.download_times_ms);
+        let [p50, p95] = c.download_times_ms.quantiles_secs([0.5, 0.95]);
         let stranded = c.stranded.unwrap_or_default();
         let defective = sc.versions[target as usize]
             .defects
@@ -277,14 +277,4 @@ fn rollback_stranded_reason(dv: &crate::fleet::device::Device) -> &'static str {
 /// Counts by reason, keyed by the reason's output name.
 fn named<'a, C: FromIterator<(String, u64)>>(counts: impl Iterator<Item = (&'a str, u64)>) -> C {
     counts.map(|(n, k)| (n.to_string(), k)).collect()
-}
-
-/// The median and 95th percentile of the download times (seconds).
-fn download_percentiles(times_ms: &[u64]) -> (Option<f64>, Option<f64>) {
-    let mut secs: Vec<f64> = times_ms.iter().map(|&x| x as f64 / 1000.0).collect();
-    secs.sort_unstable_by(f64::total_cmp);
-    (
-        crate::stats::quantile_sorted(&secs, 0.5),
-        crate::stats::quantile_sorted(&secs, 0.95),
-    )
 }
