@@ -117,7 +117,7 @@ pub mod mark {
 pub const NO_EFFECTS: u32 = u32::MAX;
 pub const NO_STAGE: u8 = u8::MAX;
 
-/// One device's dynamic state. 96 bytes; see the README's memory budget.
+/// One device's dynamic state. 80 bytes; see the README's memory budget.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Device {
     /// Current connectivity period `[period_start, period_end)`; for an online period,
@@ -128,23 +128,17 @@ pub struct Device {
     pub last_contact: u64,
     /// When the device booted the release it runs, if the rollout installed it.
     pub boot_at: u64,
-    /// When the current download segment started (progress is throughput × elapsed).
-    pub segment_start: u64,
-    /// When the current download started (for download-time statistics).
-    pub download_start: u64,
     /// Draws consumed from the connectivity stream (= periods generated).
     pub conn_draws: u32,
     /// Bumped on every phase change: events carrying an older generation are stale.
     pub gen: u32,
     /// Index into the side table of defect effects, or [`NO_EFFECTS`].
     pub effects: u32,
-    /// Kilobits of the current image already downloaded (kept across interruptions when the
-    /// release is resumable).
-    pub downloaded_kbit: f32,
+    /// The slot of its download's state in the fleet's pool of downloads under way (0: no
+    /// download since its last install start or give-up; see `crate::fleet::download`).
+    pub download: u32,
     /// Battery spent by installs since the last recharge.
     pub battery_spent: f32,
-    /// Throughput of the current download, kbit/s.
-    pub throughput_kbps: f32,
     pub population: u16,
     pub flags: u16,
     pub version: u8,
@@ -223,7 +217,7 @@ mod tests {
     #[test]
     fn device_record_stays_compact() {
         assert!(
-            std::mem::size_of::<super::Device>() <= 96,
+            std::mem::size_of::<super::Device>() <= 80,
             "{}",
             std::mem::size_of::<super::Device>()
         );

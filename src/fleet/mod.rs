@@ -12,6 +12,7 @@ pub mod background;
 pub mod battery;
 pub mod connectivity;
 pub mod device;
+pub mod download;
 pub mod effects;
 
 use crate::engine::pages::advise_huge;
@@ -24,6 +25,7 @@ use crate::scenario::Scenario;
 use battery::Battery;
 use connectivity::{Overlay, Timeline};
 use device::{Device, NO_EFFECTS, NO_STAGE};
+use download::{Download, Downloads};
 pub use effects::Effects;
 use std::cell::Cell;
 
@@ -46,6 +48,8 @@ pub struct Fleet<'s> {
     /// (the complement of a NaN no clamped level can be) for "not drawn yet". Empty when no
     /// population runs on a battery.
     battery_initial: Vec<Cell<u64>>,
+    /// The state of the downloads under way, in slots the device records name.
+    downloads: Downloads,
 }
 
 /// Device `i` of population `pop` (a population's first variant) in its state at time zero:
@@ -143,6 +147,7 @@ impl<'s> Fleet<'s> {
             arrived: vec![false; arrivals.len()],
             arrivals,
             battery_initial: Vec::new(),
+            downloads: Downloads::default(),
         };
         fleet.draw_batteries();
         for d in 0..fleet.devices.len() as u32 {
@@ -263,6 +268,35 @@ impl<'s> Fleet<'s> {
     #[inline]
     pub fn dev_mut(&mut self, d: u32) -> &mut Device {
         &mut self.devices[d as usize]
+    }
+
+    /// Device `d`'s download under way, if it has one (see `download`).
+    #[inline]
+    pub fn download(&self, d: u32) -> Option<&Download> {
+        self.downloads.get(self.devices[d as usize].download)
+    }
+
+    /// Device `d`'s download under way, opened (nothing downloaded yet) if it has none.
+    #[inline]
+    pub fn download_mut(&mut self, d: u32) -> &mut Download {
+        let dv = &mut self.devices[d as usize];
+        if dv.download == 0 {
+            dv.download = self.downloads.open();
+        }
+        self.downloads.get_mut(dv.download)
+    }
+
+    /// Device `d` is done with its download's state: its install started, or the download
+    /// was given up (nothing of it is kept).
+    #[inline]
+    pub fn close_download(&mut self, d: u32) {
+        let dv = &mut self.devices[d as usize];
+        self.downloads.close(std::mem::take(&mut dv.download));
+    }
+
+    /// Download entries in use.
+    pub fn downloads_open(&self) -> usize {
+        self.downloads.open_count()
     }
 
     /// Every device record, base devices first, then arrivals in the order they join.

@@ -86,7 +86,7 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     /// Ends a halted update on the device: parked while paused, cancelled otherwise.
     fn stop_halted(&mut self, ctl: &mut impl Control<E>, d: u32) {
         self.leave_in_flight(ctl, d);
-        self.fleet.dev_mut(d).downloaded_kbit = 0.0;
+        self.fleet.close_download(d);
         if ctl.stance().paused {
             self.fleet.dev_mut(d).enter(Phase::Parked);
             self.backend.park(d);
@@ -199,8 +199,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
         self.release_budget(d);
         self.leave_in_flight(ctl, d);
+        self.fleet.close_download(d);
         let dv = self.fleet.dev_mut(d);
-        dv.downloaded_kbit = 0.0;
         dv.clear(flag::DEFERRED);
         dv.reason = Reason::Cancelled;
         dv.job = Job::None;
@@ -254,13 +254,18 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         let dv = *self.fleet.dev(d);
         let since = halted_since.unwrap_or(SimTime::ZERO);
         // A download that began at the very instant of the halt counts as under way: which of
-        // two same-instant events came first is not kept per device.
-        if dv.segment_start > since.0 {
-            self.record_breach(format!(
-                "device {d} starts installing {} of the update the rollout halted at {since}, though its download began after the halt ({})",
-                self.scenario.version_label(dv.installing),
-                SimTime(dv.segment_start)
-            ));
+        // two same-instant events came first is not kept per device. An install with no
+        // download state at all has no download that was under way.
+        let label = self.scenario.version_label(dv.installing);
+        match self.fleet.download(d).map(|dl| dl.segment_start) {
+            Some(began) if began <= since.0 => {}
+            Some(began) => self.record_breach(format!(
+                "device {d} starts installing {label} of the update the rollout halted at {since}, though its download began after the halt ({})",
+                SimTime(began)
+            )),
+            None => self.record_breach(format!(
+                "device {d} starts installing {label} of the update the rollout halted at {since} with no download of it under way"
+            )),
         }
     }
 
@@ -457,15 +462,17 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             rel.download_mb(dv.version)
         };
         let size_kbit = size_mb * 8000.0;
-        if dv.downloaded_kbit <= 0.0 {
-            dv.download_start = now.0;
+        dv.enter(Phase::Downloading);
+        let dl = self.fleet.download_mut(d);
+        if dl.kbit <= 0.0 {
+            dl.start = now.0;
         }
         let throughput = (bandwidth * cdn_factor).min(share).max(1e-3);
-        let remaining = (size_kbit - dv.downloaded_kbit as f64).max(0.0);
+        let remaining = (size_kbit - dl.kbit as f64).max(0.0);
         let done = now.plus(secs_to_ms(remaining / throughput).max(1));
-        dv.throughput_kbps = throughput as f32;
-        dv.segment_start = now.0;
-        dv.enter(Phase::Downloading);
+        dl.kbps = throughput as f32;
+        dl.segment_start = now.0;
+        let dv = self.fleet.dev(d);
         // A download that spends battery as it goes can empty it part-way: the session ends then.
         let cost = sc.power[sc.populations[dv.population as usize].power].download_cost;
         let flat_at = match battery {
@@ -490,8 +497,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     /// frees the backend slot.
     fn end_segment(&mut self, ctl: &mut impl Control<E>, d: u32) -> f64 {
         let now = self.now.0;
-        let dv = self.fleet.dev_mut(d);
-        let kbit = dv.throughput_kbps as f64 * (now - dv.segment_start) as f64 / 1000.0;
+        let dl = *self.fleet.download_mut(d);
+        let kbit = dl.kbps as f64 * (now - dl.segment_start) as f64 / 1000.0;
         self.recorder.serve(kbit * 125.0);
         let sc = self.scenario;
         let cost =
@@ -537,13 +544,14 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         }
         let kbit = self.end_segment(ctl, d);
         let sc = self.scenario;
-        let dv = self.fleet.dev_mut(d);
-        if sc.versions[dv.installing as usize].resumable {
-            dv.downloaded_kbit += kbit as f32;
+        let resumable = sc.versions[self.fleet.dev(d).installing as usize].resumable;
+        let dl = self.fleet.download_mut(d);
+        if resumable {
+            dl.kbit += kbit as f32;
         } else {
-            dv.downloaded_kbit = 0.0;
+            dl.kbit = 0.0;
         }
-        dv.enter(Phase::Interrupted);
+        self.fleet.dev_mut(d).enter(Phase::Interrupted);
         self.record_failure(d, Failure::DownloadInterrupted);
         self.schedule_check_in(d, self.now.plus(1));
     }
@@ -553,13 +561,17 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             return;
         }
         self.end_segment(ctl, d);
+        // The entry stays until the install starts: the halted-install check reads when its
+        // last segment began.
+        let dl = self.fleet.download_mut(d);
+        dl.kbit = 0.0;
+        let started = dl.start;
         let dv = self.fleet.dev_mut(d);
-        dv.downloaded_kbit = 0.0;
         // Each finished download is a draw of its own: a device that re-fetches after a CDN
         // error meets the fault afresh instead of repeating its first draw.
         dv.fetches = dv.fetches.wrapping_add(1);
         let draw = dv.fetches as u64;
-        self.recorder.download_took(self.now.0 - dv.download_start);
+        self.recorder.download_took(self.now.0 - started);
         if !self.scenario.faults.is_empty() {
             match self.faults.verify_download(&self.fleet, d, self.now, draw) {
                 Verification::Rejected(Failure::DownloadInterrupted) => {
@@ -713,6 +725,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
         if dv.job == Job::Update && !stance.running {
             self.check_halted_install(d, stance.halted_since);
         }
+        // The image is in place: nothing of its download is needed any more.
+        self.fleet.close_download(d);
         let pop = &sc.populations[dv.population as usize];
         let rel = &sc.versions[dv.installing as usize];
         let k = dv.installs as u64;
@@ -1159,9 +1173,8 @@ impl<'s, E: DeviceEvents> World<'s, E> {
             | Phase::WaitingWindow => {
                 // A place the budget handed it (its install not begun) goes to the next device.
                 self.release_budget(d);
-                let dv = self.fleet.dev_mut(d);
-                dv.downloaded_kbit = 0.0;
-                dv.count_timeout();
+                self.fleet.close_download(d);
+                self.fleet.dev_mut(d).count_timeout();
                 self.retry_or_fail(d, RetryKind::TimedOut, 0);
             }
             Phase::Idle if update && dv.job == Job::None && !dv.has(flag::JOB_FAILED) => {

@@ -902,10 +902,11 @@ percent = 100
             let dv = sim.world.fleet.dev_mut(d as u32);
             dv.job = Job::Update;
             dv.installing = sim.scenario.policy.target;
-            dv.segment_start = if began_after_halt { halt + 1 } else { halt - 1 };
             dv.set(flag::SLOT_HELD);
             dv.enter(Phase::Downloading);
             let gen = dv.gen;
+            sim.world.fleet.download_mut(d as u32).segment_start =
+                if began_after_halt { halt + 1 } else { halt - 1 };
             sim.world.on_event(
                 &mut sim.controller,
                 d as u32,
