@@ -432,6 +432,12 @@ impl Rollout {
         }
     }
 
+    /// The device the next notification goes to, if any is queued.
+    #[inline]
+    pub fn next_to_notify(&self) -> Option<u32> {
+        self.queue.front().copied()
+    }
+
     fn notify_update<E: PolicyEvents>(&mut self, w: &mut World<'_, E>, d: u32) {
         let dv = w.fleet.dev_mut(d);
         dv.set(flag::NOTIFIED);

@@ -143,9 +143,16 @@ impl<'s> Sim<'s> {
             }
             self.events_by_kind[event.kind() as usize] += 1;
             // The next event's device record is most likely not in cache: start loading it
-            // now, so that the miss overlaps this event's work.
-            if let Some(&Event::Device { device, .. }) = self.world.agenda.next_hint() {
-                self.world.fleet.prefetch(device);
+            // now, so that the miss overlaps this event's work. A notification's device is the
+            // front of the rollout's queue (in the cohort's random order).
+            match self.world.agenda.next_hint() {
+                Some(&Event::Device { device, .. }) => self.world.fleet.prefetch(device),
+                Some(&Event::Policy(PolicyEvent::Notify)) => {
+                    if let Some(d) = self.controller.next_to_notify() {
+                        self.world.fleet.prefetch(d);
+                    }
+                }
+                _ => {}
             }
             self.dispatch(event);
             // The stance changes in policy events and in results (abort rules): checked after
