@@ -7,7 +7,7 @@ pub const MAX_DEVICES: u64 = 20_000_000;
 pub const MAX_HORIZON_DAYS: u64 = 3_660;
 pub const MAX_REPLICATIONS: u64 = 1_000_000;
 pub const MAX_VERSIONS: usize = 250;
-/// A device's population is a `u16` index (the device record stays 96 bytes).
+/// A device's population is a `u16` index (the device record stays 80 bytes).
 pub const MAX_POPULATIONS: usize = 1 << 16;
 /// A device's stage is a `u8` index, 255 meaning "no stage".
 pub const MAX_STAGES: usize = 254;
