@@ -153,7 +153,35 @@ impl Sim<'_> {
         self.check_cohorts()?;
         self.check_waiting(&t)?;
         self.check_observed(&t)?;
+        self.check_downloads()?;
         self.check_support()
+    }
+
+    /// The pool of downloads under way holds exactly the entries device records name, each
+    /// named once, and every downloading device has one: no entry leaked, none shared.
+    fn check_downloads(&self) -> Result<(), String> {
+        let fleet = &self.world.fleet;
+        let mut slots = std::collections::HashSet::new();
+        for (d, dv) in fleet.devices().iter().enumerate() {
+            if dv.download != 0 {
+                ensure(slots.insert(dv.download), || {
+                    format!(
+                        "device {d} shares download slot {} with another",
+                        dv.download
+                    )
+                })?;
+            }
+            ensure(dv.phase != Phase::Downloading || dv.download != 0, || {
+                format!("device {d} is downloading with no download state: {dv:?}")
+            })?;
+        }
+        ensure(slots.len() == fleet.downloads_open(), || {
+            format!(
+                "{} download entries are open but {} devices name one",
+                fleet.downloads_open(),
+                slots.len()
+            )
+        })
     }
 
     /// Quarantined and field-visited devices are what their records say.
@@ -656,6 +684,26 @@ percent = 100
         corrupt(&mut sim);
         sim.check_invariants()
             .expect_err("the corrupted state must be reported")
+    }
+
+    /// A download entry no device names (leaked), and two devices naming one slot, are
+    /// breaches.
+    #[test]
+    fn a_leaked_or_shared_download_entry_is_a_breach() {
+        let leaked = breach_after(|sim| {
+            let d = idle(sim) as u32;
+            sim.world.fleet.download_mut(d);
+            sim.world.fleet.dev_mut(d).download = 0;
+        });
+        assert!(leaked.contains("download entries are open"), "{leaked}");
+        let shared = breach_after(|sim| {
+            let d = idle(sim) as u32;
+            sim.world.fleet.download_mut(d);
+            let slot = sim.world.fleet.dev(d).download;
+            let other = find(sim, |x| x.phase == Phase::Idle && x.download == 0) as u32;
+            sim.world.fleet.dev_mut(other).download = slot;
+        });
+        assert!(shared.contains("shares download slot"), "{shared}");
     }
 
     fn idle(sim: &Sim) -> usize {
