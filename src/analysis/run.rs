@@ -308,8 +308,7 @@ fn chunk_after(results: &[Result<RepResult>], threads: usize) -> u64 {
                 + r.breakdown.len() * 8
         })
         .max()
-        .unwrap_or(1)
-        .max(1);
+        .unwrap_or(1);
     (RESULT_BUDGET / bytes).clamp(threads * 4, threads * 64) as u64
 }
 

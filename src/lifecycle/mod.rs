@@ -497,7 +497,9 @@ impl<'s, E: DeviceEvents> World<'s, E> {
     /// frees the backend slot.
     fn end_segment(&mut self, ctl: &mut impl Control<E>, d: u32) -> f64 {
         let now = self.now.0;
-        let dl = *self.fleet.download_mut(d);
+        // Only a downloading device ends a segment, and it has its entry (an invariant): read
+        // it, do not open one.
+        let dl = self.fleet.download(d).copied().unwrap_or_default();
         let kbit = dl.kbps as f64 * (now - dl.segment_start) as f64 / 1000.0;
         self.recorder.serve(kbit * 125.0);
         let sc = self.scenario;

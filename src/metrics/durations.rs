@@ -46,19 +46,19 @@ impl Durations {
     /// (`None` when there are no durations). Sorts a copy of the integers, not of their `f64`
     /// values: the order is the same, the copy half the size.
     pub fn quantiles_secs<const N: usize>(&self, qs: [f64; N]) -> [Option<f64>; N] {
-        fn of<T: Copy + Ord + Into<u64>>(v: &[T], qs: &[f64]) -> Vec<Option<f64>> {
+        fn of<T: Copy + Ord + Into<u64>, const N: usize>(
+            v: &[T],
+            qs: [f64; N],
+        ) -> [Option<f64>; N] {
             let mut sorted = v.to_vec();
             sorted.sort_unstable();
             let secs = |i: usize| sorted[i].into() as f64 / 1000.0;
-            qs.iter()
-                .map(|&q| crate::stats::quantile_sorted_by(sorted.len(), q, secs))
-                .collect()
+            qs.map(|q| crate::stats::quantile_sorted_by(sorted.len(), q, secs))
         }
-        let found = match self {
-            Durations::Narrow(v) => of(v, &qs),
-            Durations::Wide(v) => of(v, &qs),
-        };
-        std::array::from_fn(|i| found[i])
+        match self {
+            Durations::Narrow(v) => of(v, qs),
+            Durations::Wide(v) => of(v, qs),
+        }
     }
 }
 
